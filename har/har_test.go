@@ -24,8 +24,8 @@ func sampleEntry() *har.Entry {
 			QueryString: []har.NameValue{{Name: "x", Value: "1"}},
 			HeadersSize: 40, BodySize: 4, Timestamp: 1765528440.123456,
 		},
-		Response: har.Response{Status: 200, StatusText: "OK", HTTPVersion: "HTTP/1.1", HeadersSize: -1, BodySize: 3},
-		Timings:  har.NoTimings,
+		Response:        har.Response{Status: 200, StatusText: "OK", HTTPVersion: "HTTP/1.1", HeadersSize: -1, BodySize: 3},
+		Timings:         har.NoTimings,
 		ServerIPAddress: "192.0.2.1", Connection: "51234",
 		CommunityID: "1:abc=", Timestamp: 1765528440.123456, Incomplete: true,
 	}

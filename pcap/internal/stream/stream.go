@@ -101,9 +101,9 @@ type Chunk struct {
 type EndReason uint8
 
 const (
-	EndFIN      EndReason = iota // both sides closed (FIN or RST)
-	EndIdle                      // no packet for longer than the idle timeout
-	EndCapture                   // the capture ended first
+	EndFIN     EndReason = iota // both sides closed (FIN or RST)
+	EndIdle                     // no packet for longer than the idle timeout
+	EndCapture                  // the capture ended first
 )
 
 // Parser consumes a connection's bytes. Feed receives the chunks of both
