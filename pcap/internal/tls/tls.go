@@ -21,6 +21,10 @@ func NewKeys() *Keys { return &Keys{} }
 // unknown labels and malformed lines are skipped and counted.
 func (k *Keys) AddKeyLog(data []byte) (added, skipped int) { return 0, 0 }
 
+// AddRSAKey adds an RSA server private key (PEM, PKCS#1 or PKCS#8) for
+// TLS 1.2 sessions with RSA key exchange.
+func (k *Keys) AddRSAKey(pem []byte) error { return nil }
+
 // Config configures a parser.
 type Config struct {
 	Keys *Keys
