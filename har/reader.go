@@ -346,8 +346,16 @@ func (r *Reader) logProperty(k string) error {
 	return nil
 }
 
-func (r *Reader) parse(raw []byte) (any, error) {
-	v, err := r.parser.Parse(raw)
+func (r *Reader) parse(raw []byte) (v any, err error) {
+	// ojg's parser panics on some malformed input (a key without a value);
+	// a HAR reader must return an error instead, and start afresh.
+	defer func() {
+		if p := recover(); p != nil {
+			r.parser = oj.Parser{}
+			v, err = nil, r.syntax(fmt.Sprintf("malformed JSON value (%v)", p))
+		}
+	}()
+	v, err = r.parser.Parse(raw)
 	if err != nil {
 		return nil, r.syntax(err.Error())
 	}
