@@ -65,7 +65,7 @@ func (r *recorder) trace() string {
 type nopSink struct{}
 
 func (nopSink) Entry(*stream.Conn, *har.Entry) {}
-func (nopSink) Note(stream.Note)                {}
+func (nopSink) Note(stream.Note)               {}
 
 // harness runs packets through an Assembler and keeps the recorders.
 type harness struct {
