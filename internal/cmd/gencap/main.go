@@ -1,0 +1,94 @@
+// Command gencap writes deterministic synthetic captures of cleartext
+// HTTP/1.1 traffic (see internal/gencap), for benchmarks and fixtures:
+//
+//	go run ./internal/cmd/gencap -size 1GiB -o testdata/bench/big.pcap
+//	go run ./internal/cmd/gencap -sample -o testdata/sample/tracking.pcapng
+//
+// The format follows the extension: .pcapng or pcap otherwise.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/tracewire/tracewire/internal/atomicfile"
+	"github.com/tracewire/tracewire/internal/gencap"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "gencap:", err)
+		os.Exit(1)
+	}
+}
+
+func run(args []string) error {
+	fs := flag.NewFlagSet("gencap", flag.ContinueOnError)
+	out := fs.String("o", "", "output file (.pcap or .pcapng)")
+	size := fs.String("size", "10MiB", "approximate size: bytes, or with a KiB, MiB or GiB suffix")
+	seed := fs.Uint64("seed", 1, "random seed")
+	conc := fs.Int("concurrent", 64, "connections open at a time")
+	disorder := fs.Float64("disorder", 0.05, "probability of swapped and retransmitted segments per message (negative: none)")
+	sample := fs.Bool("sample", false, "write the tracking sample instead (testdata/sample/tracking.pcapng)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *out == "" || fs.NArg() > 0 {
+		return fmt.Errorf("usage: gencap [-size N] [-seed N] [-sample] -o FILE")
+	}
+	n, err := parseSize(*size)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(*out), 0o755); err != nil {
+		return err
+	}
+	f, err := atomicfile.Create(*out, 0o644)
+	if err != nil {
+		return err
+	}
+	defer f.Abort()
+	if *sample {
+		reqs, err := gencap.WriteTracking(f)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "%s: %d requests\n", *out, len(reqs))
+		return f.Commit()
+	}
+	st, err := gencap.Write(f, gencap.Config{
+		Seed: *seed, Size: n, Format: gencap.FormatOf(*out),
+		Concurrent: *conc, Disorder: *disorder,
+	})
+	if err != nil {
+		return err
+	}
+	if err := f.Commit(); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "%s: %d bytes, %d packets, %d connections, %d requests (%d POST), %d chunked, %d gzip responses\n",
+		*out, st.Bytes, st.Packets, st.Conns, st.Requests, st.Posts, st.Chunked, st.Gzip)
+	return nil
+}
+
+func parseSize(s string) (int64, error) {
+	mult := int64(1)
+	for _, u := range []struct {
+		suffix string
+		m      int64
+	}{{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10}, {"GB", 1e9}, {"MB", 1e6}, {"KB", 1e3}, {"B", 1}} {
+		if strings.HasSuffix(s, u.suffix) {
+			s, mult = strings.TrimSuffix(s, u.suffix), u.m
+			break
+		}
+	}
+	v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+	if err != nil || v < 0 {
+		return 0, fmt.Errorf("bad size %q", s)
+	}
+	return int64(v * float64(mult)), nil
+}
