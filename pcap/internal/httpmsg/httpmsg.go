@@ -4,6 +4,7 @@
 package httpmsg
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/tracewire/tracewire/har"
@@ -46,6 +47,9 @@ type Message struct {
 	Trailers []har.NameValue
 	// Body after transfer decoding (de-chunked), before content decoding.
 	Body []byte
+	// BodyLen is the length of the body after transfer decoding, counting
+	// the bytes beyond Limits.MaxBody that were dropped; 0 means len(Body).
+	BodyLen int64
 	// HeadersSize and BodySize count bytes as on the wire (-1 unknown).
 	HeadersSize int64
 	BodySize    int64
@@ -62,9 +66,166 @@ type Message struct {
 	Extra har.Extra
 }
 
+// fullBodyLen is the transfer-decoded length of the body, dropped bytes
+// included.
+func (m *Message) fullBodyLen() int64 {
+	n := max(m.BodyLen, int64(len(m.Body)))
+	if m.Truncated && n == int64(len(m.Body)) && m.BodySize > n {
+		// A parser that does not fill BodyLen: the wire size is the best
+		// estimate.
+		n = m.BodySize
+	}
+	return n
+}
+
 // BuildEntry makes the HAR entry of a request and its response. resp may be
 // nil (no response seen): the entry then has status 0, as browsers export
 // it. tls says whether the connection was encrypted (for the URL scheme).
+//
+// BuildEntry never fails: what cannot be decoded is kept as sent and a
+// comment says why.
 func BuildEntry(c *stream.Conn, req, resp *Message, tls bool, lim Limits) *har.Entry {
-	panic("not yet written")
+	if req == nil {
+		req = &Message{HeadersSize: -1, BodySize: -1}
+	}
+	if c == nil {
+		c = &stream.Conn{}
+	}
+	if lim.MaxDecoded <= 0 {
+		lim.MaxDecoded = DefaultLimits.MaxDecoded
+	}
+	e := &har.Entry{
+		StartedDateTime: req.Start,
+		CommunityID:     c.CommunityID,
+		Timestamp:       seconds(req.Start),
+		Incomplete:      req.Incomplete || req.Truncated,
+		Timings:         har.NoTimings,
+	}
+	if a := c.Server.Addr(); a.IsValid() {
+		e.ServerIPAddress = a.Unmap().WithZone("").String()
+	}
+	if c.Client.IsValid() {
+		e.Connection = strconv.Itoa(int(c.Client.Port()))
+	}
+	e.Request = buildRequest(c, req, tls, lim)
+	if resp != nil {
+		e.Response = buildResponse(resp, lim)
+		e.Incomplete = e.Incomplete || resp.Incomplete || resp.Truncated
+	} else {
+		e.Response = har.Response{
+			HeadersSize: -1,
+			BodySize:    -1,
+			Comment:     "no response in the capture",
+		}
+	}
+	e.Timings.Send = ms(req.Start, req.End)
+	if resp != nil {
+		e.Timings.Wait = ms(req.End, resp.Start)
+		e.Timings.Receive = ms(resp.Start, resp.End)
+	}
+	e.Time = e.Timings.Send + e.Timings.Wait + e.Timings.Receive
+
+	var comments []string
+	seen := map[string]bool{}
+	for _, m := range []*Message{req, resp} {
+		if m == nil {
+			continue
+		}
+		for _, s := range m.Comments {
+			if !seen[s] {
+				seen[s] = true
+				comments = append(comments, s)
+			}
+		}
+	}
+	if len(comments) > 0 {
+		e.Extra.Set("_packetComments", comments)
+	}
+	return e
+}
+
+// ms is the duration from a to b in milliseconds, 0 when unknown or
+// negative (pipelined responses can start before the request ends).
+func ms(a, b time.Time) float64 {
+	if a.IsZero() || b.IsZero() || b.Before(a) {
+		return 0
+	}
+	return float64(b.Sub(a).Nanoseconds()) / 1e6
+}
+
+func seconds(t time.Time) float64 {
+	if t.IsZero() {
+		return 0
+	}
+	return har.Seconds(t)
+}
+
+func mergeExtra(dst *har.Extra, src har.Extra) {
+	for k, v := range src {
+		dst.Set(k, v)
+	}
+}
+
+func buildRequest(c *stream.Conn, m *Message, tls bool, lim Limits) har.Request {
+	r := har.Request{
+		Method:      textOf(m.Method),
+		URL:         requestURL(c, m, tls),
+		HTTPVersion: m.Version,
+		Headers:     headers(m.Headers),
+		HeadersSize: m.HeadersSize,
+		BodySize:    m.BodySize,
+		Timestamp:   seconds(m.Start),
+	}
+	r.QueryString = queryString(r.URL)
+	r.Cookies = requestCookies(r.Headers)
+	if r.Cookies == nil {
+		r.Cookies = []har.Cookie{}
+	}
+	if len(m.Trailers) > 0 {
+		r.Extra.Set("_trailers", trailers(m.Trailers))
+	}
+	r.PostData = postData(m, r.Headers, lim)
+	mergeExtra(&r.Extra, m.Extra)
+	return r
+}
+
+func buildResponse(m *Message, lim Limits) har.Response {
+	r := har.Response{
+		Status:      m.Status,
+		StatusText:  textOf(m.Reason),
+		HTTPVersion: m.Version,
+		Headers:     headers(m.Headers),
+		HeadersSize: m.HeadersSize,
+		BodySize:    m.BodySize,
+		Timestamp:   seconds(m.Start),
+	}
+	r.Cookies = responseCookies(r.Headers, m.Start)
+	r.RedirectURL, _ = har.Header(r.Headers, "Location")
+	r.Content = content(m, r.Headers, lim)
+	if len(m.Trailers) > 0 {
+		r.Extra.Set("_trailers", trailers(m.Trailers))
+	}
+	mergeExtra(&r.Extra, m.Extra)
+	return r
+}
+
+// headers copies the headers, decoding names and values that are not
+// UTF-8 as ISO-8859-1 (RFC 9110 §5.5's historical charset) so that every
+// byte survives the JSON encoding.
+func headers(hs []har.NameValue) []har.NameValue {
+	out := make([]har.NameValue, len(hs))
+	for i, h := range hs {
+		out[i] = har.NameValue{Name: textOf(h.Name), Value: textOf(h.Value), Comment: h.Comment}
+	}
+	return out
+}
+
+// trailers in the generic form of Extra values (a list of name/value
+// objects, like headers).
+func trailers(hs []har.NameValue) []any {
+	out := make([]any, len(hs))
+	for i, h := range hs {
+		out[i] = map[string]any{"name": textOf(h.Name), "value": textOf(h.Value)}
+	}
+	return out
 }
