@@ -1,0 +1,600 @@
+package enrich
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"net/netip"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/tracewire/tracewire/communityid"
+	"github.com/tracewire/tracewire/har"
+)
+
+// Direction is the direction of a socket operation as seen from the
+// device: sends are Outbound and pair with requests, receives are Inbound
+// and pair with responses.
+type Direction uint8
+
+const (
+	Outbound Direction = iota
+	Inbound
+)
+
+func (d Direction) String() string {
+	if d == Outbound {
+		return "request"
+	}
+	return "response"
+}
+
+// directionOf classifies a socket call by name. Frida's hooks and eBPF
+// probes report libc or kernel names: write, writev, send, sendto,
+// sendmsg, sendmmsg, SSL_write ... are sends; read, readv, recv, recvfrom,
+// recvmsg, recvmmsg, SSL_read ... receives. connect, close and the like
+// carry no data and are not paired.
+func directionOf(event string) (Direction, bool) {
+	e := strings.ToLower(event)
+	e = strings.TrimPrefix(e, "ssl_")
+	e = strings.TrimPrefix(e, "__")
+	switch {
+	case strings.HasPrefix(e, "write"), strings.HasPrefix(e, "send"), strings.HasPrefix(e, "pwrite"):
+		return Outbound, true
+	case strings.HasPrefix(e, "read") && !strings.HasPrefix(e, "readlink"), strings.HasPrefix(e, "recv"), strings.HasPrefix(e, "pread"):
+		return Inbound, true
+	}
+	return 0, false
+}
+
+// Window is how far a socket operation may be from an entry's timestamp:
+// from Before before it to After after it.
+type Window struct {
+	Before, After time.Duration
+}
+
+func (w Window) String() string { return fmt.Sprintf("%v before to %v after", w.Before, w.After) }
+
+// CorrelationOptions tune how socket operations are paired with entries.
+type CorrelationOptions struct {
+	// Request is the window for sends around a request's timestamp,
+	// Response the one for receives around a response's.
+	Request, Response Window
+	// TimeShift is added to entry timestamps before comparing them with
+	// the device's (PiRogue's experiment.json gives it).
+	TimeShift time.Duration
+	// MaxCells bounds the work of the optimal assignment per flow and
+	// direction (slots times candidate operations); a larger group is
+	// paired greedily in time order, and the summary says so. 0 means
+	// DefaultMaxCells.
+	MaxCells int
+}
+
+// DefaultMaxCells keeps one flow's assignment under about 20 MB.
+const DefaultMaxCells = 20_000_000
+
+// DefaultCorrelation returns the default windows: 5 s before to 2 s after
+// a request, 2 s before to 5 s after a response.
+func DefaultCorrelation() CorrelationOptions {
+	return CorrelationOptions{
+		Request:  Window{Before: 5 * time.Second, After: 2 * time.Second},
+		Response: Window{Before: 2 * time.Second, After: 5 * time.Second},
+	}
+}
+
+// sockOp is one socket operation, compact: a million of them is 16 MB.
+type sockOp struct {
+	t     float64 // seconds since the epoch, device clock
+	group int32   // flow*2 + direction
+	ref   int32   // the source's record
+}
+
+// SocketTrace holds socket operations read from a trace file, indexed by
+// flow and direction. Build the enricher with Enricher.
+type SocketTrace struct {
+	// Stats says how the file was read.
+	Stats ReadStats
+	name  string
+	flows map[string]int32 // Community ID → flow number
+	cids  []string
+	tuple map[flowTuple]int32
+	ops   []sockOp
+	// render builds the _stacktrace value of a record.
+	render func(ref int32) map[string]any
+}
+
+type flowTuple struct {
+	proto      uint8
+	src, dst   netip.Addr
+	sport, dpt uint16
+}
+
+func newSocketTrace(name, file string) *SocketTrace {
+	return &SocketTrace{
+		name:  name,
+		Stats: ReadStats{File: file},
+		flows: map[string]int32{},
+		tuple: map[flowTuple]int32{},
+	}
+}
+
+// addOp records an operation of the flow (proto, local, remote); it
+// computes the Community ID once per distinct flow.
+func (t *SocketTrace) addOp(ts float64, proto uint8, local, remote netip.AddrPort, dir Direction, ref int32) {
+	k := flowTuple{proto, local.Addr().Unmap(), remote.Addr().Unmap(), local.Port(), remote.Port()}
+	f, ok := t.tuple[k]
+	if !ok {
+		cid := communityid.Flow{Proto: proto, Src: k.src, Dst: k.dst, SrcPort: k.sport, DstPort: k.dpt}.ID()
+		if f, ok = t.flows[cid]; !ok {
+			f = int32(len(t.cids))
+			t.flows[cid] = f
+			t.cids = append(t.cids, cid)
+		}
+		t.tuple[k] = f
+	}
+	t.ops = append(t.ops, sockOp{t: ts, group: f*2 + int32(dir), ref: ref})
+}
+
+// finish sorts the operations by flow, direction and time.
+func (t *SocketTrace) finish() {
+	t.tuple = nil
+	sort.Slice(t.ops, func(i, j int) bool {
+		a, b := t.ops[i], t.ops[j]
+		if a.group != b.group {
+			return a.group < b.group
+		}
+		if a.t != b.t {
+			return a.t < b.t
+		}
+		return a.ref < b.ref
+	})
+}
+
+// Len returns the number of operations kept.
+func (t *SocketTrace) Len() int { return len(t.ops) }
+
+// Flows returns the Community IDs of the flows the trace saw, sorted.
+func (t *SocketTrace) Flows() []string {
+	out := append([]string(nil), t.cids...)
+	sort.Strings(out)
+	return out
+}
+
+// Enricher returns the enricher that attaches the operations' stack traces
+// as request._stacktrace and response._stacktrace.
+func (t *SocketTrace) Enricher(opts CorrelationOptions) Planner {
+	if opts.MaxCells <= 0 {
+		opts.MaxCells = DefaultMaxCells
+	}
+	s := &stackEnricher{tr: t, opts: opts, slots: map[int32][]slot{}}
+	s.assigned[0] = map[int32]int32{}
+	s.assigned[1] = map[int32]int32{}
+	// Group boundaries, so each group's operations are a sub-slice.
+	s.groupOps = map[int32][2]int32{}
+	for i := 0; i < len(t.ops); {
+		j := i
+		for j < len(t.ops) && t.ops[j].group == t.ops[i].group {
+			j++
+		}
+		s.groupOps[t.ops[i].group] = [2]int32{int32(i), int32(j)}
+		i = j
+	}
+	return s
+}
+
+// slot is an entry's request or response waiting for an operation.
+type slot struct {
+	t     float64
+	entry int32
+	h2    bool
+}
+
+// Why an entry's request or response got no operation.
+const (
+	reasonNoCID      = "no community ID"
+	reasonNoTime     = "no timestamp"
+	reasonNoFlow     = "no records for the flow"
+	reasonNoneInWin  = "no operation within the window"
+	reasonOutmatched = "operations taken by nearer entries"
+)
+
+type dirCounts struct {
+	matched, shared, kept, noResponse int
+	unmatched                         map[string]int
+}
+
+type stackEnricher struct {
+	tr       *SocketTrace
+	opts     CorrelationOptions
+	slots    map[int32][]slot
+	groupOps map[int32][2]int32
+	// assigned maps entry index → index in tr.ops, per direction.
+	assigned  [2]map[int32]int32
+	counts    [2]dirCounts
+	conflicts int
+	examples  []string
+	greedy    int
+	opsUsed   int
+}
+
+func (s *stackEnricher) Name() string { return s.tr.name }
+
+func (s *stackEnricher) unmatched(d Direction, reason string) {
+	c := &s.counts[d]
+	if c.unmatched == nil {
+		c.unmatched = map[string]int{}
+	}
+	c.unmatched[reason]++
+}
+
+// Observe implements Planner.
+func (s *stackEnricher) Observe(i int, e *har.Entry) error {
+	if i > math.MaxInt32 {
+		return fmt.Errorf("more than %d entries", math.MaxInt32)
+	}
+	shift := s.opts.TimeShift.Seconds()
+	h2 := isHTTP2(e.Request.HTTPVersion) || isHTTP2(e.Response.HTTPVersion)
+	for _, d := range []Direction{Outbound, Inbound} {
+		var ts float64
+		if d == Outbound {
+			ts = e.Request.Timestamp
+			if ts == 0 {
+				ts = e.Timestamp
+			}
+		} else {
+			ts = e.Response.Timestamp
+			if ts == 0 {
+				if e.Response.Status == 0 {
+					s.counts[d].noResponse++
+					continue
+				}
+			}
+		}
+		if e.CommunityID == "" {
+			s.unmatched(d, reasonNoCID)
+			continue
+		}
+		if ts == 0 || math.IsNaN(ts) || math.IsInf(ts, 0) {
+			s.unmatched(d, reasonNoTime)
+			continue
+		}
+		f, ok := s.tr.flows[e.CommunityID]
+		if !ok {
+			s.unmatched(d, reasonNoFlow)
+			continue
+		}
+		g := f*2 + int32(d)
+		if _, ok := s.groupOps[g]; !ok {
+			s.unmatched(d, reasonNoFlow)
+			continue
+		}
+		s.slots[g] = append(s.slots[g], slot{t: ts + shift, entry: int32(i), h2: h2})
+	}
+	return nil
+}
+
+func isHTTP2(v string) bool {
+	v = strings.ToUpper(v)
+	return strings.HasPrefix(v, "HTTP/2") || v == "H2" || v == "H2C"
+}
+
+// Plan implements Planner: it pairs the slots of each flow and direction
+// with operations.
+func (s *stackEnricher) Plan(ctx context.Context) error {
+	groups := make([]int32, 0, len(s.slots))
+	for g := range s.slots {
+		groups = append(groups, g)
+	}
+	sort.Slice(groups, func(i, j int) bool { return groups[i] < groups[j] })
+	used := map[int32]bool{}
+	for _, g := range groups {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		s.planGroup(g, s.slots[g], used)
+		delete(s.slots, g)
+	}
+	s.opsUsed = len(used)
+	return nil
+}
+
+// unit is a slot, or several HTTP/2 slots with the same timestamp that
+// share one operation.
+type unit struct {
+	t       float64
+	entries []int32
+	lo, hi  int // candidate operations: ops[lo:hi+1]; lo > hi when none
+}
+
+func (s *stackEnricher) planGroup(g int32, slots []slot, used map[int32]bool) {
+	d := Direction(g % 2)
+	win := s.opts.Request
+	if d == Inbound {
+		win = s.opts.Response
+	}
+	span := s.groupOps[g]
+	ops := s.tr.ops[span[0]:span[1]]
+	sort.Slice(slots, func(i, j int) bool {
+		if slots[i].t != slots[j].t {
+			return slots[i].t < slots[j].t
+		}
+		return slots[i].entry < slots[j].entry
+	})
+	var units []unit
+	for i := 0; i < len(slots); {
+		u := unit{t: slots[i].t, entries: []int32{slots[i].entry}}
+		j := i + 1
+		// Several HTTP/2 streams in one frame: one socket call wrote them.
+		for slots[i].h2 && j < len(slots) && slots[j].h2 && slots[j].t == slots[i].t {
+			u.entries = append(u.entries, slots[j].entry)
+			j++
+		}
+		u.lo = sort.Search(len(ops), func(k int) bool { return ops[k].t >= u.t-win.Before.Seconds() })
+		u.hi = sort.Search(len(ops), func(k int) bool { return ops[k].t > u.t+win.After.Seconds() }) - 1
+		units = append(units, u)
+		i = j
+	}
+	// The units with candidates take part in the assignment.
+	var cand []int
+	cells := 0
+	for k, u := range units {
+		if u.lo > u.hi {
+			for range u.entries {
+				s.unmatched(d, reasonNoneInWin)
+			}
+			continue
+		}
+		cand = append(cand, k)
+		cells += u.hi - u.lo + 2
+	}
+	var pick []int // per candidate unit: op index or -1
+	if cells > s.opts.MaxCells {
+		s.greedy++
+		pick = assignGreedy(units, cand, ops)
+	} else {
+		pick = assignOptimal(units, cand, ops)
+	}
+	owner := map[int]int{} // operation → unit that got it
+	for ci, k := range cand {
+		if pick[ci] >= 0 {
+			owner[pick[ci]] = k
+		}
+	}
+	for ci, k := range cand {
+		u := units[k]
+		op := pick[ci]
+		if op < 0 {
+			for range u.entries {
+				s.unmatched(d, reasonOutmatched)
+			}
+		} else {
+			used[span[0]+int32(op)] = true
+			for n, e := range u.entries {
+				s.assigned[d][e] = span[0] + int32(op)
+				s.counts[d].matched++
+				if n > 0 {
+					s.counts[d].shared++
+				}
+			}
+		}
+		// A conflict: the operation nearest to this unit went to another.
+		near := nearestIn(ops, u.lo, u.hi, u.t)
+		if k2, ok := owner[near]; ok && near != op {
+			s.conflicts++
+			if len(s.examples) < maxExamples {
+				got := "nothing"
+				if op >= 0 {
+					got = fmt.Sprintf("the operation at %s", fmtTime(ops[op].t))
+				}
+				s.examples = append(s.examples, fmt.Sprintf("conflict: entry %d %s (%s, flow %s): the nearest operation, at %s, went to entry %d; it got %s",
+					u.entries[0], d, fmtTime(u.t), s.tr.cids[g/2], fmtTime(ops[near].t), units[k2].entries[0], got))
+			}
+		}
+	}
+}
+
+func fmtTime(t float64) string {
+	return har.TimeOf(t).Format("15:04:05.000000")
+}
+
+// nearestIn returns the operation of ops[lo:hi+1] closest in time to t
+// (the earlier one on a tie), -1 when the range is empty.
+func nearestIn(ops []sockOp, lo, hi int, t float64) int {
+	if lo > hi {
+		return -1
+	}
+	p := lo + sort.Search(hi-lo+1, func(k int) bool { return ops[lo+k].t >= t })
+	switch {
+	case p > hi:
+		return hi
+	case p == lo:
+		return lo
+	case t-ops[p-1].t <= ops[p].t-t:
+		return p - 1
+	}
+	return p
+}
+
+// assignGreedy pairs units in time order, each with the nearest operation
+// not used and not earlier than the previous pick, so pairs never cross.
+func assignGreedy(units []unit, cand []int, ops []sockOp) []int {
+	pick := make([]int, len(cand))
+	next := 0
+	for ci, k := range cand {
+		u := units[k]
+		best := nearestIn(ops, max(u.lo, next), u.hi, u.t)
+		pick[ci] = best
+		if best >= 0 {
+			next = best + 1
+		}
+	}
+	return pick
+}
+
+// score orders partial assignments: more pairs first, then less total
+// distance in time.
+type score struct {
+	n    int32
+	cost float64
+}
+
+func (a score) better(b score) bool {
+	return a.n > b.n || (a.n == b.n && a.cost < b.cost)
+}
+
+// assignOptimal finds the order-preserving assignment of operations to
+// units that pairs the most units and, among those, has the least total
+// distance in time. Units and operations are both sorted by time, so their
+// candidate ranges only move forward; f(i, j), the best score using units
+// up to i and operations up to j, is only kept over unit i's range (beyond
+// it, it does not change), which makes the work the sum of the ranges.
+func assignOptimal(units []unit, cand []int, ops []sockOp) []int {
+	const (
+		skipUnit = iota
+		skipOp
+		pair
+	)
+	n := len(cand)
+	pick := make([]int, n)
+	if n == 0 {
+		return pick
+	}
+	// Row i covers operations lo_i-1 .. hi_i (lo_i-1 may be -1: none).
+	start := make([]int, n) // offset of row i in choice
+	total := 0
+	for i, k := range cand {
+		start[i] = total
+		total += units[k].hi - units[k].lo + 2
+	}
+	choice := make([]uint8, total)
+	var prev, cur, spare []score
+	prevLo, prevHi := 0, -1 // previous row's range: lo-1 .. hi
+	get := func(j int) score {
+		// f(i-1, j); the zero row before the first unit is all zero.
+		if prev == nil {
+			return score{}
+		}
+		if j > prevHi {
+			j = prevHi
+		}
+		return prev[j-(prevLo-1)]
+	}
+	for i, k := range cand {
+		u := units[k]
+		width := u.hi - u.lo + 2
+		if cap(spare) < width {
+			spare = make([]score, width)
+		}
+		cur = spare[:width]
+		for x := 0; x < width; x++ {
+			j := u.lo - 1 + x
+			best, how := get(j), uint8(skipUnit)
+			if x > 0 {
+				if c := cur[x-1]; c.better(best) {
+					best, how = c, skipOp
+				}
+				p := get(j - 1)
+				c := score{p.n + 1, p.cost + math.Abs(ops[j].t-u.t)}
+				if c.better(best) {
+					best, how = c, pair
+				}
+			}
+			cur[x] = best
+			choice[start[i]+x] = how
+		}
+		spare = prev
+		prev, prevLo, prevHi = cur, u.lo, u.hi
+	}
+	// Walk back from the last unit's last operation.
+	for i := range pick {
+		pick[i] = -1
+	}
+	i := n - 1
+	j := units[cand[i]].hi
+	for i >= 0 {
+		u := units[cand[i]]
+		if j > u.hi {
+			j = u.hi
+		}
+		x := j - (u.lo - 1)
+		if x < 0 {
+			// Operations before this unit's range: it stays unpaired.
+			i--
+			continue
+		}
+		switch choice[start[i]+x] {
+		case pair:
+			pick[i] = j
+			i--
+			j--
+		case skipOp:
+			j--
+		default:
+			i--
+		}
+	}
+	return pick
+}
+
+// Enrich implements Enricher.
+func (s *stackEnricher) Enrich(i int, e *har.Entry) error {
+	if op, ok := s.assigned[Outbound][int32(i)]; ok {
+		s.attach(&e.Request.Extra, Outbound, op)
+	}
+	if op, ok := s.assigned[Inbound][int32(i)]; ok {
+		s.attach(&e.Response.Extra, Inbound, op)
+	}
+	return nil
+}
+
+func (s *stackEnricher) attach(x *har.Extra, d Direction, op int32) {
+	if _, ok := (*x)["_stacktrace"]; ok {
+		// Another source (or an earlier run) got there first.
+		s.counts[d].kept++
+		s.counts[d].matched--
+		return
+	}
+	x.Set("_stacktrace", s.tr.render(s.tr.ops[op].ref))
+}
+
+// Report implements Enricher.
+func (s *stackEnricher) Report(sum *Summary) {
+	r := &SourceReport{Source: s.tr.name, Read: &s.tr.Stats}
+	r.add("operations", len(s.tr.ops))
+	r.add("flows", len(s.tr.cids))
+	r.add("operations paired", s.opsUsed)
+	for _, d := range []Direction{Outbound, Inbound} {
+		c := s.counts[d]
+		r.add(d.String()+"s with a stack trace", c.matched)
+		if c.shared > 0 {
+			r.add(d.String()+"s sharing an HTTP/2 frame's operation", c.shared)
+		}
+		if c.kept > 0 {
+			r.add(d.String()+"s that already had a _stacktrace", c.kept)
+		}
+		for _, reason := range []string{reasonNoCID, reasonNoTime, reasonNoFlow, reasonNoneInWin, reasonOutmatched} {
+			if n := c.unmatched[reason]; n > 0 {
+				r.add(d.String()+"s without: "+reason, n)
+			}
+		}
+		if d == Inbound && c.noResponse > 0 {
+			r.add("entries without a response", c.noResponse)
+		}
+	}
+	r.add("conflicts", s.conflicts)
+	r.Notes = append(r.Notes, s.examples...)
+	if s.greedy > 0 {
+		r.Notes = append(r.Notes, fmt.Sprintf("%d flow directions had too many candidates for the optimal assignment and were paired greedily in time order", s.greedy))
+	}
+	if s.opts.TimeShift != 0 {
+		r.Notes = append(r.Notes, fmt.Sprintf("entry timestamps shifted by %v", s.opts.TimeShift))
+	}
+	sum.Sources = append(sum.Sources, r)
+}
+
+// Unmatched returns how many requests (Outbound) or responses (Inbound)
+// got no operation for reason; for tests and callers that want numbers.
+func (s *stackEnricher) Unmatched(d Direction, reason string) int {
+	return s.counts[d].unmatched[reason]
+}

@@ -1,0 +1,353 @@
+package enrich
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/tracewire/tracewire/har"
+)
+
+// Enricher adds what one source knows to HAR entries.
+type Enricher interface {
+	// Name names the source in the summary, e.g. "pirogue socket trace".
+	Name() string
+	// Enrich adds to e, the i-th entry (0-based) of the input.
+	Enrich(i int, e *har.Entry) error
+	// Report adds the source's counts to s once every entry is enriched.
+	Report(s *Summary)
+}
+
+// Planner is an Enricher that must see every entry before it changes any,
+// because what one entry gets depends on the others (one-to-one pairing of
+// socket operations). Observe sees each entry in a first pass, without
+// changing it; Plan is called once after that pass.
+type Planner interface {
+	Enricher
+	Observe(i int, e *har.Entry) error
+	Plan(ctx context.Context) error
+}
+
+// Entries is one pass over the entries of an input.
+type Entries interface {
+	// Next returns the next entry, or io.EOF after the last one.
+	Next() (*har.Entry, error)
+	Close() error
+}
+
+// Source opens passes over the same entries. A Pipeline with a Planner opens
+// it twice; both passes must give the same entries in the same order.
+type Source interface {
+	Open() (Entries, error)
+}
+
+// Pipeline runs enrichers over a stream of entries.
+type Pipeline struct {
+	// Enrichers run in this order on each entry.
+	Enrichers []Enricher
+	// Progress, when set, is called every few thousand entries with the
+	// pass (1 or 2; 2 is the only pass when no enricher plans) and the
+	// number of entries done.
+	Progress func(pass, done int)
+}
+
+// progressEvery is how often Progress is called and the context checked.
+const progressEvery = 4096
+
+// Run enriches the entries of src in order and hands each to emit. The
+// returned summary says what each source did; it is also returned, as far
+// as it got, with an error.
+func (p *Pipeline) Run(ctx context.Context, src Source, emit func(*har.Entry) error) (*Summary, error) {
+	s := &Summary{}
+	var planners []Planner
+	for _, en := range p.Enrichers {
+		if pl, ok := en.(Planner); ok {
+			planners = append(planners, pl)
+		}
+	}
+	first := -1
+	if len(planners) > 0 {
+		n, err := p.pass(ctx, src, 1, func(i int, e *har.Entry) error {
+			for _, pl := range planners {
+				if err := pl.Observe(i, e); err != nil {
+					return fmt.Errorf("%s: entry %d: %w", pl.Name(), i, err)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return s, err
+		}
+		first = n
+		for _, pl := range planners {
+			if err := pl.Plan(ctx); err != nil {
+				return s, fmt.Errorf("%s: %w", pl.Name(), err)
+			}
+		}
+	}
+	n, err := p.pass(ctx, src, 2, func(i int, e *har.Entry) error {
+		for _, en := range p.Enrichers {
+			if err := en.Enrich(i, e); err != nil {
+				return fmt.Errorf("%s: entry %d: %w", en.Name(), i, err)
+			}
+		}
+		return emit(e)
+	})
+	s.Entries = n
+	if err != nil {
+		return s, err
+	}
+	if first >= 0 && first != n {
+		return s, fmt.Errorf("enrich: the input gave %d entries in the first pass and %d in the second", first, n)
+	}
+	for _, en := range p.Enrichers {
+		en.Report(s)
+	}
+	return s, nil
+}
+
+func (p *Pipeline) pass(ctx context.Context, src Source, pass int, fn func(int, *har.Entry) error) (int, error) {
+	it, err := src.Open()
+	if err != nil {
+		return 0, err
+	}
+	defer it.Close()
+	i := 0
+	for {
+		if i%progressEvery == 0 {
+			if err := ctx.Err(); err != nil {
+				return i, err
+			}
+			if p.Progress != nil && i > 0 {
+				p.Progress(pass, i)
+			}
+		}
+		e, err := it.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return i, err
+		}
+		if err := fn(i, e); err != nil {
+			return i, err
+		}
+		i++
+	}
+	if p.Progress != nil {
+		p.Progress(pass, i)
+	}
+	return i, it.Close()
+}
+
+// SliceSource is a Source over entries held in memory; the second pass
+// enriches them in place.
+type SliceSource []*har.Entry
+
+// Open implements Source.
+func (s SliceSource) Open() (Entries, error) { return &sliceEntries{s: s}, nil }
+
+type sliceEntries struct {
+	s []*har.Entry
+	i int
+}
+
+func (it *sliceEntries) Next() (*har.Entry, error) {
+	if it.i >= len(it.s) {
+		return nil, io.EOF
+	}
+	it.i++
+	return it.s[it.i-1], nil
+}
+
+func (it *sliceEntries) Close() error { return nil }
+
+// HARFile is a Source that streams the entries of a HAR file; each pass
+// reads the file again.
+type HARFile struct {
+	Path string
+	r    *har.Reader
+}
+
+// Open implements Source.
+func (h *HARFile) Open() (Entries, error) {
+	f, err := os.Open(h.Path)
+	if err != nil {
+		return nil, err
+	}
+	h.r = har.NewReader(f)
+	return &harEntries{f: f, r: h.r, path: h.Path}, nil
+}
+
+// Log returns the log properties of the last pass's reader (those after
+// the entries only once the pass has ended); nil before the first Open.
+func (h *HARFile) Log() *har.Log {
+	if h.r == nil {
+		return nil
+	}
+	return h.r.Log()
+}
+
+// Warnings returns what the last pass's reader worked around.
+func (h *HARFile) Warnings() []har.Warning {
+	if h.r == nil {
+		return nil
+	}
+	return h.r.Warnings()
+}
+
+type harEntries struct {
+	f    *os.File
+	r    *har.Reader
+	path string
+}
+
+func (it *harEntries) Next() (*har.Entry, error) {
+	e, err := it.r.Next()
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("%s: %w", it.path, err)
+	}
+	return e, err
+}
+
+func (it *harEntries) Close() error {
+	if it.f == nil {
+		return nil
+	}
+	err := it.f.Close()
+	it.f = nil
+	return err
+}
+
+// Summary says what each source did in a run.
+type Summary struct {
+	// Entries is the number of entries enriched.
+	Entries int `json:"entries"`
+	// Sources holds one report per enricher, in pipeline order.
+	Sources []*SourceReport `json:"sources"`
+	// indicators collects the owner IDs of provenance logs.
+	indicators []Indicator
+}
+
+// SourceReport is what one enricher did.
+type SourceReport struct {
+	Source string `json:"source"`
+	// Read describes the trace file; nil for sources without one.
+	Read *ReadStats `json:"read,omitempty"`
+	// Counts are the source's counters, in a fixed order.
+	Counts []Count `json:"counts"`
+	// Notes are details worth reading: conflicts, per-owner summaries.
+	Notes []string `json:"notes,omitempty"`
+}
+
+// Count is one named counter.
+type Count struct {
+	Name string `json:"name"`
+	N    int    `json:"n"`
+}
+
+// Count returns the counter called name, 0 when there is none.
+func (r *SourceReport) Count(name string) int {
+	for _, c := range r.Counts {
+		if c.Name == name {
+			return c.N
+		}
+	}
+	return 0
+}
+
+func (r *SourceReport) add(name string, n int) {
+	r.Counts = append(r.Counts, Count{name, n})
+}
+
+// Source returns the first report of the named source, nil when none.
+func (s *Summary) Source(name string) *SourceReport {
+	for _, r := range s.Sources {
+		if r.Source == name {
+			return r
+		}
+	}
+	return nil
+}
+
+// Indicator is a value the matching stage should look for in requests
+// (and in its encodings and hashes) because a source says it is personal
+// data.
+type Indicator struct {
+	// Value is the literal to look for, e.g. "alice@example.com".
+	Value string `json:"value"`
+	// Kind says what it is; "owner" for the owner IDs of provenance logs.
+	Kind string `json:"kind"`
+	// Source is where it came from, e.g. "provenance.jsonl".
+	Source string `json:"source"`
+}
+
+// Indicators returns the indicators the sources found, sorted by value,
+// without duplicates.
+func (s *Summary) Indicators() []Indicator {
+	return sortIndicators(s.indicators)
+}
+
+func sortIndicators(in []Indicator) []Indicator {
+	out := append([]Indicator(nil), in...)
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.Value != b.Value {
+			return a.Value < b.Value
+		}
+		if a.Kind != b.Kind {
+			return a.Kind < b.Kind
+		}
+		return a.Source < b.Source
+	})
+	n := 0
+	for i, x := range out {
+		if i > 0 && x == out[n-1] {
+			continue
+		}
+		out[n] = x
+		n++
+	}
+	return out[:n]
+}
+
+// WriteText writes the summary for people, one source per paragraph.
+func (s *Summary) WriteText(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "enrich: %d entries\n", s.Entries)
+	for _, r := range s.Sources {
+		b.WriteString(r.Source)
+		if r.Read != nil && r.Read.File != "" {
+			fmt.Fprintf(&b, " (%s)", r.Read.File)
+		}
+		b.WriteString(":\n")
+		if rs := r.Read; rs != nil {
+			fmt.Fprintf(&b, "  records: %d read, %d used", rs.Records, rs.Used)
+			for _, c := range rs.Skipped {
+				fmt.Fprintf(&b, ", %d skipped (%s)", c.N, c.Name)
+			}
+			for _, c := range rs.Partial {
+				fmt.Fprintf(&b, ", %d partly used (%s)", c.N, c.Name)
+			}
+			b.WriteString("\n")
+			if rs.Truncated != "" {
+				fmt.Fprintf(&b, "  WARNING: %s\n", rs.Truncated)
+			}
+			for _, x := range rs.Examples {
+				fmt.Fprintf(&b, "  problem: %s\n", x)
+			}
+		}
+		for _, c := range r.Counts {
+			fmt.Fprintf(&b, "  %s: %d\n", c.Name, c.N)
+		}
+		for _, n := range r.Notes {
+			fmt.Fprintf(&b, "  %s\n", n)
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}

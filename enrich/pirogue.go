@@ -1,0 +1,532 @@
+package enrich
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/netip"
+	"strings"
+	"unicode"
+
+	"github.com/tracewire/tracewire/communityid"
+)
+
+// PiRogue's socket_trace.json is written by the Frida script
+// log_socket_operations.js of pirogue-cli: a JSON array of records
+//
+//	{"type": "socket_trace_log", "dump": "socket_trace.json", "data_type": "json",
+//	 "timestamp": <ms since the epoch, device clock>, "pid": 1234, "process": "com.example",
+//	 "data": {"socket_fd": 87, "socket_type": "tcp|tcp6|udp|udp6", "pid": 1234,
+//	          "thread_id": 1240, "socket_event_type": "write|sendto|read|recvfrom|connect|…",
+//	          "dest_ip": "::ffff:93.184.216.34", "dest_port": 443,
+//	          "local_ip": "::ffff:10.8.0.2", "local_port": 43210,
+//	          "stack": [{"class", "file", "line", "method", "is_native", "str"}, …]}}
+//
+// The stack is missing when the call came from a thread without a Java VM.
+// pcapng-utils (PiRogue's pcapng → HAR converter) attaches a record as
+//
+//	{"stack": [frames, keys camelCased], "timestamp": <s>, "process", "pid",
+//	 "threadId", "socketFd", "socketType", "socketEventType",
+//	 "compact": [distinct classes of the stack, in order]}
+//
+// (the addresses and ports are left out as redundant with the entry), and
+// so do we, so tools written for its HARs read ours.
+
+// PiRogueSocketTraceName names the source in summaries.
+const PiRogueSocketTraceName = "pirogue socket trace"
+
+// Skip reasons of socket trace records.
+const (
+	skipNotObject   = "not an object"
+	skipType        = "not a socket trace record"
+	skipNoData      = "no data object"
+	skipEvent       = "not a send or receive"
+	skipSocketType  = "unknown socket type"
+	skipAddress     = "bad address"
+	skipPort        = "port out of range"
+	skipTimestamp   = "bad timestamp"
+	skipTimeUnit    = "timestamp not in the expected unit"
+	skipFlow        = "no community ID for the addresses"
+
+	partStack = "stack is not an array (record kept without it)"
+)
+
+// pirogueRec is one record, compact: strings are interned, the stack is a
+// reference to a shared decoded stack.
+type pirogueRec struct {
+	ts                      float64 // seconds
+	pid, tid, fd            int64
+	process, stype, event   uint32 // interned strings, 0 = absent
+	stack                   int32  // -1 = none
+	extra                   int32  // -1 = none, else index of extra data keys
+	hasPid, hasTid, hasFd   bool
+}
+
+// stackVal is a decoded stack shared by all records with the same bytes.
+type stackVal struct {
+	frames  []any // camelCased frame objects
+	compact []any // distinct classes, in order
+}
+
+// interner gives each distinct string a small number.
+type interner struct {
+	ids  map[string]uint32
+	strs []string
+}
+
+func newInterner() *interner { return &interner{ids: map[string]uint32{}, strs: []string{""}} }
+
+func (in *interner) id(b []byte) uint32 {
+	if id, ok := in.ids[string(b)]; ok {
+		return id
+	}
+	s := string(b)
+	id := uint32(len(in.strs))
+	in.ids[s] = id
+	in.strs = append(in.strs, s)
+	return id
+}
+
+// Timestamp plausibility: PiRogue writes Date.now(), milliseconds since the
+// epoch. Values that are clearly seconds, microseconds or nanoseconds are
+// not guessed at: a whole file of them is an error, stray ones are skipped.
+const (
+	msMin = 1e11 // 1973-03-03 in ms
+	msMax = 1e14 // 5138 in ms
+)
+
+func timeUnitOf(v float64) string {
+	switch {
+	case v >= msMin && v < msMax:
+		return "ms"
+	case v >= 1e8 && v < msMin:
+		return "seconds"
+	case v >= msMax && v < 1e17:
+		return "microseconds"
+	case v >= 1e17:
+		return "nanoseconds"
+	}
+	return ""
+}
+
+// ReadPiRogueSocketTrace reads a PiRogue socket_trace.json. name is used in
+// messages (the file's base name). Records that cannot be used are skipped
+// and counted in the returned trace's Stats; a file that is not JSON, or
+// whose timestamps are all in the wrong unit, is an *InputError.
+func ReadPiRogueSocketTrace(r io.Reader, name string) (*SocketTrace, error) {
+	tr := newSocketTrace(PiRogueSocketTraceName, name)
+	p := &pirogueParser{tr: tr, strs: newInterner(), stacks: map[string]int32{}, keys: map[string]string{}}
+	err := readRecords(r, &tr.Stats, p.record)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.checkUnits(); err != nil {
+		return nil, err
+	}
+	p.stacks = nil
+	p.strs.ids = nil
+	tr.render = p.render
+	tr.finish()
+	return tr, nil
+}
+
+type pirogueParser struct {
+	tr      *SocketTrace
+	recs    []pirogueRec
+	strs    *interner
+	stacks  map[string]int32
+	stackV  []stackVal
+	extras  []map[string]any
+	keys    map[string]string // camelCase cache
+	units   map[string]int
+	firstMs bool
+	wrong   *InputError // first record with a timestamp in a wrong unit
+}
+
+// recordProblem is a record that cannot be used, with why.
+type recordProblem struct {
+	reason, detail string
+}
+
+func (p *recordProblem) Error() string { return p.reason + ": " + p.detail }
+
+func problem(reason, format string, a ...any) error {
+	return &recordProblem{reason, fmt.Sprintf(format, a...)}
+}
+
+// recordError turns what a record's parser returned into a skip or an
+// error with the record's position.
+func recordError(stats *ReadStats, rec int, off int64, err error) error {
+	var rp *recordProblem
+	if errors.As(err, &rp) {
+		stats.skip(rp.reason, rec, off, rp.detail)
+		return nil
+	}
+	var je *jsonError
+	if errors.As(err, &je) {
+		return &InputError{File: stats.File, Record: rec, Offset: off + int64(je.at), Msg: "invalid JSON: " + je.msg}
+	}
+	return err
+}
+
+func (p *pirogueParser) record(rec int, off int64, raw []byte) error {
+	err := p.parse(rec, off, raw)
+	if err == nil {
+		p.tr.Stats.Used++
+		return nil
+	}
+	return recordError(&p.tr.Stats, rec, off, err)
+}
+
+func (p *pirogueParser) parse(rec int, off int64, raw []byte) error {
+	if err := notObject(raw); err != nil {
+		return err
+	}
+	var (
+		r                 = pirogueRec{stack: -1, extra: -1}
+		data              []byte
+		topPid            int64
+		hasTopPid, hasTS  bool
+		tsRaw             []byte
+		typ               string
+		hasType           bool
+		topProcess        uint32
+		local, remote     netip.AddrPort
+		localIP, remoteIP string
+		lport, rport      int64
+		haveL, haveR      [2]bool
+		extra             map[string]any
+	)
+	err := eachMember(raw, func(name, val []byte) error {
+		switch string(name) {
+		case "type":
+			typ, hasType = str(val)
+		case "timestamp":
+			tsRaw, hasTS = val, true
+		case "process":
+			if s, ok := str(val); ok {
+				topProcess = p.strs.id([]byte(s))
+			}
+		case "pid":
+			topPid, hasTopPid = integer(val)
+		case "data":
+			data = val
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if hasType && typ != "socket_trace_log" && typ != "socket_traces" && typ != "socket_trace" {
+		return problem(skipType, "type %q", typ)
+	}
+	if !hasTS {
+		return problem(skipTimestamp, "no timestamp")
+	}
+	ts, ok := num(tsRaw)
+	if !ok {
+		return problem(skipTimestamp, "timestamp is %s", kindOf(tsRaw))
+	}
+	if u := timeUnitOf(ts); u != "ms" {
+		p.countUnit(u)
+		if p.wrong == nil {
+			p.wrong = &InputError{File: p.tr.Stats.File, Record: rec, Offset: off, Msg: fmt.Sprintf("timestamp %s looks like %s, not milliseconds since the epoch", tsRaw, orUnknown(u))}
+		}
+		return problem(skipTimeUnit, "%s looks like %s, not milliseconds since the epoch", tsRaw, orUnknown(u))
+	}
+	p.countUnit("ms")
+	r.ts = ts / 1000
+	if data == nil || isNull(data) {
+		return problem(skipNoData, "")
+	}
+	if kindOf(data) != "an object" {
+		return problem(skipNoData, "data is %s", kindOf(data))
+	}
+	var stackRaw []byte
+	keep := func(name, val []byte) error {
+		v, err := generic(val)
+		if err != nil {
+			return jerr(0, "%v", err)
+		}
+		if extra == nil {
+			extra = map[string]any{}
+		}
+		extra[p.camel(string(name))] = camelKeys(v, p.camel)
+		return nil
+	}
+	err = eachMember(data, func(name, val []byte) error {
+		// Numbers of an unexpected type are kept as they came, like the
+		// keys pcapng-utils copies without looking at them.
+		switch string(name) {
+		case "socket_fd":
+			if r.fd, r.hasFd = integer(val); !r.hasFd {
+				return keep(name, val)
+			}
+		case "socket_type":
+			s, _ := str(val)
+			r.stype = p.strs.id([]byte(s))
+		case "pid":
+			if r.pid, r.hasPid = integer(val); !r.hasPid {
+				return keep(name, val)
+			}
+		case "thread_id":
+			if r.tid, r.hasTid = integer(val); !r.hasTid {
+				return keep(name, val)
+			}
+		case "socket_event_type":
+			s, _ := str(val)
+			r.event = p.strs.id([]byte(s))
+		case "dest_ip":
+			remoteIP, haveR[0] = str(val)
+		case "dest_port":
+			rport, haveR[1] = integer(val)
+		case "local_ip":
+			localIP, haveL[0] = str(val)
+		case "local_port":
+			lport, haveL[1] = integer(val)
+		case "stack":
+			stackRaw = val
+		default:
+			return keep(name, val)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	event := p.strs.strs[r.event]
+	dir, ok := directionOf(event)
+	if !ok {
+		return problem(skipEvent, "socket_event_type %q", event)
+	}
+	var proto uint8
+	switch p.strs.strs[r.stype] {
+	case "tcp", "tcp6":
+		proto = communityid.ProtoTCP
+	case "udp", "udp6":
+		proto = communityid.ProtoUDP
+	default:
+		return problem(skipSocketType, "socket_type %q", p.strs.strs[r.stype])
+	}
+	if local, err = addrPort("local", localIP, lport, haveL); err != nil {
+		return err
+	}
+	if remote, err = addrPort("dest", remoteIP, rport, haveR); err != nil {
+		return err
+	}
+	if local.Addr().Unmap().Is4() != remote.Addr().Unmap().Is4() {
+		return problem(skipFlow, "local %s and destination %s are not of the same family", local.Addr(), remote.Addr())
+	}
+	if !r.hasPid && hasTopPid && extra["pid"] == nil {
+		r.pid, r.hasPid = topPid, true
+	}
+	r.process = topProcess
+	if stackRaw != nil && !isNull(stackRaw) {
+		if r.stack = p.stack(stackRaw); r.stack < 0 {
+			p.tr.Stats.partial(partStack, rec, off, "the stack is "+kindOf(stackRaw))
+		}
+	}
+	if extra != nil {
+		r.extra = int32(len(p.extras))
+		p.extras = append(p.extras, extra)
+	}
+	if len(p.recs) >= math.MaxInt32 {
+		return problem(skipNotObject, "more than %d records", math.MaxInt32)
+	}
+	p.tr.addOp(r.ts, proto, local, remote, dir, int32(len(p.recs)))
+	p.recs = append(p.recs, r)
+	return nil
+}
+
+// notObject returns a skip for a record that is valid JSON but not an
+// object, and a syntax error for one that is not JSON.
+func notObject(raw []byte) error {
+	if kindOf(raw) == "an object" {
+		return nil
+	}
+	if end, err := scanValue(raw, skipWS(raw, 0), 0); err != nil {
+		return err
+	} else if err := trailing(raw, end); err != nil {
+		return err
+	}
+	return problem(skipNotObject, "found %s", kindOf(raw))
+}
+
+func orUnknown(u string) string {
+	if u == "" {
+		return "no plausible date"
+	}
+	return u
+}
+
+func (p *pirogueParser) countUnit(u string) {
+	if p.units == nil {
+		p.units = map[string]int{}
+	}
+	p.units[u]++
+}
+
+// checkUnits fails a file none of whose timestamps are milliseconds while
+// some are in another unit: the file was written by something else, and
+// pairing by time would silently find nothing.
+func (p *pirogueParser) checkUnits() error {
+	if p.units["ms"] == 0 && p.wrong != nil {
+		return p.wrong
+	}
+	return nil
+}
+
+// addrPort checks an address and port of a record.
+func addrPort(which, ip string, port int64, have [2]bool) (netip.AddrPort, error) {
+	if !have[0] {
+		return netip.AddrPort{}, problem(skipAddress, "no %s_ip", which)
+	}
+	a, err := netip.ParseAddr(strings.Trim(ip, "[]"))
+	if err != nil {
+		return netip.AddrPort{}, problem(skipAddress, "%s_ip %q", which, ip)
+	}
+	// An IPv4-mapped address (::ffff:1.2.3.4) is the IPv4 flow the
+	// capture saw; the zone never reaches the wire.
+	a = a.Unmap().WithZone("")
+	if !have[1] {
+		return netip.AddrPort{}, problem(skipPort, "no %s_port or not an integer", which)
+	}
+	if port < 1 || port > 65535 {
+		return netip.AddrPort{}, problem(skipPort, "%s_port %d", which, port)
+	}
+	return netip.AddrPortFrom(a, uint16(port)), nil
+}
+
+// stack returns the shared decoded stack of raw, decoding it the first time
+// its bytes are seen; -1 when it is not an array.
+func (p *pirogueParser) stack(raw []byte) int32 {
+	if id, ok := p.stacks[string(raw)]; ok {
+		return id
+	}
+	id := int32(-1)
+	v, err := generic(raw)
+	if arr, ok := v.([]any); err == nil && ok {
+		sv := stackVal{frames: make([]any, 0, len(arr))}
+		seen := map[string]bool{}
+		for _, f := range arr {
+			f = camelKeys(f, p.camel)
+			sv.frames = append(sv.frames, f)
+			if m, ok := f.(map[string]any); ok {
+				if c, ok := m["class"].(string); ok && !seen[c] {
+					seen[c] = true
+					sv.compact = append(sv.compact, c)
+				}
+			}
+		}
+		if sv.compact == nil {
+			sv.compact = []any{}
+		}
+		id = int32(len(p.stackV))
+		p.stackV = append(p.stackV, sv)
+	}
+	p.stacks[string(raw)] = id
+	return id
+}
+
+func (p *pirogueParser) camel(k string) string {
+	if c, ok := p.keys[k]; ok {
+		return c
+	}
+	c := camelCase(k)
+	if len(p.keys) < 10000 {
+		p.keys[k] = c
+	}
+	return c
+}
+
+// render builds the _stacktrace value pcapng-utils writes for a record.
+func (p *pirogueParser) render(ref int32) map[string]any {
+	r := &p.recs[ref]
+	m := make(map[string]any, 12)
+	for k, v := range p.extraOf(r) {
+		m[k] = v
+	}
+	m["timestamp"] = r.ts
+	if r.process != 0 {
+		m["process"] = p.strs.strs[r.process]
+	}
+	if r.hasPid {
+		m["pid"] = r.pid
+	}
+	if r.hasTid {
+		m["threadId"] = r.tid
+	}
+	if r.hasFd {
+		m["socketFd"] = r.fd
+	}
+	m["socketType"] = p.strs.strs[r.stype]
+	m["socketEventType"] = p.strs.strs[r.event]
+	if r.stack >= 0 {
+		sv := p.stackV[r.stack]
+		m["stack"] = sv.frames
+		m["compact"] = sv.compact
+	} else {
+		// pcapng-utils writes null for both when the stack is missing.
+		m["stack"] = nil
+		m["compact"] = nil
+	}
+	return m
+}
+
+func (p *pirogueParser) extraOf(r *pirogueRec) map[string]any {
+	if r.extra < 0 {
+		return nil
+	}
+	return p.extras[r.extra]
+}
+
+// camelCase renames a key as pcapng-utils does (Python: runs of '_' and '-'
+// become word breaks, str.title(), spaces removed, first letter lowered):
+// "thread_id" → "threadId", "is_native" → "isNative", "socketFD" → "socketfd".
+func camelCase(s string) string {
+	var b strings.Builder
+	b.Grow(len(s))
+	prevLetter := false
+	first := true
+	for _, r := range s {
+		switch {
+		case r == '_' || r == '-' || r == ' ':
+			prevLetter = false
+			continue
+		case unicode.IsLetter(r):
+			if prevLetter {
+				r = unicode.ToLower(r)
+			} else {
+				r = unicode.ToTitle(r)
+			}
+			prevLetter = true
+		default:
+			prevLetter = false
+		}
+		if first {
+			r = unicode.ToLower(r)
+			first = false
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// camelKeys renames the keys of every object in v with camel.
+func camelKeys(v any, camel func(string) string) any {
+	switch t := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(t))
+		for k, x := range t {
+			out[camel(k)] = camelKeys(x, camel)
+		}
+		return out
+	case []any:
+		for i, x := range t {
+			t[i] = camelKeys(x, camel)
+		}
+		return t
+	}
+	return v
+}

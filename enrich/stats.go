@@ -1,0 +1,120 @@
+package enrich
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"hash"
+	"io"
+	"sort"
+)
+
+// InputError is a trace file that cannot be read, with where.
+type InputError struct {
+	File string
+	// Record is the 0-based index of the record, -1 when the problem is
+	// not inside one.
+	Record int
+	// Offset is the byte offset of the problem in the file.
+	Offset int64
+	Msg    string
+}
+
+func (e *InputError) Error() string {
+	if e.Record >= 0 {
+		return fmt.Sprintf("%s: record %d at byte %d: %s", e.File, e.Record, e.Offset, e.Msg)
+	}
+	return fmt.Sprintf("%s: byte %d: %s", e.File, e.Offset, e.Msg)
+}
+
+// ReadStats describes how a trace file was read.
+type ReadStats struct {
+	// File is the name the reader was given (the base name in the CLI).
+	File string `json:"file"`
+	// SHA256 of the file's bytes, so a report names exactly what it used.
+	SHA256 string `json:"sha256,omitempty"`
+	// Records counts the records (JSON values) read.
+	Records int `json:"records"`
+	// Used counts the records kept.
+	Used int `json:"used"`
+	// Skipped counts the records left out, by reason, sorted by reason.
+	Skipped []Count `json:"skipped,omitempty"`
+	// Partial counts records used without a part that could not be read,
+	// by reason.
+	Partial []Count `json:"partial,omitempty"`
+	// Examples are the first few skipped records, with where they are.
+	Examples []string `json:"examples,omitempty"`
+	// Truncated, when set, says that the file ends inside a record: the
+	// records before it were used.
+	Truncated string `json:"truncated,omitempty"`
+
+	skipped, partials map[string]int
+}
+
+// maxExamples bounds the problems kept as examples.
+const maxExamples = 5
+
+// skip counts a record left out and keeps the first few as examples.
+func (s *ReadStats) skip(reason string, record int, off int64, detail string) {
+	if s.skipped == nil {
+		s.skipped = map[string]int{}
+	}
+	s.skipped[reason]++
+	if len(s.Examples) < maxExamples {
+		msg := reason
+		if detail != "" {
+			msg += ": " + detail
+		}
+		s.Examples = append(s.Examples, fmt.Sprintf("record %d at byte %d: %s", record, off, msg))
+	}
+}
+
+// partial counts a record used without a part.
+func (s *ReadStats) partial(reason string, record int, off int64, detail string) {
+	if s.partials == nil {
+		s.partials = map[string]int{}
+	}
+	s.partials[reason]++
+	if len(s.Examples) < maxExamples {
+		s.Examples = append(s.Examples, fmt.Sprintf("record %d at byte %d: %s: %s", record, off, reason, detail))
+	}
+}
+
+// Skips returns the number of records skipped for reason.
+func (s *ReadStats) Skips(reason string) int { return s.skipped[reason] }
+
+func (s *ReadStats) finish() {
+	s.Skipped = sortedCounts(s.skipped)
+	s.Partial = sortedCounts(s.partials)
+}
+
+func sortedCounts(m map[string]int) []Count {
+	var out []Count
+	for k, n := range m {
+		out = append(out, Count{k, n})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// hashingReader hashes what is read through it.
+type hashingReader struct {
+	r io.Reader
+	h hash.Hash
+}
+
+func newHashingReader(r io.Reader) *hashingReader {
+	return &hashingReader{r: r, h: sha256.New()}
+}
+
+func (h *hashingReader) Read(p []byte) (int, error) {
+	n, err := h.r.Read(p)
+	h.h.Write(p[:n])
+	return n, err
+}
+
+// sum reads what is left and returns the hash of all of it.
+func (h *hashingReader) sum() string {
+	io.Copy(io.Discard, h)
+	return hex.EncodeToString(h.h.Sum(nil))
+}
