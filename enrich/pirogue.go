@@ -38,16 +38,16 @@ const PiRogueSocketTraceName = "pirogue socket trace"
 
 // Skip reasons of socket trace records.
 const (
-	skipNotObject   = "not an object"
-	skipType        = "not a socket trace record"
-	skipNoData      = "no data object"
-	skipEvent       = "not a send or receive"
-	skipSocketType  = "unknown socket type"
-	skipAddress     = "bad address"
-	skipPort        = "port out of range"
-	skipTimestamp   = "bad timestamp"
-	skipTimeUnit    = "timestamp not in the expected unit"
-	skipFlow        = "no community ID for the addresses"
+	skipNotObject  = "not an object"
+	skipType       = "not a socket trace record"
+	skipNoData     = "no data object"
+	skipEvent      = "not a send or receive"
+	skipSocketType = "unknown socket type"
+	skipAddress    = "bad address"
+	skipPort       = "port out of range"
+	skipTimestamp  = "bad timestamp"
+	skipTimeUnit   = "timestamp not in the expected unit"
+	skipFlow       = "no community ID for the addresses"
 
 	partStack = "stack is not an array (record kept without it)"
 )
@@ -55,12 +55,12 @@ const (
 // pirogueRec is one record, compact: strings are interned, the stack is a
 // reference to a shared decoded stack.
 type pirogueRec struct {
-	ts                      float64 // seconds
-	pid, tid, fd            int64
-	process, stype, event   uint32 // interned strings, 0 = absent
-	stack                   int32  // -1 = none
-	extra                   int32  // -1 = none, else index of extra data keys
-	hasPid, hasTid, hasFd   bool
+	ts                    float64 // seconds
+	pid, tid, fd          int64
+	process, stype, event uint32 // interned strings, 0 = absent
+	stack                 int32  // -1 = none
+	extra                 int32  // -1 = none, else index of extra data keys
+	hasPid, hasTid, hasFd bool
 }
 
 // stackVal is a decoded stack shared by all records with the same bytes.

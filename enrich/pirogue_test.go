@@ -118,9 +118,9 @@ func TestPiRogueCorrelation(t *testing.T) {
 			},
 			want: [][2]float64{{b + 9.98, b + 10.31}, {b + 9.98, b + 10.31}, {b + 9.98, b + 10.41}, {b + 9.98, 0}, {0, 0}},
 			counts: map[string]int{
-				"requests with a stack trace":                         4,
-				"requests sharing an HTTP/2 frame's operation":        2,
-				"responses sharing an HTTP/2 frame's operation":       1,
+				"requests with a stack trace":                          4,
+				"requests sharing an HTTP/2 frame's operation":         2,
+				"responses sharing an HTTP/2 frame's operation":        1,
 				"requests without: operations taken by nearer entries": 1,
 			},
 		},
