@@ -132,16 +132,15 @@ func ReadPiRogueSocketTrace(r io.Reader, name string) (*SocketTrace, error) {
 }
 
 type pirogueParser struct {
-	tr      *SocketTrace
-	recs    []pirogueRec
-	strs    *interner
-	stacks  map[string]int32
-	stackV  []stackVal
-	extras  []map[string]any
-	keys    map[string]string // camelCase cache
-	units   map[string]int
-	firstMs bool
-	wrong   *InputError // first record with a timestamp in a wrong unit
+	tr     *SocketTrace
+	recs   []pirogueRec
+	strs   *interner
+	stacks map[string]int32
+	stackV []stackVal
+	extras []map[string]any
+	keys   map[string]string // camelCase cache
+	units  map[string]int
+	wrong  *InputError // first record with a timestamp in a wrong unit
 }
 
 // recordProblem is a record that cannot be used, with why.

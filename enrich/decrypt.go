@@ -1,0 +1,324 @@
+package enrich
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/hex"
+	"io"
+	"strings"
+
+	"github.com/tracewire/tracewire/har"
+)
+
+// PiRogue's aes_info.json is written by the Frida script log_aes_info.js:
+// a JSON array of records
+//
+//	{"type": "aes_info_log", "timestamp": <ms>, "pid": 1234, "process": "com.example",
+//	 "data": {"alg": "AES/CBC/PKCS5Padding", "key": "<hex>", "iv": "<hex>", "in": "<hex>", "out": "<hex>"}}
+//
+// one per Cipher.doFinal (in is what went in, out what came out) and one per
+// SecretKeySpec (only key and alg). An app that encrypts a body before
+// sending it wrote a record whose out is the request's body, or part of it;
+// one that decrypts a response wrote a record whose in is the response's
+// body. Such bodies are replaced by the plaintext, and the original is kept
+// in _decryption on the request or response:
+//
+//	{"originalBase64Content", "alg", "key", "iv", "pid", "process", "timestamp" (s),
+//	 "primitiveParameters": {"algorithm", "key", "iv"}, "match": "body|base64-decoded body"}
+//
+// (primitiveParameters and originalBase64Content are the names of
+// pcapng-utils, so PiRogue's viewers show them). Digests, MACs, signatures
+// and RSA are skipped: their "out" is not a ciphertext of "in" that a body
+// could carry, and matching them would invent plaintexts.
+
+// AESInfoName names the source in summaries.
+const AESInfoName = "pirogue aes_info decryption"
+
+// minCiphertext avoids matching tiny values that occur anywhere by chance.
+const minCiphertext = 8
+
+// Skip reasons of aes_info records.
+const (
+	skipKeyOnly = "no input or output (key creation)"
+	skipAlg     = "digest, MAC, signature or RSA algorithm"
+	skipHex     = "input or output is not hex"
+	skipShort   = "ciphertext shorter than 8 bytes"
+)
+
+// cryptoOp is one encryption or decryption.
+type cryptoOp struct {
+	in, out          []byte
+	alg, key, iv     string
+	pid              any
+	process          string
+	ts               float64 // seconds, 0 when unknown
+	hasTS, hasPidVal bool
+}
+
+// AESInfo holds the operations of an aes_info.json, indexed by the first
+// bytes of their ciphertexts.
+type AESInfo struct {
+	Stats ReadStats
+	ops   []cryptoOp
+	// byOut and byIn index operations by the first 8 bytes of out
+	// (ciphertexts of requests) and of in (ciphertexts of responses).
+	byOut, byIn map[uint64][]int32
+}
+
+// ignoredAlg reports algorithms whose records are not ciphertexts of a
+// body: digests, MACs, signatures (Android's MessageDigest, Mac and
+// Signature names) and RSA.
+func ignoredAlg(alg string) bool {
+	a := strings.ToUpper(strings.TrimSpace(alg))
+	for _, p := range []string{"SHA", "MD2", "MD4", "MD5", "HMAC", "PBEWITHHMAC", "AESCMAC", "CMAC", "GMAC", "POLY1305",
+		"DSA", "ECDSA", "ED25519", "ED448", "EDDSA", "NONEWITH", "RSA", "SIPHASH", "BLAKE", "KECCAK", "RIPEMD", "WHIRLPOOL", "CRC"} {
+		if strings.HasPrefix(a, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// ReadAESInfo reads PiRogue's aes_info.json. name is used in messages.
+func ReadAESInfo(r io.Reader, name string) (*AESInfo, error) {
+	a := &AESInfo{Stats: ReadStats{File: name}, byOut: map[uint64][]int32{}, byIn: map[uint64][]int32{}}
+	err := readRecords(r, &a.Stats, func(rec int, off int64, raw []byte) error {
+		err := a.parse(raw)
+		if err == nil {
+			a.Stats.Used++
+			return nil
+		}
+		return recordError(&a.Stats, rec, off, err)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+func (a *AESInfo) parse(raw []byte) error {
+	if err := notObject(raw); err != nil {
+		return err
+	}
+	var op cryptoOp
+	var data []byte
+	err := eachMember(raw, func(name, val []byte) error {
+		switch string(name) {
+		case "timestamp":
+			if f, ok := num(val); ok && timeUnitOf(f) == "ms" {
+				op.ts, op.hasTS = f/1000, true
+			}
+		case "pid":
+			if n, ok := integer(val); ok {
+				op.pid, op.hasPidVal = n, true
+			} else if s, ok := str(val); ok {
+				op.pid, op.hasPidVal = s, true
+			}
+		case "process":
+			op.process, _ = str(val)
+		case "data":
+			data = val
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if data == nil || kindOf(data) != "an object" {
+		return problem(skipNoData, "data is %s", kindOf(data))
+	}
+	var inHex, outHex string
+	err = eachMember(data, func(name, val []byte) error {
+		s, _ := str(val)
+		switch string(name) {
+		case "alg":
+			op.alg = s
+		case "key":
+			op.key = s
+		case "iv":
+			op.iv = s
+		case "in":
+			inHex = s
+		case "out":
+			outHex = s
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if inHex == "" || outHex == "" {
+		return problem(skipKeyOnly, "alg %q", op.alg)
+	}
+	if ignoredAlg(op.alg) {
+		return problem(skipAlg, "alg %q", op.alg)
+	}
+	if op.in, err = hex.DecodeString(inHex); err != nil {
+		return problem(skipHex, "in: %v", err)
+	}
+	if op.out, err = hex.DecodeString(outHex); err != nil {
+		return problem(skipHex, "out: %v", err)
+	}
+	// A record is indexed under each direction its ciphertext could have
+	// travelled in; too short a ciphertext matches anything.
+	ok := false
+	id := int32(len(a.ops))
+	if len(op.out) >= minCiphertext {
+		k := binary.BigEndian.Uint64(op.out)
+		a.byOut[k] = append(a.byOut[k], id)
+		ok = true
+	}
+	if len(op.in) >= minCiphertext {
+		k := binary.BigEndian.Uint64(op.in)
+		a.byIn[k] = append(a.byIn[k], id)
+		ok = true
+	}
+	if !ok {
+		return problem(skipShort, "%d and %d bytes", len(op.in), len(op.out))
+	}
+	a.ops = append(a.ops, op)
+	return nil
+}
+
+// Enricher returns the enricher that replaces encrypted bodies.
+func (a *AESInfo) Enricher() Enricher { return &decryptEnricher{a: a, used: map[int32]bool{}} }
+
+type decryptEnricher struct {
+	a                   *AESInfo
+	requests, responses int
+	viaBase64           int
+	kept                int
+	used                map[int32]bool
+}
+
+func (d *decryptEnricher) Name() string { return AESInfoName }
+
+func (d *decryptEnricher) Enrich(i int, e *har.Entry) error {
+	if pd := e.Request.PostData; pd != nil && pd.Text != "" {
+		if _, done := e.Request.Extra["_decryption"]; done {
+			d.kept++
+		} else if body, err := pd.Body(); err == nil {
+			if dec, pt := d.find(body, d.a.byOut, true); dec != nil {
+				pd.SetBody(pt)
+				// The form fields described the ciphertext.
+				pd.Params = nil
+				e.Request.Extra.Set("_decryption", dec)
+				d.requests++
+			}
+		}
+	}
+	if c := &e.Response.Content; c.Text != "" {
+		if _, done := e.Response.Extra["_decryption"]; done {
+			d.kept++
+		} else if body, err := c.Body(); err == nil {
+			if dec, pt := d.find(body, d.a.byIn, false); dec != nil {
+				c.SetBody(pt)
+				e.Response.Extra.Set("_decryption", dec)
+				d.responses++
+			}
+		}
+	}
+	return nil
+}
+
+// find looks for a recorded ciphertext in body, then in body's base64
+// decoding; it returns the _decryption object and the plaintext.
+func (d *decryptEnricher) find(body []byte, index map[uint64][]int32, request bool) (map[string]any, []byte) {
+	how := "body"
+	op := d.search(body, index, request)
+	if op < 0 {
+		if dec, ok := decodeBase64Body(body); ok {
+			op = d.search(dec, index, request)
+			how = "base64-decoded body"
+		}
+	}
+	if op < 0 {
+		return nil, nil
+	}
+	d.used[op] = true
+	if how != "body" {
+		d.viaBase64++
+	}
+	c := &d.a.ops[op]
+	pt := c.in
+	if !request {
+		pt = c.out
+	}
+	dec := map[string]any{
+		"originalBase64Content": base64.StdEncoding.EncodeToString(body),
+		"alg":                   c.alg,
+		"key":                   c.key,
+		"iv":                    c.iv,
+		"process":               c.process,
+		"match":                 how,
+		"primitiveParameters":   map[string]any{"algorithm": c.alg, "key": c.key, "iv": c.iv},
+	}
+	if c.hasPidVal {
+		dec["pid"] = c.pid
+	}
+	if c.hasTS {
+		dec["timestamp"] = c.ts
+	}
+	return dec, pt
+}
+
+// search returns the operation whose ciphertext occurs in b: the longest
+// one (the most specific), the first recorded on a tie; -1 when none.
+func (d *decryptEnricher) search(b []byte, index map[uint64][]int32, request bool) int32 {
+	best := int32(-1)
+	bestLen := 0
+	for i := 0; i+minCiphertext <= len(b); i++ {
+		ids, ok := index[binary.BigEndian.Uint64(b[i:])]
+		if !ok {
+			continue
+		}
+		for _, id := range ids {
+			ct := d.a.ops[id].out
+			if !request {
+				ct = d.a.ops[id].in
+			}
+			if len(ct) > bestLen && bytes.HasPrefix(b[i:], ct) {
+				best, bestLen = id, len(ct)
+			} else if len(ct) == bestLen && id < best && bytes.HasPrefix(b[i:], ct) {
+				best = id
+			}
+		}
+	}
+	return best
+}
+
+// decodeBase64Body decodes a body that is entirely base64 (standard or
+// URL alphabet, padded or not, line breaks allowed), as apps often send
+// ciphertexts.
+func decodeBase64Body(b []byte) ([]byte, bool) {
+	s := strings.Map(func(r rune) rune {
+		switch r {
+		case '\r', '\n', ' ', '\t':
+			return -1
+		}
+		return r
+	}, string(bytes.TrimSpace(b)))
+	if len(s) < 12 {
+		return nil, false
+	}
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding, base64.RawStdEncoding, base64.RawURLEncoding} {
+		if out, err := enc.DecodeString(s); err == nil {
+			return out, true
+		}
+	}
+	return nil, false
+}
+
+func (d *decryptEnricher) Report(s *Summary) {
+	r := &SourceReport{Source: AESInfoName, Read: &d.a.Stats}
+	r.add("operations", len(d.a.ops))
+	r.add("requests decrypted", d.requests)
+	r.add("responses decrypted", d.responses)
+	r.add("decrypted through a base64 layer", d.viaBase64)
+	r.add("operations used", len(d.used))
+	if d.kept > 0 {
+		r.add("bodies that already had a _decryption", d.kept)
+	}
+	s.Sources = append(s.Sources, r)
+}

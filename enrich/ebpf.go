@@ -1,0 +1,384 @@
+package enrich
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"github.com/tracewire/tracewire/communityid"
+)
+
+// The eBPF socket event format is tracewire's own, documented in
+// docs/ebpf-socket-events.md: JSON Lines, one object per socket call,
+//
+//	{"ts_ns": 1700000009990000000, "pid": 4242, "tid": 4250, "comm": "OkHttp Dispatch",
+//	 "event": "sendmsg", "protocol": "tcp",
+//	 "local_addr": "10.8.0.2", "local_port": 43210, "remote_addr": "93.184.216.34", "remote_port": 443,
+//	 "fd": 87, "bytes": 517, "process": "com.example.app", "direction": "out",
+//	 "managed_stack": [{"function": "okhttp3.internal.http2.Http2Writer.flush", "file": "Http2Writer.kt", "line": 123, "module": "base.apk"}],
+//	 "native_stack": [{"module": "libc.so", "function": "sendmsg", "address": "0x7b8c2e1a40"}]}
+//
+// and is attached as _stacktrace with pcapng-utils' field names, so the
+// same tools read it: managed frames become {class, method, file, line,
+// isNative: false, str, module, address}, native frames go to nativeStack.
+
+// EBPFEventsName names the source in summaries.
+const EBPFEventsName = "ebpf socket events"
+
+// ebpfRec is one event, compact.
+type ebpfRec struct {
+	ts                          float64 // seconds
+	pid, tid, fd, bytes         int64
+	hasPid, hasTid, hasFd, hasB bool
+	comm, process, event, stype uint32
+	managed, native             int32 // -1 = none
+}
+
+// ReadEBPFEvents reads socket events in tracewire's eBPF JSON Lines format.
+// name is used in messages. Events that cannot be used are skipped and
+// counted; a file that is not JSON, or whose timestamps are all in the
+// wrong unit, is an *InputError.
+func ReadEBPFEvents(r io.Reader, name string) (*SocketTrace, error) {
+	tr := newSocketTrace(EBPFEventsName, name)
+	p := &ebpfParser{tr: tr, strs: newInterner(), stacks: [2]map[string]int32{{}, {}}}
+	if err := readRecords(r, &tr.Stats, p.record); err != nil {
+		return nil, err
+	}
+	if p.ok == 0 && p.wrong != nil {
+		return nil, p.wrong
+	}
+	p.stacks = [2]map[string]int32{}
+	p.strs.ids = nil
+	tr.render = p.render
+	tr.finish()
+	return tr, nil
+}
+
+type ebpfParser struct {
+	tr     *SocketTrace
+	recs   []ebpfRec
+	strs   *interner
+	stacks [2]map[string]int32 // managed, native: raw bytes → id
+	stackV [2][]stackVal
+	ok     int
+	wrong  *InputError
+}
+
+func (p *ebpfParser) record(rec int, off int64, raw []byte) error {
+	err := p.parse(rec, off, raw)
+	if err == nil {
+		p.tr.Stats.Used++
+		return nil
+	}
+	return recordError(&p.tr.Stats, rec, off, err)
+}
+
+func (p *ebpfParser) parse(rec int, off int64, raw []byte) error {
+	if err := notObject(raw); err != nil {
+		return err
+	}
+	r := ebpfRec{managed: -1, native: -1}
+	var (
+		tsRaw, managed, native []byte
+		proto, dirName         string
+		la, ra                 string
+		lp, rp                 int64
+		haveL, haveR           [2]bool
+		event                  string
+	)
+	err := eachMember(raw, func(name, val []byte) error {
+		switch string(name) {
+		case "ts_ns":
+			tsRaw = val
+		case "pid":
+			r.pid, r.hasPid = integer(val)
+		case "tid":
+			r.tid, r.hasTid = integer(val)
+		case "fd":
+			r.fd, r.hasFd = integer(val)
+		case "bytes":
+			r.bytes, r.hasB = integer(val)
+		case "comm":
+			if s, ok := str(val); ok {
+				r.comm = p.strs.id([]byte(s))
+			}
+		case "process":
+			if s, ok := str(val); ok {
+				r.process = p.strs.id([]byte(s))
+			}
+		case "event":
+			event, _ = str(val)
+		case "direction":
+			dirName, _ = str(val)
+		case "protocol":
+			proto, _ = str(val)
+		case "local_addr":
+			la, haveL[0] = str(val)
+		case "local_port":
+			lp, haveL[1] = integer(val)
+		case "remote_addr":
+			ra, haveR[0] = str(val)
+		case "remote_port":
+			rp, haveR[1] = integer(val)
+		case "managed_stack":
+			managed = val
+		case "native_stack":
+			native = val
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if tsRaw == nil {
+		return problem(skipTimestamp, "no ts_ns")
+	}
+	ts, ok := num(tsRaw)
+	if !ok {
+		return problem(skipTimestamp, "ts_ns is %s", kindOf(tsRaw))
+	}
+	if u := timeUnitOf(ts); u != "nanoseconds" {
+		msg := fmt.Sprintf("ts_ns %s is not nanoseconds since the epoch (it looks like %s; a clock since boot such as bpf_ktime_get_ns must be converted to wall-clock time)", tsRaw, orUnknown(u))
+		if p.wrong == nil {
+			p.wrong = &InputError{File: p.tr.Stats.File, Record: rec, Offset: off, Msg: msg}
+		}
+		return problem(skipTimeUnit, "%s", msg)
+	}
+	p.ok++
+	// Whole nanoseconds, exactly: a float64 of 1.7e18 is off by up to 128 ns.
+	if n, ok := integer(tsRaw); ok {
+		r.ts = float64(n/1e9) + float64(n%1e9)/1e9
+	} else {
+		r.ts = ts / 1e9
+	}
+	var dir Direction
+	switch strings.ToLower(dirName) {
+	case "out":
+		dir = Outbound
+	case "in":
+		dir = Inbound
+	case "":
+		if dir, ok = directionOf(event); !ok {
+			return problem(skipEvent, "event %q", event)
+		}
+	default:
+		return problem(skipEvent, "direction %q", dirName)
+	}
+	r.event = p.strs.id([]byte(event))
+	var ip uint8
+	switch strings.ToLower(strings.TrimSuffix(strings.ToLower(proto), "6")) {
+	case "tcp":
+		ip = communityid.ProtoTCP
+	case "udp":
+		ip = communityid.ProtoUDP
+	default:
+		return problem(skipSocketType, "protocol %q", proto)
+	}
+	local, err := addrPort("local", la, lp, haveL)
+	if err != nil {
+		return renameAddrProblem(err, "local_addr", "local_port")
+	}
+	remote, err := addrPort("dest", ra, rp, haveR)
+	if err != nil {
+		return renameAddrProblem(err, "remote_addr", "remote_port")
+	}
+	if local.Addr().Is4() != remote.Addr().Is4() {
+		return problem(skipFlow, "local %s and remote %s are not of the same family", local.Addr(), remote.Addr())
+	}
+	stype := strings.ToLower(strings.TrimSuffix(strings.ToLower(proto), "6"))
+	if a, err := netip.ParseAddr(strings.Trim(ra, "[]")); err == nil && a.Is6() {
+		stype += "6"
+	}
+	r.stype = p.strs.id([]byte(stype))
+	if managed != nil && !isNull(managed) {
+		if r.managed = p.stack(0, managed); r.managed < 0 {
+			p.tr.Stats.partial(partStack, rec, off, "managed_stack is "+kindOf(managed))
+		}
+	}
+	if native != nil && !isNull(native) {
+		if r.native = p.stack(1, native); r.native < 0 {
+			p.tr.Stats.partial(partStack, rec, off, "native_stack is "+kindOf(native))
+		}
+	}
+	if len(p.recs) >= math.MaxInt32 {
+		return problem(skipNotObject, "more than %d records", math.MaxInt32)
+	}
+	p.tr.addOp(r.ts, ip, local, remote, dir, int32(len(p.recs)))
+	p.recs = append(p.recs, r)
+	return nil
+}
+
+// renameAddrProblem rewords addrPort's messages with this format's names.
+func renameAddrProblem(err error, addr, port string) error {
+	if rp, ok := err.(*recordProblem); ok {
+		d := rp.detail
+		d = strings.NewReplacer("local_ip", addr, "dest_ip", addr, "local_port", port, "dest_port", port).Replace(d)
+		return &recordProblem{rp.reason, d}
+	}
+	return err
+}
+
+// stack decodes a managed (kind 0) or native (kind 1) stack once per
+// distinct bytes; -1 when it is not an array of objects.
+func (p *ebpfParser) stack(kind int, raw []byte) int32 {
+	if id, ok := p.stacks[kind][string(raw)]; ok {
+		return id
+	}
+	id := int32(-1)
+	v, err := generic(raw)
+	if arr, ok := v.([]any); err == nil && ok {
+		sv := stackVal{frames: make([]any, 0, len(arr)), compact: []any{}}
+		seen := map[string]bool{}
+		good := true
+		for _, f := range arr {
+			m, ok := f.(map[string]any)
+			if !ok {
+				good = false
+				break
+			}
+			var fr map[string]any
+			var key string
+			if kind == 0 {
+				fr, key = managedFrame(m)
+			} else {
+				fr, key = nativeFrame(m)
+			}
+			sv.frames = append(sv.frames, fr)
+			if key != "" && !seen[key] {
+				seen[key] = true
+				sv.compact = append(sv.compact, key)
+			}
+		}
+		if good {
+			id = int32(len(p.stackV[kind]))
+			p.stackV[kind] = append(p.stackV[kind], sv)
+		}
+	}
+	p.stacks[kind][string(raw)] = id
+	return id
+}
+
+// managedFrame turns a managed frame into PiRogue's frame shape; the class
+// is the function's name up to its last dot unless the frame names it.
+func managedFrame(m map[string]any) (map[string]any, string) {
+	fn, _ := m["function"].(string)
+	class, _ := m["class"].(string)
+	method := fn
+	if class == "" {
+		if i := strings.LastIndexByte(fn, '.'); i > 0 {
+			class, method = fn[:i], fn[i+1:]
+		}
+	}
+	out := map[string]any{"class": class, "method": method, "isNative": false}
+	file, _ := m["file"].(string)
+	out["file"] = file
+	where := "Unknown Source"
+	if line, ok := m["line"].(int64); ok {
+		out["line"] = line
+		if file != "" {
+			where = file + ":" + strconv.FormatInt(line, 10)
+		}
+	} else if file != "" {
+		where = file
+	}
+	name := method
+	if class != "" {
+		name = class + "." + method
+	}
+	out["str"] = name + "(" + where + ")"
+	if mod, ok := m["module"].(string); ok {
+		out["module"] = mod
+	}
+	if a, ok := address(m["address"]); ok {
+		out["address"] = a
+	}
+	return out, class
+}
+
+// nativeFrame keeps a native frame's fields, with the address normalised.
+func nativeFrame(m map[string]any) (map[string]any, string) {
+	out := map[string]any{}
+	for _, k := range []string{"module", "function", "file"} {
+		if s, ok := m[k].(string); ok {
+			out[k] = s
+		}
+	}
+	if line, ok := m["line"].(int64); ok {
+		out["line"] = line
+	}
+	if a, ok := address(m["address"]); ok {
+		out["address"] = a
+	}
+	mod, _ := m["module"].(string)
+	if i := strings.LastIndexByte(mod, '/'); i >= 0 {
+		mod = mod[i+1:]
+	}
+	return out, mod
+}
+
+// address normalises a code address, written as a hex string ("0x7f…",
+// the format's choice, since JSON numbers lose 64-bit precision) or an
+// integer, to "0x" and lower-case hex.
+func address(v any) (string, bool) {
+	switch t := v.(type) {
+	case string:
+		n, err := strconv.ParseUint(strings.TrimPrefix(strings.ToLower(t), "0x"), 16, 64)
+		if err != nil {
+			return "", false
+		}
+		return "0x" + strconv.FormatUint(n, 16), true
+	case int64:
+		if t < 0 {
+			return "", false
+		}
+		return "0x" + strconv.FormatUint(uint64(t), 16), true
+	}
+	return "", false
+}
+
+func (p *ebpfParser) render(ref int32) map[string]any {
+	r := &p.recs[ref]
+	m := make(map[string]any, 14)
+	m["timestamp"] = r.ts
+	proc := r.process
+	if proc == 0 {
+		proc = r.comm
+	}
+	if proc != 0 {
+		m["process"] = p.strs.strs[proc]
+	}
+	if r.comm != 0 {
+		m["comm"] = p.strs.strs[r.comm]
+	}
+	if r.hasPid {
+		m["pid"] = r.pid
+	}
+	if r.hasTid {
+		m["threadId"] = r.tid
+	}
+	if r.hasFd {
+		m["socketFd"] = r.fd
+	}
+	if r.hasB {
+		m["bytes"] = r.bytes
+	}
+	m["socketType"] = p.strs.strs[r.stype]
+	m["socketEventType"] = p.strs.strs[r.event]
+	m["stack"], m["compact"] = nil, nil
+	if r.managed >= 0 {
+		sv := p.stackV[0][r.managed]
+		m["stack"], m["compact"] = sv.frames, sv.compact
+	}
+	if r.native >= 0 {
+		sv := p.stackV[1][r.native]
+		m["nativeStack"] = sv.frames
+		if r.managed < 0 {
+			// Without a managed stack, the native modules summarise the path.
+			m["compact"] = sv.compact
+		}
+	}
+	return m
+}

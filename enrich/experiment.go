@@ -1,0 +1,196 @@
+package enrich
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Experiment is what a PiRogue experiment folder holds. pirogue-cli writes
+// experiment.json:
+//
+//	{"network": {"start_capture_time": <ms>, "file": "traffic.pcap"},
+//	 "device": {"start_capture_time": <ms>, "file": "device.json"},
+//	 "socket_traces": {"file": "socket_trace.json"}, "crypto_traces": {"file": "aes_info.json"},
+//	 "sslkeylog": {"file": "sslkeylog.txt"}}
+//
+// Paths are absolute (joined with the folder); empty when absent.
+type Experiment struct {
+	Dir         string
+	Capture     string
+	SocketTrace string
+	AESInfo     string
+	SSLKeyLog   string
+	// TimeShift is (device.start_capture_time − network.start_capture_time)
+	// / 1000 s, added to entry timestamps before pairing them with device
+	// records; HasTimeShift is false when either time is missing.
+	TimeShift    time.Duration
+	HasTimeShift bool
+}
+
+// ReadExperiment reads an experiment.json. Missing keys are not an error:
+// the files they would name are simply not known; wrong types are.
+func ReadExperiment(path string) (*Experiment, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var top map[string]any
+	if err := json.Unmarshal(b, &top); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	x := &Experiment{Dir: filepath.Dir(path)}
+	section := func(key string) (map[string]any, error) {
+		v, ok := top[key]
+		if !ok || v == nil {
+			return nil, nil
+		}
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("%s: %s is not an object", path, key)
+		}
+		return m, nil
+	}
+	file := func(key string) (string, error) {
+		m, err := section(key)
+		if m == nil || err != nil {
+			return "", err
+		}
+		v, ok := m["file"]
+		if !ok || v == nil {
+			return "", nil
+		}
+		s, ok := v.(string)
+		if !ok {
+			return "", fmt.Errorf("%s: %s.file is not a string", path, key)
+		}
+		if s == "" {
+			return "", nil
+		}
+		if !filepath.IsAbs(s) {
+			s = filepath.Join(x.Dir, s)
+		}
+		return s, nil
+	}
+	start := func(key string) (float64, bool, error) {
+		m, err := section(key)
+		if m == nil || err != nil {
+			return 0, false, err
+		}
+		v, ok := m["start_capture_time"]
+		if !ok || v == nil {
+			return 0, false, nil
+		}
+		f, ok := v.(float64)
+		if !ok || math.IsNaN(f) || math.IsInf(f, 0) {
+			return 0, false, fmt.Errorf("%s: %s.start_capture_time is not a number", path, key)
+		}
+		if u := timeUnitOf(f); u != "ms" {
+			return 0, false, fmt.Errorf("%s: %s.start_capture_time %v looks like %s, not milliseconds since the epoch", path, key, f, orUnknown(u))
+		}
+		return f, true, nil
+	}
+	for _, f := range []struct {
+		key string
+		dst *string
+	}{{"network", &x.Capture}, {"socket_traces", &x.SocketTrace}, {"crypto_traces", &x.AESInfo}, {"sslkeylog", &x.SSLKeyLog}} {
+		if *f.dst, err = file(f.key); err != nil {
+			return nil, err
+		}
+	}
+	dev, okD, err := start("device")
+	if err != nil {
+		return nil, err
+	}
+	net, okN, err := start("network")
+	if err != nil {
+		return nil, err
+	}
+	if okD && okN {
+		x.TimeShift = time.Duration(math.Round((dev - net) * float64(time.Millisecond)))
+		x.HasTimeShift = true
+	}
+	return x, nil
+}
+
+// Default file names in a PiRogue experiment folder, for folders without
+// experiment.json (or whose experiment.json names no file).
+var (
+	defaultCaptures    = []string{"traffic.pcapng", "traffic.pcap", "traffic.pcapng.gz", "traffic.pcap.gz"}
+	defaultSocketTrace = "socket_trace.json"
+	defaultAESInfo     = "aes_info.json"
+	defaultSSLKeyLog   = "sslkeylog.txt"
+)
+
+// FindExperiment describes the experiment in dir: experiment.json when
+// there is one, completed by the default file names for what it does not
+// name; files that do not exist are left out. A folder with no capture of
+// a known name but exactly one *.pcap, *.pcapng or *.har uses that.
+func FindExperiment(dir string) (*Experiment, error) {
+	x := &Experiment{Dir: dir}
+	if p := filepath.Join(dir, "experiment.json"); exists(p) {
+		var err error
+		if x, err = ReadExperiment(p); err != nil {
+			return nil, err
+		}
+	}
+	pick := func(cur string, names ...string) string {
+		if cur != "" && exists(cur) {
+			return cur
+		}
+		for _, n := range names {
+			if p := filepath.Join(dir, n); exists(p) {
+				return p
+			}
+		}
+		return ""
+	}
+	x.Capture = pick(x.Capture, defaultCaptures...)
+	x.SocketTrace = pick(x.SocketTrace, defaultSocketTrace)
+	x.AESInfo = pick(x.AESInfo, defaultAESInfo)
+	x.SSLKeyLog = pick(x.SSLKeyLog, defaultSSLKeyLog)
+	if x.Capture == "" {
+		ents, err := os.ReadDir(dir)
+		if err != nil {
+			return nil, err
+		}
+		var found []string
+		for _, e := range ents {
+			n := strings.ToLower(e.Name())
+			for _, ext := range []string{".pcap", ".pcapng", ".pcap.gz", ".pcapng.gz", ".har"} {
+				if !e.IsDir() && strings.HasSuffix(n, ext) {
+					found = append(found, filepath.Join(dir, e.Name()))
+					break
+				}
+			}
+		}
+		sort.Strings(found)
+		switch len(found) {
+		case 0:
+			return nil, fmt.Errorf("%s: no capture or HAR in the experiment folder", dir)
+		case 1:
+			x.Capture = found[0]
+		default:
+			return nil, fmt.Errorf("%s: several captures or HARs (%s); name the input", dir, strings.Join(baseNames(found), ", "))
+		}
+	}
+	return x, nil
+}
+
+func exists(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && !st.IsDir()
+}
+
+func baseNames(ps []string) []string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = filepath.Base(p)
+	}
+	return out
+}

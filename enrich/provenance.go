@@ -1,0 +1,402 @@
+package enrich
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"net/url"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/tracewire/tracewire/har"
+)
+
+// A provenance log comes from a backend instrumented to log each time a
+// user's data reaches an output (a "sink"): concatenated or line-delimited
+// JSON objects
+//
+//	{"sink": "socket_send|http|https|file_write|stdout|…", "ts": "2025-12-12T08:34:00Z",
+//	 "source": "db.users.email", "pid": 311, "dest": "graph.facebook.com:443",
+//	 "owners": ["alice@example.com"], "data": "<a sample of the data written>"}
+//
+// An event of a network sink is attached to each entry whose request
+// carries its sample (in the request line, URL-decoded or not, a header, or
+// the body, URL-decoded or not) within a time window of its timestamp:
+// entry._owners lists the owner IDs, entry._provenance the events. Events
+// of other sinks (files, stdout, logs) are summarised per owner. Every
+// owner ID is an Indicator for the matching stage, so the capture of a
+// backend's egress plus its provenance log says whose data went where.
+
+// ProvenanceName names the source in summaries.
+const ProvenanceName = "provenance log"
+
+// MinProvenanceSample is the shortest sample matched against requests:
+// shorter ones ("1", "en") occur everywhere by chance.
+const MinProvenanceSample = 4
+
+// DefaultProvenanceWindow: a sink event is logged as the data is written,
+// so just before the request reaches the wire; timestamps with whole
+// seconds need a second of slack on each side.
+var DefaultProvenanceWindow = Window{Before: 10 * time.Second, After: 2 * time.Second}
+
+// Skip reasons of provenance events.
+const (
+	skipNoSink  = "no sink"
+	skipTS      = "bad ts"
+	skipOwners  = "no owners"
+	skipPartial = "owners not all strings"
+)
+
+// networkSinks are the sinks that write to the network; events of any other
+// sink are never paired with a request.
+var networkSinks = map[string]bool{
+	"socket_send": true, "socket_write": true, "socket_sendto": true, "sendto": true, "send": true, "sendmsg": true,
+	"http": true, "https": true, "http_request": true, "http_client": true, "grpc": true, "websocket": true,
+	"tcp": true, "udp": true, "net": true, "network": true, "dns": true, "smtp": true, "quic": true,
+}
+
+// IsNetworkSink reports whether events of sink describe data leaving over
+// the network.
+func IsNetworkSink(sink string) bool {
+	s := strings.ToLower(sink)
+	return networkSinks[s] || strings.HasPrefix(s, "socket_") || strings.HasPrefix(s, "http") || strings.HasPrefix(s, "net_")
+}
+
+// provEvent is one sink event.
+type provEvent struct {
+	rec     int
+	sink    string
+	ts      time.Time
+	t       float64
+	source  string
+	pid     any
+	dest    string
+	owners  []string
+	data    string
+	network bool
+	matched int
+}
+
+// Provenance holds the events of a provenance log.
+type Provenance struct {
+	Stats  ReadStats
+	events []*provEvent // network events, sorted by time
+	other  []*provEvent // other sinks
+	owners map[string]bool
+}
+
+// ReadProvenance reads a provenance log. name is used in messages.
+func ReadProvenance(r io.Reader, name string) (*Provenance, error) {
+	p := &Provenance{Stats: ReadStats{File: name}, owners: map[string]bool{}}
+	err := readRecords(r, &p.Stats, func(rec int, off int64, raw []byte) error {
+		err := p.parse(rec, off, raw)
+		if err == nil {
+			p.Stats.Used++
+			return nil
+		}
+		return recordError(&p.Stats, rec, off, err)
+	})
+	if err != nil {
+		return nil, err
+	}
+	sort.SliceStable(p.events, func(i, j int) bool { return p.events[i].t < p.events[j].t })
+	return p, nil
+}
+
+func (p *Provenance) parse(rec int, off int64, raw []byte) error {
+	if err := notObject(raw); err != nil {
+		return err
+	}
+	ev := &provEvent{rec: rec}
+	var tsRaw, ownersRaw []byte
+	hasSample := false
+	err := eachMember(raw, func(name, val []byte) error {
+		switch string(name) {
+		case "sink":
+			ev.sink, _ = str(val)
+		case "ts":
+			tsRaw = val
+		case "source":
+			ev.source, _ = str(val)
+		case "pid":
+			if n, ok := integer(val); ok {
+				ev.pid = n
+			} else if s, ok := str(val); ok {
+				ev.pid = s
+			}
+		case "dest":
+			ev.dest, _ = str(val)
+		case "owners":
+			ownersRaw = val
+		case "data":
+			ev.data, hasSample = str(val)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if ev.sink == "" {
+		return problem(skipNoSink, "")
+	}
+	s, ok := str(tsRaw)
+	if !ok {
+		return problem(skipTS, "ts is %s, not an RFC 3339 string", kindOf(tsRaw))
+	}
+	if ev.ts, err = time.Parse(time.RFC3339Nano, s); err != nil {
+		return problem(skipTS, "ts %q is not RFC 3339", s)
+	}
+	ev.t = har.Seconds(ev.ts)
+	if ownersRaw == nil || kindOf(ownersRaw) != "an array" {
+		return problem(skipOwners, "owners is %s", kindOf(ownersRaw))
+	}
+	bad := false
+	err = eachItem(ownersRaw, func(_ int, val []byte) error {
+		if s, ok := str(val); ok && s != "" {
+			ev.owners = append(ev.owners, s)
+		} else {
+			bad = true
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if len(ev.owners) == 0 {
+		return problem(skipOwners, "no owner IDs")
+	}
+	if bad {
+		return problem(skipPartial, "owners %s", truncateBytes(ownersRaw, 80))
+	}
+	for _, o := range ev.owners {
+		p.owners[o] = true
+	}
+	ev.network = IsNetworkSink(ev.sink)
+	if ev.network && hasSample && len(ev.data) >= MinProvenanceSample {
+		p.events = append(p.events, ev)
+	} else {
+		if ev.network {
+			// Kept for the owners and the summary, never paired.
+			ev.network = false
+			p.Stats.partial("network event without a usable sample (never paired)", rec, off, fmt.Sprintf("data %q", ev.data))
+		}
+		p.other = append(p.other, ev)
+	}
+	return nil
+}
+
+func truncateBytes(b []byte, n int) string {
+	if len(b) <= n {
+		return string(b)
+	}
+	return string(b[:n]) + "…"
+}
+
+// Indicators returns every owner ID of the log as an indicator, sorted.
+func (p *Provenance) Indicators() []Indicator {
+	var out []Indicator
+	for o := range p.owners {
+		out = append(out, Indicator{Value: o, Kind: "owner", Source: p.Stats.File})
+	}
+	return sortIndicators(out)
+}
+
+// Enricher returns the enricher that attaches events to entries whose
+// request carries their sample within w of the request's timestamp.
+func (p *Provenance) Enricher(w Window) Enricher {
+	return &provEnricher{p: p, w: w}
+}
+
+type provEnricher struct {
+	p       *Provenance
+	w       Window
+	entries int
+}
+
+func (pe *provEnricher) Name() string { return ProvenanceName }
+
+func (pe *provEnricher) Enrich(i int, e *har.Entry) error {
+	ts := e.Request.Timestamp
+	if ts == 0 {
+		ts = e.Timestamp
+	}
+	if ts == 0 && !e.StartedDateTime.IsZero() {
+		ts = har.Seconds(e.StartedDateTime)
+	}
+	if ts == 0 || len(pe.p.events) == 0 {
+		return nil
+	}
+	evs := pe.p.events
+	lo := sort.Search(len(evs), func(k int) bool { return evs[k].t >= ts-pe.w.Before.Seconds() })
+	var hay [][]byte
+	var matched []*provEvent
+	for k := lo; k < len(evs) && evs[k].t <= ts+pe.w.After.Seconds(); k++ {
+		if hay == nil {
+			hay = requestText(&e.Request)
+		}
+		sample := []byte(evs[k].data)
+		for _, h := range hay {
+			if bytes.Contains(h, sample) {
+				matched = append(matched, evs[k])
+				break
+			}
+		}
+	}
+	if len(matched) == 0 {
+		return nil
+	}
+	pe.entries++
+	owners := map[string]bool{}
+	list := make([]any, 0, len(matched))
+	for _, ev := range matched {
+		ev.matched++
+		os := make([]any, len(ev.owners))
+		for j, o := range ev.owners {
+			os[j] = o
+			owners[o] = true
+		}
+		m := map[string]any{"sink": ev.sink, "ts": ev.ts.Format(time.RFC3339Nano), "owners": os, "data": ev.data, "record": int64(ev.rec)}
+		if ev.source != "" {
+			m["source"] = ev.source
+		}
+		if ev.dest != "" {
+			m["dest"] = ev.dest
+		}
+		if ev.pid != nil {
+			m["pid"] = ev.pid
+		}
+		list = append(list, m)
+	}
+	names := make([]string, 0, len(owners))
+	for o := range owners {
+		names = append(names, o)
+	}
+	sort.Strings(names)
+	ol := make([]any, len(names))
+	for j, o := range names {
+		ol[j] = o
+	}
+	e.Extra.Set("_owners", ol)
+	e.Extra.Set("_provenance", list)
+	return nil
+}
+
+// requestText returns the forms of a request a sample is looked for in:
+// the request line, raw and URL-decoded, each header as "Name: value", and
+// the body, raw and URL-decoded.
+func requestText(r *har.Request) [][]byte {
+	line := r.Method + " " + r.URL + " " + r.HTTPVersion
+	out := [][]byte{[]byte(line)}
+	if u, err := url.QueryUnescape(line); err == nil && u != line {
+		out = append(out, []byte(u))
+	} else if u, err := url.PathUnescape(line); err == nil && u != line {
+		out = append(out, []byte(u))
+	}
+	var hb strings.Builder
+	for _, h := range r.Headers {
+		hb.WriteString(h.Name)
+		hb.WriteString(": ")
+		hb.WriteString(h.Value)
+		hb.WriteString("\n")
+	}
+	for _, c := range r.Cookies {
+		hb.WriteString(c.Name + "=" + c.Value + "\n")
+	}
+	out = append(out, []byte(hb.String()))
+	if r.PostData != nil {
+		if b, err := r.PostData.Body(); err == nil && len(b) > 0 {
+			out = append(out, b)
+			if u, err := url.QueryUnescape(string(b)); err == nil && u != string(b) {
+				out = append(out, []byte(u))
+			}
+		}
+		for _, p := range r.PostData.Params {
+			out = append(out, []byte(p.Name+"="+p.Value))
+		}
+	}
+	return out
+}
+
+func (pe *provEnricher) Report(s *Summary) {
+	p := pe.p
+	r := &SourceReport{Source: ProvenanceName, Read: &p.Stats}
+	matched := 0
+	for _, ev := range p.events {
+		if ev.matched > 0 {
+			matched++
+		}
+	}
+	r.add("network events", len(p.events))
+	r.add("network events found in a request", matched)
+	r.add("network events found in no request", len(p.events)-matched)
+	r.add("entries with owners", pe.entries)
+	r.add("other sink events", len(p.other))
+	r.add("owners", len(p.owners))
+	// Per owner: what left through the network without a request in the
+	// capture, and what went to other sinks.
+	type tally struct {
+		unmatched int
+		sinks     map[string]int
+		dests     map[string]bool
+	}
+	per := map[string]*tally{}
+	get := func(o string) *tally {
+		t := per[o]
+		if t == nil {
+			t = &tally{sinks: map[string]int{}, dests: map[string]bool{}}
+			per[o] = t
+		}
+		return t
+	}
+	for _, ev := range p.events {
+		if ev.matched == 0 {
+			for _, o := range ev.owners {
+				get(o).unmatched++
+			}
+		}
+	}
+	for _, ev := range p.other {
+		for _, o := range ev.owners {
+			t := get(o)
+			t.sinks[ev.sink]++
+			if ev.dest != "" {
+				t.dests[ev.dest] = true
+			}
+		}
+	}
+	names := make([]string, 0, len(per))
+	for o := range per {
+		names = append(names, o)
+	}
+	sort.Strings(names)
+	for _, o := range names {
+		t := per[o]
+		var parts []string
+		if t.unmatched > 0 {
+			parts = append(parts, fmt.Sprintf("%d network events found in no request", t.unmatched))
+		}
+		sinks := make([]string, 0, len(t.sinks))
+		for k := range t.sinks {
+			sinks = append(sinks, k)
+		}
+		sort.Strings(sinks)
+		for _, k := range sinks {
+			parts = append(parts, fmt.Sprintf("%s ×%d", k, t.sinks[k]))
+		}
+		if len(t.dests) > 0 {
+			ds := make([]string, 0, len(t.dests))
+			for d := range t.dests {
+				ds = append(ds, d)
+			}
+			sort.Strings(ds)
+			if len(ds) > 5 {
+				ds = append(ds[:5], fmt.Sprintf("and %d more", len(t.dests)-5))
+			}
+			parts = append(parts, "to "+strings.Join(ds, ", "))
+		}
+		r.Notes = append(r.Notes, fmt.Sprintf("owner %s: %s", o, strings.Join(parts, "; ")))
+	}
+	s.Sources = append(s.Sources, r)
+	s.indicators = append(s.indicators, p.Indicators()...)
+}
