@@ -1,0 +1,467 @@
+package adapters
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"regexp"
+	"regexp/syntax"
+	"sort"
+	"strings"
+	"sync"
+
+	"go.yaml.in/yaml/v3"
+)
+
+//go:embed data/*.yaml
+var embedded embed.FS
+
+// DB is a loaded, checked adapter database. It is read-only after loading
+// and safe for concurrent use.
+type DB struct {
+	// Trackers in slug order.
+	Trackers []*Tracker
+	// Adapters in matching order: files by name, adapters in file order.
+	Adapters []*Adapter
+
+	order    map[*Adapter]int
+	exact    map[string][]*Adapter
+	regexes  []*regexEndpoint
+	trackers map[string]*Tracker
+	byID     map[string]*Adapter
+}
+
+type regexEndpoint struct {
+	adapter *Adapter
+	e       *Endpoint
+}
+
+var (
+	defaultOnce sync.Once
+	defaultDB   *DB
+	defaultErr  error
+)
+
+// Default returns the embedded database, loaded once.
+func Default() (*DB, error) {
+	defaultOnce.Do(func() {
+		defaultDB, defaultErr = Load(embedded, "data")
+	})
+	return defaultDB, defaultErr
+}
+
+// LoadDir loads the *.yaml files of a directory, for users' own adapters.
+func LoadDir(dir string) (*DB, error) {
+	return Load(os.DirFS(dir), ".")
+}
+
+// Load reads and checks every *.yaml and *.yml file of dir in fsys.
+func Load(fsys fs.FS, dir string) (*DB, error) {
+	ents, err := fs.ReadDir(fsys, dir)
+	if err != nil {
+		return nil, fmt.Errorf("adapters: %w", err)
+	}
+	var files []*File
+	for _, e := range ents {
+		n := e.Name()
+		if e.IsDir() || !(strings.HasSuffix(n, ".yaml") || strings.HasSuffix(n, ".yml")) {
+			continue
+		}
+		b, err := fs.ReadFile(fsys, path.Join(dir, n))
+		if err != nil {
+			return nil, fmt.Errorf("adapters: %w", err)
+		}
+		f, err := ParseFile(n, b)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, f)
+	}
+	return NewDB(files...)
+}
+
+// ParseFile parses and checks one adapter file; name is used in errors.
+func ParseFile(name string, b []byte) (*File, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	var f File
+	if err := dec.Decode(&f); err != nil {
+		return nil, fmt.Errorf("adapters: %s: %w", name, err)
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err == nil {
+		return nil, fmt.Errorf("adapters: %s: more than one YAML document", name)
+	}
+	f.Tracker.File = name
+	if err := f.compile(); err != nil {
+		return nil, fmt.Errorf("adapters: %s: %w", name, err)
+	}
+	return &f, nil
+}
+
+var slugRe = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
+
+func (f *File) compile() error {
+	t := &f.Tracker
+	if !slugRe.MatchString(t.Slug) {
+		return fmt.Errorf("tracker slug %q: want lowercase letters, digits and single hyphens", t.Slug)
+	}
+	if strings.TrimSpace(t.Name) == "" {
+		return fmt.Errorf("tracker %s: no name", t.Slug)
+	}
+	if want := t.Slug + ".yaml"; t.File != "" && t.File != want && t.File != t.Slug+".yml" {
+		return fmt.Errorf("tracker %s must be in %s", t.Slug, want)
+	}
+	if len(f.Adapters) == 0 {
+		return fmt.Errorf("tracker %s: no adapters", t.Slug)
+	}
+	seen := map[string]bool{}
+	for _, a := range f.Adapters {
+		if a == nil {
+			return fmt.Errorf("tracker %s: empty adapter", t.Slug)
+		}
+		a.Tracker = t
+		if !slugRe.MatchString(a.Slug) {
+			return fmt.Errorf("adapter slug %q: want lowercase letters, digits and single hyphens", a.Slug)
+		}
+		if seen[a.Slug] {
+			return fmt.Errorf("adapter %s given twice", a.Slug)
+		}
+		seen[a.Slug] = true
+		if err := a.compile(); err != nil {
+			return fmt.Errorf("adapter %s: %w", a.Slug, err)
+		}
+		t.Adapters = append(t.Adapters, a)
+	}
+	return nil
+}
+
+// Contexts are the places of a request a data path can point into.
+var Contexts = []string{"header", "cookie", "path", "query", "body"}
+
+func (a *Adapter) compile() error {
+	if strings.TrimSpace(a.Name) == "" {
+		return errors.New("no name")
+	}
+	for lang := range a.Description {
+		if lang != "en" && lang != "de" {
+			return fmt.Errorf("description: unknown language %q (en, de)", lang)
+		}
+	}
+	if len(a.EndpointURLs) == 0 {
+		return errors.New("no endpointUrls")
+	}
+	for i := range a.EndpointURLs {
+		e := &a.EndpointURLs[i]
+		if e.Regex == "" {
+			if !strings.HasPrefix(e.URL, "https://") && !strings.HasPrefix(e.URL, "http://") {
+				return fmt.Errorf("endpoint %q: want an http(s) URL or {regex: ...}", e.URL)
+			}
+			if strings.ContainsAny(e.URL, "?#") {
+				return fmt.Errorf("endpoint %q: no query or fragment (use match: hasQuery/queryHas)", e.URL)
+			}
+			continue
+		}
+		re, err := regexp.Compile(e.Regex)
+		if err != nil {
+			return fmt.Errorf("endpoint regex: %w", err)
+		}
+		e.re = re
+		e.lit = requiredLiteral(e.Regex)
+	}
+	if a.Match != nil {
+		if err := a.Match.compile(); err != nil {
+			return fmt.Errorf("match: %w", err)
+		}
+	}
+	for i := range a.DecodingSteps {
+		if err := a.DecodingSteps[i].compile(); err != nil {
+			return fmt.Errorf("decodingSteps[%d]: %w", i, err)
+		}
+	}
+	if len(a.ContainedDataPaths) == 0 {
+		return errors.New("no containedDataPaths")
+	}
+	for _, pp := range a.ContainedDataPaths {
+		if !IsProperty(pp.Property) {
+			return fmt.Errorf("containedDataPaths: unknown property %q (see adapters/properties.go)", pp.Property)
+		}
+		for _, dp := range pp.Paths {
+			if err := dp.compile(); err != nil {
+				return fmt.Errorf("containedDataPaths.%s: %w", pp.Property, err)
+			}
+		}
+	}
+	return nil
+}
+
+func (c *Condition) compile() error {
+	if c.BodyMatches != "" {
+		re, err := regexp.Compile(c.BodyMatches)
+		if err != nil {
+			return fmt.Errorf("bodyMatches: %w", err)
+		}
+		c.bodyRe = re
+	}
+	if c.Not != nil {
+		if err := c.Not.compile(); err != nil {
+			return err
+		}
+	}
+	for i := range c.AnyOf {
+		if err := c.AnyOf[i].compile(); err != nil {
+			return err
+		}
+	}
+	for i := range c.AllOf {
+		if err := c.AllOf[i].compile(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *Step) compile() error {
+	spec, ok := functions[s.Function]
+	if !ok {
+		return fmt.Errorf("unknown function %q", s.Function)
+	}
+	if (s.Input == "") == (s.MapInput == "") {
+		return errors.New("give exactly one of input and mapInput")
+	}
+	var err error
+	if s.Input != "" {
+		if s.input, err = ParsePath(s.Input); err != nil {
+			return fmt.Errorf("input: %w", err)
+		}
+	} else if s.mapInput, err = ParsePath(s.MapInput); err != nil {
+		return fmt.Errorf("mapInput: %w", err)
+	}
+	if s.Output == "" {
+		return errors.New("no output")
+	}
+	s.output = strings.Split(s.Output, ".")
+	for _, p := range s.output {
+		if p == "" {
+			return fmt.Errorf("output %q: empty segment", s.Output)
+		}
+	}
+	if s.output[0] == "header" || s.output[0] == "cookie" || s.output[0] == "path" || s.output[0] == "query" || s.output[0] == "body" {
+		return fmt.Errorf("output %q: the request's own %s is read-only; write to res.%s or a scratch name", s.Output, s.output[0], s.output[0])
+	}
+	o := &s.Options
+	given := map[string]bool{
+		"path": o.Path != "", "separator": o.Separator != "", "part": o.Part != "",
+		"schema": o.Schema != nil, "boundary": o.Boundary != "",
+	}
+	for name, set := range given {
+		if set && !spec.allows(name) {
+			return fmt.Errorf("%s: unknown option %q", s.Function, name)
+		}
+	}
+	for _, name := range spec.required {
+		if !given[name] {
+			return fmt.Errorf("%s: option %q is required", s.Function, name)
+		}
+	}
+	if o.Path != "" {
+		if o.path, err = ParsePath(o.Path); err != nil {
+			return fmt.Errorf("options.path: %w", err)
+		}
+	}
+	switch o.Part {
+	case "", "payload", "header", "both":
+	default:
+		return fmt.Errorf("decodeJwt: part %q: want payload, header or both", o.Part)
+	}
+	if o.Schema != nil {
+		if err := o.Schema.check(); err != nil {
+			return fmt.Errorf("decodeProtobuf schema: %w", err)
+		}
+	}
+	return nil
+}
+
+func (d *DataPath) compile() error {
+	found := false
+	for _, c := range Contexts {
+		found = found || c == d.Context
+	}
+	if !found {
+		return fmt.Errorf("context %q: want one of %s", d.Context, strings.Join(Contexts, ", "))
+	}
+	var err error
+	if d.path, err = ParsePath(d.Path); err != nil {
+		return err
+	}
+	if strings.TrimSpace(d.Reasoning) == "" {
+		return fmt.Errorf("path %q: no reasoning", d.Path)
+	}
+	if d.KeyMatches != "" {
+		if d.keyRe, err = regexp.Compile(d.KeyMatches); err != nil {
+			return fmt.Errorf("keyMatches: %w", err)
+		}
+	}
+	for _, ts := range []ValueTests{d.NotIf, d.OnlyIf} {
+		for i := range ts {
+			if ts[i].Regex != "" {
+				if ts[i].re, err = regexp.Compile(ts[i].Regex); err != nil {
+					return fmt.Errorf("path %q: %w", d.Path, err)
+				}
+			}
+		}
+	}
+	return nil
+}
+
+var protoTypes = map[string]bool{
+	"": true, "string": true, "bytes": true, "int32": true, "int64": true, "uint32": true,
+	"uint64": true, "sint32": true, "sint64": true, "bool": true, "enum": true,
+	"fixed32": true, "fixed64": true, "sfixed32": true, "sfixed64": true,
+	"float": true, "double": true, "message": true,
+}
+
+func (s ProtoSchema) check() error {
+	for num, f := range s {
+		if num < 1 || num > 1<<29-1 {
+			return fmt.Errorf("field number %d out of range", num)
+		}
+		if !protoTypes[f.Type] {
+			return fmt.Errorf("field %d: unknown type %q", num, f.Type)
+		}
+		if f.Fields != nil {
+			if f.Type != "message" && f.Type != "" {
+				return fmt.Errorf("field %d: fields given for type %s", num, f.Type)
+			}
+			if err := f.Fields.check(); err != nil {
+				return fmt.Errorf("field %d: %w", num, err)
+			}
+		}
+	}
+	return nil
+}
+
+// NewDB checks files together (unique tracker slugs) and indexes them.
+func NewDB(files ...*File) (*DB, error) {
+	sort.Slice(files, func(i, j int) bool { return files[i].Tracker.Slug < files[j].Tracker.Slug })
+	db := &DB{
+		order:    map[*Adapter]int{},
+		exact:    map[string][]*Adapter{},
+		trackers: map[string]*Tracker{},
+		byID:     map[string]*Adapter{},
+	}
+	for _, f := range files {
+		t := &f.Tracker
+		if db.trackers[t.Slug] != nil {
+			return nil, fmt.Errorf("adapters: tracker %s defined twice", t.Slug)
+		}
+		db.trackers[t.Slug] = t
+		db.Trackers = append(db.Trackers, t)
+		for _, a := range t.Adapters {
+			db.order[a] = len(db.Adapters)
+			db.Adapters = append(db.Adapters, a)
+			db.byID[a.ID()] = a
+			for i := range a.EndpointURLs {
+				e := &a.EndpointURLs[i]
+				if e.re != nil {
+					db.regexes = append(db.regexes, &regexEndpoint{adapter: a, e: e})
+					continue
+				}
+				k := strings.TrimSuffix(e.URL, "/")
+				if l := db.exact[k]; len(l) == 0 || l[len(l)-1] != a {
+					db.exact[k] = append(l, a)
+				}
+			}
+		}
+	}
+	return db, nil
+}
+
+// Tracker returns the tracker with this slug, or nil.
+func (db *DB) Tracker(slug string) *Tracker { return db.trackers[slug] }
+
+// Adapter returns the adapter with this ID ("tracker/adapter"), or nil.
+func (db *DB) Adapter(id string) *Adapter { return db.byID[id] }
+
+// Candidates returns the adapters whose endpoint URLs match endpointURL
+// (scheme://host/path; a trailing slash is ignored), in matching order.
+func (db *DB) Candidates(endpointURL string) []*Adapter {
+	trimmed := strings.TrimSuffix(endpointURL, "/")
+	var out []*Adapter
+	out = append(out, db.exact[trimmed]...)
+	for _, r := range db.regexes {
+		if r.e.lit != "" && !strings.Contains(endpointURL, r.e.lit) {
+			continue
+		}
+		if r.e.re.MatchString(endpointURL) || (trimmed != endpointURL && r.e.re.MatchString(trimmed)) {
+			if len(out) == 0 || out[len(out)-1] != r.adapter {
+				out = append(out, r.adapter)
+			}
+		}
+	}
+	if len(out) > 1 {
+		sort.SliceStable(out, func(i, j int) bool { return db.order[out[i]] < db.order[out[j]] })
+		k := 0
+		for i, a := range out {
+			if i == 0 || a != out[k-1] {
+				out[k] = a
+				k++
+			}
+		}
+		out = out[:k]
+	}
+	return out
+}
+
+// Select returns the first adapter, in matching order, whose endpoint and
+// match condition accept r, or nil.
+func (db *DB) Select(r *Request) *Adapter {
+	for _, a := range db.Candidates(r.EndpointURL) {
+		if a.Match == nil || a.Match.Test(r) {
+			return a
+		}
+	}
+	return nil
+}
+
+// requiredLiteral returns the longest literal that every match of the
+// regular expression contains (case-sensitively), or "" if there is none.
+// It lets Candidates skip most regexes with a substring test.
+func requiredLiteral(expr string) string {
+	re, err := syntax.Parse(expr, syntax.Perl)
+	if err != nil {
+		return ""
+	}
+	re = re.Simplify()
+	best := ""
+	var cur strings.Builder
+	flush := func() {
+		if cur.Len() > len(best) {
+			best = cur.String()
+		}
+		cur.Reset()
+	}
+	var subs []*syntax.Regexp
+	switch re.Op {
+	case syntax.OpConcat:
+		subs = re.Sub
+	case syntax.OpLiteral:
+		subs = []*syntax.Regexp{re}
+	}
+	for _, s := range subs {
+		switch {
+		case s.Op == syntax.OpLiteral && s.Flags&syntax.FoldCase == 0:
+			cur.WriteString(string(s.Rune))
+		case s.Op == syntax.OpBeginText || s.Op == syntax.OpBeginLine:
+			// zero-width: keeps the run going
+		default:
+			flush()
+		}
+	}
+	flush()
+	return best
+}

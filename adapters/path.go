@@ -1,0 +1,305 @@
+package adapters
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/ohler55/ojg/jp"
+)
+
+// Path is a compiled path into decoded request data. The syntax is ojg's
+// JSONPath with two conveniences for adapter authors (see FORMAT.md): the
+// leading "$." may be left out, and a dotted segment may hold any character
+// but ".", "[" and "]" (so "user-agent" or "metadata.$braze_install_id" need
+// no brackets); such a segment always names an object property, even when
+// it is all digits (array elements are "[n]" or "*").
+type Path struct {
+	src  string
+	expr jp.Expr
+	// multi is set when the path can select several values (wildcard,
+	// descent, filter, union or slice): its result is always a list.
+	multi bool
+}
+
+// ParsePath compiles a path.
+func ParsePath(s string) (*Path, error) {
+	js, err := toJSONPath(s)
+	if err != nil {
+		return nil, fmt.Errorf("path %q: %w", s, err)
+	}
+	x, err := parseJP(js)
+	if err != nil {
+		return nil, fmt.Errorf("path %q: %w", s, err)
+	}
+	p := &Path{src: s, expr: x}
+	for _, f := range x {
+		switch f.(type) {
+		case jp.Wildcard, jp.Descent, *jp.Filter, jp.Union, jp.Slice:
+			p.multi = true
+		}
+	}
+	return p, nil
+}
+
+// parseJP wraps jp.ParseString, which panics on some inputs.
+func parseJP(s string) (x jp.Expr, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("invalid JSONPath: %v", r)
+		}
+	}()
+	return jp.ParseString(s)
+}
+
+// String returns the path as written.
+func (p *Path) String() string { return p.src }
+
+// JSONPath returns the path in ojg's JSONPath syntax.
+func (p *Path) JSONPath() string { return p.expr.String() }
+
+// Multi reports whether the path can select several values.
+func (p *Path) Multi() bool { return p.multi }
+
+// Match is a value a path selected, with its concrete location.
+type Match struct {
+	// Loc is the concrete location: keys (string) and indexes (int).
+	Loc   []any
+	Value any
+}
+
+// Find returns the values the path selects in data, in a deterministic
+// order (locations compared key by key, indexes numerically).
+func (p *Path) Find(data any) []Match {
+	if data == nil {
+		return nil
+	}
+	if len(p.expr) == 1 {
+		if _, ok := p.expr[0].(jp.Root); ok {
+			return []Match{{Value: data}}
+		}
+	}
+	locs := p.expr.Locate(data, 0)
+	out := make([]Match, 0, len(locs))
+	for _, l := range locs {
+		v, ok := l.FirstFound(data)
+		if !ok {
+			continue
+		}
+		m := Match{Value: v}
+		for _, f := range l {
+			switch f := f.(type) {
+			case jp.Child:
+				m.Loc = append(m.Loc, string(f))
+			case jp.Nth:
+				m.Loc = append(m.Loc, int(f))
+			}
+		}
+		out = append(out, m)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return lessLoc(out[i].Loc, out[j].Loc) })
+	return out
+}
+
+// Get returns what a decoding step reads: nil when nothing is selected, the
+// value when the path selects one value and cannot select more, and a
+// []any of the values otherwise.
+func (p *Path) Get(data any) any {
+	ms := p.Find(data)
+	if len(ms) == 0 {
+		if p.multi {
+			return nil
+		}
+		return nil
+	}
+	if !p.multi && len(ms) == 1 {
+		return ms[0].Value
+	}
+	out := make([]any, len(ms))
+	for i, m := range ms {
+		out[i] = m.Value
+	}
+	return out
+}
+
+// staticPrefix returns the leading property names and indexes of the path,
+// up to its first wildcard, filter or other selector.
+func (p *Path) staticPrefix() []string {
+	var out []string
+	for _, f := range p.expr {
+		switch f := f.(type) {
+		case jp.Root, jp.Bracket:
+		case jp.Child:
+			out = append(out, string(f))
+		case jp.Nth:
+			out = append(out, strconv.Itoa(int(f)))
+		default:
+			return out
+		}
+	}
+	return out
+}
+
+func lessLoc(a, b []any) bool {
+	for i := 0; i < len(a) && i < len(b); i++ {
+		switch x := a[i].(type) {
+		case int:
+			if y, ok := b[i].(int); ok {
+				if x != y {
+					return x < y
+				}
+				continue
+			}
+			return true
+		case string:
+			y, ok := b[i].(string)
+			if !ok {
+				return false
+			}
+			if x != y {
+				return x < y
+			}
+		}
+	}
+	return len(a) < len(b)
+}
+
+// FormatLoc renders a concrete location as "batch[2].advertiser_id":
+// properties dotted (bracketed and quoted when they hold ".", "[", "]",
+// quotes or spaces, or are empty), indexes in brackets.
+func FormatLoc(loc []any) string {
+	var b strings.Builder
+	for _, s := range loc {
+		switch s := s.(type) {
+		case int:
+			b.WriteByte('[')
+			b.WriteString(strconv.Itoa(s))
+			b.WriteByte(']')
+		case string:
+			if s == "" || strings.ContainsAny(s, ".[]'\" \t\n") {
+				b.WriteString("['")
+				b.WriteString(strings.ReplaceAll(strings.ReplaceAll(s, `\`, `\\`), "'", `\'`))
+				b.WriteString("']")
+				continue
+			}
+			if b.Len() > 0 {
+				b.WriteByte('.')
+			}
+			b.WriteString(s)
+		}
+	}
+	return b.String()
+}
+
+// toJSONPath turns the adapter path syntax into ojg's.
+func toJSONPath(s string) (string, error) {
+	if s == "" {
+		return "", fmt.Errorf("empty path")
+	}
+	var b strings.Builder
+	b.WriteByte('$')
+	i := 0
+	if s[0] == '$' && (len(s) == 1 || s[1] == '.' || s[1] == '[') {
+		i = 1
+	}
+	first := i == 0
+	for i < len(s) {
+		descent := false
+		switch {
+		case s[i] == '[':
+			j, err := bracketEnd(s, i)
+			if err != nil {
+				return "", err
+			}
+			b.WriteString(s[i : j+1])
+			i = j + 1
+			first = false
+			continue
+		case strings.HasPrefix(s[i:], ".."):
+			descent = true
+			b.WriteString("..")
+			i += 2
+			if i < len(s) && s[i] == '[' {
+				continue
+			}
+		case s[i] == '.':
+			i++
+			if i < len(s) && s[i] == '[' {
+				continue // "a.[0]" is read as "a[0]"
+			}
+		case !first:
+			return "", fmt.Errorf("expected '.' or '[' at %d", i)
+		}
+		first = false
+		j := i
+		for j < len(s) && s[j] != '.' && s[j] != '[' && s[j] != ']' {
+			j++
+		}
+		seg := s[i:j]
+		if seg == "" {
+			return "", fmt.Errorf("empty segment at %d", i)
+		}
+		switch {
+		case seg == "*" && descent:
+			b.WriteByte('*')
+		case seg == "*":
+			b.WriteString(".*")
+		default:
+			b.WriteString("['")
+			b.WriteString(strings.ReplaceAll(strings.ReplaceAll(seg, `\`, `\\`), "'", `\'`))
+			b.WriteString("']")
+		}
+		i = j
+	}
+	return b.String(), nil
+}
+
+// bracketEnd returns the index of the ']' closing the '[' at i, skipping
+// quoted strings, regular expressions and nested brackets.
+func bracketEnd(s string, i int) (int, error) {
+	depth := 0
+	for j := i; j < len(s); j++ {
+		switch c := s[j]; c {
+		case '\'', '"':
+			k := j + 1
+			for k < len(s) && s[k] != c {
+				if s[k] == '\\' {
+					k++
+				}
+				k++
+			}
+			if k >= len(s) {
+				return 0, fmt.Errorf("unterminated string at %d", j)
+			}
+			j = k
+		case '/':
+			// A regular expression literal after =~ or ~=.
+			t := strings.TrimRight(s[i:j], " ")
+			if strings.HasSuffix(t, "=~") || strings.HasSuffix(t, "~=") {
+				k := j + 1
+				for k < len(s) && s[k] != '/' {
+					if s[k] == '\\' {
+						k++
+					}
+					k++
+				}
+				if k >= len(s) {
+					return 0, fmt.Errorf("unterminated regular expression at %d", j)
+				}
+				j = k
+			}
+		case '[', '(':
+			depth++
+		case ']', ')':
+			depth--
+			if depth == 0 {
+				if c != ']' {
+					return 0, fmt.Errorf("unbalanced ')' at %d", j)
+				}
+				return j, nil
+			}
+		}
+	}
+	return 0, fmt.Errorf("unterminated '[' at %d", i)
+}

@@ -1,0 +1,146 @@
+package adapters
+
+import (
+	"encoding/json"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// Stringify turns a decoded value into the text a finding reports: text as
+// it is, numbers in JavaScript's notation, true/false, and lists and
+// objects as compact JSON with sorted keys. It matches what TrackHAR
+// reports, so the two tools' findings compare.
+func Stringify(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case nil:
+		return "null"
+	case bool:
+		if x {
+			return "true"
+		}
+		return "false"
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case int:
+		return strconv.Itoa(x)
+	case float64:
+		return jsNumber(x)
+	case json.Number:
+		return string(x)
+	}
+	var b strings.Builder
+	writeJSON(&b, v)
+	return b.String()
+}
+
+// jsNumber formats like JavaScript's Number.prototype.toString.
+func jsNumber(f float64) string {
+	switch {
+	case math.IsNaN(f):
+		return "NaN"
+	case math.IsInf(f, 1):
+		return "Infinity"
+	case math.IsInf(f, -1):
+		return "-Infinity"
+	case f == 0:
+		return "0"
+	}
+	a := math.Abs(f)
+	if a >= 1e21 || a < 1e-6 {
+		s := strconv.FormatFloat(f, 'e', -1, 64)
+		// Go writes e+21 / e-07; JavaScript e+21 / e-7.
+		mant, exp, _ := strings.Cut(s, "e")
+		sign := exp[0]
+		exp = strings.TrimLeft(exp[1:], "0")
+		return mant + "e" + string(sign) + exp
+	}
+	return strconv.FormatFloat(f, 'f', -1, 64)
+}
+
+func writeJSON(b *strings.Builder, v any) {
+	switch x := v.(type) {
+	case []any:
+		b.WriteByte('[')
+		for i, e := range x {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			writeJSON(b, e)
+		}
+		b.WriteByte(']')
+	case map[string]any:
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		b.WriteByte('{')
+		for i, k := range keys {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			writeJSONString(b, k)
+			b.WriteByte(':')
+			writeJSON(b, x[k])
+		}
+		b.WriteByte('}')
+	case string:
+		writeJSONString(b, x)
+	case float64:
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			b.WriteString("null") // as JSON.stringify
+			return
+		}
+		b.WriteString(jsNumber(x))
+	default:
+		b.WriteString(Stringify(x))
+	}
+}
+
+func writeJSONString(b *strings.Builder, s string) {
+	bs, _ := json.Marshal(s)
+	b.Write(bs)
+}
+
+// emptyValues are values that mean "nothing" (compared case-insensitively
+// after trimming): a tracker that sends them transmits no data.
+var emptyValues = map[string]bool{
+	"":                                     true,
+	"unknown":                              true,
+	"null":                                 true,
+	"undefined":                            true,
+	"none":                                 true,
+	"n/a":                                  true,
+	"nan":                                  true,
+	"00000000-0000-0000-0000-000000000000": true,
+	`""`:                                   true,
+	"''":                                   true,
+	"[object object]":                      true,
+}
+
+// IsEmpty reports whether a found value means "nothing" and is dropped: nil,
+// text that is empty or only whitespace, and (case-insensitively, trimmed)
+// "unknown", "null", "undefined", "none", "n/a", "NaN", the all-zero UUID,
+// quotes with nothing between, and "[object Object]".
+func IsEmpty(v any) bool {
+	if v == nil {
+		return true
+	}
+	if f, ok := v.(float64); ok && math.IsNaN(f) {
+		return true
+	}
+	s := strings.TrimSpace(Stringify(v))
+	if len(s) > 40 {
+		return false
+	}
+	return emptyValues[strings.ToLower(s)]
+}
+
+// IsText reports whether a decoded string value is text (valid UTF-8)
+// rather than raw bytes.
+func IsText(s string) bool { return utf8.ValidString(s) }

@@ -1,0 +1,12 @@
+// Package i18n holds tracewire's human-readable text in English and German:
+// labels of the property names adapters report (advertisingId → "Advertising
+// ID" / "Werbe-ID"), names of request contexts and indicator encodings,
+// descriptions of tracking companies, and strings of reports and the CLI.
+//
+// Files (embedded): <lang>.yaml with the sections properties, contexts,
+// encodings and ui (flat dotted keys such as "report.title"), and
+// trackers/<slug>.<lang>.md with one Markdown description per tracking
+// company and language. Lookups fall back to English, then to the key
+// itself, so a missing string never breaks a report; tests make sure none
+// is missing.
+package i18n

@@ -1,0 +1,57 @@
+package i18n
+
+import "testing"
+
+func TestCatalogsLoad(t *testing.T) {
+	if err := Err(); err != nil {
+		t.Fatal(err)
+	}
+	for _, lang := range Languages {
+		if len(Keys(lang, "properties")) == 0 {
+			t.Errorf("%s: no property labels", lang)
+		}
+	}
+}
+
+func TestSameKeysInEveryLanguage(t *testing.T) {
+	for _, section := range []string{"properties", "contexts", "encodings", "ui", "trackers"} {
+		en := map[string]bool{}
+		for _, k := range Keys("en", section) {
+			en[k] = true
+		}
+		for _, lang := range Languages[1:] {
+			other := map[string]bool{}
+			for _, k := range Keys(lang, section) {
+				other[k] = true
+				if !en[k] {
+					t.Errorf("%s: %s.%s has no English text", lang, section, k)
+				}
+			}
+			for k := range en {
+				if !other[k] {
+					t.Errorf("%s: %s.%s is missing", lang, section, k)
+				}
+			}
+		}
+	}
+}
+
+func TestFallbacks(t *testing.T) {
+	tests := []struct{ lang, name, want string }{
+		{"en", "advertisingId", "Advertising ID"},
+		{"de", "advertisingId", "Werbe-ID"},
+		{"fr", "advertisingId", "Advertising ID"}, // unknown language: English
+		{"de", "noSuchProperty", "noSuchProperty"},
+	}
+	for _, tt := range tests {
+		if got := Property(tt.lang, tt.name); got != tt.want {
+			t.Errorf("Property(%q, %q) = %q, want %q", tt.lang, tt.name, got, tt.want)
+		}
+	}
+	if HasProperty("de", "noSuchProperty") {
+		t.Error("HasProperty reports a missing label")
+	}
+	if Tracker("de", "google") == "" || Tracker("de", "google") == Tracker("en", "google") {
+		t.Error("German Google description missing or not German")
+	}
+}
