@@ -30,8 +30,8 @@ type Packet struct {
 	// the snap length cut it).
 	OrigLen int
 	// Time is the capture timestamp with the file's full resolution. Simple
-	// Packet Blocks carry no timestamp; their Time is the Unix epoch, as
-	// Wireshark shows them.
+	// Packet Blocks carry no timestamp: their Time is the zero time.Time
+	// (Wireshark shows no time for them either).
 	Time time.Time
 	// LinkType is the link-layer header type (LINKTYPE_* number) of the
 	// packet's interface.
@@ -153,13 +153,20 @@ func NewReader(name string, rd io.Reader) (*Reader, error) {
 
 func newReader(path string, rd io.Reader) (*Reader, error) {
 	r := &Reader{path: path, size: -1}
-	if f, ok := rd.(*os.File); ok {
+	switch f := rd.(type) {
+	case *os.File:
 		r.f = f
 		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
 			r.size = st.Size()
 		}
+	case interface{ Size() int64 }: // bytes.Reader, strings.Reader
+		r.size = f.Size()
 	}
-	br := bufio.NewReaderSize(rd, bufSize)
+	size := bufSize
+	if r.size >= 0 && r.size < bufSize {
+		size = max(int(r.size), 4096) // small files need no big buffer
+	}
+	br := bufio.NewReaderSize(rd, size)
 	magic, _ := br.Peek(4)
 	switch {
 	case len(magic) >= 2 && magic[0] == 0x1f && magic[1] == 0x8b:
@@ -231,6 +238,11 @@ func (r *Reader) Next() (*Packet, error) {
 	return &r.pkt, nil
 }
 
+// Frames returns the number of records read so far as Wireshark numbers
+// them: the packets plus the pcapng custom and systemd journal blocks,
+// which Wireshark shows as frames and Next skips.
+func (r *Reader) Frames() uint64 { return r.frame }
+
 // Warnings returns the problems met so far.
 func (r *Reader) Warnings() []Warning { return r.warnings }
 
@@ -259,13 +271,18 @@ func Secrets(path string) ([][]byte, error) {
 		return nil, err
 	}
 	defer r.Close()
+	return r.allSecrets(), nil
+}
+
+// allSecrets walks the rest of a pcapng stream for its DSBs.
+func (r *Reader) allSecrets() [][]byte {
 	if r.format != formatPcapng {
-		return nil, nil
+		return nil
 	}
 	r.secretsOnly = true
 	for r.nextPcapng() {
 	}
-	return r.secrets, nil
+	return r.secrets
 }
 
 func (r *Reader) warn(format string, args ...any) {

@@ -76,8 +76,12 @@ func (r *Reader) nextPcapng() bool {
 		}
 		isPacket := typ == blockEPB || typ == blockSPB || typ == blockPB
 		switch {
-		case isPacket && r.secretsOnly, typ == blockNRB, typ == blockISB, typ == blockJournal,
-			typ == blockCustom, typ == blockCustomNoC, typ == blockDSB && !r.secretsOnly:
+		case typ == blockJournal, typ == blockCustom, typ == blockCustomNoC:
+			// Wireshark shows these as frames of their own; counting them
+			// keeps our frame numbers equal to Wireshark's.
+			r.frame++
+			fallthrough
+		case isPacket && r.secretsOnly, typ == blockNRB, typ == blockISB, typ == blockDSB && !r.secretsOnly:
 			start := r.offset
 			if err := r.skip(int(length)); err != nil {
 				r.offset = start
@@ -290,7 +294,6 @@ func (r *Reader) readSPB(body []byte, start int64) bool {
 	r.pkt = Packet{
 		Data:     body[4 : 4+caplen],
 		OrigLen:  int(origlen),
-		Time:     time.Unix(0, 0),
 		LinkType: ifc.linkType,
 		Frame:    r.frame,
 		Section:  r.section,
