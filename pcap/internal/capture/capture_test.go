@@ -21,15 +21,14 @@ import (
 
 // want is the part of a Packet the tests compare.
 type want struct {
-	data      []byte
-	origLen   int
-	time      time.Time
-	link      uint16
-	iface     int
-	section   int
-	frame     uint64
-	comments  []string
-	truncated bool // only for building: ignored in comparison
+	data     []byte
+	origLen  int
+	time     time.Time
+	link     uint16
+	iface    int
+	section  int
+	frame    uint64
+	comments []string
 }
 
 func collect(t *testing.T, r *Reader) []want {
