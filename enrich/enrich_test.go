@@ -1,0 +1,138 @@
+package enrich
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/tracewire/tracewire/har"
+)
+
+// countingEnricher records what the pipeline calls.
+type countingEnricher struct {
+	observed, enriched []int
+	planned            int
+}
+
+func (c *countingEnricher) Name() string { return "counting" }
+func (c *countingEnricher) Enrich(i int, e *har.Entry) error {
+	c.enriched = append(c.enriched, i)
+	e.Extra.Set("_seen", int64(i))
+	return nil
+}
+func (c *countingEnricher) Report(s *Summary) {
+	s.Sources = append(s.Sources, &SourceReport{Source: "counting", Counts: []Count{{"entries", len(c.enriched)}}})
+}
+func (c *countingEnricher) Observe(i int, e *har.Entry) error {
+	if _, ok := e.Extra["_seen"]; ok {
+		return errors.New("observe saw an enriched entry")
+	}
+	c.observed = append(c.observed, i)
+	return nil
+}
+func (c *countingEnricher) Plan(context.Context) error { c.planned++; return nil }
+
+// TestPipelineHARFile runs a planner over a HAR file: two passes, the
+// second writes enriched entries, the log survives.
+func TestPipelineHARFile(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.har")
+	var buf bytes.Buffer
+	h := &har.HAR{Log: har.Log{Creator: har.Creator{Name: "test", Version: "1"}, Comment: "trailing comment"}}
+	for i := 0; i < 3; i++ {
+		h.Log.Entries = append(h.Log.Entries, *entry(flowA, baseSec+float64(i), 0, "HTTP/1.1"))
+	}
+	if err := har.Encode(&buf, h); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(in, buf.Bytes(), 0o644)
+
+	c := &countingEnricher{}
+	src := &HARFile{Path: in}
+	var out bytes.Buffer
+	var w *har.Writer
+	var progress []int
+	p := &Pipeline{Enrichers: []Enricher{c}, Progress: func(pass, n int) { progress = append(progress, pass*100+n) }}
+	s, err := p.Run(context.Background(), src, func(e *har.Entry) error {
+		if w == nil {
+			w = har.NewWriter(&out, src.Log())
+		}
+		return w.Write(e)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if len(c.observed) != 3 || len(c.enriched) != 3 || c.planned != 1 || s.Entries != 3 {
+		t.Errorf("observed %v enriched %v planned %d entries %d", c.observed, c.enriched, c.planned, s.Entries)
+	}
+	if want := []int{103, 203}; len(progress) != 2 || progress[0] != want[0] || progress[1] != want[1] {
+		t.Errorf("progress %v, want %v", progress, want)
+	}
+	got, _, err := har.ReadAll(&out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Log.Creator.Name != "test" || got.Log.Comment != "trailing comment" || len(got.Log.Entries) != 3 || got.Log.Entries[2].Extra["_seen"] != int64(2) {
+		t.Errorf("output log %+v", got.Log)
+	}
+	var text strings.Builder
+	s.WriteText(&text)
+	if text.String() != "enrich: 3 entries\ncounting:\n  entries: 3\n" {
+		t.Errorf("summary text %q", text.String())
+	}
+}
+
+// changingSource gives one more entry in the second pass.
+type changingSource struct{ n int }
+
+func (c *changingSource) Open() (Entries, error) {
+	c.n++
+	s := make(SliceSource, c.n)
+	for i := range s {
+		s[i] = entry(flowA, baseSec, 0, "HTTP/1.1")
+	}
+	return s.Open()
+}
+
+func TestPipelineErrors(t *testing.T) {
+	p := &Pipeline{Enrichers: []Enricher{&countingEnricher{}}}
+	emit := func(*har.Entry) error { return nil }
+	if _, err := p.Run(context.Background(), &changingSource{}, emit); err == nil || !strings.Contains(err.Error(), "1 entries in the first pass and 2 in the second") {
+		t.Errorf("changing input: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := p.Run(ctx, SliceSource{entry(flowA, baseSec, 0, "HTTP/1.1")}, emit); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled: %v", err)
+	}
+	boom := errors.New("disk full")
+	if _, err := p.Run(context.Background(), SliceSource{entry(flowA, baseSec, 0, "HTTP/1.1")}, func(*har.Entry) error { return boom }); !errors.Is(err, boom) {
+		t.Errorf("emit error: %v", err)
+	}
+	bad := filepath.Join(t.TempDir(), "bad.har")
+	os.WriteFile(bad, []byte(`{"log":{"entries":[{"request":{}},`), 0o644)
+	if _, err := p.Run(context.Background(), &HARFile{Path: bad}, emit); err == nil || !strings.Contains(err.Error(), "bad.har: har: byte") {
+		t.Errorf("truncated HAR: %v", err)
+	}
+	if _, err := p.Run(context.Background(), &HARFile{Path: filepath.Join(t.TempDir(), "none.har")}, emit); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("missing HAR: %v", err)
+	}
+	var it Entries = &harEntries{}
+	if err := it.Close(); err != nil {
+		t.Error(err)
+	}
+	if _, err := (SliceSource{}).Open(); err != nil {
+		t.Error(err)
+	}
+	if e, err := (&sliceEntries{}).Next(); e != nil || err != io.EOF {
+		t.Error("empty slice source")
+	}
+}

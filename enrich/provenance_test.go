@@ -1,0 +1,119 @@
+package enrich
+
+import (
+	"encoding/json"
+	"net/url"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tracewire/tracewire/har"
+)
+
+func TestProvenance(t *testing.T) {
+	at := func(s float64) string { return har.TimeOf(baseSec + s).Format(time.RFC3339Nano) }
+	// Concatenated and line-delimited objects mixed, as loggers write them.
+	log := `{"sink":"https","ts":"` + at(9.5) + `","source":"db.users.email","pid":311,"dest":"graph.facebook.com:443","owners":["alice@example.com"],"data":"alice@example.com"}` +
+		`{"sink":"socket_send","ts":"` + at(9.9) + `","pid":311,"dest":"api.branch.io:443","owners":["bob@example.com","alice@example.com"],"data":"ab12cd34-device"}
+{"sink":"http","ts":"` + at(100) + `","owners":["carol@example.com"],"data":"carol@example.com"}
+{"sink":"file_write","ts":"` + at(5) + `","dest":"/var/log/app.log","owners":["alice@example.com"],"data":"alice@example.com"}
+{"sink":"stdout","ts":"` + at(6) + `","owners":["alice@example.com"],"data":"alice"}
+{"sink":"https","ts":"` + at(9) + `","owners":["dave@example.com"],"data":"ab"}
+{"sink":"https","ts":"yesterday","owners":["x@example.com"],"data":"xxxx"}
+{"sink":"https","ts":"` + at(9) + `","owners":[],"data":"xxxx"}
+`
+	p, err := ReadProvenance(strings.NewReader(log), "provenance.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Stats.Skips(skipTS) != 1 || p.Stats.Skips(skipOwners) != 1 || p.Stats.Used != 6 {
+		t.Fatalf("stats %+v", p.Stats)
+	}
+	// Entry 0 carries alice's email URL-encoded in the query; entry 1 the
+	// device ID in a header and alice's email in a form body; entry 2
+	// carries alice's email but 30 s after the event; entry 3 nothing.
+	e0 := entry(flowA, baseSec+10, 0, "HTTP/1.1")
+	e0.Request.URL = "https://graph.facebook.com/tr?ud[em]=" + url.QueryEscape("alice@example.com")
+	e1 := entry(flowB, baseSec+10, 0, "HTTP/2")
+	e1.Request.Method = "POST"
+	e1.Request.Headers = []har.NameValue{{Name: "X-Device", Value: "ab12cd34-device"}}
+	e1.Request.PostData = &har.PostData{MimeType: "application/x-www-form-urlencoded", Text: "email=alice%40example.com"}
+	e2 := entry(flowA, baseSec+40, 0, "HTTP/1.1")
+	e2.Request.URL = "https://graph.facebook.com/tr?em=alice@example.com"
+	e3 := entry(flowA, baseSec+10, 0, "HTTP/1.1")
+	s := run(t, []*har.Entry{e0, e1, e2, e3}, p.Enricher(DefaultProvenanceWindow))
+
+	if got := e0.Extra["_owners"]; !reflect.DeepEqual(got, []any{"alice@example.com"}) {
+		t.Errorf("entry 0 _owners = %v", got)
+	}
+	got, _ := json.Marshal(e0.Extra["_provenance"])
+	want := `[{"data":"alice@example.com","dest":"graph.facebook.com:443","owners":["alice@example.com"],"pid":311,"record":0,"sink":"https","source":"db.users.email","ts":"` + at(9.5) + `"}]`
+	if string(got) != want {
+		t.Errorf("entry 0 _provenance:\n got %s\nwant %s", got, want)
+	}
+	if got := e1.Extra["_owners"]; !reflect.DeepEqual(got, []any{"alice@example.com", "bob@example.com"}) {
+		t.Errorf("entry 1 _owners = %v", got)
+	}
+	if pv, _ := e1.Extra["_provenance"].([]any); len(pv) != 2 {
+		t.Errorf("entry 1 _provenance has %d events, want 2", len(pv))
+	}
+	for i, e := range []*har.Entry{e2, e3} {
+		if _, ok := e.Extra["_owners"]; ok {
+			t.Errorf("entry %d got owners", i+2)
+		}
+	}
+	r := s.Source(ProvenanceName)
+	for name, want := range map[string]int{"network events": 3, "network events found in a request": 2, "network events found in no request": 1, "entries with owners": 2, "other sink events": 3, "owners": 4} {
+		if got := r.Count(name); got != want {
+			t.Errorf("%s = %d, want %d", name, got, want)
+		}
+	}
+	wantNotes := []string{
+		"owner alice@example.com: file_write ×1; stdout ×1; to /var/log/app.log",
+		"owner carol@example.com: 1 network events found in no request",
+		"owner dave@example.com: https ×1",
+	}
+	if !reflect.DeepEqual(r.Notes, wantNotes) {
+		t.Errorf("notes:\n got %q\nwant %q", r.Notes, wantNotes)
+	}
+	var vals []string
+	for _, in := range s.Indicators() {
+		if in.Kind != "owner" || in.Source != "provenance.jsonl" {
+			t.Errorf("indicator %+v", in)
+		}
+		vals = append(vals, in.Value)
+	}
+	if !reflect.DeepEqual(vals, []string{"alice@example.com", "bob@example.com", "carol@example.com", "dave@example.com"}) {
+		t.Errorf("indicators %v", vals)
+	}
+	if !reflect.DeepEqual(p.Indicators(), s.Indicators()) {
+		t.Error("Provenance.Indicators differs from Summary.Indicators")
+	}
+}
+
+func TestProvenanceMalformed(t *testing.T) {
+	for _, tc := range []struct{ name, in, wantErr, skip string }{
+		{name: "owners not an array", in: `{"sink":"http","ts":"2025-12-12T08:34:00Z","owners":"alice","data":"xxxx"}`, skip: skipOwners},
+		{name: "owner of the wrong type", in: `{"sink":"http","ts":"2025-12-12T08:34:00Z","owners":["alice",3],"data":"xxxx"}`, skip: skipPartial},
+		{name: "ts a number", in: `{"sink":"http","ts":1765528440,"owners":["a"],"data":"xxxx"}`, skip: skipTS},
+		{name: "no sink", in: `{"ts":"2025-12-12T08:34:00Z","owners":["a"]}`, skip: skipNoSink},
+		{name: "broken", in: `{"sink":"http","ts":"2025-12-12T08:34:00Z"}{"sink":}`, wantErr: "provenance.jsonl: record 1 at byte 51: invalid JSON: unexpected '}'"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, err := ReadProvenance(strings.NewReader(tc.in), "provenance.jsonl")
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.Stats.Skips(tc.skip) != 1 {
+				t.Errorf("skips %v, want one %q", p.Stats.Skipped, tc.skip)
+			}
+		})
+	}
+}
