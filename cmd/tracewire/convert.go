@@ -1,0 +1,233 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tracewire/tracewire/har"
+	"github.com/tracewire/tracewire/internal/atomicfile"
+	"github.com/tracewire/tracewire/pcap"
+)
+
+func init() { subcommands = append(subcommands, newConvertCmd) }
+
+// captureFlags are the options every command that reads captures takes.
+type captureFlags struct {
+	keylogs []string
+	rsaKeys []string
+	seed    uint16
+}
+
+func (f *captureFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringArrayVar(&f.keylogs, "keylog", nil, "TLS key log file (SSLKEYLOGFILE format); repeatable")
+	cmd.Flags().StringArrayVar(&f.rsaKeys, "rsa-key", nil, "RSA server private key (PEM) for TLS with RSA key exchange; repeatable")
+	cmd.Flags().Uint16Var(&f.seed, "community-id-seed", 0, "seed of the Community ID flow hashes")
+}
+
+func (f *captureFlags) options(e *env) pcap.Options {
+	return pcap.Options{
+		KeyLogFiles:     f.keylogs,
+		RSAKeyFiles:     f.rsaKeys,
+		CommunityIDSeed: f.seed,
+		Progress:        progressPrinter(e),
+	}
+}
+
+func newConvertCmd(e *env) *cobra.Command {
+	var (
+		cf     captureFlags
+		out    string
+		outDir string
+		indent bool
+	)
+	cmd := &cobra.Command{
+		Use:   "convert IN...",
+		Short: "Convert pcap/pcapng captures to HAR",
+		Long: `Convert reads packet captures (pcap or pcapng, gzipped too; "-" reads standard
+input) and writes the HTTP exchanges found in them as HAR 1.2: one HAR for all
+inputs (to standard output unless -o is given), or one per input with --out-dir.
+TLS is decrypted with --keylog files and the secrets embedded in pcapng files.
+Entries are sorted by request time; the output is the same on every run.`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if out != "" && outDir != "" {
+				return fmt.Errorf("-o and --out-dir exclude each other")
+			}
+			inputs, cleanup, err := stdinInputs(e, args)
+			if err != nil {
+				return err
+			}
+			defer cleanup()
+			opts := cf.options(e)
+			var wopts []har.WriterOption
+			if indent {
+				wopts = append(wopts, har.Indented())
+			}
+			ctx := cmd.Context()
+			if outDir != "" {
+				return convertEach(ctx, e, inputs, args, outDir, opts, wopts)
+			}
+			sum, err := convertTo(ctx, out, e.stdout, inputs, opts, wopts)
+			if err != nil {
+				return err
+			}
+			report(e, sum)
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&out, "output", "o", "", "write the HAR to this file (default: standard output)")
+	cmd.Flags().StringVar(&outDir, "out-dir", "", "write one HAR per input into this directory, named after the input")
+	cmd.Flags().BoolVar(&indent, "indent", false, "indent the JSON")
+	cf.register(cmd)
+	return cmd
+}
+
+// convertTo writes one HAR of inputs to path, atomically, or to stdout when
+// path is empty.
+func convertTo(ctx context.Context, path string, stdout io.Writer, inputs []string, opts pcap.Options, wopts []har.WriterOption) (*pcap.Summary, error) {
+	if path == "" || path == "-" {
+		return pcap.ConvertHAR(ctx, inputs, opts, stdout, wopts...)
+	}
+	f, err := atomicfile.Create(path, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Abort()
+	sum, err := pcap.ConvertHAR(ctx, inputs, opts, f, wopts...)
+	if err != nil {
+		return sum, err
+	}
+	return sum, f.Commit()
+}
+
+func convertEach(ctx context.Context, e *env, inputs, names []string, dir string, opts pcap.Options, wopts []har.WriterOption) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	outs := map[string]string{}
+	for i := range inputs {
+		name := harName(names[i])
+		if prev, dup := outs[name]; dup {
+			return fmt.Errorf("inputs %s and %s would both be written to %s", prev, names[i], filepath.Join(dir, name))
+		}
+		outs[name] = names[i]
+	}
+	for i, in := range inputs {
+		path := filepath.Join(dir, harName(names[i]))
+		sum, err := convertTo(ctx, path, nil, []string{in}, opts, wopts)
+		if err != nil {
+			return err
+		}
+		report(e, sum)
+	}
+	return nil
+}
+
+// harName is the output name for an input: its base name with the capture
+// extensions replaced by .har.
+func harName(input string) string {
+	if input == "-" {
+		return "stdin.har"
+	}
+	base := filepath.Base(input)
+	for _, ext := range []string{".gz", ".zst", ".pcapng", ".pcap", ".cap", ".ntar"} {
+		base = strings.TrimSuffix(base, ext)
+	}
+	if base == "" || base == "." {
+		base = "capture"
+	}
+	return base + ".har"
+}
+
+// stdinInputs spools "-" (standard input) to a temporary file: reading a
+// capture takes two passes (the TLS secrets first).
+func stdinInputs(e *env, args []string) ([]string, func(), error) {
+	inputs := append([]string(nil), args...)
+	var tmp string
+	cleanup := func() {
+		if tmp != "" {
+			os.RemoveAll(tmp)
+		}
+	}
+	for i, a := range args {
+		if a != "-" {
+			continue
+		}
+		if tmp != "" {
+			cleanup()
+			return nil, nil, fmt.Errorf("standard input given twice")
+		}
+		dir, err := os.MkdirTemp("", "tracewire-stdin-")
+		if err != nil {
+			return nil, nil, err
+		}
+		tmp = dir
+		p := filepath.Join(dir, "stdin")
+		f, err := os.Create(p)
+		if err == nil {
+			_, err = io.Copy(f, e.stdin)
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+		}
+		if err != nil {
+			cleanup()
+			return nil, nil, fmt.Errorf("read standard input: %w", err)
+		}
+		inputs[i] = p
+	}
+	return inputs, cleanup, nil
+}
+
+// report tells on stderr what the user should know about a conversion.
+func report(e *env, sum *pcap.Summary) {
+	if sum == nil {
+		return
+	}
+	for _, w := range sum.Warnings {
+		fmt.Fprintln(e.stderr, "warning:", w)
+	}
+	if n := len(sum.TLSErrors); n > 0 {
+		fmt.Fprintf(e.stderr, "warning: %d TLS connection(s) could not be decrypted (see _tlsErrors in the HAR, or tracewire flows)\n", n)
+	}
+	for _, n := range sum.Notes {
+		if n.Kind == "internal" {
+			fmt.Fprintln(e.stderr, "error: please report this bug:", n)
+		}
+	}
+}
+
+// progressPrinter shows progress on stderr when it is a terminal.
+func progressPrinter(e *env) func(pcap.Progress) {
+	f, ok := e.stderr.(*os.File)
+	if !ok {
+		return nil
+	}
+	if st, err := f.Stat(); err != nil || st.Mode()&os.ModeCharDevice == 0 {
+		return nil
+	}
+	var last time.Time
+	return func(p pcap.Progress) {
+		// Wall-clock time only paces the display; it never reaches output.
+		now := time.Now()
+		if !p.Done && now.Sub(last) < 200*time.Millisecond {
+			return
+		}
+		last = now
+		pct := ""
+		if p.Size > 0 {
+			pct = fmt.Sprintf(" %3d%%", min(100, p.Offset*100/p.Size))
+		}
+		fmt.Fprintf(f, "\r\033[K[%d/%d] %s%s: %d packets, %d entries", p.FileIndex+1, p.Files, filepath.Base(p.File), pct, p.Packets, p.Entries)
+		if p.Done && p.FileIndex+1 == p.Files {
+			fmt.Fprintln(f)
+		}
+	}
+}

@@ -1,0 +1,147 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/spf13/cobra"
+
+	"github.com/tracewire/tracewire/pcap"
+)
+
+func init() { subcommands = append(subcommands, newFlowsCmd) }
+
+func newFlowsCmd(e *env) *cobra.Command {
+	var (
+		cf     captureFlags
+		format string
+	)
+	cmd := &cobra.Command{
+		Use:   "flows IN...",
+		Short: "List the TCP connections of captures and what was found in them",
+		Long: `Flows lists every TCP connection of the captures in the order of its first
+packet: addresses, Community ID, the protocol recognised from the content, bytes
+each way, HTTP requests found, and for TLS the SNI, ALPN and whether it could be
+decrypted (with --keylog files or secrets embedded in the pcapng).`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if format != "table" && format != "json" {
+				return fmt.Errorf("--format must be table or json, not %q", format)
+			}
+			inputs, cleanup, err := stdinInputs(e, args)
+			if err != nil {
+				return err
+			}
+			defer cleanup()
+			opts := cf.options(e)
+			opts.ListFlows = true
+			sum, err := pcap.Convert(cmd.Context(), inputs, opts, nil)
+			if err != nil {
+				return err
+			}
+			if format == "json" {
+				err = flowsJSON(e.stdout, sum)
+			} else {
+				err = flowsTable(e.stdout, sum)
+			}
+			if err != nil {
+				return err
+			}
+			report(e, sum)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&format, "format", "table", "output format: table or json")
+	cf.register(cmd)
+	return cmd
+}
+
+// flowJSON is the JSON form of a flow; field names follow the HAR
+// extensions' style.
+type flowJSON struct {
+	File          string `json:"file"`
+	Index         uint64 `json:"index"`
+	Client        string `json:"client"`
+	Server        string `json:"server"`
+	CommunityID   string `json:"communityId"`
+	Protocol      string `json:"protocol"`
+	First         string `json:"firstPacket"`
+	Last          string `json:"lastPacket"`
+	BytesToServer int64  `json:"bytesToServer"`
+	BytesToClient int64  `json:"bytesToClient"`
+	Requests      int    `json:"requests"`
+	SNI           string `json:"sni,omitempty"`
+	ALPN          string `json:"alpn,omitempty"`
+	TLSVersion    string `json:"tlsVersion,omitempty"`
+	CipherSuite   string `json:"cipherSuite,omitempty"`
+	Decrypted     *bool  `json:"decrypted,omitempty"`
+	TLSError      string `json:"tlsError,omitempty"`
+	Gaps          int    `json:"gaps,omitempty"`
+}
+
+func isTLS(f *pcap.FlowInfo) bool {
+	return len(f.Protocol) >= 3 && f.Protocol[:3] == "tls"
+}
+
+func tlsErrors(sum *pcap.Summary) map[uint64]string {
+	m := map[uint64]string{}
+	for _, t := range sum.TLSErrors {
+		m[t.Index] = t.Reason
+	}
+	return m
+}
+
+func flowsJSON(w io.Writer, sum *pcap.Summary) error {
+	errs := tlsErrors(sum)
+	out := make([]flowJSON, 0, len(sum.Flows))
+	for i := range sum.Flows {
+		f := &sum.Flows[i]
+		j := flowJSON{
+			File: f.File, Index: f.Index, Client: f.Client.String(), Server: f.Server.String(),
+			CommunityID: f.CommunityID, Protocol: f.Protocol,
+			First: f.First.UTC().Format(time.RFC3339Nano), Last: f.Last.UTC().Format(time.RFC3339Nano),
+			BytesToServer: f.BytesToServer, BytesToClient: f.BytesToClient, Requests: f.Requests,
+			SNI: f.SNI, ALPN: f.ALPN, TLSVersion: f.TLSVersion, CipherSuite: f.CipherSuite,
+			TLSError: errs[f.Index], Gaps: f.Gaps,
+		}
+		if isTLS(f) {
+			d := f.Decrypted
+			j.Decrypted = &d
+		}
+		out = append(out, j)
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(out)
+}
+
+func flowsTable(w io.Writer, sum *pcap.Summary) error {
+	t := tablewriter.NewWriter(w)
+	t.Header("#", "Client", "Server", "Community ID", "Protocol", "To server", "To client", "Requests", "SNI", "ALPN", "Decrypted")
+	for i := range sum.Flows {
+		f := &sum.Flows[i]
+		dec := ""
+		if isTLS(f) {
+			dec = "no"
+			if f.Decrypted {
+				dec = "yes"
+			}
+		}
+		proto := f.Protocol
+		if proto == "" {
+			proto = "?"
+		}
+		if err := t.Append([]string{
+			strconv.FormatUint(f.Index+1, 10), f.Client.String(), f.Server.String(), f.CommunityID, proto,
+			strconv.FormatInt(f.BytesToServer, 10), strconv.FormatInt(f.BytesToClient, 10),
+			strconv.Itoa(f.Requests), f.SNI, f.ALPN, dec,
+		}); err != nil {
+			return err
+		}
+	}
+	return t.Render()
+}

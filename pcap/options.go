@@ -1,0 +1,163 @@
+package pcap
+
+import (
+	"fmt"
+	"net/netip"
+	"time"
+)
+
+// Options configure a conversion. The zero value converts cleartext traffic
+// with the default limits.
+type Options struct {
+	// KeyLogFiles are NSS key log files (SSLKEYLOGFILE format). Their
+	// secrets and those of every Decryption Secrets Block in the inputs are
+	// used together, for all inputs.
+	KeyLogFiles []string
+	// RSAKeyFiles are PEM RSA server private keys, for TLS 1.2 sessions
+	// with RSA key exchange.
+	RSAKeyFiles []string
+	// CommunityIDSeed is the seed of the flows' Community IDs (default 0).
+	CommunityIDSeed uint16
+	// IdleTimeout ends connections with no packet for this long, in capture
+	// time (default 5 minutes). Long enough for keep-alive connections,
+	// short enough that a capture of many connections stays small in
+	// memory.
+	IdleTimeout time.Duration
+	// MaxBodySize is the number of body bytes kept per HTTP message
+	// (default 64 MiB); the rest is counted and the entry marked.
+	MaxBodySize int64
+	// MaxDecodedSize caps a body after content decoding (default 256 MiB),
+	// against decompression bombs.
+	MaxDecodedSize int64
+	// MemoryBudget is how many bytes of entries are held in memory for
+	// sorting before they are spooled to a temporary file (default 32
+	// MiB).
+	MemoryBudget int64
+	// TempDir is where the spool file goes (default os.TempDir()).
+	TempDir string
+	// ListFlows fills Summary.Flows with every TCP connection.
+	ListFlows bool
+	// Progress, when set, is called now and then while packets are read
+	// and once at the end of each input.
+	Progress func(Progress)
+}
+
+// Progress reports how far a conversion has got.
+type Progress struct {
+	// File is the input being read, the FileIndex-th (0-based) of Files.
+	File             string
+	FileIndex, Files int
+	// Offset is how many bytes of the file have been read, of Size (for
+	// a compressed file, bytes of the compressed file).
+	Offset, Size int64
+	// Packets read from this file so far; Entries found in all inputs.
+	Packets uint64
+	Entries int
+	// Done is set on the last report for a file.
+	Done bool
+}
+
+// Summary describes a conversion.
+type Summary struct {
+	Files []FileSummary
+	// Packets and DecodeErrors summed over the files.
+	Packets, DecodeErrors uint64
+	// Entries is the number of HAR entries found.
+	Entries int
+	// Conns is the number of TCP connections.
+	Conns int
+	// Flows lists the TCP connections in the order their first packet
+	// appears (only with Options.ListFlows).
+	Flows []FlowInfo
+	// TLSErrors lists the TLS connections that could not be decrypted, one
+	// per connection, in the order of their first packet.
+	TLSErrors []TLSError
+	// Notes are what the parsers reported about single flows (parse
+	// errors, gaps), in capture order; at most maxNotes are kept and
+	// NotesDropped counts the others.
+	Notes        []Note
+	NotesDropped int
+	// Warnings are problems with the inputs (truncated files, undecodable
+	// packets).
+	Warnings []Warning
+}
+
+// FileSummary describes one input.
+type FileSummary struct {
+	Path string
+	// Packets read, DecodeErrors among them (malformed headers).
+	Packets, DecodeErrors uint64
+	Conns, Entries        int
+}
+
+// FlowInfo describes one TCP connection.
+type FlowInfo struct {
+	File string
+	// Index numbers the connections of all inputs in the order of their
+	// first packet.
+	Index       uint64
+	Client      netip.AddrPort
+	Server      netip.AddrPort
+	CommunityID string
+	// Protocol is what was recognised: "http/1", "h2c", "tls", "tls→http/1",
+	// "tls→h2", ..., or "" when unknown.
+	Protocol    string
+	First, Last time.Time
+	// BytesToServer and BytesToClient count the payload reassembled in
+	// each direction.
+	BytesToServer, BytesToClient int64
+	// Requests is the number of HAR entries found in the connection.
+	Requests int
+	// SNI, ALPN, TLSVersion, CipherSuite and Decrypted describe a TLS
+	// connection.
+	SNI, ALPN, TLSVersion, CipherSuite string
+	Decrypted                          bool
+	// Gaps counts holes in the reassembled data.
+	Gaps int
+}
+
+// TLSError is a TLS connection that could not be decrypted.
+type TLSError struct {
+	File           string
+	Index          uint64
+	CommunityID    string
+	Client, Server netip.AddrPort
+	SNI            string
+	// Time is the capture time of the connection's first packet.
+	Time   time.Time
+	Reason string
+}
+
+// Note is something a parser reported about one flow.
+type Note struct {
+	File           string
+	Index          uint64
+	CommunityID    string
+	Client, Server netip.AddrPort
+	Time           time.Time
+	// Kind is "http" (could not parse), "gap" (data lost), "tls" or
+	// "internal" (a parser failed on this flow; a bug).
+	Kind   string
+	Reason string
+}
+
+func (n Note) String() string {
+	return fmt.Sprintf("%s: flow %s→%s (%s) at %s: %s: %s", n.File, n.Client, n.Server, n.CommunityID,
+		n.Time.UTC().Format(time.RFC3339Nano), n.Kind, n.Reason)
+}
+
+// Warning is a problem with an input file.
+type Warning struct {
+	File string
+	// Frame is the packet the problem is at (or after), 0 when it concerns
+	// the whole file.
+	Frame   uint64
+	Message string
+}
+
+func (w Warning) String() string {
+	if w.Frame > 0 {
+		return fmt.Sprintf("%s: frame %d: %s", w.File, w.Frame, w.Message)
+	}
+	return fmt.Sprintf("%s: %s", w.File, w.Message)
+}
