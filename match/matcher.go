@@ -1,0 +1,402 @@
+package match
+
+import (
+	"encoding/base64"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/tracewire/tracewire/adapters"
+	"github.com/tracewire/tracewire/har"
+)
+
+// Sources of findings.
+const (
+	SourceAdapter   = "adapter"
+	SourceIndicator = "indicator"
+)
+
+// EntryRef identifies the HAR entry a finding comes from.
+type EntryRef struct {
+	// Index is the entry's position in the HAR's entries (from 0).
+	Index int `json:"index"`
+	// Timestamp is the entry's _timestamp (seconds since the epoch), 0 when
+	// the HAR has none.
+	Timestamp       float64 `json:"timestamp,omitempty"`
+	StartedDateTime string  `json:"startedDateTime,omitempty"`
+	Method          string  `json:"method"`
+	URL             string  `json:"url"`
+}
+
+// TrackerRef names a tracking company.
+type TrackerRef struct {
+	Slug string `json:"slug"`
+	Name string `json:"name"`
+}
+
+// IndicatorMatch says how an indicator was found.
+type IndicatorMatch struct {
+	// Value is the indicator as the user gave it.
+	Value string `json:"value"`
+	// Encoding is plain, url, base64, hex, json, md5, sha1 or sha256.
+	Encoding string `json:"encoding"`
+	// Of says which variant of the value was encoded when it was not the
+	// value as given ("email normalized", "phone digits", "lowercase").
+	Of string `json:"of,omitempty"`
+	// Field is the header, cookie or query parameter name, if any.
+	Field string `json:"field,omitempty"`
+	// Offset is the byte offset of the match in the field's text (in the
+	// body: in the decoded body).
+	Offset int `json:"offset"`
+}
+
+// Finding is one piece of data a request transmitted.
+type Finding struct {
+	Entry EntryRef `json:"entry"`
+	// Tracker is the tracking company, when known (always for adapter
+	// findings; for indicator findings when the host is a known tracker's).
+	Tracker *TrackerRef `json:"tracker,omitempty"`
+	// Adapter is the adapter's ID ("google/app-measurement"), for adapter
+	// findings.
+	Adapter  string `json:"adapter,omitempty"`
+	Source   string `json:"source"`
+	Property string `json:"property"`
+	// Value is the transmitted value as text (for indicator findings: the
+	// text as it appears in the request, e.g. a hash).
+	Value string `json:"value"`
+	// ValueEncoding is "base64" when the value is bytes that are not text;
+	// Value is then their base64.
+	ValueEncoding string `json:"valueEncoding,omitempty"`
+	// Context is header, cookie, path, query or body.
+	Context string `json:"context"`
+	// Path is the concrete location in the decoded context
+	// ("batch[2].advertiser_id"); for indicator findings the field name.
+	Path string `json:"path"`
+	// TemplatePath is the adapter's path that matched ("batch.*.advertiser_id").
+	TemplatePath string `json:"templatePath,omitempty"`
+	// Reasoning says why the value is this property.
+	Reasoning string `json:"reasoning"`
+	// Decoding is the chain of decoding steps that produced the value.
+	Decoding  []adapters.StepRecord `json:"decoding,omitempty"`
+	Indicator *IndicatorMatch       `json:"indicator,omitempty"`
+}
+
+// Result is everything found in one entry.
+type Result struct {
+	Entry EntryRef `json:"entry"`
+	// Adapter is the ID of the adapter that handled the entry, "" if none.
+	Adapter  string    `json:"adapter,omitempty"`
+	Findings []Finding `json:"findings"`
+	// Steps records the adapter's decoding steps, failures included.
+	Steps []adapters.StepRecord `json:"steps,omitempty"`
+	// Warnings are problems with the entry (unparsable URL, undecodable
+	// body).
+	Warnings []string `json:"warnings,omitempty"`
+}
+
+// Values returns the values-only view {property: [values]}, values in
+// finding order without repeats.
+func (r *Result) Values() map[string][]string {
+	out := map[string][]string{}
+	seen := map[string]bool{}
+	for _, f := range r.Findings {
+		k := f.Property + "\x00" + f.Value
+		if seen[k] {
+			continue
+		}
+		seen[k] = true
+		out[f.Property] = append(out[f.Property], f.Value)
+	}
+	return out
+}
+
+// Options configure a Matcher.
+type Options struct {
+	// DB is the adapter database; nil means the embedded one.
+	DB *adapters.DB
+	// Indicators are searched in entries no adapter handled, or in all
+	// entries with IndicatorsEverywhere.
+	Indicators           []Indicator
+	IndicatorsEverywhere bool
+}
+
+// Matcher finds transmissions in HAR entries. It holds no mutable state:
+// one Matcher serves any number of goroutines.
+type Matcher struct {
+	db         *adapters.DB
+	inds       *indicatorSet
+	everywhere bool
+	hosts      map[string]*adapters.Tracker
+}
+
+// New returns a Matcher.
+func New(o Options) (*Matcher, error) {
+	db := o.DB
+	if db == nil {
+		var err error
+		if db, err = adapters.Default(); err != nil {
+			return nil, err
+		}
+	}
+	m := &Matcher{db: db, everywhere: o.IndicatorsEverywhere, hosts: map[string]*adapters.Tracker{}}
+	for _, in := range o.Indicators {
+		if in.Property == "" || in.Value == "" {
+			return nil, fmt.Errorf("match: indicator with empty property or value")
+		}
+	}
+	if len(o.Indicators) > 0 {
+		m.inds = newIndicatorSet(o.Indicators)
+	}
+	for _, a := range db.Adapters {
+		for _, e := range a.EndpointURLs {
+			if e.Regex != "" {
+				continue
+			}
+			if r, err := adapters.NewRequest(&har.Request{URL: e.URL}); err == nil {
+				if _, dup := m.hosts[r.Host]; !dup {
+					m.hosts[r.Host] = a.Tracker
+				}
+			}
+		}
+	}
+	return m, nil
+}
+
+// DB returns the adapter database in use.
+func (m *Matcher) DB() *adapters.DB { return m.db }
+
+// Entry finds what the entry at index transmitted.
+func (m *Matcher) Entry(index int, e *har.Entry) *Result {
+	res := &Result{Entry: EntryRef{
+		Index:     index,
+		Timestamp: e.Timestamp,
+		Method:    e.Request.Method,
+		URL:       e.Request.URL,
+	}}
+	if !e.StartedDateTime.IsZero() {
+		res.Entry.StartedDateTime = e.StartedDateTime.UTC().Format("2006-01-02T15:04:05.000Z")
+	}
+	if res.Entry.Timestamp == 0 {
+		res.Entry.Timestamp = e.Request.Timestamp
+	}
+	r, err := adapters.NewRequest(&e.Request)
+	if err != nil {
+		res.Warnings = append(res.Warnings, err.Error())
+		return res
+	}
+	if r.BodyError != "" {
+		res.Warnings = append(res.Warnings, "request body: "+r.BodyError)
+	}
+	a := m.db.Select(r)
+	if a != nil {
+		res.Adapter = a.ID()
+		m.applyAdapter(res, a, r)
+	}
+	if m.inds != nil && (a == nil || m.everywhere) {
+		tr := m.trackerFor(r, a)
+		ind := m.indicatorFindings(res.Entry, r, tr)
+		res.Findings = mergeFindings(res.Findings, ind)
+	}
+	return res
+}
+
+func (m *Matcher) trackerFor(r *adapters.Request, a *adapters.Adapter) *TrackerRef {
+	t := m.hosts[r.Host]
+	if a != nil {
+		t = a.Tracker
+	}
+	if t == nil {
+		return nil
+	}
+	return &TrackerRef{Slug: t.Slug, Name: t.Name}
+}
+
+func (m *Matcher) applyAdapter(res *Result, a *adapters.Adapter, r *adapters.Request) {
+	d := a.Decode(r)
+	res.Steps = d.Steps
+	tr := &TrackerRef{Slug: a.Tracker.Slug, Name: a.Tracker.Name}
+	seen := map[string]bool{}
+	for _, pp := range a.ContainedDataPaths {
+		for _, dp := range pp.Paths {
+			data, ok := d.Res[dp.Context]
+			if !ok {
+				continue
+			}
+			for _, mt := range dp.Find(data) {
+				val := adapters.Stringify(mt.Value)
+				path := adapters.FormatLoc(mt.Loc)
+				k := pp.Property + "\x00" + dp.Context + "\x00" + path
+				if seen[k] {
+					continue // two template paths reaching the same value
+				}
+				seen[k] = true
+				f := Finding{
+					Entry:        res.Entry,
+					Tracker:      tr,
+					Adapter:      a.ID(),
+					Source:       SourceAdapter,
+					Property:     pp.Property,
+					Value:        val,
+					Context:      dp.Context,
+					Path:         path,
+					TemplatePath: dp.Path,
+					Reasoning:    dp.Reasoning,
+					Decoding:     d.Chain(dp.Context, mt.Loc),
+				}
+				if !utf8.ValidString(val) {
+					f.Value = base64.StdEncoding.EncodeToString([]byte(val))
+					f.ValueEncoding = "base64"
+				}
+				res.Findings = append(res.Findings, f)
+			}
+		}
+	}
+}
+
+// field is one searched piece of a request.
+type field struct {
+	context string
+	name    string
+	text    []byte
+}
+
+func (m *Matcher) indicatorFindings(ref EntryRef, r *adapters.Request, tr *TrackerRef) []Finding {
+	var fields []field
+	for _, h := range r.Headers {
+		if strings.EqualFold(h.Name, "cookie") {
+			continue // searched cookie by cookie below
+		}
+		fields = append(fields, field{"header", h.Name, []byte(h.Value)})
+	}
+	seenCookie := map[string]bool{}
+	for _, c := range r.Cookies {
+		k := c.Name + "\x00" + c.Value
+		if seenCookie[k] {
+			continue
+		}
+		seenCookie[k] = true
+		fields = append(fields, field{"cookie", c.Name, []byte(c.Value)})
+	}
+	fields = append(fields, field{"path", "", []byte(r.Path)})
+	if r.HasQuery {
+		fields = append(fields, field{"query", "", []byte(r.Query)})
+	}
+	if len(r.Body) > 0 {
+		fields = append(fields, field{"body", "", r.Body})
+	}
+	var out []Finding
+	for _, fl := range fields {
+		for _, h := range m.inds.search(fl.text) {
+			in := m.inds.indicators[h.form.ind]
+			name, off := fl.name, h.start
+			if fl.context == "query" {
+				name, off = queryParamAt(fl.text, h.start)
+			}
+			matched := string(fl.text[h.start:h.end])
+			f := Finding{
+				Entry:    ref,
+				Tracker:  tr,
+				Source:   SourceIndicator,
+				Property: in.Property,
+				Value:    matched,
+				Context:  fl.context,
+				Path:     name,
+				Reasoning: fmt.Sprintf("indicator %s=%q found %s%s", in.Property, in.Value, h.form.encoding,
+					ofSuffix(h.form.of)),
+				Indicator: &IndicatorMatch{Value: in.Value, Encoding: h.form.encoding, Of: h.form.of, Field: name, Offset: off},
+			}
+			if fl.context == "body" || fl.context == "path" {
+				f.Path = "[" + strconv.Itoa(h.start) + "]"
+			}
+			if !utf8.ValidString(matched) {
+				f.Value = base64.StdEncoding.EncodeToString([]byte(matched))
+				f.ValueEncoding = "base64"
+			}
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func ofSuffix(of string) string {
+	if of == "" {
+		return ""
+	}
+	return " (" + of + ")"
+}
+
+// queryParamAt returns the name of the query parameter holding offset off,
+// and the offset within that parameter's value (or name).
+func queryParamAt(q []byte, off int) (string, int) {
+	start := 0
+	for i := 0; i <= len(q); i++ {
+		if i == len(q) || q[i] == '&' {
+			if off < i {
+				part := q[start:i]
+				name := part
+				valStart := start
+				if eq := strings.IndexByte(string(part), '='); eq >= 0 {
+					name = part[:eq]
+					valStart = start + eq + 1
+				}
+				n := string(name)
+				if d, err := adapters.DecodeURIComponent(strings.ReplaceAll(n, "+", " ")); err == nil {
+					n = d
+				}
+				if off >= valStart {
+					return n, off - valStart
+				}
+				return n, off - start
+			}
+			start = i + 1
+		}
+	}
+	return "", off
+}
+
+// mergeFindings appends indicator findings that an adapter finding does not
+// already report (same property and context, and the adapter's value holds
+// the matched text or the indicator).
+func mergeFindings(adapterFindings, ind []Finding) []Finding {
+	out := adapterFindings
+	for _, f := range ind {
+		dup := false
+		for _, a := range adapterFindings {
+			if a.Property == f.Property && a.Context == f.Context {
+				av := strings.ToLower(a.Value)
+				if strings.Contains(av, strings.ToLower(f.Value)) || strings.Contains(av, strings.ToLower(f.Indicator.Value)) {
+					dup = true
+					break
+				}
+			}
+		}
+		if !dup {
+			out = append(out, f)
+		}
+	}
+	sort.SliceStable(out[len(adapterFindings):], func(i, j int) bool {
+		x, y := out[len(adapterFindings)+i], out[len(adapterFindings)+j]
+		if x.Context != y.Context {
+			return contextOrder(x.Context) < contextOrder(y.Context)
+		}
+		if x.Indicator.Field != y.Indicator.Field {
+			return x.Indicator.Field < y.Indicator.Field
+		}
+		if x.Indicator.Offset != y.Indicator.Offset {
+			return x.Indicator.Offset < y.Indicator.Offset
+		}
+		return x.Property < y.Property
+	})
+	return out
+}
+
+func contextOrder(c string) int {
+	for i, x := range adapters.Contexts {
+		if x == c {
+			return i
+		}
+	}
+	return len(adapters.Contexts)
+}

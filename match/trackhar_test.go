@@ -1,0 +1,194 @@
+package match_test
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/tracewire/tracewire/har"
+	"github.com/tracewire/tracewire/internal/testutil"
+	"github.com/tracewire/tracewire/match"
+)
+
+// trackharFinding is one line of scripts/compare-trackhar/trackhar.mjs.
+type trackharFinding struct {
+	File     string `json:"file"`
+	Entry    int    `json:"entry"`
+	Adapter  string `json:"adapter"`
+	Property string `json:"property"`
+	Context  string `json:"context"`
+	Path     string `json:"path"`
+	Value    string `json:"value"`
+	Error    string `json:"error"`
+}
+
+// runTrackHAR runs TrackHAR over files (skipping when node or the npm
+// package is missing) and returns its findings.
+func runTrackHAR(t *testing.T, indicators string, files ...string) []trackharFinding {
+	t.Helper()
+	nm := testutil.NodeModules(t, "trackhar")
+	script := filepath.Join(testutil.RepoRoot(), "scripts", "compare-trackhar", "trackhar.mjs")
+	args := []string{script, nm}
+	if indicators != "" {
+		args = append(args, "--indicators", indicators)
+	}
+	cmd := exec.Command("node", append(args, files...)...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("trackhar: %v\n%s", err, stderr.String())
+	}
+	var fs []trackharFinding
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	sc.Buffer(make([]byte, 1<<20), 64<<20)
+	for sc.Scan() {
+		var f trackharFinding
+		if err := json.Unmarshal(sc.Bytes(), &f); err != nil {
+			t.Fatalf("trackhar output: %v: %s", err, sc.Text())
+		}
+		if f.Error != "" {
+			t.Logf("TrackHAR failed on %s entry %d: %s", f.File, f.Entry, f.Error)
+			continue
+		}
+		fs = append(fs, f)
+	}
+	return fs
+}
+
+// ourFindings runs tracewire over a HAR file.
+func ourFindings(t *testing.T, m *match.Matcher, file string) []match.Finding {
+	t.Helper()
+	fh, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	r := har.NewReader(fh)
+	var out []match.Finding
+	for {
+		e, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		out = append(out, m.Entry(r.Index(), e).Findings...)
+	}
+	return out
+}
+
+// sameValue compares values as text, numbers numerically (TrackHAR's are
+// JavaScript doubles, ours exact) and JSON lists/objects whatever their
+// key order.
+func sameValue(theirs, ours string) bool {
+	if theirs == ours {
+		return true
+	}
+	a, errA := strconv.ParseFloat(theirs, 64)
+	b, errB := strconv.ParseFloat(ours, 64)
+	if errA == nil && errB == nil {
+		return a == b || math.Abs(a-b) <= 1e-15*math.Max(math.Abs(a), math.Abs(b))
+	}
+	var x, y any
+	if json.Unmarshal([]byte(theirs), &x) == nil && json.Unmarshal([]byte(ours), &y) == nil {
+		bx, _ := json.Marshal(x)
+		by, _ := json.Marshal(y)
+		return bytes.Equal(bx, by)
+	}
+	return false
+}
+
+// compareWithTrackHAR fails for every TrackHAR finding that tracewire does
+// not report too (same file, entry, property and value) and logs
+// tracewire's extra findings.
+func compareWithTrackHAR(t *testing.T, theirs []trackharFinding, ours map[string][]match.Finding) {
+	t.Helper()
+	type key struct {
+		file     string
+		entry    int
+		property string
+	}
+	byKey := map[key][]*match.Finding{}
+	used := map[*match.Finding]bool{}
+	for file, fs := range ours {
+		for i := range fs {
+			f := &fs[i]
+			k := key{file, f.Entry.Index, f.Property}
+			byKey[k] = append(byKey[k], f)
+		}
+	}
+	missed := 0
+	for _, th := range theirs {
+		found := false
+		for _, f := range byKey[key{th.File, th.Entry, th.Property}] {
+			if sameValue(th.Value, f.Value) {
+				found = true
+				used[f] = true
+			}
+		}
+		if !found {
+			missed++
+			t.Errorf("missed: %s entry %d: %s %s=%q (TrackHAR %s, %s %s)", filepath.Base(th.File), th.Entry, th.Adapter, th.Property, th.Value, th.Adapter, th.Context, th.Path)
+		}
+	}
+	var extra []string
+	for file, fs := range ours {
+		for i := range fs {
+			f := &fs[i]
+			if !used[f] {
+				extra = append(extra, fmt.Sprintf("%s entry %d: %s %s=%q (%s %s)", filepath.Base(file), f.Entry.Index, f.Adapter, f.Property, f.Value, f.Context, f.Path))
+			}
+		}
+	}
+	sort.Strings(extra)
+	t.Logf("TrackHAR: %d findings, tracewire missed %d; tracewire: %d extra findings", len(theirs), missed, len(extra))
+	for _, e := range extra {
+		t.Logf("extra: %s", e)
+	}
+}
+
+func corpusHARs(t *testing.T) []string {
+	dir := testutil.Corpus(t, "har")
+	var files []string
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(p, ".har") {
+			files = append(files, p)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(files)
+	return files
+}
+
+// TestTrackHARCorpus is the oracle comparison of issue 4: over the corpus
+// HARs, every (entry, property, value) TrackHAR reports, tracewire reports
+// too.
+func TestTrackHARCorpus(t *testing.T) {
+	files := corpusHARs(t)
+	theirs := runTrackHAR(t, "", files...)
+	m, err := match.New(match.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ours := map[string][]match.Finding{}
+	for _, f := range files {
+		ours[f] = ourFindings(t, m, f)
+	}
+	compareWithTrackHAR(t, theirs, ours)
+}
