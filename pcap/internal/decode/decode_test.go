@@ -89,7 +89,7 @@ func TestDecode(t *testing.T) {
 	nflog := func(o binary.AppendByteOrder, family byte, payload []byte) []byte {
 		return cat([]byte{family, 0, 0, 0},
 			nflogTLV(o, 1, []byte{0x08, 0x00, 3, 0}), // NFULA_PACKET_HDR
-			nflogTLV(o, 10, []byte("prefix\x00")),     // NFULA_PREFIX
+			nflogTLV(o, 10, []byte("prefix\x00")),    // NFULA_PREFIX
 			nflogTLV(o, 9, payload))
 	}
 	sll := func(arphrd, proto uint16, payload []byte) []byte {
