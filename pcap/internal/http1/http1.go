@@ -1,10 +1,64 @@
 // Package http1 parses HTTP/0.9, 1.0 and 1.1 from the reassembled bytes of
 // a connection, recognised by content rather than port.
+//
+// The parser is an incremental state machine per direction: chunks of
+// both directions arrive interleaved in capture order, requests queue and
+// pair with responses in order (keep-alive and pipelining), and an entry is
+// handed to the sink as soon as an exchange is complete.
+//
+// Decisions worth knowing (they are what the tests check):
+//
+//   - Framing follows RFC 9112 §6: Transfer-Encoding wins over
+//     Content-Length, and chunked counts only as the final coding
+//     ("identity" is ignored). A request whose length cannot be determined
+//     (Transfer-Encoding without final chunked, an invalid Content-Length,
+//     an invalid or overflowing chunk size) keeps the bytes up to the next
+//     request line as its body and is marked incomplete, with a warning in
+//     the request's "_warnings"; the request line found next becomes its
+//     own entry. So a smuggled request is neither lost nor invented: it is
+//     reported as the bytes on the wire show it. Responses with such
+//     framing run to the next status line the same way; responses without
+//     any length run to the end of the connection.
+//   - 1xx responses other than 101 are interim: they are not paired (the
+//     entry's response gets "_interim" listing them). HEAD, 204, 304 and
+//     1xx responses have no body.
+//   - 101 Switching Protocols calls Config.Upgrade with the protocol named
+//     in the response's Upgrade header (lower case, e.g. "websocket",
+//     "h2c"); the bytes after the switch, of both directions, go to the
+//     parser it returns, or are dropped when it returns nil or there is no
+//     hook. The handshake is an entry, except for h2c when a parser was
+//     returned: the HTTP/2 parser turns the upgraded request into stream 1.
+//     A 2xx response to CONNECT does the same with protocol "connect" (the
+//     tunnel's bytes, e.g. TLS, go to the returned parser).
+//   - HTTP/0.9 simple requests ("GET /path") are recognised where a message
+//     must start; the response is the raw bytes to the end of the
+//     connection (status 200 with a comment, unless the server answered
+//     with a status line). Request lines without a version that are
+//     followed by header lines (malformed 1.x clients) are parsed as
+//     requests with httpVersion "".
+//   - A response whose request is not in the capture (a capture that starts
+//     mid-connection) is parsed, to keep the framing, and dropped with a
+//     note: no request is invented. A response that began before the
+//     oldest waiting request did cannot be its answer, so it is dropped the
+//     same way.
+//   - Gaps: a gap of known size inside a body of known length is counted
+//     and parsing goes on (the entry is marked incomplete); any other gap
+//     ends the message in progress, which is kept and marked incomplete,
+//     and parsing resumes at the next request or status line. A direction
+//     whose first bytes are not a message start (a capture that began
+//     mid-body) is scanned the same way.
+//   - Direction: the first message found decides which side is the client;
+//     when requests come from the side taken as the server, Conn.Swap is
+//     called.
 package http1
 
 import (
+	"fmt"
+	"slices"
+	"strings"
 	"time"
 
+	"github.com/tracewire/tracewire/har"
 	"github.com/tracewire/tracewire/pcap/internal/httpmsg"
 	"github.com/tracewire/tracewire/pcap/internal/stream"
 )
@@ -15,25 +69,422 @@ type Config struct {
 	TLS    bool
 	Limits httpmsg.Limits
 	// Upgrade is called when a response switches protocols (101 after an
-	// Upgrade request, e.g. "h2c" or "websocket"). The bytes after the
-	// switch go to the parser it returns, or are dropped when it returns
-	// nil. For h2c the upgrading request is given so it becomes stream 1.
+	// Upgrade request, e.g. "h2c" or "websocket", or "connect" for a 2xx
+	// answer to CONNECT). The bytes after the switch go to the parser it
+	// returns, or are dropped when it returns nil. For h2c the upgrading
+	// request is given so it becomes stream 1; req is nil when the request
+	// is not in the capture.
 	Upgrade func(protocol string, req *httpmsg.Message) stream.Parser
 }
 
+// Bounds on what one connection may hold.
+const (
+	// maxHeaderBytes bounds a header section (request or status line,
+	// headers, or trailers).
+	maxHeaderBytes = 1 << 20
+	// maxScanLine bounds a line examined while resynchronising; longer
+	// lines are skipped.
+	maxScanLine = 64 << 10
+	// maxLooseLine is how long a line where a message should start may get
+	// before it must at least start like one.
+	maxLooseLine = 8 << 10
+	// maxChunkLine bounds a chunk-size line with its extensions.
+	maxChunkLine = 4 << 10
+	// maxHeld bounds the bytes of one direction held while it waits for
+	// the other (a response for its request, a request for its upgrade).
+	maxHeld = 1 << 20
+	// maxPending bounds requests waiting for their responses.
+	maxPending = 1024
+	// maxNotes bounds the notes per connection.
+	maxNotes = 10
+)
+
 // New returns a parser for one connection.
 func New(c *stream.Conn, sink stream.Sink, cfg Config) stream.Parser {
-	return nop{}
+	p := &parser{conn: c, sink: sink, cfg: cfg, lim: cfg.Limits}
+	if p.lim.MaxBody <= 0 {
+		p.lim.MaxBody = httpmsg.DefaultLimits.MaxBody
+	}
+	if p.lim.MaxDecoded <= 0 {
+		p.lim.MaxDecoded = httpmsg.DefaultLimits.MaxDecoded
+	}
+	p.h[stream.ClientToServer] = &half{p: p, synced: true}
+	p.h[stream.ServerToClient] = &half{p: p, server: true, synced: true}
+	return p
 }
 
-// LooksLikeRequest reports whether b starts like an HTTP/1 request line
-// (enough bytes to say so; false when unsure).
-func LooksLikeRequest(b []byte) bool { return false }
+type parser struct {
+	conn *stream.Conn
+	sink stream.Sink
+	cfg  Config
+	lim  httpmsg.Limits
 
-// LooksLikeResponse reports whether b starts like an HTTP/1 status line.
-func LooksLikeResponse(b []byte) bool { return false }
+	// h is indexed by stream.Dir: h[0] parses requests, h[1] responses.
+	h [2]*half
+	// pending holds the exchanges whose request was seen, oldest first,
+	// until both messages are complete.
+	pending []*exchange
+	// upgradeWait is an Upgrade or CONNECT request whose response decides
+	// whether the client's next bytes are still HTTP.
+	upgradeWait *exchange
+	// roleKnown is set once a message has shown which side is the client.
+	roleKnown bool
+	// tunnel gets every byte after a protocol switch; dead drops them.
+	tunnel stream.Parser
+	dead   bool
+	ending bool
+	// seq numbers chunks in the order they were fed.
+	seq        uint64
+	notes      int
+	suppressed int
+	overflow   bool
+}
 
-type nop struct{}
+// exchange is a request and its response.
+type exchange struct {
+	req, resp         *message
+	reqDone, respDone bool
+	pushed            bool
+	// v09 marks a request line without a version: HTTP/0.9 unless header
+	// lines follow.
+	v09     bool
+	head    bool
+	connect bool
+	upgrade bool
+	interim []string
+}
 
-func (nop) Feed(*stream.Chunk)              {}
-func (nop) End(time.Time, stream.EndReason) {}
+// message is a message being parsed.
+type message struct {
+	m        httpmsg.Message
+	bodyLen  int64
+	warnings []string
+	start    meta
+}
+
+// meta locates a byte in the capture.
+type meta struct {
+	t     time.Time
+	frame uint64
+	seq   uint64
+}
+
+// before reports whether a was captured before b.
+func (a meta) before(b meta) bool {
+	if a.frame != 0 && b.frame != 0 {
+		return a.frame < b.frame
+	}
+	if !a.t.Equal(b.t) {
+		return a.t.Before(b.t)
+	}
+	return a.seq < b.seq
+}
+
+func (m *message) warn(s string) {
+	if !slices.Contains(m.warnings, s) {
+		m.warnings = append(m.warnings, s)
+	}
+}
+
+// touch records that bytes of c belong to m.
+func (m *message) touch(c *stream.Chunk) {
+	m.m.End = c.Time
+	for _, s := range c.Comments {
+		if !slices.Contains(m.m.Comments, s) {
+			m.m.Comments = append(m.m.Comments, s)
+		}
+	}
+}
+
+// heldChunk is a chunk kept (copied) while its direction waits.
+type heldChunk struct {
+	c   stream.Chunk
+	seq uint64
+}
+
+func (p *parser) Feed(c *stream.Chunk) {
+	if p.dead {
+		return
+	}
+	if p.tunnel != nil {
+		p.tunnel.Feed(c)
+		return
+	}
+	p.seq++
+	h := p.h[c.Dir&1]
+	if len(h.held) > 0 || h.blocked() {
+		h.hold(c, p.seq)
+	} else {
+		p.run(h, c, p.seq)
+	}
+	p.drain()
+}
+
+// run processes a chunk in h; what h cannot take now is held, or handed
+// to the tunnel after a protocol switch.
+func (p *parser) run(h *half, c *stream.Chunk, seq uint64) {
+	h.gap(c, seq)
+	n := h.process(c, seq)
+	if p.tunnel != nil || p.dead {
+		rest := *c
+		rest.Data, rest.Skip = c.Data[n:], 0
+		p.toTunnel(&rest, seq)
+		return
+	}
+	if n < len(c.Data) {
+		rest := *c
+		rest.Data, rest.Skip = c.Data[n:], 0
+		h.holdFront(&rest, seq)
+	}
+}
+
+// drain processes held chunks of directions that no longer wait.
+func (p *parser) drain() {
+	for progress := true; progress; {
+		progress = false
+		for _, h := range p.h {
+			if p.tunnel != nil || p.dead {
+				p.toTunnel(nil, 0)
+				return
+			}
+			if h.waitReq && h.canResume() {
+				h.resumeResponse()
+				progress = true
+			}
+			for len(h.held) > 0 && !h.blocked() && p.tunnel == nil && !p.dead {
+				hc := h.held[0]
+				h.held = h.held[1:]
+				h.heldBytes -= len(hc.c.Data)
+				p.run(h, &hc.c, hc.seq)
+				progress = true
+			}
+		}
+	}
+	if p.tunnel != nil || p.dead {
+		p.toTunnel(nil, 0)
+	}
+}
+
+// toTunnel hands the rest of the current chunk and every held chunk, in
+// the order they were fed, to the parser of the switched protocol.
+func (p *parser) toTunnel(rest *stream.Chunk, seq uint64) {
+	var all []heldChunk
+	for _, h := range p.h {
+		all = append(all, h.held...)
+		h.held, h.heldBytes = nil, 0
+	}
+	if rest != nil && len(rest.Data) > 0 {
+		all = append(all, heldChunk{c: *rest, seq: seq})
+	}
+	if p.tunnel == nil || len(all) == 0 {
+		return
+	}
+	slices.SortStableFunc(all, func(a, b heldChunk) int {
+		switch {
+		case a.seq < b.seq:
+			return -1
+		case a.seq > b.seq:
+			return 1
+		}
+		return 0
+	})
+	for i := range all {
+		p.tunnel.Feed(&all[i].c)
+	}
+}
+
+func (p *parser) End(at time.Time, why stream.EndReason) {
+	if p.dead {
+		return
+	}
+	if p.tunnel != nil {
+		p.tunnel.End(at, why)
+		return
+	}
+	p.ending = true
+	p.upgradeWait = nil
+	p.drain()
+	if p.tunnel != nil {
+		p.tunnel.End(at, why)
+		return
+	}
+	if p.dead {
+		return
+	}
+	p.h[stream.ClientToServer].finish(why, false)
+	p.h[stream.ServerToClient].finish(why, false)
+	for _, x := range p.pending {
+		x.reqDone = true
+		if x.resp != nil {
+			x.respDone = true
+		}
+	}
+	p.flush(true)
+	if p.suppressed > 0 {
+		p.sink.Note(stream.Note{Conn: p.conn, Time: at, Kind: "http",
+			Reason: fmt.Sprintf("%d more HTTP/1 parse notes for this connection were left out", p.suppressed)})
+	}
+}
+
+// note reports something about the connection, a few times at most.
+func (p *parser) note(t time.Time, format string, args ...any) {
+	if p.notes >= maxNotes {
+		p.suppressed++
+		return
+	}
+	p.notes++
+	p.sink.Note(stream.Note{Conn: p.conn, Time: t, Kind: "http", Reason: fmt.Sprintf(format, args...)})
+}
+
+// found records that the connection carries HTTP/1.
+func (p *parser) found() {
+	if p.conn.Protocol == "" {
+		p.conn.Protocol = "http/1"
+	}
+}
+
+// swap exchanges the roles of the directions, when the side taken as the
+// client sends responses.
+func (p *parser) swap() {
+	p.conn.Swap()
+	p.h[0], p.h[1] = p.h[1], p.h[0]
+	p.h[0].server, p.h[1].server = false, true
+	for _, h := range p.h {
+		for i := range h.held {
+			h.held[i].c.Dir = h.held[i].c.Dir.Reverse()
+		}
+	}
+}
+
+// push queues an exchange whose request has started.
+func (p *parser) push(x *exchange) {
+	if x.pushed {
+		return
+	}
+	x.pushed = true
+	p.pending = append(p.pending, x)
+	if len(p.pending) > maxPending && p.pending[0].reqDone {
+		// A one-sided capture: answer the oldest with nothing rather
+		// than hold requests without bound.
+		if !p.overflow {
+			p.overflow = true
+			p.note(x.req.m.Start, "more than %d requests without responses; the oldest are written without one", maxPending)
+		}
+		old := p.pending[0]
+		p.pending = p.pending[1:]
+		if old.resp != nil {
+			old.respDone = true
+		}
+		p.emit(old)
+	}
+}
+
+// nextForResponse is the oldest exchange still waiting for its response.
+func (p *parser) nextForResponse() *exchange {
+	for _, x := range p.pending {
+		if x.resp == nil {
+			return x
+		}
+	}
+	return nil
+}
+
+// flush emits the complete exchanges at the head of the queue; all, at
+// the end of the connection.
+func (p *parser) flush(all bool) {
+	for len(p.pending) > 0 {
+		x := p.pending[0]
+		if !all && !(x.reqDone && x.respDone) {
+			return
+		}
+		p.pending = p.pending[1:]
+		p.emit(x)
+	}
+}
+
+// emit hands an exchange to the sink.
+func (p *parser) emit(x *exchange) {
+	req := finalize(x.req)
+	var resp *httpmsg.Message
+	if x.resp != nil {
+		resp = finalize(x.resp)
+		if len(x.interim) > 0 {
+			resp.Extra.Set("_interim", slices.Clone(x.interim))
+		}
+	}
+	e := httpmsg.BuildEntry(p.conn, req, resp, p.cfg.TLS, p.lim)
+	p.conn.Requests++
+	p.sink.Entry(p.conn, e)
+}
+
+func finalize(ms *message) *httpmsg.Message {
+	m := &ms.m
+	m.BodyLen = ms.bodyLen
+	if len(ms.warnings) > 0 {
+		m.Extra.Set("_warnings", slices.Clone(ms.warnings))
+	}
+	if m.End.IsZero() {
+		m.End = m.Start
+	}
+	return m
+}
+
+// switchProtocols ends HTTP/1 on the connection after a 101 or a 2xx
+// answer to CONNECT: the exchange is emitted (except an h2c upgrade that
+// the HTTP/2 parser takes over) and what follows goes to the new parser.
+func (p *parser) switchProtocols(x *exchange, proto string) {
+	var req *httpmsg.Message
+	if x != nil {
+		x.reqDone, x.respDone = true, true
+		req = &x.req.m
+		if x.req.m.Authority == "" {
+			x.req.m.Authority, _ = har.Header(x.req.m.Headers, "Host")
+		}
+	}
+	var next stream.Parser
+	if p.cfg.Upgrade != nil {
+		next = p.cfg.Upgrade(proto, req)
+	}
+	if x != nil && next != nil && proto == "h2c" {
+		p.pending = slices.DeleteFunc(p.pending, func(y *exchange) bool { return y == x })
+	}
+	// Earlier requests cannot get responses any more.
+	p.flush(true)
+	p.upgradeWait = nil
+	if next == nil {
+		p.dead = true
+		for _, h := range p.h {
+			h.held, h.heldBytes = nil, 0
+		}
+		return
+	}
+	p.tunnel = next
+}
+
+// requestStartedBefore reports whether the client direction is in the
+// middle of a request (line or headers) that began before m: a response
+// starting after it may be its answer.
+func (p *parser) requestStartedBefore(m meta) bool {
+	c := p.h[stream.ClientToServer]
+	if len(c.held) > 0 && c.held[0].seq < m.seq {
+		// Held bytes from before the response may hold its request.
+		return true
+	}
+	switch {
+	case c.msg != nil && c.x != nil && !c.x.pushed:
+		return c.msg.start.before(m)
+	case c.st == stLine && len(c.line) > 0:
+		return c.lineStart.before(m)
+	}
+	return false
+}
+
+// upgradeProto is the protocol a 101 response switches to.
+func upgradeProto(x *exchange, resp *message) string {
+	v, _ := har.Header(resp.m.Headers, "Upgrade")
+	if v == "" && x != nil {
+		v, _ = har.Header(x.req.m.Headers, "Upgrade")
+	}
+	v, _, _ = strings.Cut(v, ",")
+	return strings.ToLower(strings.TrimSpace(v))
+}
