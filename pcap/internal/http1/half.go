@@ -50,7 +50,7 @@ type half struct {
 	// maybe09 marks a request line without a version whose header lines,
 	// if any, have not come yet.
 	maybe09 bool
-	sawCR bool
+	sawCR   bool
 	// waitReq marks a response whose headers are parsed and whose request
 	// may still be coming.
 	waitReq bool

@@ -58,7 +58,7 @@ type recorder struct {
 	ended bool
 }
 
-func (r *recorder) Feed(c *stream.Chunk)              { r.data[c.Dir].Write(c.Data) }
+func (r *recorder) Feed(c *stream.Chunk)            { r.data[c.Dir].Write(c.Data) }
 func (r *recorder) End(time.Time, stream.EndReason) { r.ended = true }
 
 type upgradeCall struct {
