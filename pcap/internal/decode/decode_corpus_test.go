@@ -246,3 +246,63 @@ func TestCorpusDecode(t *testing.T) {
 		})
 	}
 }
+
+// TestCorpusLinkTypes decodes one corpus capture per link type and
+// encapsulation and looks for a known TCP segment in it: the flow, its
+// first payload bytes and the tunnels around it (values read with tshark).
+func TestCorpusLinkTypes(t *testing.T) {
+	for _, tc := range []struct {
+		file    string
+		links   map[uint16]int // link type → packets
+		frame   uint64
+		flow    string // "src sport dst dport"
+		prefix  string
+		tunnels int
+	}{
+		{"zeek/http-vlan-0.pcap", map[uint16]int{LinkEthernet: 14}, 4, "141.142.228.5 59856 192.150.187.43 80", "GET /download", 0},
+		{"zeek/http-qinq-0.pcap", map[uint16]int{LinkEthernet: 14}, 4, "141.142.228.5 59856 192.150.187.43 80", "GET /download", 0},
+		{"zeek/tunnels_vxlan-encapsulated-http.pcap", map[uint16]int{LinkEthernet: 12}, 4, "172.16.11.201 40354 54.86.237.188 80", "GET /image/", 1},
+		{"zeek/nflog-http.pcap", map[uint16]int{LinkNFLOG: 13}, 6, "10.0.2.15 49762 93.184.216.34 80", "GET / HTTP/1", 0},
+		{"zeek/ipv6-http-atomic-frag.pcap", map[uint16]int{LinkEthernet: 38}, 8, "2001:db8:1::2 36951 2001:db8:1::1 80", "GET /bad.htm", 0},
+		{"zeek/tcp-http-with-padding.pcap", map[uint16]int{LinkEthernet: 25}, 4, "167.221.30.181 59406 217.207.159.63 27272", "G", 0},
+		{"zeek/http_261_variant-01-chunk_2pow64_overflow.pcap", map[uint16]int{LinkIPv4: 8}, 4, "192.168.1.100 40001 192.168.1.200 80", "POST / HTTP/", 0},
+		{"wireshark/http-ooo.pcap", map[uint16]int{LinkIPv4: 16}, 6, "10.0.0.1 32323 10.0.0.2 80", "GET /2 HTTP/", 0},
+		{"wireshark/http-ooo-fuzzed.pcapng", map[uint16]int{LinkIPv4: 16}, 6, "10.0.0.1 32323 10.0.0.2 80", "GET /2 HTTP/", 0},
+		{"wireshark/tls12-dsb.pcapng", map[uint16]int{LinkIPv4: 17}, 1, "10.9.0.2 46800 93.184.216.34 443", "\x16\x03\x01", 0},
+		{"wireshark/grpc_web.pcapng.gz", map[uint16]int{LinkNull: 408}, 4, "::1 54568 ::1 57226", "POST /greet.", 0},
+		{"wireshark/grpc_stream_reassembly_sample.pcapng.gz", map[uint16]int{LinkEthernet: 139, LinkSLL: 34}, 145, "127.0.0.1 42088 127.0.0.1 44363", "PRI * HTTP/2.0", 0},
+		{"wireshark/grpc_stream_reassembly_sample.pcapng.gz", map[uint16]int{LinkEthernet: 139, LinkSLL: 34}, 6, "192.168.65.1 63646 192.168.65.10 50051", "PRI * HTTP/2.0", 0},
+		{"gopacket/pcap/test_loopback.pcap", map[uint16]int{LinkNull: 24}, 1, "::1 58799 ::1 8080", "GET /pkg/git", 0},
+		{"tls-extra/dsb-tls3.cryptohack.org.pcapng", map[uint16]int{LinkSLL: 33}, 8, "172.16.112.134 53800 178.62.74.206 443", "\x16\x03\x01", 0},
+	} {
+		t.Run(fmt.Sprintf("%s#%d", tc.file, tc.frame), func(t *testing.T) {
+			links := map[uint16]int{}
+			found := false
+			eachPacket(t, testutil.Corpus(t, strings.Split(tc.file, "/")...), func(c *capture.Packet, p *Packet, err error) {
+				links[c.LinkType]++
+				if c.Frame != tc.frame {
+					return
+				}
+				if err != nil || p.TCP == nil {
+					t.Fatalf("frame %d: %v (%s), want TCP", c.Frame, err, summary(p))
+				}
+				found = true
+				if got := fmt.Sprintf("%s %d %s %d", p.Src, p.SrcPort, p.Dst, p.DstPort); got != tc.flow {
+					t.Errorf("frame %d: flow %s, want %s", c.Frame, got, tc.flow)
+				}
+				if !strings.HasPrefix(string(p.Payload), tc.prefix) {
+					t.Errorf("frame %d: payload starts %q, want %q", c.Frame, p.Payload[:min(len(p.Payload), len(tc.prefix))], tc.prefix)
+				}
+				if p.Tunnels != tc.tunnels {
+					t.Errorf("frame %d: %d tunnels, want %d", c.Frame, p.Tunnels, tc.tunnels)
+				}
+			})
+			if !found {
+				t.Errorf("frame %d not found", tc.frame)
+			}
+			if fmt.Sprint(links) != fmt.Sprint(tc.links) {
+				t.Errorf("link types %v, want %v", links, tc.links)
+			}
+		})
+	}
+}
