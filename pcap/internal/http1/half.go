@@ -81,7 +81,7 @@ func (h *half) hold(c *stream.Chunk, seq uint64) {
 	cp.Data = bytes.Clone(c.Data)
 	cp.Comments = append([]string(nil), c.Comments...)
 	h.held = append(h.held, heldChunk{c: cp, seq: seq})
-	h.heldBytes += len(cp.Data)
+	h.heldBytes += len(cp.Data) + heldOverhead
 	h.checkHeld()
 }
 
@@ -91,9 +91,13 @@ func (h *half) holdFront(c *stream.Chunk, seq uint64) {
 	cp.Data = bytes.Clone(c.Data)
 	cp.Comments = append([]string(nil), c.Comments...)
 	h.held = append([]heldChunk{{c: cp, seq: seq}}, h.held...)
-	h.heldBytes += len(cp.Data)
+	h.heldBytes += len(cp.Data) + heldOverhead
 	h.checkHeld()
 }
+
+// heldOverhead is counted per held chunk, so that many tiny chunks are
+// bounded too.
+const heldOverhead = 128
 
 // checkHeld stops waiting when too much is held: the response is taken to
 // have no request, the client's bytes after an upgrade request to be HTTP.

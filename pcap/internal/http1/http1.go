@@ -254,7 +254,7 @@ func (p *parser) drain() {
 			for len(h.held) > 0 && !h.blocked() && p.tunnel == nil && !p.dead {
 				hc := h.held[0]
 				h.held = h.held[1:]
-				h.heldBytes -= len(hc.c.Data)
+				h.heldBytes -= len(hc.c.Data) + heldOverhead
 				p.run(h, &hc.c, hc.seq)
 				progress = true
 			}
