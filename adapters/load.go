@@ -465,3 +465,41 @@ func requiredLiteral(expr string) string {
 	flush()
 	return best
 }
+
+// Find returns the values this data path selects in a decoded context,
+// after its keyMatches, onlyIf and notIf tests, without values that mean
+// nothing (IsEmpty).
+func (d *DataPath) Find(data any) []Match {
+	ms := d.path.Find(data)
+	out := ms[:0]
+	for _, m := range ms {
+		if d.keyRe != nil {
+			k, ok := lastKey(m.Loc)
+			if !ok || !d.keyRe.MatchString(k) {
+				continue
+			}
+		}
+		if IsEmpty(m.Value) {
+			continue
+		}
+		if len(d.OnlyIf) > 0 || len(d.NotIf) > 0 {
+			s := Stringify(m.Value)
+			if len(d.OnlyIf) > 0 && !d.OnlyIf.Test(s) {
+				continue
+			}
+			if d.NotIf.Test(s) {
+				continue
+			}
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+func lastKey(loc []any) (string, bool) {
+	if len(loc) == 0 {
+		return "", false
+	}
+	k, ok := loc[len(loc)-1].(string)
+	return k, ok
+}

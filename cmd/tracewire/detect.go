@@ -1,0 +1,313 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/tw"
+	"github.com/spf13/cobra"
+
+	"github.com/tracewire/tracewire/adapters"
+	"github.com/tracewire/tracewire/har"
+	"github.com/tracewire/tracewire/i18n"
+	"github.com/tracewire/tracewire/match"
+)
+
+func init() { subcommands = append(subcommands, newDetectCmd) }
+
+type detectFlags struct {
+	keylogs     []string
+	indicators  []string
+	indFile     string
+	everywhere  bool
+	format      string
+	adapterDir  string
+	workers     int
+	lang        string
+	valuesOnly  bool
+	maxValueLen int
+}
+
+func newDetectCmd(e *env) *cobra.Command {
+	var f detectFlags
+	cmd := &cobra.Command{
+		Use:   "detect IN.har|IN.pcap|IN.pcapng|-",
+		Short: "Report which personal data each request sent to which tracker",
+		Long: `Detect reads a HAR file (streamed; "-" is standard input) or a capture (pcap or
+pcapng, converted in memory, TLS decrypted with --keylog) and reports, for each
+request, the personal data it transmitted to a tracking company: which property
+(advertisingId, osVersion, ...), the value, where in the request and decoded how,
+and why. The tracker adapters come from the embedded database (see
+"tracewire adapters list") or from --adapters DIR.
+
+Indicators are values known to belong to the test device or user
+(--indicator advertisingId=..., --indicators F.json with {"email": "..."}); they
+are searched in plain, URL-encoded, base64, hex, JSON-escaped and MD5/SHA-1/SHA-256
+hashed form in entries no adapter handled, or in all with --indicators-everywhere.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runDetect(cmd.Context(), e, args[0], &f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringArrayVar(&f.keylogs, "keylog", nil, "TLS key log file for captures (SSLKEYLOGFILE format); repeatable")
+	fl.StringArrayVar(&f.indicators, "indicator", nil, "known value as property=value (e.g. advertisingId=...); repeatable")
+	fl.StringVar(&f.indFile, "indicators", "", "JSON file of indicators: {\"property\": \"value\" or [values]} or [{\"property\":…, \"value\":…}]")
+	fl.BoolVar(&f.everywhere, "indicators-everywhere", false, "search indicators in every entry, also those an adapter handled")
+	fl.StringVar(&f.format, "format", "table", "output format: json, jsonl or table")
+	fl.StringVar(&f.adapterDir, "adapters", "", "directory of adapter files to use instead of the embedded database")
+	fl.IntVar(&f.workers, "workers", 0, "parallel workers (default: number of CPUs)")
+	fl.StringVar(&f.lang, "lang", "en", "language of table labels: en or de")
+	fl.BoolVar(&f.valuesOnly, "values-only", false, "json/jsonl: per entry only {property: [values]}")
+	fl.IntVar(&f.maxValueLen, "max-value", 80, "table: cut values longer than this (0: never)")
+	return cmd
+}
+
+func runDetect(ctx context.Context, e *env, in string, f *detectFlags) error {
+	switch f.format {
+	case "json", "jsonl", "table":
+	default:
+		return fmt.Errorf("--format %q: want json, jsonl or table", f.format)
+	}
+	opts := match.Options{IndicatorsEverywhere: f.everywhere}
+	if f.adapterDir != "" {
+		db, err := adapters.LoadDir(f.adapterDir)
+		if err != nil {
+			return err
+		}
+		opts.DB = db
+	}
+	for _, s := range f.indicators {
+		ind, err := match.ParseIndicator(s)
+		if err != nil {
+			return err
+		}
+		opts.Indicators = append(opts.Indicators, ind)
+	}
+	if f.indFile != "" {
+		fh, err := os.Open(f.indFile)
+		if err != nil {
+			return err
+		}
+		inds, err := match.ReadIndicators(fh)
+		fh.Close()
+		if err != nil {
+			return fmt.Errorf("%s: %w", f.indFile, err)
+		}
+		opts.Indicators = append(opts.Indicators, inds...)
+	}
+	m, err := match.New(opts)
+	if err != nil {
+		return err
+	}
+
+	var r io.Reader
+	if in == "-" {
+		r = e.stdin
+	} else {
+		fh, err := os.Open(in)
+		if err != nil {
+			return err
+		}
+		defer fh.Close()
+		r = fh
+	}
+	br := bufio.NewReaderSize(r, 1<<20)
+	head, _ := br.Peek(16)
+	out := newDetectOutput(e.stdout, f)
+	var warnings []string
+	if isCapture(head) {
+		src, err := captureSource(ctx, in, br, f)
+		if err != nil {
+			return err
+		}
+		if err := m.Stream(ctx, src, f.workers, out.add); err != nil {
+			return err
+		}
+		warnings = src.warnings()
+	} else {
+		hr := har.NewReader(br)
+		err := m.Stream(ctx, hr, f.workers, out.add)
+		for _, w := range hr.Warnings() {
+			warnings = append(warnings, w.String())
+		}
+		if err != nil {
+			var se *har.SyntaxError
+			if errors.As(err, &se) {
+				err = fmt.Errorf("%s: %w (findings before this point were reported)", in, err)
+			}
+			_ = out.finish(warnings)
+			return err
+		}
+	}
+	for _, w := range warnings {
+		fmt.Fprintln(e.stderr, "tracewire: warning:", w)
+	}
+	return out.finish(warnings)
+}
+
+// isCapture tells pcap, pcapng and gzip (a gzipped capture) from JSON.
+func isCapture(head []byte) bool {
+	if len(head) < 4 {
+		return false
+	}
+	switch {
+	case bytes.HasPrefix(head, []byte{0x0a, 0x0d, 0x0d, 0x0a}), // pcapng
+		bytes.HasPrefix(head, []byte{0xd4, 0xc3, 0xb2, 0xa1}), bytes.HasPrefix(head, []byte{0xa1, 0xb2, 0xc3, 0xd4}),
+		bytes.HasPrefix(head, []byte{0x4d, 0x3c, 0xb2, 0xa1}), bytes.HasPrefix(head, []byte{0xa1, 0xb2, 0x3c, 0x4d}),
+		bytes.HasPrefix(head, []byte{0x1f, 0x8b}), bytes.HasPrefix(head, []byte{0x28, 0xb5, 0x2f, 0xfd}):
+		return true
+	}
+	return false
+}
+
+// detectOutput writes results as they come.
+type detectOutput struct {
+	w       *bufio.Writer
+	raw     io.Writer
+	f       *detectFlags
+	n       int
+	entries int
+	rows    [][]string
+}
+
+func newDetectOutput(w io.Writer, f *detectFlags) *detectOutput {
+	o := &detectOutput{w: bufio.NewWriterSize(w, 256<<10), raw: w, f: f}
+	if f.format == "json" {
+		key := "findings"
+		if f.valuesOnly {
+			key = "values"
+		}
+		o.w.WriteString("{\n\"" + key + "\": [")
+	}
+	return o
+}
+
+type valuesLine struct {
+	Entry   match.EntryRef      `json:"entry"`
+	Adapter string              `json:"adapter,omitempty"`
+	Values  map[string][]string `json:"values"`
+}
+
+func (o *detectOutput) add(r *match.Result) error {
+	o.entries++
+	if o.f.valuesOnly && o.f.format != "table" {
+		if len(r.Findings) == 0 {
+			return nil
+		}
+		return o.writeJSON(valuesLine{Entry: r.Entry, Adapter: r.Adapter, Values: r.Values()})
+	}
+	for i := range r.Findings {
+		fd := &r.Findings[i]
+		if o.f.format == "table" {
+			o.rows = append(o.rows, o.row(fd))
+			continue
+		}
+		if err := o.writeJSON(fd); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (o *detectOutput) writeJSON(v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	if o.f.format == "json" {
+		if o.n > 0 {
+			o.w.WriteByte(',')
+		}
+		o.w.WriteString("\n")
+	}
+	o.w.Write(b)
+	if o.f.format == "jsonl" {
+		o.w.WriteByte('\n')
+	}
+	o.n++
+	return nil
+}
+
+func (o *detectOutput) row(fd *match.Finding) []string {
+	tracker := ""
+	if fd.Tracker != nil {
+		tracker = fd.Tracker.Slug
+	}
+	how := fd.Adapter
+	if fd.Indicator != nil {
+		how = "indicator: " + i18n.Encoding(o.f.lang, fd.Indicator.Encoding)
+	}
+	where := i18n.Context(o.f.lang, fd.Context)
+	if fd.Path != "" {
+		where += " " + fd.Path
+	}
+	return []string{
+		strconv.Itoa(fd.Entry.Index),
+		tracker,
+		i18n.Property(o.f.lang, fd.Property),
+		cut(fd.Value, o.f.maxValueLen),
+		where,
+		how,
+	}
+}
+
+func cut(s string, n int) string {
+	if n <= 0 || utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n]) + "…"
+}
+
+func (o *detectOutput) finish(warnings []string) error {
+	switch o.f.format {
+	case "json":
+		o.w.WriteString("\n],\n\"entries_read\": ")
+		o.w.WriteString(strconv.Itoa(o.entries))
+		o.w.WriteString(",\n\"warnings\": ")
+		if warnings == nil {
+			warnings = []string{}
+		}
+		b, _ := json.Marshal(warnings)
+		o.w.Write(b)
+		o.w.WriteString("\n}\n")
+	case "table":
+		if len(o.rows) == 0 {
+			fmt.Fprintln(o.w, i18n.UI(o.f.lang, "detect.noFindings"))
+			break
+		}
+		t := tablewriter.NewTable(o.w, tablewriter.WithRowAutoWrap(tw.WrapNone), tablewriter.WithHeaderAutoFormat(tw.Off))
+		t.Header([]string{"#", "tracker", "property", "value", "where", "found by"})
+		if err := t.Bulk(o.rows); err != nil {
+			return err
+		}
+		if err := t.Render(); err != nil {
+			return err
+		}
+	}
+	return o.w.Flush()
+}
+
+// captureEntries is an EntrySource over a converted capture.
+type captureEntries interface {
+	match.EntrySource
+	warnings() []string
+}
+
+// errCapturesNotReady is returned while the capture pipeline cannot be
+// called from here.
+var errCapturesNotReady = errors.New("detect: captures are not yet supported; convert first with \"tracewire convert IN > OUT.har\" and run detect on the HAR")
+
+func captureSource(ctx context.Context, in string, r io.Reader, f *detectFlags) (captureEntries, error) {
+	return nil, errCapturesNotReady
+}
