@@ -49,6 +49,9 @@ type Stats struct {
 	// Posts counts POST requests, Chunked the chunked responses, Gzip the
 	// gzip-encoded responses.
 	Posts, Chunked, Gzip int
+	// Payload is the TCP payload written, Retransmitted the part of it
+	// sent a second time.
+	Payload, Retransmitted int64
 }
 
 // DefaultStart is the time of the first packet unless Config says another.
@@ -138,6 +141,7 @@ func (g *gen) run() error {
 				return err
 			}
 			g.stats.Packets++
+			g.stats.Payload += int64(len(s.payload))
 			f.queue = f.queue[1:]
 		}
 	}
@@ -232,6 +236,7 @@ func (g *gen) message(f *flow, fromClient bool, msg []byte) {
 		segs[i], segs[i+1] = segs[i+1], segs[i]
 		j := g.rng.IntN(len(segs))
 		f.queue = append(f.queue, segs[j])
+		g.stats.Retransmitted += int64(len(segs[j].payload))
 	}
 	*seq += uint32(len(msg))
 	f.queue = append(f.queue, segment{src: dst, dst: src, seq: ack, ack: *seq, flags: flACK})

@@ -329,17 +329,17 @@ func (s *conn) ReassembledSG(sg reassembly.ScatterGather, _ reassembly.Assembler
 		return
 	}
 	data := sg.Fetch(n)
-	if !s.started[g] {
-		s.started[g] = true
-		if s.noSYN[g] {
-			skip = -1
-		}
-	} else if skip != 0 {
-		s.c.Gaps++
-	}
 	if skip < -1 {
 		skip = -1
 	}
+	if !s.started[g] && s.noSYN[g] {
+		// The capture starts inside this direction's stream: an unknown
+		// amount came before, but that is no hole in what was captured.
+		skip = -1
+	} else if skip != 0 {
+		s.c.Gaps++
+	}
+	s.started[g] = true
 	dir := s.dirOf(g)
 	s.c.Bytes[dir] += int64(n)
 
