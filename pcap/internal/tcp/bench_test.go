@@ -17,7 +17,7 @@ import (
 
 type countParser struct{ n *int64 }
 
-func (p countParser) Feed(c *stream.Chunk)            { *p.n += int64(len(c.Data)) }
+func (p countParser) Feed(c *stream.Chunk)          { *p.n += int64(len(c.Data)) }
 func (countParser) End(time.Time, stream.EndReason) {}
 
 // benchPackets decodes a generated capture into TCP packets held in memory,
