@@ -91,7 +91,7 @@ const (
 // Reader reads packets from one file.
 type Reader struct {
 	path   string
-	f      *os.File
+	f      *os.File  // the file Open opened, closed by Close
 	closer io.Closer // decompressor, if any
 	br     *bufio.Reader
 	// size is the file's size when it is not compressed (for sanity checks
@@ -142,11 +142,13 @@ func Open(path string) (*Reader, error) {
 		f.Close()
 		return nil, err
 	}
+	r.f = f
 	return r, nil
 }
 
 // NewReader reads a capture from rd (plain or compressed); name is used in
-// warnings and errors.
+// warnings and errors. Close does not close rd. When rd is an *os.File or
+// has a Size method, length fields are checked against the size.
 func NewReader(name string, rd io.Reader) (*Reader, error) {
 	return newReader(name, rd)
 }
@@ -155,7 +157,6 @@ func newReader(path string, rd io.Reader) (*Reader, error) {
 	r := &Reader{path: path, size: -1}
 	switch f := rd.(type) {
 	case *os.File:
-		r.f = f
 		if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
 			r.size = st.Size()
 		}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
 
 	"github.com/tracewire/tracewire/internal/testutil"
 )
@@ -209,12 +210,18 @@ func TestPcapngSynthetic(t *testing.T) {
 		t.Errorf("%d frames, want 5 (4 packets and a custom block)", r.Frames())
 	}
 
-	// The same through gzip, and Secrets from a file.
+	// The same through gzip and zstd, and Secrets from a file.
 	var gz bytes.Buffer
 	zw := gzip.NewWriter(&gz)
 	zw.Write(data)
 	zw.Close()
 	r, err = openBytes(t, gz.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	comparePackets(t, collect(t, r), exp)
+	zw2, _ := zstd.NewWriter(nil)
+	r, err = openBytes(t, zw2.EncodeAll(data, nil))
 	if err != nil {
 		t.Fatal(err)
 	}
