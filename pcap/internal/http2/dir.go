@@ -24,6 +24,8 @@ type dirState struct {
 	pos int64
 	// want is the length of the frame being waited for, to grow buf once.
 	want int
+	// trial counts the frames read since sync found a boundary.
+	trial int
 	// marks say which packet each run of buf came from, in order; the
 	// first one starts at or before pos.
 	marks []mark
@@ -239,18 +241,33 @@ var flagsOf = [...]uint8{
 	http2.FrameContinuation: 0x4,
 }
 
-// plausible is wellFormed made strict for finding frame boundaries in
-// unknown bytes: a known type, only its flags, the reserved bit clear and
-// a length of at most maxLen. It returns "" when h is plausible.
-func (h frameHeader) plausible(maxLen uint32) string {
+// plausibleSync is wellFormed made strict for finding frame boundaries in
+// unknown bytes: a known type, only its flags, the reserved bit clear, a
+// length of at most syncFrameLen and a stream ID below syncMaxStream. It
+// returns "" when h is plausible.
+func (h frameHeader) plausibleSync() string {
 	if int(h.typ) >= len(flagsOf) {
 		return "unknown type"
 	}
 	if h.flags&^flagsOf[h.typ] != 0 || h.rbit {
 		return "undefined flags"
 	}
-	if h.length > maxLen {
+	if h.length > syncFrameLen {
 		return "too long"
+	}
+	if h.stream >= syncMaxStream {
+		return "stream ID too high"
+	}
+	switch http2.FrameType(h.typ) {
+	case http2.FrameHeaders, http2.FramePushPromise, http2.FrameContinuation:
+		if h.length == 0 {
+			return "empty header block"
+		}
+	case http2.FrameData:
+		if h.length == 0 && h.flags&uint8(http2.FlagDataEndStream) == 0 {
+			// Legal but pointless, and what runs of zeros look like.
+			return "empty DATA"
+		}
 	}
 	if h.typ == uint8(http2.FrameSettings) && h.flags&1 != 0 && h.length != 0 {
 		return "SETTINGS ACK with payload"

@@ -36,17 +36,32 @@ type recorder struct {
 	chunks []rec
 }
 
-func (r *recorder) add(d stream.Dir, b []byte) {
+// add records b before it is written, so that a request is recorded
+// before the response it causes; written trims it to what was written.
+func (r *recorder) add(d stream.Dir, b []byte) int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	n := len(r.chunks)
 	r.chunks = append(r.chunks, rec{dir: d, data: bytes.Clone(b), t: t0.Add(time.Duration(n) * time.Millisecond), frame: uint64(n + 1)})
+	return n
+}
+
+func (r *recorder) written(i, n int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.chunks[i].data = r.chunks[i].data[:n]
 }
 
 func (r *recorder) get() []rec {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return append([]rec(nil), r.chunks...)
+	var out []rec
+	for _, c := range r.chunks {
+		if len(c.data) > 0 {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // recConn records what is written to it.
@@ -57,8 +72,10 @@ type recConn struct {
 }
 
 func (c *recConn) Write(b []byte) (int, error) {
-	c.rec.add(c.dir, b)
-	return c.Conn.Write(b)
+	i := c.rec.add(c.dir, b)
+	n, err := c.Conn.Write(b)
+	c.rec.written(i, n)
+	return n, err
 }
 
 // exchange is what the parser handed to BuildEntry for one stream.
@@ -101,13 +118,7 @@ func testConn() *stream.Conn {
 	}
 }
 
-// run feeds chunks to a new parser and ends it.
-func run(cfg Config, chunks []rec) (*stream.Conn, *sink) {
-	c := testConn()
-	s := &sink{}
-	return c, runInto(c, s, cfg, chunks)
-}
-
+// runInto feeds chunks to a new parser for c and ends it.
 func runInto(c *stream.Conn, s *sink, cfg Config, chunks []rec) *sink {
 	p := New(c, s, cfg)
 	var last time.Time

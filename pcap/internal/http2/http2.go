@@ -52,8 +52,17 @@ const (
 	// what was sent), so this is also the most a direction buffers.
 	maxFrameLen = 1<<24 - 1
 	// syncFrameLen is the longest frame accepted while looking for frame
-	// boundaries, where a false match must not make us wait for megabytes.
-	syncFrameLen = 1 << 20
+	// boundaries: the default SETTINGS_MAX_FRAME_SIZE, which most frames
+	// keep to. Longer candidates are more likely false and would make the
+	// parser wait long for the next header that confirms them.
+	syncFrameLen = 16384
+	// trialFrames is how many frames after a boundary found by sync may
+	// still show it was wrong; later a malformed header is an error.
+	trialFrames = 4
+	// syncMaxStream is the highest stream ID accepted while looking for
+	// frame boundaries; real connections stay far below, random bytes do
+	// not.
+	syncMaxStream = 1 << 24
 	// bigFrame is the frame length above which the Framer is replaced after
 	// the read, so that it does not keep its large read buffer.
 	bigFrame = 1 << 16
@@ -288,6 +297,7 @@ func (p *parser) start(d *dirState) bool {
 		}
 		d.consume(len(preface))
 		d.phase = phaseFrames
+		d.trial = trialFrames
 		if !p.roleKnown {
 			p.setClient(d.wire)
 		}
@@ -296,14 +306,13 @@ func (p *parser) start(d *dirState) bool {
 	if len(d.buf) < frameHeaderLen {
 		return false
 	}
-	if h := parseHeader(d.buf); h.plausible(syncFrameLen) == "" {
+	if h := parseHeader(d.buf); h.typ == uint8(http2.FrameSettings) && h.flags == 0 && h.plausibleSync() == "" {
+		// Both sides begin with SETTINGS.
 		d.phase = phaseFrames
-		if h.typ != uint8(http2.FrameSettings) || h.flags&uint8(http2.FlagSettingsAck) != 0 {
-			// Both sides begin with SETTINGS; anything else means the
-			// capture began mid-connection, with the HPACK state unknown.
-			p.resetDecoder(d)
-		}
+		d.trial = trialFrames
 	} else {
+		// Anything else means the capture began mid-connection: find a
+		// frame boundary, with the HPACK state unknown.
 		d.phase = phaseSync
 		p.resetDecoder(d)
 	}
@@ -325,37 +334,71 @@ func (p *parser) setClient(w stream.Dir) {
 	}
 }
 
-// sync looks for a frame boundary: a plausible frame header followed by
-// another one (or by the end of the buffered bytes, which is a packet
-// boundary). It returns false when it needs more bytes.
+// sync looks for a frame boundary. Packets usually begin with a frame, so
+// the starts of the buffered chunks are tried first: one is taken when its
+// header is plausible and so is the header after its frame (or the frame
+// ends where the buffered bytes do). Otherwise every offset is tried, and
+// needs two more plausible headers after it (or its chain to end where the
+// buffered bytes do). A candidate that needs more bytes to be judged makes
+// the parser wait, at most syncFrameLen bytes, unless a later one is
+// confirmed already. It returns false when it needs more bytes.
 func (p *parser) sync(d *dirState) bool {
 	b := d.buf
-	for i := 0; i+frameHeaderLen <= len(b); i++ {
-		h := parseHeader(b[i:])
-		if h.plausible(syncFrameLen) != "" {
+	// chain follows plausible headers from i; it returns how many it
+	// found (up to want) and whether the last one ends exactly at the end
+	// of b, or -1 when the next header is not yet buffered.
+	chain := func(i, want int) (n int, more bool) {
+		for n < want {
+			if i == len(b) && n > 0 {
+				return want, false // ends where the packet does
+			}
+			if i+frameHeaderLen > len(b) {
+				return n, true
+			}
+			h := parseHeader(b[i:])
+			if h.plausibleSync() != "" {
+				return n, false
+			}
+			n++
+			i += frameHeaderLen + int(h.length)
+		}
+		return n, false
+	}
+	pending := -1
+	for _, m := range d.marks {
+		i := int(m.off - d.pos)
+		if i < 0 || i+frameHeaderLen > len(b) {
 			continue
 		}
-		end := i + frameHeaderLen + int(h.length)
-		switch {
-		case end == len(b):
-			// The frame ends where the packet does.
-		case end+frameHeaderLen <= len(b):
-			if parseHeader(b[end:]).plausible(syncFrameLen) != "" {
-				continue
-			}
-		default:
-			// Wait for the next header to confirm; syncFrameLen bounds
-			// how long.
-			p.skipped(d, i)
-			return false
+		switch n, more := chain(i, 2); {
+		case n == 2:
+			return p.synced(d, i)
+		case more && n == 1 && pending < 0:
+			pending = i
 		}
-		p.skipped(d, i)
-		d.phase = phaseFrames
-		return true
 	}
-	// Keep the bytes that may begin a header.
-	p.skipped(d, max(0, len(b)-frameHeaderLen+1))
+	for i := 0; i+frameHeaderLen <= len(b); i++ {
+		switch n, more := chain(i, 3); {
+		case n == 3:
+			return p.synced(d, i)
+		case more && n >= 1 && pending < 0:
+			pending = i
+		}
+	}
+	if pending >= 0 {
+		p.skipped(d, pending)
+	} else {
+		// Keep the bytes that may begin a header.
+		p.skipped(d, max(0, len(b)-frameHeaderLen+1))
+	}
 	return false
+}
+
+func (p *parser) synced(d *dirState, i int) bool {
+	p.skipped(d, i)
+	d.phase = phaseFrames
+	d.trial = 0
+	return true
 }
 
 // skipped drops n bytes that belong to no frame we can read.
@@ -379,7 +422,12 @@ func (p *parser) frame(d *dirState) bool {
 		return false
 	}
 	h := parseHeader(d.buf)
-	if why := h.wellFormed(); why != "" {
+	if why := h.wellFormed(); why != "" && d.trial < trialFrames {
+		// The boundary found by sync was wrong after all.
+		p.skipped(d, 1)
+		d.phase = phaseSync
+		return true
+	} else if why != "" {
 		t, _, _ := d.times(0, frameHeaderLen)
 		p.fail(d, t, fmt.Sprintf("HTTP/2 %s: frame at byte %d %s; the framing is lost, stopped parsing the connection", d.wire, d.pos, why))
 		return false
@@ -390,6 +438,7 @@ func (p *parser) frame(d *dirState) bool {
 		return false
 	}
 	d.want = 0
+	d.trial++
 	start, end, comments := d.times(0, n)
 	d.rd.Reset(d.buf[:n])
 	f, err := d.fr.ReadFrame()

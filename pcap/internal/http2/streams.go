@@ -130,7 +130,10 @@ func (p *parser) emit(s *h2stream, cut bool) {
 	if e == nil {
 		return
 	}
-	if cut || req.Incomplete || (resp != nil && resp.Incomplete) {
+	// A response whose headers were lost (gap) is not reported, but the
+	// entry must say it is missing something.
+	lostResp := resp == nil && (rs.msg.Incomplete || rs.ended || rs.msg.BodySize > 0)
+	if cut || lostResp || req.Incomplete || (resp != nil && resp.Incomplete) {
 		e.Incomplete = true
 	}
 	if s.rst != "" {
