@@ -103,7 +103,9 @@ func countFor(counts map[string]int, base string) (int, bool) {
 	return 0, false
 }
 
-func readAll(t testing.TB, path string) (n int, warnings []Warning, err error) {
+// readAll reads a capture to the end and returns its frame count as
+// Wireshark numbers frames (packets plus custom blocks).
+func readAll(t testing.TB, path string) (frames int, warnings []Warning, err error) {
 	t.Helper()
 	r, err := Open(path)
 	if err != nil {
@@ -111,6 +113,7 @@ func readAll(t testing.TB, path string) (n int, warnings []Warning, err error) {
 	}
 	defer r.Close()
 	var last uint64
+	n := 0
 	for {
 		p, err := r.Next()
 		if errors.Is(err, io.EOF) {
@@ -163,7 +166,7 @@ func TestCorpusPacketCounts(t *testing.T) {
 	}
 	for _, rel := range files {
 		t.Run(rel, func(t *testing.T) {
-			n, warnings, err := readAll(t, filepath.Join(root, rel))
+			frames, warnings, err := readAll(t, filepath.Join(root, rel))
 			for _, w := range warnings {
 				t.Logf("warning: %s", w)
 			}
@@ -175,10 +178,10 @@ func TestCorpusPacketCounts(t *testing.T) {
 				pk, ok = extraCounts[filepath.Base(rel)]
 			}
 			if !ok {
-				t.Fatalf("%d packets, but no tshark count for %s", n, rel)
+				t.Fatalf("%d frames, but no tshark count for %s", frames, rel)
 			}
-			if n != pk {
-				t.Errorf("%d packets, tshark counts %d", n, pk)
+			if frames != pk {
+				t.Errorf("%d frames, tshark counts %d", frames, pk)
 			}
 		})
 	}
