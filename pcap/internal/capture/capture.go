@@ -105,6 +105,7 @@ type Reader struct {
 	nano       bool
 	modified   bool // Kuznetsov's modified pcap: 8 more bytes per record
 	snaplen    uint32
+	warnedSnap bool
 	pcapLink   uint16
 	recordHead [24]byte
 

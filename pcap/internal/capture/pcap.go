@@ -112,6 +112,12 @@ func (r *Reader) nextPcap() bool {
 		r.warn("record claims %d captured bytes, more than the limit %d: file corrupt, stopping", caplen, limit)
 		return false
 	}
+	if caplen > r.snaplen && r.snaplen != 0 && !r.warnedSnap {
+		// Kept, as Wireshark does; said once, as it may repeat for every
+		// record of a file whose header is simply wrong.
+		r.warnedSnap = true
+		r.warn("frame %d has %d captured bytes, more than the file's snap length %d (kept)", r.frame+1, caplen, r.snaplen)
+	}
 	if !r.fits(int64(hl) + int64(caplen)) {
 		r.warn("file ends inside frame %d (record of %d bytes, %d left)", r.frame+1, caplen, r.size-r.offset-int64(hl))
 		return false
