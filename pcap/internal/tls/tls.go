@@ -1,29 +1,8 @@
-// Package tls decrypts TLS 1.2 and 1.3 connections from captured bytes with
-// secrets from NSS key logs, pcapng Decryption Secrets Blocks or an RSA
-// server key, and hands the plaintext to an inner parser.
 package tls
 
 import (
-	"time"
-
 	"github.com/tracewire/tracewire/pcap/internal/stream"
 )
-
-// Keys holds the secrets known for a capture, looked up by client random.
-// It is filled before conversion starts (key log files, every DSB of the
-// capture, RSA keys) and only read afterwards.
-type Keys struct{}
-
-// NewKeys returns an empty key store.
-func NewKeys() *Keys { return &Keys{} }
-
-// AddKeyLog adds the secrets of an NSS key log (SSLKEYLOGFILE format);
-// unknown labels and malformed lines are skipped and counted.
-func (k *Keys) AddKeyLog(data []byte) (added, skipped int) { return 0, 0 }
-
-// AddRSAKey adds an RSA server private key (PEM, PKCS#1 or PKCS#8) for
-// TLS 1.2 sessions with RSA key exchange.
-func (k *Keys) AddRSAKey(pem []byte) error { return nil }
 
 // Config configures a parser.
 type Config struct {
@@ -33,16 +12,45 @@ type Config struct {
 	Inner stream.Factory
 }
 
-// New returns a parser for one TLS connection.
+// New returns a parser for one TLS connection. It sets c.Protocol to
+// "tls", records SNI, ALPN, version and cipher suite on c, hands the
+// decrypted application data to a parser made with cfg.Inner, and reports
+// what it cannot decrypt as notes of kind "tls", at most one per kind of
+// problem. It never emits entries of its own.
 func New(c *stream.Conn, sink stream.Sink, cfg Config) stream.Parser {
-	return nop{}
+	return newParser(c, sink, cfg)
 }
 
 // LooksLikeClientHello reports whether b starts with a TLS handshake record
-// holding a ClientHello.
-func LooksLikeClientHello(b []byte) bool { return false }
-
-type nop struct{}
-
-func (nop) Feed(*stream.Chunk)              {}
-func (nop) End(time.Time, stream.EndReason) {}
+// holding a ClientHello: content type 22, version 3.0 to 3.4, a record
+// length a ClientHello can have, handshake type 1 and a message length that
+// fits. A b shorter than that is judged on the bytes it has, so a first
+// segment cut early still counts; HTTP never starts with 0x16.
+func LooksLikeClientHello(b []byte) bool {
+	if len(b) == 0 || b[0] != recHandshake {
+		return false
+	}
+	if len(b) > 1 && b[1] != 3 {
+		return false
+	}
+	if len(b) > 2 && b[2] > 4 {
+		return false
+	}
+	if len(b) > 4 {
+		n := int(b[3])<<8 | int(b[4])
+		if n < 4 || n > maxRecord {
+			return false
+		}
+	}
+	if len(b) > 5 && b[5] != hsClientHello {
+		return false
+	}
+	if len(b) > 8 {
+		// A ClientHello has at least version, random, three empty vectors.
+		n := int(b[6])<<16 | int(b[7])<<8 | int(b[8])
+		if n < 2+32+1+2+1 {
+			return false
+		}
+	}
+	return true
+}
