@@ -67,13 +67,18 @@ func (d *dispatcher) http1(c *stream.Conn, sink stream.Sink, depth int) stream.P
 		TLS:    depth > 0,
 		Limits: d.limits,
 		Upgrade: func(protocol string, req *httpmsg.Message) stream.Parser {
-			if !strings.EqualFold(strings.TrimSpace(protocol), "h2c") {
-				// WebSocket and others: the handshake is an entry, the
-				// frames after it are not HTTP.
-				return nil
+			switch strings.ToLower(strings.TrimSpace(protocol)) {
+			case "h2c":
+				c.Protocol = prefix(depth) + "h2c"
+				return http2.New(c, sink, http2.Config{TLS: depth > 0, Limits: d.limits, Upgraded: req})
+			case "connect":
+				// A proxy tunnel: what goes through it (usually TLS) is
+				// sniffed like a new connection.
+				return &sniffer{d: d, c: c, sink: sink, depth: depth}
 			}
-			c.Protocol = prefix(depth) + "h2c"
-			return http2.New(c, sink, http2.Config{TLS: depth > 0, Limits: d.limits, Upgraded: req})
+			// WebSocket and others: the handshake is an entry, the frames
+			// after it are not HTTP.
+			return nil
 		},
 	})
 }

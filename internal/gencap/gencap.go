@@ -38,6 +38,9 @@ type Config struct {
 	// segments swapped and one retransmitted (default 0.05; negative for
 	// none).
 	Disorder float64
+	// MaxBody caps the size of response bodies (default 200 KB), for
+	// small fixtures.
+	MaxBody int
 }
 
 // Stats says what was written.
@@ -70,6 +73,9 @@ func Write(w io.Writer, cfg Config) (Stats, error) {
 	if cfg.Disorder == 0 {
 		cfg.Disorder = 0.05
 	}
+	if cfg.MaxBody <= 0 {
+		cfg.MaxBody = 200000
+	}
 	fw, err := newFileWriter(w, cfg.Format)
 	if err != nil {
 		return Stats{}, err
@@ -80,7 +86,7 @@ func Write(w io.Writer, cfg Config) (Stats, error) {
 		fw:    fw,
 		clock: cfg.Start,
 	}
-	g.bodies = makeBodies(rand.New(rand.NewPCG(cfg.Seed, 1)))
+	g.bodies = makeBodies(rand.New(rand.NewPCG(cfg.Seed, 1)), cfg.MaxBody)
 	err = g.run()
 	if ferr := fw.flush(); err == nil {
 		err = ferr
@@ -250,10 +256,10 @@ var words = strings.Fields(`privacy tracking network capture request response
 // makeBodies makes a fixed pool of response bodies, log-uniform in size
 // from 100 bytes to 200 KB, and their gzip encodings, so that generating a
 // large capture does not compress for every response.
-func makeBodies(rng *rand.Rand) []body {
+func makeBodies(rng *rand.Rand, maxSize int) []body {
 	var out []body
 	for i := 0; i < 48; i++ {
-		size := int(100 * math.Pow(2000, rng.Float64()))
+		size := min(maxSize, int(100*math.Pow(2000, rng.Float64())))
 		var b bytes.Buffer
 		mime := "text/html; charset=utf-8"
 		switch i % 3 {
