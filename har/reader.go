@@ -54,10 +54,16 @@ type Reader struct {
 	index    int
 	warnings []Warning
 	buf      []byte
+	cut      []byte
 	parser   oj.Parser
 	// MaxEntrySize overrides DefaultMaxEntrySize when > 0.
 	MaxEntrySize int
-	err          error
+	// RequestOnly, set before the first Next, skips each entry's response
+	// without parsing it: entries come back with an empty Response (status
+	// 0, sizes -1). Consumers that look only at requests (tracker
+	// detection) save most of the work on HARs with response bodies.
+	RequestOnly bool
+	err         error
 }
 
 // NewReader returns a Reader for the HAR in r.
@@ -118,6 +124,9 @@ func (r *Reader) next() (*Entry, error) {
 		raw, err := r.value()
 		if err != nil {
 			return nil, err
+		}
+		if r.RequestOnly {
+			raw = withoutResponse(raw, &r.cut)
 		}
 		v, err := r.parse(raw)
 		if err != nil {
@@ -390,6 +399,23 @@ func (r *Reader) value() ([]byte, error) {
 		for ; i < len(chunk); i++ {
 			c := chunk[i]
 			if inStr {
+				if !esc && c != '\\' && c != '"' {
+					// Jump to the next quote or backslash at memchr speed:
+					// most of a HAR's bytes are long strings (bodies).
+					rest := chunk[i:]
+					n := bytes.IndexByte(rest, '"')
+					if n < 0 {
+						n = len(rest)
+					}
+					if b := bytes.IndexByte(rest[:n], '\\'); b >= 0 {
+						n = b
+					}
+					i += n
+					if i >= len(chunk) {
+						break scan
+					}
+					c = chunk[i]
+				}
 				switch {
 				case esc:
 					esc = false

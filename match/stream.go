@@ -18,6 +18,13 @@ type EntrySource interface {
 	Next() (*har.Entry, error)
 }
 
+// RawEntrySource hands out each entry's JSON text and index (har.Reader
+// does); Stream then parses entries on its workers.
+type RawEntrySource interface {
+	EntrySource
+	NextRaw() ([]byte, int, error)
+}
+
 // maxInFlight bounds the entries read but not yet handed to the callback,
 // so memory stays flat whatever the number of entries.
 const maxInFlight = 512
@@ -35,6 +42,7 @@ func (m *Matcher) Stream(ctx context.Context, src EntrySource, workers int, fn f
 	type job struct {
 		seq, idx int
 		e        *har.Entry
+		raw      []byte
 	}
 	type done struct {
 		seq int
@@ -43,6 +51,9 @@ func (m *Matcher) Stream(ctx context.Context, src EntrySource, workers int, fn f
 	jobs := make(chan job, maxInFlight)
 	results := make(chan done, maxInFlight)
 	indexer, _ := src.(interface{ Index() int })
+	// A source that hands out raw entry text lets the workers parse in
+	// parallel; reading then only splits the file into entries.
+	rawSrc, _ := src.(RawEntrySource)
 	slots := make(chan struct{}, maxInFlight)
 	var readErr error
 
@@ -54,7 +65,17 @@ func (m *Matcher) Stream(ctx context.Context, src EntrySource, workers int, fn f
 			case <-ctx.Done():
 				return
 			}
-			e, err := src.Next()
+			var j job
+			var err error
+			if rawSrc != nil {
+				j.raw, j.idx, err = rawSrc.NextRaw()
+			} else {
+				j.e, err = src.Next()
+				j.idx = seq
+				if indexer != nil {
+					j.idx = indexer.Index()
+				}
+			}
 			if err != nil {
 				if !errors.Is(err, io.EOF) {
 					readErr = err
@@ -62,12 +83,9 @@ func (m *Matcher) Stream(ctx context.Context, src EntrySource, workers int, fn f
 				<-slots
 				return
 			}
-			idx := seq
-			if indexer != nil {
-				idx = indexer.Index()
-			}
+			j.seq = seq
 			select {
-			case jobs <- job{seq, idx, e}:
+			case jobs <- j:
 			case <-ctx.Done():
 				return
 			}
@@ -79,7 +97,20 @@ func (m *Matcher) Stream(ctx context.Context, src EntrySource, workers int, fn f
 		go func() {
 			defer wg.Done()
 			for j := range jobs {
-				r := m.Entry(j.idx, j.e)
+				var r *Result
+				if j.raw != nil {
+					e, warns, err := har.ParseEntry(j.raw, j.idx)
+					if err != nil {
+						r = &Result{Entry: EntryRef{Index: j.idx}, Warnings: []string{err.Error() + "; entry skipped"}}
+					} else {
+						r = m.Entry(j.idx, e)
+						for _, w := range warns {
+							r.Warnings = append(r.Warnings, w.String())
+						}
+					}
+				} else {
+					r = m.Entry(j.idx, j.e)
+				}
 				select {
 				case results <- done{j.seq, r}:
 				case <-ctx.Done():

@@ -160,7 +160,7 @@ func compareWithTrackHAR(t *testing.T, theirs []trackharFinding, ours map[string
 	}
 }
 
-func corpusHARs(t *testing.T) []string {
+func corpusHARs(t testing.TB) []string {
 	dir := testutil.Corpus(t, "har")
 	var files []string
 	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {

@@ -136,6 +136,8 @@ func runDetect(ctx context.Context, e *env, in string, f *detectFlags) error {
 		warnings = src.warnings()
 	} else {
 		hr := har.NewReader(br)
+		// Detection looks at requests only: skip responses unparsed.
+		hr.RequestOnly = true
 		err := m.Stream(ctx, hr, f.workers, out.add)
 		for _, w := range hr.Warnings() {
 			warnings = append(warnings, w.String())

@@ -28,17 +28,23 @@ const stringify = (v) =>
 
 if (bench) {
     const file = files[0];
+    const c0 = process.cpuUsage();
     const t0 = process.hrtime.bigint();
     const har = JSON.parse(fs.readFileSync(file, 'utf8'));
     const t1 = process.hrtime.bigint();
+    const c1 = process.cpuUsage();
     const res = await th.process(har);
     const t2 = process.hrtime.bigint();
+    const c2 = process.cpuUsage();
+    const cpu = (a, b) => (b.user - a.user + b.system - a.system) / 1e3;
     const found = res.filter((r) => r && r.length).length;
     console.log(JSON.stringify({
         entries: har.log.entries.length,
         entriesWithFindings: found,
         parseMs: Number(t1 - t0) / 1e6,
         processMs: Number(t2 - t1) / 1e6,
+        parseCpuMs: cpu(c0, c1),
+        processCpuMs: cpu(c1, c2),
     }));
     process.exit(0);
 }
