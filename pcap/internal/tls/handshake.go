@@ -176,6 +176,27 @@ func parseClientHello(b []byte) (*clientHello, bool) {
 	return ch, true
 }
 
+// parseSSLv2Hello parses an SSL 2.0-format ClientHello (after its 2-byte
+// record header). Its challenge, right-aligned in 32 zero bytes, is the
+// client random of the SSL 3.0 or TLS session it negotiates.
+func parseSSLv2Hello(b []byte) (*clientHello, bool) {
+	r := newReader(b)
+	if r.u8() != hsClientHello {
+		return nil, false
+	}
+	ch := &clientHello{version: uint16(r.u16())}
+	csLen, sidLen, chLen := r.u16(), r.u16(), r.u16()
+	r.bytes(csLen)
+	ch.sessionID = bytes.Clone(r.bytes(sidLen))
+	chal := r.bytes(chLen)
+	if !r.ok || chLen < 16 || chLen > 32 {
+		return nil, false
+	}
+	ch.random = make([]byte, 32)
+	copy(ch.random[32-chLen:], chal)
+	return ch, true
+}
+
 // serverHello is what we use of a ServerHello (or HelloRetryRequest).
 type serverHello struct {
 	// version is the negotiated version: supported_versions if present,
@@ -184,10 +205,12 @@ type serverHello struct {
 	random    []byte
 	sessionID []byte
 	suite     uint16
-	alpn      string
-	etm, ems  bool
-	ticketExt bool
-	retry     bool // HelloRetryRequest
+	// compression is the compression method: 0 none, 1 DEFLATE.
+	compression uint8
+	alpn        string
+	etm, ems    bool
+	ticketExt   bool
+	retry       bool // HelloRetryRequest
 }
 
 // isTLS13 reports whether v is TLS 1.3 or one of its drafts (0x7fNN, and
@@ -218,7 +241,7 @@ func parseServerHello(b []byte) (*serverHello, bool) {
 	} else {
 		sh.sessionID = bytes.Clone(r.vec8())
 		sh.suite = uint16(r.u16())
-		r.u8() // compression
+		sh.compression = uint8(r.u8())
 	}
 	if !r.ok {
 		return nil, false

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/tracewire/tracewire/pcap/internal/stream"
@@ -119,8 +120,10 @@ type half struct {
 	// avgRec is a running average of record sizes, for guessing how many
 	// records a gap swallowed.
 	avgRec int
-	queue  []queued
-	queueN int
+	// inflate undoes TLS compression (TLS 1.2 and older, DEFLATE).
+	inflate *inflater
+	queue   []queued
+	queueN  int
 }
 
 // parser decrypts one TLS connection.
@@ -156,12 +159,18 @@ type parser struct {
 	noted    map[string]bool
 	dead     bool
 	scratch  []byte
+	// nested is set for TLS inside TLS (the Conn was already claimed);
+	// flip turns the chunks' directions when the inner ClientHello came
+	// from the outer server.
+	nested bool
+	flip   stream.Dir
 }
 
 func newParser(c *stream.Conn, sink stream.Sink, cfg Config) *parser {
 	p := &parser{conn: c, sink: sink, cfg: cfg, scratch: make([]byte, maxRecord)}
 	p.half[0].role = stream.ClientToServer
 	p.half[1].role = stream.ServerToClient
+	p.nested = strings.HasPrefix(c.Protocol, "tls")
 	c.Protocol = "tls"
 	return p
 }
@@ -171,16 +180,21 @@ func (p *parser) Feed(c *stream.Chunk) {
 	if p.dead || c == nil {
 		return
 	}
-	if p.ch == nil && c.Dir == stream.ServerToClient && c.Skip == 0 && LooksLikeClientHello(c.Data) {
-		// The capture began mid-connection and the guess of who is the
-		// client was wrong: the ClientHello says. Swap makes the next
-		// chunks arrive with the right direction.
-		p.conn.Swap()
-		c2 := *c
-		c2.Dir = stream.ClientToServer
-		c = &c2
+	dir := c.Dir ^ p.flip
+	if p.ch == nil && dir == stream.ServerToClient && c.Skip == 0 && LooksLikeClientHello(c.Data) {
+		// The ClientHello comes from the side taken for the server: the
+		// capture began mid-connection and the guess was wrong (Swap makes
+		// the next chunks arrive the right way round), or, inside a
+		// tunnel, the inner connection goes the other way (the outer
+		// parser owns the Conn, so only our view is turned).
+		if p.nested {
+			p.flip ^= 1
+		} else {
+			p.conn.Swap()
+		}
+		dir = stream.ClientToServer
 	}
-	h := &p.half[c.Dir&1]
+	h := &p.half[dir&1]
 	if h.dead {
 		return
 	}
@@ -210,6 +224,8 @@ func (p *parser) End(at time.Time, why stream.EndReason) {
 			}
 		}
 		h.queue = nil
+		h.inflate.close()
+		h.inflate = nil
 	}
 	if !p.made && len(p.pending) > 0 {
 		p.makeInner()
@@ -240,6 +256,8 @@ func (p *parser) fail(h *half, class string, t time.Time, format string, args ..
 	p.note(class, t, format, args...)
 	h.dead = true
 	h.buf, h.hs, h.rbuf, h.rmarks, h.queue = nil, nil, nil, nil, nil
+	h.inflate.close()
+	h.inflate = nil
 	if p.half[0].dead && p.half[1].dead {
 		p.dead = true
 	}
@@ -272,27 +290,47 @@ func plausible(b []byte, strict bool) bool {
 
 func recLen(b []byte) int { return int(binary.BigEndian.Uint16(b[3:5])) }
 
+// frameLen returns the length of the record that b starts with (header
+// included), 0 when b is too short to tell, or -1 when b starts with no
+// record header. The client's first record may be an SSL 2.0-format
+// ClientHello, which has a 2-byte header.
+func (p *parser) frameLen(h *half, b []byte) int {
+	if h.role == stream.ClientToServer && p.ch == nil && len(b) > 0 && b[0]&0x80 != 0 {
+		if len(b) < 2 {
+			return 0
+		}
+		return 2 + (int(b[0]&0x7f)<<8 | int(b[1]))
+	}
+	if len(b) < 5 {
+		return 0
+	}
+	if !plausible(b, false) {
+		return -1
+	}
+	return 5 + recLen(b)
+}
+
 // feed splits a direction's bytes into records.
 func (p *parser) feed(h *half, data []byte, m meta) {
 	for len(data) > 0 && !h.dead && !h.resync {
 		if len(h.buf) > 0 {
-			if len(h.buf) < 5 {
-				n := min(5-len(h.buf), len(data))
-				h.buf = append(h.buf, data[:n]...)
-				data = data[n:]
-				if len(h.buf) < 5 {
-					return
-				}
-				if !plausible(h.buf, false) {
-					p.badFraming(h, append([]byte(nil), h.buf...), h.bufMeta)
-					h.buf = h.buf[:0]
-					if h.resync {
-						p.resyncFeed(h, data, m)
-					}
-					return
-				}
+			total := p.frameLen(h, h.buf)
+			for total == 0 && len(data) > 0 {
+				h.buf = append(h.buf, data[0])
+				data = data[1:]
+				total = p.frameLen(h, h.buf)
 			}
-			total := 5 + recLen(h.buf)
+			if total == 0 {
+				return
+			}
+			if total < 0 {
+				p.badFraming(h, append([]byte(nil), h.buf...), h.bufMeta)
+				h.buf = h.buf[:0]
+				if h.resync {
+					p.resyncFeed(h, data, m)
+				}
+				return
+			}
 			n := min(total-len(h.buf), len(data))
 			h.buf = append(h.buf, data[:n]...)
 			data = data[n:]
@@ -303,11 +341,12 @@ func (p *parser) feed(h *half, data []byte, m meta) {
 			h.buf = h.buf[:0]
 			continue
 		}
-		if len(data) >= 5 && !plausible(data, false) {
+		total := p.frameLen(h, data)
+		if total < 0 {
 			p.badFraming(h, data, m)
 			return
 		}
-		if len(data) < 5 || len(data) < 5+recLen(data) {
+		if total == 0 || len(data) < total {
 			if cap(h.buf) < 5+maxRecord {
 				h.buf = make([]byte, 0, 5+maxRecord)
 			}
@@ -315,9 +354,8 @@ func (p *parser) feed(h *half, data []byte, m meta) {
 			h.bufMeta = m
 			return
 		}
-		n := 5 + recLen(data)
-		p.record(h, data[:n], m)
-		data = data[n:]
+		p.record(h, data[:total], m)
+		data = data[total:]
 	}
 	if h.resync && len(data) > 0 {
 		p.resyncFeed(h, data, m)
@@ -380,6 +418,10 @@ func (p *parser) record(h *half, rec []byte, m meta) {
 	if p.dead || h.dead {
 		return
 	}
+	if rec[0]&0x80 != 0 {
+		p.sslv2Hello(rec, m)
+		return
+	}
 	typ := rec[0]
 	body := rec[5:]
 	if h.role == stream.ClientToServer && p.ch != nil && (p.sh == nil || p.retried && p.sh.retry) && typ != recHandshake {
@@ -417,6 +459,12 @@ func (p *parser) record(h *half, rec []byte, m meta) {
 	h.good++
 	h.bad = 0
 	h.avgRec = (h.avgRec*7 + len(rec)) / 8
+	if h.inflate != nil {
+		if pt, err = h.inflate.inflate(pt); err != nil {
+			p.fail(h, "decrypt", m.time, "%s: %v at frame %d", h.role, err, m.frame)
+			return
+		}
+	}
 	p.plain(h, typ, pt, m)
 }
 
@@ -502,6 +550,11 @@ func (p *parser) plain(h *half, typ byte, pt []byte, m meta) {
 		p.emit(h, pt, m)
 	case recHandshake:
 		p.handshakeData(h, pt, m)
+	case recChangeCipherSpec:
+		if !isTLS13(p.version) {
+			// A renegotiation's ChangeCipherSpec, under the old keys.
+			p.changeCipherSpec(h, m)
+		}
 	case recAlert:
 		if len(pt) >= 2 && pt[1] == 1 && h.phase == phaseTrial {
 			// end_of_early_data as an alert (TLS 1.3 drafts).
@@ -726,6 +779,21 @@ func (p *parser) clientHello(body, raw []byte, m meta) {
 		p.fail(&p.half[0], "framing", m.time, "client→server: malformed ClientHello at frame %d", m.frame)
 		return
 	}
+	p.startHandshake(ch, raw)
+}
+
+// sslv2Hello handles a ClientHello in SSL 2.0 format, which clients of the
+// 2000s sent to reach SSL 2.0 servers while offering SSL 3.0 and TLS.
+func (p *parser) sslv2Hello(rec []byte, m meta) {
+	ch, ok := parseSSLv2Hello(rec[2:])
+	if !ok {
+		p.fail(&p.half[0], "framing", m.time, "client→server: malformed SSL 2.0 ClientHello at frame %d", m.frame)
+		return
+	}
+	p.startHandshake(ch, rec[2:])
+}
+
+func (p *parser) startHandshake(ch *clientHello, raw []byte) {
 	if p.ch != nil && bytes.Equal(p.ch.random, ch.random) {
 		// The second ClientHello after a HelloRetryRequest keeps the
 		// random; TLS 1.3 needs no transcript of ours.
@@ -772,6 +840,10 @@ func (p *parser) serverHello(typ byte, body []byte, m meta) {
 	p.conn.CipherSuite = p.suite.name
 	if sh.alpn != "" {
 		p.conn.ALPN = sh.alpn
+	}
+	if sh.compression != 0 && (sh.compression != 1 || isTLS13(sh.version)) {
+		p.failAll("suite", m.time, "unsupported compression method %d", sh.compression)
+		return
 	}
 	if p.suite.bulk == bulkUnsupported {
 		p.failAll("suite", m.time, "unsupported cipher suite %s (%s)", hex4(sh.suite), p.suite.name)
@@ -903,6 +975,11 @@ func (p *parser) changeCipherSpec(h *half, m meta) {
 	}
 	p.next[h.role] = nil
 	h.cipher, h.seq, h.good, h.bad = c, 0, 0, 0
+	h.inflate.close()
+	h.inflate = nil
+	if p.sh.compression == 1 {
+		h.inflate = newInflater()
+	}
 }
 
 // deriveKeys finds the master secret of a TLS 1.2 (or older) handshake
@@ -919,8 +996,15 @@ func (p *parser) deriveKeys(m meta) bool {
 		p.cfg.Keys.remember("id:", sh.sessionID, master)
 	}
 	macLen, keyLen, ivLen := s.mac.size(), s.bulk.keyLen(), s.bulk.fixedIVLen()
-	if p.version >= verTLS11 && s.bulk.blockSize() > 0 {
-		ivLen = 0 // explicit IVs; the key block has none worth reading
+	if p.version >= verTLS11 && s.bulk.blockSize() > 0 || s.export {
+		ivLen = 0 // explicit IVs, or export IVs made apart
+	}
+	if s.export {
+		if p.version == verSSL30 {
+			p.failAll("suite", m.time, "unsupported cipher suite %s (%s) in SSL 3.0", hex4(s.id), s.name)
+			return false
+		}
+		keyLen = 5
 	}
 	kb := keyBlock(p.version, s.sha384, master, p.ch.random, sh.random, 2*(macLen+keyLen+ivLen))
 	if kb == nil {
@@ -932,6 +1016,16 @@ func (p *parser) deriveKeys(m meta) bool {
 	cKey, kb := kb[:keyLen], kb[keyLen:]
 	sKey, kb := kb[:keyLen], kb[keyLen:]
 	cIV, sIV := kb[:ivLen], kb[ivLen:2*ivLen]
+	if s.export {
+		seed := cat(p.ch.random, sh.random)
+		n := s.bulk.keyLen()
+		cKey = prf(p.version, s.sha384, cKey, "client write key", seed, n)
+		sKey = prf(p.version, s.sha384, sKey, "server write key", seed, n)
+		if bs := s.bulk.blockSize(); bs > 0 {
+			ivs := prf(p.version, s.sha384, nil, "IV block", seed, 2*bs)
+			cIV, sIV = ivs[:bs], ivs[bs:]
+		}
+	}
 	etm := p.ch.etm && sh.etm && s.bulk.blockSize() > 0
 	var err error
 	if p.next[0], err = newCipher12(s, p.version, etm, cMAC, cKey, cIV); err == nil {

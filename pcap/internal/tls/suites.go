@@ -40,6 +40,9 @@ type suite struct {
 	sha384 bool
 	// tls13 marks the TLS 1.3 suites, which name no key exchange.
 	tls13 bool
+	// export marks the 40-bit export suites: 5 bytes of key material in
+	// the key block, expanded by the PRF (RFC 2246 section 6.3).
+	export bool
 }
 
 // keyLen is the bulk cipher's key length in bytes.
@@ -124,8 +127,14 @@ func parseSuiteName(id uint16, name string) *suite {
 	if i := strings.Index(name, "_WITH_"); i >= 0 {
 		rest = name[i+len("_WITH_"):]
 		if strings.Contains(name, "EXPORT") {
-			// Export suites derive their keys differently; nobody has
-			// used them since 2000.
+			// 40-bit export suites (TLS 1.0 key derivation).
+			s.export = true
+			switch {
+			case strings.HasSuffix(rest, "DES40_CBC_SHA"):
+				s.bulk, s.mac = bulkDES, macSHA1
+			case strings.HasSuffix(rest, "RC4_40_MD5"):
+				s.bulk, s.mac = bulkRC4, macMD5
+			}
 			return s
 		}
 	} else {

@@ -24,10 +24,18 @@ func New(c *stream.Conn, sink stream.Sink, cfg Config) stream.Parser {
 // LooksLikeClientHello reports whether b starts with a TLS handshake record
 // holding a ClientHello: content type 22, version 3.0 to 3.4, a record
 // length a ClientHello can have, handshake type 1 and a message length that
-// fits. A b shorter than that is judged on the bytes it has, so a first
-// segment cut early still counts; HTTP never starts with 0x16.
+// fits; or with an SSL 2.0-format ClientHello offering SSL 3.0 or later,
+// which old clients sent. A b shorter than that is judged on the bytes it
+// has, so a first segment cut early still counts; HTTP never starts with
+// 0x16 or a byte above 0x7f.
 func LooksLikeClientHello(b []byte) bool {
-	if len(b) == 0 || b[0] != recHandshake {
+	if len(b) == 0 {
+		return false
+	}
+	if b[0]&0x80 != 0 {
+		return looksLikeSSLv2Hello(b)
+	}
+	if b[0] != recHandshake {
 		return false
 	}
 	if len(b) > 1 && b[1] != 3 {
@@ -51,6 +59,28 @@ func LooksLikeClientHello(b []byte) bool {
 		if n < 2+32+1+2+1 {
 			return false
 		}
+	}
+	return true
+}
+
+// looksLikeSSLv2Hello checks a 2-byte SSL 2.0 record header, message type
+// 1 and a version of 3.0 to 3.4.
+func looksLikeSSLv2Hello(b []byte) bool {
+	if len(b) > 1 {
+		// Type, version and three lengths, then at least one cipher spec
+		// and a 16-byte challenge.
+		if n := int(b[0]&0x7f)<<8 | int(b[1]); n < 9+3+16 {
+			return false
+		}
+	}
+	if len(b) > 2 && b[2] != hsClientHello {
+		return false
+	}
+	if len(b) > 3 && b[3] != 3 {
+		return false
+	}
+	if len(b) > 4 && b[4] > 4 {
+		return false
 	}
 	return true
 }
