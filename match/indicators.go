@@ -151,25 +151,33 @@ func newIndicatorSet(inds []Indicator) *indicatorSet {
 	}
 	for i, in := range inds {
 		v := in.Value
-		add(form{ind: i, encoding: EncPlain, text: []byte(v), fold: true})
-		if e := encodeURIComponent(v); e != v {
-			add(form{ind: i, encoding: EncURL, text: []byte(e), fold: true})
+		texts := []struct{ of, v string }{{"", v}}
+		if tr := strings.TrimSpace(v); tr != v && tr != "" {
+			texts = append(texts, struct{ of, v string }{"trimmed", tr})
 		}
-		if e := url.QueryEscape(v); e != v {
-			add(form{ind: i, encoding: EncURL, text: []byte(e), fold: true})
-		}
-		for _, e := range jsonForms(v) {
-			if e != v {
-				add(form{ind: i, encoding: EncJSON, text: []byte(e), fold: true})
+		for _, t := range texts {
+			add(form{ind: i, encoding: EncPlain, of: t.of, text: []byte(t.v), fold: true})
+			for _, e := range []string{encodeURIComponent(t.v), url.QueryEscape(t.v), percentEncodeAll(t.v)} {
+				if e != t.v {
+					add(form{ind: i, encoding: EncURL, of: t.of, text: []byte(e), fold: true})
+				}
 			}
+			for _, e := range jsonForms(t.v) {
+				if e != t.v {
+					add(form{ind: i, encoding: EncJSON, of: t.of, text: []byte(e), fold: true})
+				}
+			}
+			add(form{ind: i, encoding: EncHex, of: t.of, text: []byte(hex.EncodeToString([]byte(t.v))), fold: true})
 		}
-		add(form{ind: i, encoding: EncHex, text: []byte(hex.EncodeToString([]byte(v))), fold: true})
-		variants := []struct{ of, v string }{{"", v}}
-		if l := strings.ToLower(v); l != v {
-			variants = append(variants, struct{ of, v string }{"lowercase", l})
-		}
-		if u := strings.ToUpper(v); u != v {
-			variants = append(variants, struct{ of, v string }{"uppercase", u})
+		// Base64 is case-sensitive: also encode the case variants.
+		variants := texts
+		for _, t := range texts {
+			if l := strings.ToLower(t.v); l != t.v {
+				variants = append(variants, struct{ of, v string }{join(t.of, "lowercase"), l})
+			}
+			if u := strings.ToUpper(t.v); u != t.v {
+				variants = append(variants, struct{ of, v string }{join(t.of, "uppercase"), u})
+			}
 		}
 		for _, vv := range variants {
 			for _, b := range base64Forms([]byte(vv.v)) {
@@ -273,6 +281,28 @@ func phoneDigits(s string) string {
 	return d
 }
 
+func join(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + ", " + b
+}
+
+// percentEncodeAll escapes every byte but the unreserved characters of RFC
+// 3986 (what strict URL encoders and path escaping produce).
+func percentEncodeAll(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~' {
+			b.WriteByte(c)
+			continue
+		}
+		fmt.Fprintf(&b, "%%%02X", c)
+	}
+	return b.String()
+}
+
 // encodeURIComponent escapes like JavaScript's encodeURIComponent.
 func encodeURIComponent(s string) string {
 	var b strings.Builder
@@ -325,7 +355,7 @@ func jsonForms(v string) []string {
 			fmt.Fprintf(&ascii, `\u%04x`, u)
 		}
 	}
-	out = append(out, ascii.String())
+	out = append(out, ascii.String(), strings.ReplaceAll(ascii.String(), "/", `\/`))
 	return out
 }
 

@@ -364,7 +364,7 @@ func mergeFindings(adapterFindings, ind []Finding) []Finding {
 	for _, f := range ind {
 		dup := false
 		for _, a := range adapterFindings {
-			if a.Property == f.Property && a.Context == f.Context {
+			if a.Property == f.Property && a.Context == f.Context && sameField(&a, &f) {
 				av := strings.ToLower(a.Value)
 				if strings.Contains(av, strings.ToLower(f.Value)) || strings.Contains(av, strings.ToLower(f.Indicator.Value)) {
 					dup = true
@@ -390,6 +390,22 @@ func mergeFindings(adapterFindings, ind []Finding) []Finding {
 		return x.Property < y.Property
 	})
 	return out
+}
+
+// sameField reports whether an adapter finding and an indicator finding can
+// be the same occurrence: in headers, cookies and the query the adapter's
+// path starts with the field name; in the path and body positions cannot be
+// compared, so any occurrence counts.
+func sameField(a, ind *Finding) bool {
+	switch a.Context {
+	case "header", "cookie", "query":
+		p := a.Path
+		if i := strings.IndexAny(p, ".["); i > 0 {
+			p = p[:i]
+		}
+		return strings.EqualFold(strings.Trim(p, "'\""), ind.Indicator.Field)
+	}
+	return true
 }
 
 func contextOrder(c string) int {
