@@ -508,11 +508,21 @@ func (p *parser) badRecord(h *half, rec []byte, m meta) {
 		return
 	}
 	h.bad++
-	if h.bad > maxBadRecords || h.cipher.chained() {
+	if c, ok := h.cipher.(*cbc); ok && c.iv != nil {
+		// The next record's IV is this one's last ciphertext block.
+		if bs := c.block.BlockSize(); len(rec)-5 >= bs {
+			c.iv = append(c.iv[:0], rec[len(rec)-bs:]...)
+		}
+	} else if h.cipher.chained() {
+		p.fail(h, "decrypt", m.time, "%s: decryption failed (bad record MAC) at frame %d; an RC4 stream cannot go on", h.role, m.frame)
+		return
+	}
+	if h.bad > maxBadRecords {
 		p.fail(h, "decrypt", m.time, "%s: decryption failed (bad record MAC) at frame %d", h.role, m.frame)
 		return
 	}
 	// A damaged record: skip it, the next one has the next number.
+	p.note("damaged", m.time, "%s: record at frame %d failed authentication; its data is missing", h.role, m.frame)
 	h.seq++
 	h.skipInner = true
 	h.hs = h.hs[:0]
