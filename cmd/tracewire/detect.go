@@ -20,12 +20,13 @@ import (
 	"github.com/tracewire/tracewire/har"
 	"github.com/tracewire/tracewire/i18n"
 	"github.com/tracewire/tracewire/match"
+	"github.com/tracewire/tracewire/pcap"
 )
 
 func init() { subcommands = append(subcommands, newDetectCmd) }
 
 type detectFlags struct {
-	keylogs     []string
+	capture     captureFlags
 	indicators  []string
 	indFile     string
 	everywhere  bool
@@ -59,7 +60,7 @@ hashed form in entries no adapter handled, or in all with --indicators-everywher
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringArrayVar(&f.keylogs, "keylog", nil, "TLS key log file for captures (SSLKEYLOGFILE format); repeatable")
+	f.capture.register(cmd)
 	fl.StringArrayVar(&f.indicators, "indicator", nil, "known value as property=value (e.g. advertisingId=...); repeatable")
 	fl.StringVar(&f.indFile, "indicators", "", "JSON file of indicators: {\"property\": \"value\" or [values]} or [{\"property\":…, \"value\":…}]")
 	fl.BoolVar(&f.everywhere, "indicators-everywhere", false, "search indicators in every entry, also those an adapter handled")
@@ -126,14 +127,21 @@ func runDetect(ctx context.Context, e *env, in string, f *detectFlags) error {
 	out := newDetectOutput(e.stdout, f)
 	var warnings []string
 	if isCapture(head) {
-		src, err := captureSource(ctx, in, br, f)
+		// The capture goes through the conversion pipeline in memory; the
+		// bytes already peeked are still in br.
+		inputs, cleanup, err := stdinInputs(&env{stdin: br, stdout: e.stdout, stderr: e.stderr}, []string{in})
 		if err != nil {
 			return err
 		}
-		if err := m.Stream(ctx, src, f.workers, out.add); err != nil {
+		defer cleanup()
+		src := newCaptureSource(ctx, inputs, f.capture.options(e))
+		err = m.Stream(ctx, src, f.workers, out.add)
+		src.stop()
+		warnings = src.warnings()
+		if err != nil {
+			_ = out.finish(warnings)
 			return err
 		}
-		warnings = src.warnings()
 	} else {
 		hr := har.NewReader(br)
 		// Detection looks at requests only: skip responses unparsed.
@@ -300,16 +308,64 @@ func (o *detectOutput) finish(warnings []string) error {
 	return o.w.Flush()
 }
 
-// captureEntries is an EntrySource over a converted capture.
-type captureEntries interface {
-	match.EntrySource
-	warnings() []string
+// captureSource is an EntrySource over the entries pcap.Convert emits,
+// which it runs on its own goroutine.
+type captureSource struct {
+	entries chan *har.Entry
+	done    chan struct{}
+	cancel  context.CancelFunc
+	sum     *pcap.Summary
+	err     error
 }
 
-// errCapturesNotReady is returned while the capture pipeline cannot be
-// called from here.
-var errCapturesNotReady = errors.New("detect: captures are not yet supported; convert first with \"tracewire convert IN > OUT.har\" and run detect on the HAR")
+func newCaptureSource(ctx context.Context, inputs []string, opts pcap.Options) *captureSource {
+	ctx, cancel := context.WithCancel(ctx)
+	s := &captureSource{entries: make(chan *har.Entry, 64), done: make(chan struct{}), cancel: cancel}
+	go func() {
+		defer close(s.done)
+		defer close(s.entries)
+		s.sum, s.err = pcap.Convert(ctx, inputs, opts, func(e *har.Entry) error {
+			select {
+			case s.entries <- e:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		})
+	}()
+	return s
+}
 
-func captureSource(ctx context.Context, in string, r io.Reader, f *detectFlags) (captureEntries, error) {
-	return nil, errCapturesNotReady
+// Next implements match.EntrySource.
+func (s *captureSource) Next() (*har.Entry, error) {
+	if e, ok := <-s.entries; ok {
+		return e, nil
+	}
+	<-s.done
+	if s.err != nil {
+		return nil, s.err
+	}
+	return nil, io.EOF
+}
+
+// stop ends the conversion (when matching stopped early) and waits for it.
+func (s *captureSource) stop() {
+	s.cancel()
+	for range s.entries {
+	}
+	<-s.done
+}
+
+func (s *captureSource) warnings() []string {
+	if s.sum == nil {
+		return nil
+	}
+	var out []string
+	for _, w := range s.sum.Warnings {
+		out = append(out, w.String())
+	}
+	if n := len(s.sum.TLSErrors); n > 0 {
+		out = append(out, fmt.Sprintf("%d TLS connection(s) could not be decrypted (give their keys with --keylog; see \"tracewire flows\")", n))
+	}
+	return out
 }
