@@ -236,7 +236,7 @@ func TestSwappedDirections(t *testing.T) {
 	s := record(t, tc.client, tc.server, defaultExchange(), false)
 	col := &collector{}
 	conn := &stream.Conn{}
-	conn.Client = mustAddrPort("192.0.2.1:443")  // the guess: really the server
+	conn.Client = mustAddrPort("192.0.2.1:443")   // the guess: really the server
 	conn.Server = mustAddrPort("192.0.2.2:50000") // really the client
 	realClient := conn.Server
 	p := New(conn, col, Config{Keys: keysOf(t, s), Inner: func(*stream.Conn, stream.Sink) stream.Parser { return col }})
