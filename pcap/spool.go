@@ -52,6 +52,14 @@ type item struct {
 	raw []byte
 }
 
+// memItem is an entry held in memory: an Entry, or (raw mode) the bytes
+// arena[off:off+n] of the sorter's arena.
+type memItem struct {
+	k      sortKey
+	e      *har.Entry
+	off, n int
+}
+
 // sorter sorts entries with a bounded amount of memory: entries are held in
 // memory up to a budget, then sorted and written to a temporary file as a
 // run; at the end the runs are merged. Entries arrive nearly in time order,
@@ -61,8 +69,11 @@ type sorter struct {
 	budget int64
 	dir    string
 
-	mem     []item
+	mem     []memItem
 	memSize int64
+	// arena holds the encoded entries of raw mode, one after the other,
+	// so encoding allocates nothing per entry.
+	arena []byte
 
 	f    *os.File
 	w    *bufio.Writer
@@ -84,10 +95,12 @@ func newSorter(raw bool, budget int64, dir string) *sorter {
 
 // add takes an entry; it belongs to the sorter from then on.
 func (s *sorter) add(k sortKey, e *har.Entry) error {
-	it := item{k: k}
+	it := memItem{k: k}
 	if s.raw {
-		it.raw = har.AppendEntry(nil, e)
-		s.memSize += int64(len(it.raw)) + 64
+		it.off = len(s.arena)
+		s.arena = har.AppendEntry(s.arena, e)
+		it.n = len(s.arena) - it.off
+		s.memSize += int64(it.n) + 64
 	} else {
 		it.e = e
 		s.memSize += entrySize(e)
@@ -121,8 +134,10 @@ func (s *sorter) spill() error {
 	var buf []byte
 	for i := range s.mem {
 		it := &s.mem[i]
-		raw := it.raw
-		if raw == nil {
+		var raw []byte
+		if it.e == nil {
+			raw = s.arena[it.off : it.off+it.n]
+		} else {
 			buf = har.AppendEntry(buf[:0], it.e)
 			raw = buf
 		}
@@ -135,19 +150,20 @@ func (s *sorter) spill() error {
 			return fmt.Errorf("spool entries to %s: %w", s.f.Name(), err)
 		}
 		s.off += int64(len(s.hdr) + len(raw))
-		s.mem[i] = item{}
+		s.mem[i] = memItem{}
 	}
 	if err := s.w.Flush(); err != nil {
 		return fmt.Errorf("spool entries to %s: %w", s.f.Name(), err)
 	}
 	s.runs = append(s.runs, spoolRun{start, s.off - start})
 	s.mem = s.mem[:0]
+	s.arena = s.arena[:0]
 	s.memSize = 0
 	return nil
 }
 
 func (s *sorter) sortMem() {
-	slices.SortFunc(s.mem, func(a, b item) int { return a.k.cmp(b.k) })
+	slices.SortFunc(s.mem, func(a, b memItem) int { return a.k.cmp(b.k) })
 }
 
 // each calls fn for every entry in order. The item's raw bytes are only
@@ -155,13 +171,19 @@ func (s *sorter) sortMem() {
 func (s *sorter) each(fn func(*item) error) error {
 	if len(s.runs) == 0 {
 		s.sortMem()
+		var it item
 		for i := range s.mem {
-			if err := fn(&s.mem[i]); err != nil {
+			m := &s.mem[i]
+			it = item{k: m.k, e: m.e}
+			if m.e == nil {
+				it.raw = s.arena[m.off : m.off+m.n]
+			}
+			if err := fn(&it); err != nil {
 				return err
 			}
-			s.mem[i] = item{}
+			s.mem[i] = memItem{}
 		}
-		s.mem = nil
+		s.mem, s.arena = nil, nil
 		return nil
 	}
 	if err := s.spill(); err != nil {
@@ -204,7 +226,7 @@ func (s *sorter) close() {
 		os.Remove(s.f.Name())
 		s.f = nil
 	}
-	s.mem = nil
+	s.mem, s.arena = nil, nil
 }
 
 type runReader struct {
