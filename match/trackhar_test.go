@@ -3,6 +3,7 @@ package match_test
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,6 +20,7 @@ import (
 	"github.com/tracewire/tracewire/har"
 	"github.com/tracewire/tracewire/internal/testutil"
 	"github.com/tracewire/tracewire/match"
+	"github.com/tracewire/tracewire/pcap"
 )
 
 // trackharFinding is one line of scripts/compare-trackhar/trackhar.mjs.
@@ -160,6 +162,31 @@ func compareWithTrackHAR(t *testing.T, theirs []trackharFinding, ours map[string
 	}
 }
 
+// convertedCaptures converts the corpus captures that hold HTTP (with
+// tracker beacons among them) to HAR files in a temporary directory.
+func convertedCaptures(t *testing.T) []string {
+	dir := t.TempDir()
+	var out []string
+	for _, rel := range [][]string{
+		{"pcap2har", "pcapr.net.pcap"}, {"pcap2har", "out-of-order.pcap"}, {"pcap2har", "http.pcap"},
+		{"pcap2har", "fhs.pcap"}, {"pcap2har", "github.pcap"}, {"pcap2har-go", "insecure.pcap"},
+		{"wireshark", "tls12-dsb.pcapng"}, {"wireshark", "http2-brotli.pcapng"}, {"zeek", "http_http-post-large.pcap"}, {"zeek", "http_multipart-form-data.pcap"},
+	} {
+		in := testutil.Corpus(t, rel...)
+		p := filepath.Join(dir, strings.Join(rel, "_")+".har")
+		fh, err := os.Create(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := pcap.ConvertHAR(context.Background(), []string{in}, pcap.Options{}, fh); err != nil {
+			t.Errorf("convert %s: %v", in, err)
+		}
+		fh.Close()
+		out = append(out, p)
+	}
+	return out
+}
+
 func corpusHARs(t testing.TB) []string {
 	dir := testutil.Corpus(t, "har")
 	var files []string
@@ -180,7 +207,7 @@ func corpusHARs(t testing.TB) []string {
 // HARs, every (entry, property, value) TrackHAR reports, tracewire reports
 // too.
 func TestTrackHARCorpus(t *testing.T) {
-	files := corpusHARs(t)
+	files := append(corpusHARs(t), convertedCaptures(t)...)
 	theirs := runTrackHAR(t, "", files...)
 	m, err := match.New(match.Options{})
 	if err != nil {
