@@ -171,8 +171,14 @@ func sniff(b []byte, final bool) protocol {
 		return protoWait
 	}
 	switch {
-	case tls.LooksLikeClientHello(b):
+	case tls.LooksLikeClientHello(b), len(b) >= 6 && tlsRecord(b) && b[0] == 22 && b[5] == 1:
+		// A handshake record holding a ClientHello: the TLS parser copes
+		// with one that is odd or spread over several records.
 		return protoTLS
+	case len(b) < 6 && tlsRecord(b) && b[0] == 22:
+		if !final {
+			return protoWait
+		}
 	case http2.IsPreface(b):
 		if len(b) >= len(http2Preface) {
 			return protoH2
