@@ -2,7 +2,6 @@ package pcap
 
 import (
 	"bufio"
-	"bytes"
 	"container/heap"
 	"encoding/binary"
 	"errors"
@@ -303,12 +302,7 @@ func entrySize(e *har.Entry) int64 {
 
 // decodeEntry reads back an entry encoded by har.AppendEntry.
 func decodeEntry(raw []byte) (*har.Entry, error) {
-	r := har.NewReader(io.MultiReader(
-		bytes.NewReader([]byte(`{"log":{"version":"1.2","creator":{"name":"tracewire","version":""},"entries":[`)),
-		bytes.NewReader(raw),
-		bytes.NewReader([]byte(`]}}`)),
-	))
-	e, err := r.Next()
+	e, _, err := har.ParseEntry(raw, 0)
 	if err != nil {
 		return nil, fmt.Errorf("read back spooled entry: %w", err)
 	}
