@@ -2,8 +2,11 @@ package http2
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/binary"
 	"fmt"
+	"slices"
+	"sort"
 	"time"
 
 	"golang.org/x/net/http2"
@@ -26,6 +29,10 @@ type dirState struct {
 	want int
 	// trial counts the frames read since sync found a boundary.
 	trial int
+	// scan is the first offset in buf sync has not judged; pend are the
+	// offsets of candidates waiting for more bytes.
+	scan int
+	pend []int
 	// marks say which packet each run of buf came from, in order; the
 	// first one starts at or before pos.
 	marks []mark
@@ -58,6 +65,13 @@ func (d *dirState) addMark(c *stream.Chunk) {
 	d.marks = append(d.marks, m)
 }
 
+// isChunkStart reports whether buf[i] is the first byte of a chunk.
+func (d *dirState) isChunkStart(i int) bool {
+	off := d.pos + int64(i)
+	j, found := slices.BinarySearchFunc(d.marks, off, func(m mark, off int64) int { return cmp.Compare(m.off, off) })
+	return found && j < len(d.marks)
+}
+
 // times returns the capture times of buf[from] and buf[to-1], and the
 // comments of the packets that carried buf[from:to].
 func (d *dirState) times(from, to int) (start, end time.Time, comments []string) {
@@ -74,19 +88,15 @@ func (d *dirState) times(from, to int) (start, end time.Time, comments []string)
 	return start, end, comments
 }
 
-// markAt returns the index of the mark covering byte off, or -1.
+// markAt returns the index of the mark covering byte off, or -1 when there
+// are no marks.
 func (d *dirState) markAt(off int64) int {
-	i := -1
-	for j := range d.marks {
-		if d.marks[j].off > off {
-			break
-		}
-		i = j
+	if len(d.marks) == 0 {
+		return -1
 	}
-	if i < 0 && len(d.marks) > 0 {
-		i = 0
-	}
-	return i
+	// The first mark after off, minus one.
+	j := sort.Search(len(d.marks), func(j int) bool { return d.marks[j].off > off })
+	return max(j-1, 0)
 }
 
 func appendComments(dst, src []string) []string {

@@ -2,6 +2,7 @@ package http2
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -218,6 +219,12 @@ func statusOf(fields []hpack.HeaderField) (int, bool) {
 // order and case as sent.
 func requestFields(m *httpmsg.Message, fields []hpack.HeaderField) {
 	m.Version = "HTTP/2"
+	m.Headers = slices.Grow(m.Headers, len(fields))
+	defer func() {
+		if len(m.Headers) == 0 {
+			m.Headers = nil
+		}
+	}()
 	var seen [4]bool
 	for _, f := range fields {
 		var i int
@@ -253,6 +260,12 @@ func requestFields(m *httpmsg.Message, fields []hpack.HeaderField) {
 // A :status that is not three digits stays a header and leaves Status 0.
 func responseFields(m *httpmsg.Message, fields []hpack.HeaderField) {
 	m.Version = "HTTP/2"
+	m.Headers = slices.Grow(m.Headers, len(fields))
+	defer func() {
+		if len(m.Headers) == 0 {
+			m.Headers = nil
+		}
+	}()
 	seen := false
 	for _, f := range fields {
 		if f.Name == ":status" && !seen {

@@ -56,6 +56,8 @@ const (
 	// keep to. Longer candidates are more likely false and would make the
 	// parser wait long for the next header that confirms them.
 	syncFrameLen = 16384
+	// maxPending caps the candidate frame boundaries waiting for bytes.
+	maxPending = 64
 	// trialFrames is how many frames after a boundary found by sync may
 	// still show it was wrong; later a malformed header is an error.
 	trialFrames = 4
@@ -262,7 +264,7 @@ func (p *parser) gap(d *dirState, c *stream.Chunk) {
 	d.pos += int64(len(d.buf))
 	d.buf = d.buf[:0]
 	d.marks = d.marks[:0]
-	d.phase = phaseSync
+	d.resync()
 	p.resetDecoder(d)
 }
 
@@ -313,7 +315,7 @@ func (p *parser) start(d *dirState) bool {
 	} else {
 		// Anything else means the capture began mid-connection: find a
 		// frame boundary, with the HPACK state unknown.
-		d.phase = phaseSync
+		d.resync()
 		p.resetDecoder(d)
 	}
 	return true
@@ -334,63 +336,67 @@ func (p *parser) setClient(w stream.Dir) {
 	}
 }
 
-// sync looks for a frame boundary. Packets usually begin with a frame, so
-// the starts of the buffered chunks are tried first: one is taken when its
-// header is plausible and so is the header after its frame (or the frame
-// ends where the buffered bytes do). Otherwise every offset is tried, and
-// needs two more plausible headers after it (or its chain to end where the
-// buffered bytes do). A candidate that needs more bytes to be judged makes
-// the parser wait, at most syncFrameLen bytes, unless a later one is
-// confirmed already. It returns false when it needs more bytes.
+// sync looks for a frame boundary. A candidate is an offset with a
+// plausible frame header followed by more: at the start of a chunk
+// (packets usually begin with a frame) one more plausible header after its
+// frame, elsewhere two more, or a chain of frames that ends exactly where
+// the buffered bytes do. The earliest confirmed candidate wins. A
+// candidate that needs more bytes to be judged is kept pending, and the
+// bytes before the first pending one are dropped; syncFrameLen bounds how
+// long one can wait. Offsets already judged are not scanned again, so the
+// work is linear in the bytes however they are chunked. It returns false
+// when it needs more bytes.
 func (p *parser) sync(d *dirState) bool {
 	b := d.buf
-	// chain follows plausible headers from i; it returns how many it
-	// found (up to want) and whether the last one ends exactly at the end
-	// of b, or -1 when the next header is not yet buffered.
-	chain := func(i, want int) (n int, more bool) {
-		for n < want {
+	// judge follows plausible headers from i: 1 confirmed, 0 rejected,
+	// -1 needs more bytes.
+	judge := func(i int) int {
+		want := 3
+		if d.isChunkStart(i) {
+			want = 2
+		}
+		for n := 0; n < want; n++ {
 			if i == len(b) && n > 0 {
-				return want, false // ends where the packet does
+				return 1 // ends where the packet does
 			}
 			if i+frameHeaderLen > len(b) {
-				return n, true
+				return -1
 			}
 			h := parseHeader(b[i:])
 			if h.plausibleSync() != "" {
-				return n, false
+				return 0
 			}
-			n++
 			i += frameHeaderLen + int(h.length)
 		}
-		return n, false
+		return 1
 	}
-	pending := -1
-	for _, m := range d.marks {
-		i := int(m.off - d.pos)
-		if i < 0 || i+frameHeaderLen > len(b) {
-			continue
-		}
-		switch n, more := chain(i, 2); {
-		case n == 2:
+	pend := d.pend[:0]
+	for _, i := range d.pend {
+		switch judge(i) {
+		case 1:
 			return p.synced(d, i)
-		case more && n == 1 && pending < 0:
-			pending = i
+		case -1:
+			pend = append(pend, i)
 		}
 	}
-	for i := 0; i+frameHeaderLen <= len(b); i++ {
-		switch n, more := chain(i, 3); {
-		case n == 3:
-			return p.synced(d, i)
-		case more && n >= 1 && pending < 0:
-			pending = i
+	for ; d.scan+frameHeaderLen <= len(b); d.scan++ {
+		switch judge(d.scan) {
+		case 1:
+			return p.synced(d, d.scan)
+		case -1:
+			if len(pend) < maxPending {
+				pend = append(pend, d.scan)
+			}
 		}
 	}
-	if pending >= 0 {
-		p.skipped(d, pending)
-	} else {
-		// Keep the bytes that may begin a header.
-		p.skipped(d, max(0, len(b)-frameHeaderLen+1))
+	d.pend = pend
+	// Drop what no candidate needs, keeping the bytes that may begin a
+	// header.
+	drop := d.scan
+	if len(pend) > 0 {
+		drop = pend[0]
 	}
+	p.skipped(d, drop)
 	return false
 }
 
@@ -398,7 +404,14 @@ func (p *parser) synced(d *dirState, i int) bool {
 	p.skipped(d, i)
 	d.phase = phaseFrames
 	d.trial = 0
+	d.pend, d.scan = d.pend[:0], 0
 	return true
+}
+
+// resync makes d look for a frame boundary again from its next byte.
+func (d *dirState) resync() {
+	d.phase = phaseSync
+	d.pend, d.scan = d.pend[:0], 0
 }
 
 // skipped drops n bytes that belong to no frame we can read.
@@ -413,6 +426,10 @@ func (p *parser) skipped(d *dirState, n int) {
 		}
 	}
 	d.consume(n)
+	d.scan -= n
+	for i := range d.pend {
+		d.pend[i] -= n
+	}
 }
 
 // frame parses the next frame when it is buffered whole. It returns false
@@ -425,7 +442,7 @@ func (p *parser) frame(d *dirState) bool {
 	if why := h.wellFormed(); why != "" && d.trial < trialFrames {
 		// The boundary found by sync was wrong after all.
 		p.skipped(d, 1)
-		d.phase = phaseSync
+		d.resync()
 		return true
 	} else if why != "" {
 		t, _, _ := d.times(0, frameHeaderLen)
