@@ -509,3 +509,59 @@ func isCaptureName(name string) bool {
 	}
 	return false
 }
+
+// The key sources of Options reach the TLS parser: key log files, RSA keys
+// and the pcapng's Decryption Secrets Blocks; a TLS flow without keys is
+// reported once in Summary.TLSErrors and the HAR's _tlsErrors.
+func TestKeySources(t *testing.T) {
+	w := func(name string) string { return testutil.Corpus(t, "wireshark", name) }
+	tests := []struct {
+		name      string
+		input     string
+		opts      Options
+		entries   int
+		tlsErrors int
+	}{
+		{"no keys", w("tls13-rfc8446.pcap"), Options{}, 0, 2},
+		{"key log file", w("tls13-rfc8446.pcap"), Options{KeyLogFiles: []string{w("tls13-rfc8446.keys")}}, 3, 0},
+		{"RSA key", w("rsasnakeoil2.pcap"), Options{RSAKeyFiles: []string{w("rsasnakeoil2.key")}}, 11, 0},
+		{"no RSA key", w("rsasnakeoil2.pcap"), Options{}, 0, 2},
+		{"secrets in the pcapng", w("tls12-dsb.pcapng"), Options{}, 2, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.opts.ListFlows = true
+			out, sum := convertFiles(t, tt.opts, tt.input)
+			if sum.Entries != tt.entries || len(sum.TLSErrors) != tt.tlsErrors {
+				t.Fatalf("%d entries, %d TLS errors; want %d, %d", sum.Entries, len(sum.TLSErrors), tt.entries, tt.tlsErrors)
+			}
+			h := readHAR(t, out)
+			tl, _ := h.Log.Extra["_tlsErrors"].([]any)
+			if len(tl) != tt.tlsErrors {
+				t.Errorf("_tlsErrors has %d objects", len(tl))
+			}
+			flows := map[string]FlowInfo{}
+			for _, f := range sum.Flows {
+				flows[f.CommunityID] = f
+			}
+			for i, e := range sum.TLSErrors {
+				f, ok := flows[e.CommunityID]
+				if !ok || f.Protocol != "tls" || f.Decrypted || e.Reason == "" || !e.Time.Equal(f.First) {
+					t.Errorf("TLS error %+v, flow %+v", e, f)
+				}
+				obj, _ := tl[i].(map[string]any)
+				if obj["communityId"] != e.CommunityID || obj["server"] != e.Server.String() || obj["reason"] != e.Reason {
+					t.Errorf("_tlsErrors[%d] = %v", i, obj)
+				}
+			}
+			if tt.entries > 0 {
+				for _, f := range sum.Flows {
+					if f.Requests > 0 && (!f.Decrypted || !strings.HasPrefix(f.Protocol, "tls→")) {
+						t.Errorf("flow %+v", f)
+					}
+				}
+			}
+			writeAndValidate(t, out)
+		})
+	}
+}
