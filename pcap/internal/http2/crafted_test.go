@@ -215,28 +215,43 @@ func TestCrafted(t *testing.T) {
 }
 
 // TestSwapped feeds traffic whose connection was guessed the wrong way
-// round: the parser must notice from the preface, swap the Conn and map
-// directions itself.
+// round: the parser must notice, and Swap the Conn (after which the TCP
+// layer labels chunks the other way) unless it is inside TLS, where it
+// only turns its own view.
 func TestSwapped(t *testing.T) {
 	w, want := craftedSession()
-	chunks := append([]rec(nil), w.chunks...)
-	for i := range chunks {
-		chunks[i].dir = chunks[i].dir.Reverse()
-	}
-	s := &sink{}
-	recordMessages(t, s)
-	c := testConn()
-	client, server := c.Client, c.Server
-	runInto(c, s, Config{}, chunks)
-	if c.Client != server || c.Server != client {
-		t.Errorf("Conn not swapped: client %v server %v", c.Client, c.Server)
-	}
-	if len(s.ex) != len(want) {
-		t.Fatalf("got %d entries, want %d", len(s.ex), len(want))
-	}
-	for _, x := range s.ex {
-		if x.req.Method == "" || (x.resp != nil && x.resp.Status == 0) {
-			t.Errorf("roles mixed up: %+v %+v", x.req, x.resp)
+	for _, tls := range []bool{false, true} {
+		s := &sink{}
+		recordMessages(t, s)
+		c := testConn()
+		client, server := c.Client, c.Server
+		p := New(c, s, Config{TLS: tls})
+		for _, ch := range w.chunks {
+			// The real client is what the Conn calls the server.
+			sender := server
+			if ch.dir == s2c {
+				sender = client
+			}
+			d := c2s
+			if tls || sender != c.Client {
+				d = s2c
+				if tls {
+					d = ch.dir.Reverse()
+				}
+			}
+			p.Feed(&stream.Chunk{Dir: d, Data: ch.data, Time: ch.t, Frame: ch.frame})
+		}
+		p.End(t0, stream.EndFIN)
+		if swapped := c.Client == server; swapped == tls {
+			t.Errorf("tls %v: Conn swapped %v", tls, swapped)
+		}
+		if len(s.ex) != len(want) {
+			t.Fatalf("tls %v: got %d entries, want %d", tls, len(s.ex), len(want))
+		}
+		for _, x := range s.ex {
+			if w := want[map[string]uint32{"/index.html?q=1": 1, "/style.css": 2, "/upload": 3, "/refused": 5}[x.req.Target]]; !reflect.DeepEqual(x.req, w.req) || !reflect.DeepEqual(x.resp, w.resp) {
+				t.Errorf("tls %v: %s differs:\n got %+v %+v\nwant %+v %+v", tls, x.req.Target, x.req, x.resp, w.req, w.resp)
+			}
 		}
 	}
 }

@@ -62,8 +62,8 @@ func FuzzFrames(f *testing.F) {
 			if len(p.streams) > maxOpenStreams {
 				t.Fatalf("%d streams tracked", len(p.streams))
 			}
-			for j := range p.dirs {
-				if b := len(p.dirs[j].buf); b > frameHeaderLen+maxFrameLen {
+			for _, d := range p.dirs {
+				if b := len(d.buf); b > frameHeaderLen+maxFrameLen {
 					t.Fatalf("%d bytes buffered", b)
 				}
 			}

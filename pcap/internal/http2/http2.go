@@ -111,8 +111,8 @@ func New(c *stream.Conn, sink stream.Sink, cfg Config) stream.Parser {
 		}
 	}
 	for i := range p.dirs {
-		d := &p.dirs[i]
-		d.wire = stream.Dir(i)
+		d := &dirState{wire: stream.Dir(i)}
+		p.dirs[i] = d
 		d.fr = newFramer(&d.rd)
 		d.dec = hpack.NewDecoder(defaultTableSize, d.emit)
 		// Encoders may grow their table up to the decoder's
@@ -167,10 +167,12 @@ type parser struct {
 	cfg  Config
 	lim  httpmsg.Limits
 
-	dirs [2]dirState // by wire direction
-	// flip is set when the side that sent the preface (or requests) is
-	// the one the connection called the server; roles are wire
-	// direction XOR flip.
+	// dirs are indexed by the chunks' Dir, which each dirState keeps as
+	// wire.
+	dirs [2]*dirState
+	// flip is set when, inside TLS, the side that sent the preface (or
+	// requests) is the one the connection called the server: roles are
+	// then wire direction XOR flip.
 	flip      bool
 	roleKnown bool
 
@@ -188,6 +190,7 @@ type parser struct {
 	lastFrameN uint64
 }
 
+// role returns the role of the chunks with Dir d.
 func (p *parser) role(d stream.Dir) role {
 	r := role(d)
 	if p.flip {
@@ -201,7 +204,7 @@ func (p *parser) Feed(c *stream.Chunk) {
 	if p.dead {
 		return
 	}
-	d := &p.dirs[c.Dir]
+	d := p.dirs[c.Dir]
 	if d.phase == phaseDead {
 		return
 	}
@@ -221,8 +224,7 @@ func (p *parser) Feed(c *stream.Chunk) {
 // End implements stream.Parser.
 func (p *parser) End(at time.Time, why stream.EndReason) {
 	if !p.dead {
-		for i := range p.dirs {
-			d := &p.dirs[i]
+		for _, d := range p.dirs {
 			if d.block.active {
 				p.finishBlock(d, true)
 			}
@@ -235,8 +237,8 @@ func (p *parser) End(at time.Time, why stream.EndReason) {
 	if p.badFrames > 0 {
 		p.note(at, fmt.Sprintf("HTTP/2: %d malformed frame(s) skipped", p.badFrames))
 	}
-	for i := range p.dirs {
-		p.dirs[i].free()
+	for _, d := range p.dirs {
+		d.free()
 	}
 	p.dead = true
 }
@@ -321,19 +323,27 @@ func (p *parser) start(d *dirState) bool {
 	return true
 }
 
-// setClient records that the wire direction w carries the requests.
+// setClient records that the chunks with Dir w carry the requests.
 func (p *parser) setClient(w stream.Dir) {
 	p.roleKnown = true
 	if w == stream.ClientToServer {
 		return
 	}
-	// The connection was seen from the wrong side. Chunks keep their wire
-	// direction; the parser maps them through flip from now on.
-	p.flip = true
-	p.conn.Swap()
 	for _, s := range p.streams {
 		s.half[0], s.half[1] = s.half[1], s.half[0]
 	}
+	if p.cfg.TLS {
+		// The TLS parser owns the Conn and has placed the client from
+		// the handshake; only our view turns.
+		p.flip = !p.flip
+		return
+	}
+	// The connection was seen from the wrong side. After Swap, the TCP
+	// layer labels the next chunks the other way round, so the
+	// directions' state changes places too.
+	p.conn.Swap()
+	p.dirs[0], p.dirs[1] = p.dirs[1], p.dirs[0]
+	p.dirs[0].wire, p.dirs[1].wire = stream.ClientToServer, stream.ServerToClient
 }
 
 // sync looks for a frame boundary. A candidate is an offset with a
@@ -504,8 +514,7 @@ func (p *parser) badFrame(d *dirState, h frameHeader, t time.Time, err error) {
 func (p *parser) fail(d *dirState, t time.Time, reason string) {
 	p.note(t, reason)
 	p.dead = true
-	for i := range p.dirs {
-		dd := &p.dirs[i]
+	for _, dd := range p.dirs {
 		if dd.block.active {
 			p.finishBlock(dd, true)
 		}
@@ -584,6 +593,9 @@ func (p *parser) data(d *dirState, f *http2.DataFrame, fi frameInfo) {
 		m.Truncated = true
 	}
 	m.Body = append(m.Body, b...)
+	if m.Truncated {
+		m.BodyLen = m.BodySize
+	}
 	if f.StreamEnded() {
 		h.ended = true
 		p.maybeDone(s)
