@@ -83,13 +83,8 @@ func ignoredAlg(alg string) bool {
 // ReadAESInfo reads PiRogue's aes_info.json. name is used in messages.
 func ReadAESInfo(r io.Reader, name string) (*AESInfo, error) {
 	a := &AESInfo{Stats: ReadStats{File: name}, byOut: map[uint64][]int32{}, byIn: map[uint64][]int32{}}
-	err := readRecords(r, &a.Stats, func(rec int, off int64, raw []byte) error {
-		err := a.parse(raw)
-		if err == nil {
-			a.Stats.Used++
-			return nil
-		}
-		return recordError(&a.Stats, rec, off, err)
+	err := readRecords(r, &a.Stats, func(rec int, off int64, b []byte) (int, error) {
+		return a.parse(b)
 	})
 	if err != nil {
 		return nil, err
@@ -97,13 +92,10 @@ func ReadAESInfo(r io.Reader, name string) (*AESInfo, error) {
 	return a, nil
 }
 
-func (a *AESInfo) parse(raw []byte) error {
-	if err := notObject(raw); err != nil {
-		return err
-	}
+func (a *AESInfo) parse(b []byte) (int, error) {
 	var op cryptoOp
 	var data []byte
-	err := eachMember(raw, func(name, val []byte) error {
+	end, err := members(b, nil, func(name, val []byte) error {
 		switch string(name) {
 		case "timestamp":
 			if f, ok := num(val); ok && timeUnitOf(f) == "ms" {
@@ -123,8 +115,14 @@ func (a *AESInfo) parse(raw []byte) error {
 		return nil
 	})
 	if err != nil {
-		return err
+		return end, err
 	}
+	return end, a.add(&op, data)
+}
+
+// add checks an operation's data and indexes it.
+func (a *AESInfo) add(op *cryptoOp, data []byte) error {
+	var err error
 	if data == nil || kindOf(data) != "an object" {
 		return problem(skipNoData, "data is %s", kindOf(data))
 	}
@@ -177,7 +175,7 @@ func (a *AESInfo) parse(raw []byte) error {
 	if !ok {
 		return problem(skipShort, "%d and %d bytes", len(op.in), len(op.out))
 	}
-	a.ops = append(a.ops, op)
+	a.ops = append(a.ops, *op)
 	return nil
 }
 

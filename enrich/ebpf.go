@@ -44,7 +44,8 @@ type ebpfRec struct {
 func ReadEBPFEvents(r io.Reader, name string) (*SocketTrace, error) {
 	tr := newSocketTrace(EBPFEventsName, name)
 	p := &ebpfParser{tr: tr, strs: newInterner(), stacks: [2]map[string]int32{{}, {}}}
-	if err := readRecords(r, &tr.Stats, p.record); err != nil {
+	p.addrs = map[uint32]netip.Addr{}
+	if err := readRecords(r, &tr.Stats, p.parse); err != nil {
 		return nil, err
 	}
 	if p.ok == 0 && p.wrong != nil {
@@ -52,6 +53,7 @@ func ReadEBPFEvents(r io.Reader, name string) (*SocketTrace, error) {
 	}
 	p.stacks = [2]map[string]int32{}
 	p.strs.ids = nil
+	p.addrs = nil
 	tr.render = p.render
 	tr.finish()
 	return tr, nil
@@ -63,33 +65,23 @@ type ebpfParser struct {
 	strs   *interner
 	stacks [2]map[string]int32 // managed, native: raw bytes → id
 	stackV [2][]stackVal
+	addrs  map[uint32]netip.Addr
 	ok     int
 	wrong  *InputError
 }
 
-func (p *ebpfParser) record(rec int, off int64, raw []byte) error {
-	err := p.parse(rec, off, raw)
-	if err == nil {
-		p.tr.Stats.Used++
-		return nil
-	}
-	return recordError(&p.tr.Stats, rec, off, err)
-}
-
-func (p *ebpfParser) parse(rec int, off int64, raw []byte) error {
-	if err := notObject(raw); err != nil {
-		return err
-	}
+func (p *ebpfParser) parse(rec int, off int64, b []byte) (int, error) {
 	r := ebpfRec{managed: -1, native: -1}
 	var (
 		tsRaw, managed, native []byte
 		proto, dirName         string
-		la, ra                 string
+		la, ra                 uint32
 		lp, rp                 int64
 		haveL, haveR           [2]bool
 		event                  string
 	)
-	err := eachMember(raw, func(name, val []byte) error {
+	isStack := func(name []byte) bool { return string(name) == "managed_stack" || string(name) == "native_stack" }
+	end, err := members(b, isStack, func(name, val []byte) error {
 		switch string(name) {
 		case "ts_ns":
 			tsRaw = val
@@ -102,13 +94,9 @@ func (p *ebpfParser) parse(rec int, off int64, raw []byte) error {
 		case "bytes":
 			r.bytes, r.hasB = integer(val)
 		case "comm":
-			if s, ok := str(val); ok {
-				r.comm = p.strs.id([]byte(s))
-			}
+			r.comm, _ = p.strs.idRaw(val)
 		case "process":
-			if s, ok := str(val); ok {
-				r.process = p.strs.id([]byte(s))
-			}
+			r.process, _ = p.strs.idRaw(val)
 		case "event":
 			event, _ = str(val)
 		case "direction":
@@ -116,11 +104,11 @@ func (p *ebpfParser) parse(rec int, off int64, raw []byte) error {
 		case "protocol":
 			proto, _ = str(val)
 		case "local_addr":
-			la, haveL[0] = str(val)
+			la, haveL[0] = p.strs.idRaw(val)
 		case "local_port":
 			lp, haveL[1] = integer(val)
 		case "remote_addr":
-			ra, haveR[0] = str(val)
+			ra, haveR[0] = p.strs.idRaw(val)
 		case "remote_port":
 			rp, haveR[1] = integer(val)
 		case "managed_stack":
@@ -131,21 +119,21 @@ func (p *ebpfParser) parse(rec int, off int64, raw []byte) error {
 		return nil
 	})
 	if err != nil {
-		return err
+		return end, err
 	}
 	if tsRaw == nil {
-		return problem(skipTimestamp, "no ts_ns")
+		return end, problem(skipTimestamp, "no ts_ns")
 	}
 	ts, ok := num(tsRaw)
 	if !ok {
-		return problem(skipTimestamp, "ts_ns is %s", kindOf(tsRaw))
+		return end, problem(skipTimestamp, "ts_ns is %s", kindOf(tsRaw))
 	}
 	if u := timeUnitOf(ts); u != "nanoseconds" {
 		msg := fmt.Sprintf("ts_ns %s is not nanoseconds since the epoch (it looks like %s; a clock since boot such as bpf_ktime_get_ns must be converted to wall-clock time)", tsRaw, orUnknown(u))
 		if p.wrong == nil {
 			p.wrong = &InputError{File: p.tr.Stats.File, Record: rec, Offset: off, Msg: msg}
 		}
-		return problem(skipTimeUnit, "%s", msg)
+		return end, problem(skipTimeUnit, "%s", msg)
 	}
 	p.ok++
 	// Whole nanoseconds, exactly: a float64 of 1.7e18 is off by up to 128 ns.
@@ -162,10 +150,10 @@ func (p *ebpfParser) parse(rec int, off int64, raw []byte) error {
 		dir = Inbound
 	case "":
 		if dir, ok = directionOf(event); !ok {
-			return problem(skipEvent, "event %q", event)
+			return end, problem(skipEvent, "event %q", event)
 		}
 	default:
-		return problem(skipEvent, "direction %q", dirName)
+		return end, problem(skipEvent, "direction %q", dirName)
 	}
 	r.event = p.strs.id([]byte(event))
 	var ip uint8
@@ -175,21 +163,22 @@ func (p *ebpfParser) parse(rec int, off int64, raw []byte) error {
 	case "udp":
 		ip = communityid.ProtoUDP
 	default:
-		return problem(skipSocketType, "protocol %q", proto)
+		return end, problem(skipSocketType, "protocol %q", proto)
 	}
-	local, err := addrPort("local", la, lp, haveL)
+	local, err := p.addrPort("local_addr", "local_port", la, lp, haveL)
 	if err != nil {
-		return renameAddrProblem(err, "local_addr", "local_port")
+		return end, err
 	}
-	remote, err := addrPort("dest", ra, rp, haveR)
+	remote, err := p.addrPort("remote_addr", "remote_port", ra, rp, haveR)
 	if err != nil {
-		return renameAddrProblem(err, "remote_addr", "remote_port")
+		return end, err
 	}
 	if local.Addr().Is4() != remote.Addr().Is4() {
-		return problem(skipFlow, "local %s and remote %s are not of the same family", local.Addr(), remote.Addr())
+		return end, problem(skipFlow, "local %s and remote %s are not of the same family", local.Addr(), remote.Addr())
 	}
 	stype := strings.ToLower(strings.TrimSuffix(strings.ToLower(proto), "6"))
-	if a, err := netip.ParseAddr(strings.Trim(ra, "[]")); err == nil && a.Is6() {
+	// tcp6 as Frida says for an IPv6 socket, IPv4-mapped addresses too.
+	if a, err := netip.ParseAddr(strings.Trim(p.strs.strs[ra], "[]")); err == nil && a.Is6() {
 		stype += "6"
 	}
 	r.stype = p.strs.id([]byte(stype))
@@ -204,21 +193,36 @@ func (p *ebpfParser) parse(rec int, off int64, raw []byte) error {
 		}
 	}
 	if len(p.recs) >= math.MaxInt32 {
-		return problem(skipNotObject, "more than %d records", math.MaxInt32)
+		return end, problem(skipNotObject, "more than %d records", math.MaxInt32)
 	}
 	p.tr.addOp(r.ts, ip, local, remote, dir, int32(len(p.recs)))
 	p.recs = append(p.recs, r)
-	return nil
+	return end, nil
 }
 
-// renameAddrProblem rewords addrPort's messages with this format's names.
-func renameAddrProblem(err error, addr, port string) error {
-	if rp, ok := err.(*recordProblem); ok {
-		d := rp.detail
-		d = strings.NewReplacer("local_ip", addr, "dest_ip", addr, "local_port", port, "dest_port", port).Replace(d)
-		return &recordProblem{rp.reason, d}
+// addrPort checks an interned address and a port.
+func (p *ebpfParser) addrPort(addrName, portName string, ip uint32, port int64, have [2]bool) (netip.AddrPort, error) {
+	if !have[0] {
+		return netip.AddrPort{}, problem(skipAddress, "no %s", addrName)
 	}
-	return err
+	a, ok := p.addrs[ip]
+	if !ok {
+		var err error
+		if a, err = parseAddr(p.strs.strs[ip]); err != nil {
+			a = netip.Addr{}
+		}
+		p.addrs[ip] = a
+	}
+	if !a.IsValid() {
+		return netip.AddrPort{}, problem(skipAddress, "%s %q", addrName, p.strs.strs[ip])
+	}
+	if !have[1] {
+		return netip.AddrPort{}, problem(skipPort, "no %s or not an integer", portName)
+	}
+	if port < 1 || port > 65535 {
+		return netip.AddrPort{}, problem(skipPort, "%s %d", portName, port)
+	}
+	return netip.AddrPortFrom(a, uint16(port)), nil
 }
 
 // stack decodes a managed (kind 0) or native (kind 1) stack once per

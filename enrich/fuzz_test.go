@@ -5,8 +5,10 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"github.com/tracewire/tracewire/har"
 )
@@ -19,6 +21,20 @@ func checkReadErr(t *testing.T, err error) {
 	var ie *InputError
 	if err != nil && !errors.As(err, &ie) {
 		t.Fatalf("error is %T, not *InputError: %v", err, err)
+	}
+}
+
+// sameRead fails when two reads of the same bytes differ.
+func sameRead(t *testing.T, err, err1 error, tr, tr1 *SocketTrace) {
+	t.Helper()
+	if (err == nil) != (err1 == nil) || (err != nil && err.Error() != err1.Error()) {
+		t.Fatalf("whole read: %v; byte by byte: %v", err, err1)
+	}
+	if err != nil {
+		return
+	}
+	if !reflect.DeepEqual(tr.Stats, tr1.Stats) || !reflect.DeepEqual(tr.ops, tr1.ops) {
+		t.Fatalf("whole read: %+v %v\nbyte by byte: %+v %v", tr.Stats, tr.ops, tr1.Stats, tr1.ops)
 	}
 }
 
@@ -38,6 +54,9 @@ func FuzzPiRogueSocketTrace(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		tr, err := ReadPiRogueSocketTrace(bytes.NewReader(b), "socket_trace.json")
 		checkReadErr(t, err)
+		// Records cut by every buffer refill read the same.
+		tr1, err1 := ReadPiRogueSocketTrace(iotest.OneByteReader(bytes.NewReader(b)), "socket_trace.json")
+		sameRead(t, err, err1, tr, tr1)
 		if err != nil {
 			return
 		}
@@ -52,6 +71,8 @@ func FuzzEBPFEvents(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		tr, err := ReadEBPFEvents(bytes.NewReader(b), "events.jsonl")
 		checkReadErr(t, err)
+		tr1, err1 := ReadEBPFEvents(iotest.OneByteReader(bytes.NewReader(b)), "events.jsonl")
+		sameRead(t, err, err1, tr, tr1)
 		if err != nil {
 			return
 		}

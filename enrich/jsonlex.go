@@ -1,7 +1,6 @@
 package enrich
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -11,287 +10,270 @@ import (
 	"strconv"
 )
 
-// Trace files are read record by record: valueReader cuts the stream into
-// the raw bytes of each top-level value, and the functions below walk one
-// record's bytes without building a tree, so a million records cost one
-// pass over their bytes and no garbage beyond the values kept. Everything
-// is validated on the way; nothing here panics on bad input.
+// Trace files are read record by record, in place: the stream keeps a large
+// buffer, and each record is parsed where it lies by a reader that walks it
+// once, without building a tree; a record cut by the end of the buffer is
+// parsed again once more data is in. A million records cost one pass over
+// their bytes and no garbage beyond the values kept. Everything is checked
+// on the way; nothing here panics on bad input.
 
 // maxRecordSize bounds one record so a broken file cannot make us hold
 // gigabytes for one value.
 const maxRecordSize = 64 << 20
 
+// readChunk is how much the stream reads at a time.
+const readChunk = 1 << 20
+
 // maxJSONDepth bounds nesting; real records nest four or five levels.
 const maxJSONDepth = 128
 
-// errTruncated marks a stream that ends inside a value.
-var errTruncated = errors.New("the file ends inside a record")
+// recordFunc parses the record at the start of b (which may go on with
+// the next records) and returns where it ends. A *recordProblem (with the
+// end) skips the record; a *jsonError with eof set asks for more data.
+type recordFunc func(rec int, off int64, b []byte) (int, error)
 
-// valueReader reads either one JSON array of values or a sequence of JSON
+// recordStream reads either one JSON array of values or a sequence of JSON
 // values (concatenated or one per line, as JSON Lines).
-type valueReader struct {
-	br    *bufio.Reader
-	off   int64
-	state int // 0 before the first value, 1 in an array, 2 in a sequence, 3 done
-	n     int
-	buf   []byte
+type recordStream struct {
+	r    io.Reader
+	buf  []byte
+	pos  int   // start of what is not consumed
+	base int64 // file offset of buf[0]
+	eof  bool  // r is exhausted
+	// sentinel is set once a newline has been appended after the last
+	// byte, to end a number or literal that ends the file.
+	sentinel bool
+	state    int   // 0 before the first value, 1 in an array, 2 in a sequence, 3 done
+	n        int   // records read
+	err      error // read error
 }
 
-func newValueReader(r io.Reader) *valueReader {
-	return &valueReader{br: bufio.NewReaderSize(r, 256<<10)}
+// off returns the file offset of buf[i].
+func (s *recordStream) off(i int) int64 { return s.base + int64(i) }
+
+// fill reads more, keeping buf[pos:]; it returns once it has added want
+// bytes (at least one read's worth when want is 0), or at the end of the
+// stream, reporting whether it added any.
+func (s *recordStream) fill(want int) bool {
+	if s.eof {
+		return false
+	}
+	if s.pos > 0 {
+		n := copy(s.buf, s.buf[s.pos:])
+		s.base += int64(s.pos)
+		s.buf = s.buf[:n]
+		s.pos = 0
+	}
+	if cap(s.buf)-len(s.buf) < max(want, readChunk) {
+		nb := make([]byte, len(s.buf), len(s.buf)+max(want, readChunk))
+		copy(nb, s.buf)
+		s.buf = nb
+	}
+	added := 0
+	for {
+		n, err := s.r.Read(s.buf[len(s.buf):cap(s.buf)])
+		s.buf = s.buf[:len(s.buf)+n]
+		added += n
+		if err == io.EOF {
+			s.eof = true
+			return added > 0
+		}
+		if err != nil {
+			s.err = err
+			s.eof = true
+			return false
+		}
+		if added > 0 && added >= want {
+			return true
+		}
+	}
 }
 
-// syntaxError is a problem at a byte offset of the stream.
-type syntaxError struct {
+// peek returns the next byte that is not white space, consuming the white
+// space; ok is false at the end of the stream.
+func (s *recordStream) peek() (byte, bool) {
+	for {
+		for s.pos < len(s.buf) {
+			switch s.buf[s.pos] {
+			case ' ', '\t', '\r', '\n':
+				s.pos++
+				continue
+			}
+			return s.buf[s.pos], true
+		}
+		if !s.fill(0) {
+			return 0, false
+		}
+	}
+}
+
+// truncatedError is a stream that ends inside a record.
+type truncatedError struct {
 	off     int64
-	msg     string
-	trunc   bool
 	records int
 }
 
-func (e *syntaxError) Error() string { return e.msg }
+func (e *truncatedError) Error() string { return "the file ends inside a record" }
 
-func (v *valueReader) fail(msg string, args ...any) error {
-	return &syntaxError{off: v.off, msg: fmt.Sprintf(msg, args...)}
+// streamError is a syntax error between records.
+type streamError struct {
+	off int64
+	msg string
 }
 
-func (v *valueReader) truncated(at int64) error {
-	return &syntaxError{off: at, msg: errTruncated.Error(), trunc: true, records: v.n}
-}
+func (e *streamError) Error() string { return e.msg }
 
-// peek returns the next byte that is not white space, without consuming
-// it; ok is false at the end of the stream.
-func (v *valueReader) peek() (byte, bool, error) {
-	for {
-		b, err := v.br.Peek(1)
-		if err == io.EOF {
-			return 0, false, nil
-		}
-		if err != nil {
-			return 0, false, err
-		}
-		switch b[0] {
-		case ' ', '\t', '\r', '\n':
-			v.br.Discard(1)
-			v.off++
-			continue
-		}
-		return b[0], true, nil
-	}
-}
-
-func (v *valueReader) skip1() {
-	v.br.Discard(1)
-	v.off++
-}
-
-// next returns the raw bytes of the next value (valid until the next call)
-// and the byte offset where it starts; io.EOF after the last one.
-func (v *valueReader) next() ([]byte, int64, error) {
-	switch v.state {
+// next parses the next record with parse; it returns io.EOF after the last.
+func (s *recordStream) next(parse recordFunc, stats *ReadStats) error {
+	switch s.state {
 	case 0:
+		s.fill(0)
 		// A UTF-8 byte order mark is common in files written on Windows.
-		if b, err := v.br.Peek(3); err == nil && bytes.Equal(b, []byte{0xef, 0xbb, 0xbf}) {
-			v.br.Discard(3)
-			v.off += 3
+		if bytes.HasPrefix(s.buf[s.pos:], []byte{0xef, 0xbb, 0xbf}) {
+			s.pos += 3
 		}
-		c, ok, err := v.peek()
-		if err != nil {
-			return nil, v.off, err
-		}
+		c, ok := s.peek()
 		if !ok {
-			v.state = 3
-			return nil, v.off, io.EOF
+			s.state = 3
+			return io.EOF
 		}
 		if c == '[' {
-			v.skip1()
-			v.state = 1
+			s.pos++
+			s.state = 1
 		} else {
-			v.state = 2
+			s.state = 2
 		}
 	case 3:
-		return nil, v.off, io.EOF
+		return io.EOF
 	}
-	if v.state == 1 {
-		c, ok, err := v.peek()
-		if err != nil {
-			return nil, v.off, err
-		}
+	c, ok := s.peek()
+	if s.state == 1 {
 		if !ok {
-			return nil, v.off, v.truncated(v.off)
+			return &truncatedError{s.off(s.pos), s.n}
 		}
 		if c == ']' {
-			v.skip1()
-			v.state = 3
-			if c, ok, err := v.peek(); err != nil {
-				return nil, v.off, err
-			} else if ok {
-				return nil, v.off, v.fail("unexpected %q after the closing ']'", c)
+			s.pos++
+			s.state = 3
+			if c, ok := s.peek(); ok {
+				return &streamError{s.off(s.pos), fmt.Sprintf("unexpected %q after the closing ']'", c)}
 			}
-			return nil, v.off, io.EOF
+			return io.EOF
 		}
-		if v.n > 0 {
+		if s.n > 0 {
 			if c != ',' {
-				return nil, v.off, v.fail("expected ',' or ']' after record %d, found %q", v.n-1, c)
+				return &streamError{s.off(s.pos), fmt.Sprintf("expected ',' or ']' after record %d, found %q", s.n-1, c)}
 			}
-			v.skip1()
-			if _, ok, err := v.peek(); err != nil {
-				return nil, v.off, err
-			} else if !ok {
-				return nil, v.off, v.truncated(v.off)
+			s.pos++
+			if c, ok = s.peek(); !ok {
+				return &truncatedError{s.off(s.pos), s.n}
 			}
 		}
-	} else {
-		_, ok, err := v.peek()
-		if err != nil {
-			return nil, v.off, err
-		}
-		if !ok {
-			v.state = 3
-			return nil, v.off, io.EOF
-		}
+	} else if !ok {
+		s.state = 3
+		return io.EOF
 	}
-	start := v.off
-	raw, err := v.value()
-	if err != nil {
-		return nil, start, err
+	switch c {
+	case ']', '}', ',', ':':
+		return &streamError{s.off(s.pos), fmt.Sprintf("unexpected %q where a record should start", c)}
 	}
-	v.n++
-	return raw, start, nil
-}
-
-// value reads the bytes of one value, tracking only strings and nesting;
-// the record's own parser checks the rest.
-func (v *valueReader) value() ([]byte, error) {
-	start := v.off
-	buf := v.buf[:0]
-	depth := 0
-	inStr, esc := false, false
-	first := true
 	for {
-		if _, err := v.br.Peek(1); err != nil {
-			if err != io.EOF {
-				return nil, err
+		end, err := parse(s.n, s.off(s.pos), s.buf[s.pos:])
+		var je *jsonError
+		if errors.As(err, &je) && je.eof {
+			if len(s.buf)-s.pos > maxRecordSize {
+				return &streamError{s.off(s.pos), fmt.Sprintf("record larger than %d bytes", maxRecordSize)}
 			}
-			if depth == 0 && !inStr && len(buf) > 0 && v.state == 2 {
-				break // a scalar that ends the file
-			}
-			return nil, v.truncated(start)
-		}
-		chunk, _ := v.br.Peek(v.br.Buffered())
-		i := 0
-		done := false
-	scan:
-		for ; i < len(chunk); i++ {
-			c := chunk[i]
-			if first {
-				first = false
-				if c == ']' || c == '}' || c == ',' || c == ':' {
-					v.off += int64(i)
-					return nil, v.fail("unexpected %q where a record should start", c)
-				}
-			}
-			if inStr {
-				switch {
-				case esc:
-					esc = false
-				case c == '\\':
-					esc = true
-				case c == '"':
-					inStr = false
-					if depth == 0 {
-						i++
-						done = true
-						break scan
-					}
-				}
+			// Read at least as much again, so a huge record is parsed
+			// O(log size) times, not once per chunk.
+			if s.fill(len(s.buf) - s.pos) {
 				continue
 			}
-			switch c {
-			case '"':
-				inStr = true
-			case '{', '[':
-				depth++
-				if depth > maxJSONDepth {
-					v.off += int64(i)
-					return nil, v.fail("nesting deeper than %d levels", maxJSONDepth)
-				}
-			case '}', ']':
-				if depth == 0 {
-					done = true
-					break scan
-				}
-				depth--
-				if depth == 0 {
-					i++
-					done = true
-					break scan
-				}
-			case ',', ' ', '\t', '\r', '\n':
-				if depth == 0 {
-					done = true
-					break scan
-				}
+			if s.err != nil {
+				return s.err
 			}
+			if !s.sentinel {
+				s.sentinel = true
+				s.buf = append(s.buf, '\n')
+				continue
+			}
+			return &truncatedError{s.off(s.pos), s.n}
 		}
-		buf = append(buf, chunk[:i]...)
-		v.br.Discard(i)
-		v.off += int64(i)
-		if len(buf) > maxRecordSize {
-			return nil, &syntaxError{off: start, msg: fmt.Sprintf("record larger than %d bytes", maxRecordSize)}
+		if je != nil && s.sentinel && s.pos+je.at >= len(s.buf)-1 {
+			// Only the sentinel made it a syntax error: a string cut short.
+			return &truncatedError{s.off(s.pos), s.n}
 		}
-		if done {
-			break
+		rec := s.n
+		if err != nil {
+			var rp *recordProblem
+			if !errors.As(err, &rp) {
+				if je != nil {
+					return &InputError{File: stats.File, Record: rec, Offset: s.off(s.pos) + int64(je.at), Msg: "invalid JSON: " + je.msg}
+				}
+				return err
+			}
+			stats.skip(rp.reason, rec, s.off(s.pos), rp.detail)
+		} else {
+			stats.Used++
 		}
+		stats.Records++
+		s.n++
+		s.pos += end
+		return nil
 	}
-	if cap(buf) <= 1<<20 {
-		v.buf = buf
-	}
-	return buf, nil
 }
 
-// readRecords calls fn with each record of r. A stream that ends inside a
+// readRecords calls parse on each record of r. A stream that ends inside a
 // record stops the reading without an error: stats.Truncated says where.
 // Other syntax errors are returned as *InputError.
-func readRecords(r io.Reader, stats *ReadStats, fn func(rec int, off int64, raw []byte) error) error {
-	hr := newHashingReader(r)
-	vr := newValueReader(hr)
+func readRecords(r io.Reader, stats *ReadStats, parse recordFunc) error {
+	h := newAsyncHash(r)
+	defer h.stop()
+	s := &recordStream{r: h}
 	for {
-		raw, off, err := vr.next()
+		err := s.next(parse, stats)
+		if s.err != nil {
+			return fmt.Errorf("%s: %w", stats.File, s.err)
+		}
 		if err == io.EOF {
 			break
 		}
-		if err != nil {
-			var se *syntaxError
-			if errors.As(err, &se) {
-				if se.trunc {
-					stats.Truncated = fmt.Sprintf("%s ends inside record %d (at byte %d); the %d records before it were used", stats.File, se.records, se.off, se.records)
-					break
-				}
-				return &InputError{File: stats.File, Record: vr.n, Offset: se.off, Msg: se.msg}
-			}
+		var te *truncatedError
+		var se *streamError
+		switch {
+		case errors.As(err, &te):
+			stats.Truncated = fmt.Sprintf("%s ends inside record %d (at byte %d); the %d records before it were used", stats.File, te.records, te.off, te.records)
+		case errors.As(err, &se):
+			return &InputError{File: stats.File, Record: s.n, Offset: se.off, Msg: se.msg}
+		case errors.As(err, new(*InputError)):
+			return err
+		case err != nil:
 			return fmt.Errorf("%s: %w", stats.File, err)
 		}
-		stats.Records++
-		if err := fn(vr.n-1, off, raw); err != nil {
-			return err
+		if te != nil {
+			break
 		}
 	}
-	stats.SHA256 = hr.sum()
+	stats.SHA256 = h.sum()
 	stats.finish()
 	return nil
 }
 
-// jsonError is a problem inside one record's bytes.
+// jsonError is a problem inside one record's bytes. eof marks a record
+// that goes on past the bytes at hand.
 type jsonError struct {
 	at  int // byte offset within the record
 	msg string
+	eof bool
 }
 
 func (e *jsonError) Error() string { return e.msg }
 
 func jerr(at int, format string, a ...any) error {
 	return &jsonError{at: at, msg: fmt.Sprintf(format, a...)}
+}
+
+func jerrEOF(at int, msg string) error {
+	return &jsonError{at: at, msg: msg, eof: true}
 }
 
 func skipWS(b []byte, i int) int {
@@ -309,71 +291,17 @@ func skipWS(b []byte, i int) int {
 // scanValue checks the value starting at b[i] and returns where it ends.
 func scanValue(b []byte, i, depth int) (int, error) {
 	if i >= len(b) {
-		return i, jerr(i, "unexpected end of the record")
+		return i, jerrEOF(i, "unexpected end of the record")
 	}
 	switch c := b[i]; {
 	case c == '{':
-		if depth >= maxJSONDepth {
-			return i, jerr(i, "nesting deeper than %d levels", maxJSONDepth)
-		}
-		i = skipWS(b, i+1)
-		if i < len(b) && b[i] == '}' {
-			return i + 1, nil
-		}
-		for {
-			if i >= len(b) || b[i] != '"' {
-				return i, jerr(i, "expected a member name")
-			}
-			j, err := scanString(b, i)
-			if err != nil {
-				return j, err
-			}
-			i = skipWS(b, j)
-			if i >= len(b) || b[i] != ':' {
-				return i, jerr(i, "expected ':' after a member name")
-			}
-			if i, err = scanValue(b, skipWS(b, i+1), depth+1); err != nil {
-				return i, err
-			}
-			i = skipWS(b, i)
-			if i >= len(b) {
-				return i, jerr(i, "unexpected end inside an object")
-			}
-			switch b[i] {
-			case ',':
-				i = skipWS(b, i+1)
-			case '}':
-				return i + 1, nil
-			default:
-				return i, jerr(i, "expected ',' or '}' in an object, found %q", b[i])
-			}
-		}
+		return walkObject(b, i, depth, func(_ []byte, vs int) (int, error) {
+			return scanValue(b, vs, depth+1)
+		})
 	case c == '[':
-		if depth >= maxJSONDepth {
-			return i, jerr(i, "nesting deeper than %d levels", maxJSONDepth)
-		}
-		i = skipWS(b, i+1)
-		if i < len(b) && b[i] == ']' {
-			return i + 1, nil
-		}
-		for {
-			var err error
-			if i, err = scanValue(b, i, depth+1); err != nil {
-				return i, err
-			}
-			i = skipWS(b, i)
-			if i >= len(b) {
-				return i, jerr(i, "unexpected end inside an array")
-			}
-			switch b[i] {
-			case ',':
-				i = skipWS(b, i+1)
-			case ']':
-				return i + 1, nil
-			default:
-				return i, jerr(i, "expected ',' or ']' in an array, found %q", b[i])
-			}
-		}
+		return walkArray(b, i, depth, func(_, vs int) (int, error) {
+			return scanValue(b, vs, depth+1)
+		})
 	case c == '"':
 		return scanString(b, i)
 	case c == '-' || (c >= '0' && c <= '9'):
@@ -389,16 +317,135 @@ func scanValue(b []byte, i, depth int) (int, error) {
 	}
 }
 
+// walkObject walks the object at b[i]: member is called with each name and
+// the start of its value, and returns where the value ends. walkObject
+// returns where the object ends.
+func walkObject(b []byte, i, depth int, member func(name []byte, vs int) (int, error)) (int, error) {
+	if i >= len(b) {
+		return i, jerrEOF(i, "unexpected end of the record")
+	}
+	if b[i] != '{' {
+		return i, jerr(i, "expected an object, found %s", kindOf(b[i:]))
+	}
+	if depth >= maxJSONDepth {
+		return i, jerr(i, "nesting deeper than %d levels", maxJSONDepth)
+	}
+	i = skipWS(b, i+1)
+	if i < len(b) && b[i] == '}' {
+		return i + 1, nil
+	}
+	for {
+		if i >= len(b) {
+			return i, jerrEOF(i, "unexpected end inside an object")
+		}
+		if b[i] != '"' {
+			return i, jerr(i, "expected a member name")
+		}
+		j, err := scanString(b, i)
+		if err != nil {
+			return j, err
+		}
+		name := b[i+1 : j-1]
+		if bytes.IndexByte(name, '\\') >= 0 {
+			name = []byte(unquote(b[i:j]))
+		}
+		i = skipWS(b, j)
+		if i >= len(b) {
+			return i, jerrEOF(i, "unexpected end inside an object")
+		}
+		if b[i] != ':' {
+			return i, jerr(i, "expected ':' after a member name")
+		}
+		vs := skipWS(b, i+1)
+		if vs >= len(b) {
+			return vs, jerrEOF(vs, "unexpected end inside an object")
+		}
+		ve, err := member(name, vs)
+		if err != nil {
+			return ve, err
+		}
+		i = skipWS(b, ve)
+		if i >= len(b) {
+			return i, jerrEOF(i, "unexpected end inside an object")
+		}
+		switch b[i] {
+		case ',':
+			i = skipWS(b, i+1)
+		case '}':
+			return i + 1, nil
+		default:
+			return i, jerr(i, "expected ',' or '}' in an object, found %q", b[i])
+		}
+	}
+}
+
+// walkArray walks the array at b[i] as walkObject walks objects.
+func walkArray(b []byte, i, depth int, item func(k, vs int) (int, error)) (int, error) {
+	if i >= len(b) {
+		return i, jerrEOF(i, "unexpected end of the record")
+	}
+	if b[i] != '[' {
+		return i, jerr(i, "expected an array, found %s", kindOf(b[i:]))
+	}
+	if depth >= maxJSONDepth {
+		return i, jerr(i, "nesting deeper than %d levels", maxJSONDepth)
+	}
+	i = skipWS(b, i+1)
+	if i < len(b) && b[i] == ']' {
+		return i + 1, nil
+	}
+	for k := 0; ; k++ {
+		if i >= len(b) {
+			return i, jerrEOF(i, "unexpected end inside an array")
+		}
+		ve, err := item(k, i)
+		if err != nil {
+			return ve, err
+		}
+		i = skipWS(b, ve)
+		if i >= len(b) {
+			return i, jerrEOF(i, "unexpected end inside an array")
+		}
+		switch b[i] {
+		case ',':
+			i = skipWS(b, i+1)
+		case ']':
+			return i + 1, nil
+		default:
+			return i, jerr(i, "expected ',' or ']' in an array, found %q", b[i])
+		}
+	}
+}
+
 func scanLiteral(b []byte, i int, lit string) (int, error) {
-	if len(b)-i < len(lit) || string(b[i:i+len(lit)]) != lit {
+	n := min(len(lit), len(b)-i)
+	if string(b[i:i+n]) != lit[:n] {
 		return i, jerr(i, "invalid literal (expected %s)", lit)
+	}
+	if n < len(lit) {
+		return i, jerrEOF(i, "unexpected end inside a literal")
 	}
 	return i + len(lit), nil
 }
 
+// strStop marks the bytes that end a run of plain string content.
+var strStop = func() (t [256]bool) {
+	for c := 0; c < 0x20; c++ {
+		t[c] = true
+	}
+	t['"'], t['\\'] = true, true
+	return
+}()
+
 func scanString(b []byte, i int) (int, error) {
 	start := i
 	for i++; i < len(b); i++ {
+		for i < len(b) && !strStop[b[i]] {
+			i++
+		}
+		if i >= len(b) {
+			break
+		}
 		c := b[i]
 		switch {
 		case c == '"':
@@ -406,23 +453,29 @@ func scanString(b []byte, i int) (int, error) {
 		case c == '\\':
 			i++
 			if i >= len(b) {
-				return i, jerr(start, "unterminated string")
+				return i, jerrEOF(start, "unterminated string")
 			}
 			switch b[i] {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 			case 'u':
-				if len(b)-i < 5 || !isHex4(b[i+1:i+5]) {
+				if len(b)-i < 5 {
+					if isHex4(b[i+1:]) {
+						return i, jerrEOF(start, "unterminated string")
+					}
+					return i, jerr(i, `invalid \u escape`)
+				}
+				if !isHex4(b[i+1 : i+5]) {
 					return i, jerr(i, `invalid \u escape`)
 				}
 				i += 4
 			default:
 				return i, jerr(i, "invalid escape \\%c", b[i])
 			}
-		case c < 0x20:
+		default:
 			return i, jerr(i, "control character in a string")
 		}
 	}
-	return i, jerr(start, "unterminated string")
+	return i, jerrEOF(start, "unterminated string")
 }
 
 func isHex4(b []byte) bool {
@@ -434,11 +487,11 @@ func isHex4(b []byte) bool {
 	return true
 }
 
+// scanNumber checks a number. One that runs to the end of b may go on in
+// the next bytes of the stream (the stream appends a newline at its end,
+// so a number that ends the file is complete).
 func scanNumber(b []byte, i int) (int, error) {
 	start := i
-	if b[i] == '-' {
-		i++
-	}
 	digits := func() int {
 		n := 0
 		for i < len(b) && b[i] >= '0' && b[i] <= '9' {
@@ -447,77 +500,116 @@ func scanNumber(b []byte, i int) (int, error) {
 		}
 		return n
 	}
-	if i < len(b) && b[i] == '0' {
+	more := func() (int, error) { return i, jerrEOF(start, "unexpected end inside a number") }
+	if b[i] == '-' {
+		i++
+	}
+	if i >= len(b) {
+		return more()
+	}
+	if b[i] == '0' {
 		i++
 	} else if digits() == 0 {
 		return i, jerr(start, "invalid number")
 	}
-	if i < len(b) && b[i] == '.' {
+	if i >= len(b) {
+		return more()
+	}
+	if b[i] == '.' {
 		i++
 		if digits() == 0 {
+			if i >= len(b) {
+				return more()
+			}
 			return i, jerr(start, "invalid number")
 		}
 	}
-	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+	if i >= len(b) {
+		return more()
+	}
+	if b[i] == 'e' || b[i] == 'E' {
 		i++
 		if i < len(b) && (b[i] == '+' || b[i] == '-') {
 			i++
 		}
 		if digits() == 0 {
+			if i >= len(b) {
+				return more()
+			}
 			return i, jerr(start, "invalid number")
+		}
+		if i >= len(b) {
+			return more()
 		}
 	}
 	return i, nil
 }
 
+// skipFast returns where the value at b[i] ends, tracking only strings and
+// nesting: for stacks, checked in full (by generic) once per distinct
+// bytes.
+func skipFast(b []byte, i int) (int, error) {
+	if i >= len(b) {
+		return i, jerrEOF(i, "unexpected end of the record")
+	}
+	if b[i] != '{' && b[i] != '[' {
+		return scanValue(b, i, 1)
+	}
+	start := i
+	depth := 0
+	for i < len(b) {
+		switch b[i] {
+		case '"':
+			// Jump to the closing quote: the next quote not escaped.
+			j := i + 1
+			for {
+				q := bytes.IndexByte(b[j:], '"')
+				if q < 0 {
+					return len(b), jerrEOF(i, "unterminated string")
+				}
+				j += q
+				bs := 0
+				for k := j - 1; k > i && b[k] == '\\'; k-- {
+					bs++
+				}
+				if bs%2 == 0 {
+					break
+				}
+				j++
+			}
+			i = j + 1
+			continue
+		case '{', '[':
+			depth++
+			if depth > maxJSONDepth {
+				return i, jerr(i, "nesting deeper than %d levels", maxJSONDepth)
+			}
+		case '}', ']':
+			depth--
+			if depth == 0 {
+				return i + 1, nil
+			}
+		}
+		i++
+	}
+	return i, jerrEOF(start, "unexpected end of the record")
+}
+
 // eachMember calls fn with the name and raw value of each member of the
-// object in raw, in order. It fails on anything that is not an object.
+// object in raw, in order, checking all of it; raw must hold exactly the
+// object.
 func eachMember(raw []byte, fn func(name, val []byte) error) error {
-	i := skipWS(raw, 0)
-	if i >= len(raw) || raw[i] != '{' {
-		return jerr(i, "expected an object, found %s", kindOf(raw))
-	}
-	i = skipWS(raw, i+1)
-	if i < len(raw) && raw[i] == '}' {
-		return trailing(raw, i+1)
-	}
-	for {
-		if i >= len(raw) || raw[i] != '"' {
-			return jerr(i, "expected a member name")
-		}
-		j, err := scanString(raw, i)
-		if err != nil {
-			return err
-		}
-		name := raw[i+1 : j-1]
-		if bytes.IndexByte(name, '\\') >= 0 {
-			name = []byte(unquote(raw[i:j]))
-		}
-		i = skipWS(raw, j)
-		if i >= len(raw) || raw[i] != ':' {
-			return jerr(i, "expected ':' after a member name")
-		}
-		vs := skipWS(raw, i+1)
+	end, err := walkObject(raw, skipWS(raw, 0), 0, func(name []byte, vs int) (int, error) {
 		ve, err := scanValue(raw, vs, 1)
 		if err != nil {
-			return err
+			return ve, err
 		}
-		if err := fn(name, raw[vs:ve]); err != nil {
-			return err
-		}
-		i = skipWS(raw, ve)
-		if i >= len(raw) {
-			return jerr(i, "unexpected end inside an object")
-		}
-		switch raw[i] {
-		case ',':
-			i = skipWS(raw, i+1)
-		case '}':
-			return trailing(raw, i+1)
-		default:
-			return jerr(i, "expected ',' or '}' in an object, found %q", raw[i])
-		}
+		return ve, fn(name, raw[vs:ve])
+	})
+	if err != nil {
+		return err
 	}
+	return trailing(raw, end)
 }
 
 func trailing(raw []byte, i int) error {
@@ -529,35 +621,50 @@ func trailing(raw []byte, i int) error {
 
 // eachItem calls fn with each raw element of the array in raw.
 func eachItem(raw []byte, fn func(i int, val []byte) error) error {
-	i := skipWS(raw, 0)
-	if i >= len(raw) || raw[i] != '[' {
-		return jerr(i, "expected an array, found %s", kindOf(raw))
-	}
-	i = skipWS(raw, i+1)
-	if i < len(raw) && raw[i] == ']' {
-		return nil
-	}
-	for n := 0; ; n++ {
-		ve, err := scanValue(raw, i, 1)
+	end, err := walkArray(raw, skipWS(raw, 0), 0, func(k, vs int) (int, error) {
+		ve, err := scanValue(raw, vs, 1)
 		if err != nil {
-			return err
+			return ve, err
 		}
-		if err := fn(n, raw[i:ve]); err != nil {
-			return err
-		}
-		i = skipWS(raw, ve)
-		if i >= len(raw) {
-			return jerr(i, "unexpected end inside an array")
-		}
-		switch raw[i] {
-		case ',':
-			i = skipWS(raw, i+1)
-		case ']':
-			return nil
-		default:
-			return jerr(i, "expected ',' or ']' in an array, found %q", raw[i])
-		}
+		return ve, fn(k, raw[vs:ve])
+	})
+	if err != nil {
+		return err
 	}
+	return trailing(raw, end)
+}
+
+// nonObject returns the end of a record that is not an object and a skip,
+// or the syntax error that stops it.
+func nonObject(b []byte) (int, error) {
+	end, err := scanValue(b, 0, 0)
+	if err != nil {
+		return end, err
+	}
+	return end, problem(skipNotObject, "found %s", kindOf(b[:end]))
+}
+
+// members walks the record object at the start of b (a recordFunc's
+// buffer) with fn getting each member's raw value; the values of members
+// lazy accepts are only delimited with skipFast (nil: none). It returns
+// where the record ends, and for a record that is not an object, a skip.
+func members(b []byte, lazy func(name []byte) bool, fn func(name, val []byte) error) (int, error) {
+	if len(b) > 0 && b[0] != '{' {
+		return nonObject(b)
+	}
+	return walkObject(b, 0, 0, func(name []byte, vs int) (int, error) {
+		var ve int
+		var err error
+		if lazy != nil && lazy(name) {
+			ve, err = skipFast(b, vs)
+		} else {
+			ve, err = scanValue(b, vs, 1)
+		}
+		if err != nil {
+			return ve, err
+		}
+		return ve, fn(name, b[vs:ve])
+	})
 }
 
 // kindOf names the type of a raw value for messages.

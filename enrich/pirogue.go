@@ -1,7 +1,7 @@
 package enrich
 
 import (
-	"errors"
+	"bytes"
 	"fmt"
 	"io"
 	"math"
@@ -77,6 +77,19 @@ type interner struct {
 
 func newInterner() *interner { return &interner{ids: map[string]uint32{}, strs: []string{""}} }
 
+// idRaw interns the value of a raw JSON string; ok is false (and the id
+// 0) for other types.
+func (in *interner) idRaw(raw []byte) (uint32, bool) {
+	if len(raw) < 2 || raw[0] != '"' {
+		return 0, false
+	}
+	body := raw[1 : len(raw)-1]
+	if bytes.IndexByte(body, '\\') >= 0 {
+		body = []byte(unquote(raw))
+	}
+	return in.id(body), true
+}
+
 func (in *interner) id(b []byte) uint32 {
 	if id, ok := in.ids[string(b)]; ok {
 		return id
@@ -116,8 +129,8 @@ func timeUnitOf(v float64) string {
 // whose timestamps are all in the wrong unit, is an *InputError.
 func ReadPiRogueSocketTrace(r io.Reader, name string) (*SocketTrace, error) {
 	tr := newSocketTrace(PiRogueSocketTraceName, name)
-	p := &pirogueParser{tr: tr, strs: newInterner(), stacks: map[string]int32{}, keys: map[string]string{}}
-	err := readRecords(r, &tr.Stats, p.record)
+	p := &pirogueParser{tr: tr, strs: newInterner(), stacks: map[string]int32{}, keys: map[string]string{}, addrs: map[uint32]netip.Addr{}}
+	err := readRecords(r, &tr.Stats, p.parse)
 	if err != nil {
 		return nil, err
 	}
@@ -126,6 +139,7 @@ func ReadPiRogueSocketTrace(r io.Reader, name string) (*SocketTrace, error) {
 	}
 	p.stacks = nil
 	p.strs.ids = nil
+	p.addrs = nil
 	tr.render = p.render
 	tr.finish()
 	return tr, nil
@@ -139,6 +153,7 @@ type pirogueParser struct {
 	stackV []stackVal
 	extras []map[string]any
 	keys   map[string]string // camelCase cache
+	addrs  map[uint32]netip.Addr
 	units  map[string]int
 	wrong  *InputError // first record with a timestamp in a wrong unit
 }
@@ -154,95 +169,22 @@ func problem(reason, format string, a ...any) error {
 	return &recordProblem{reason, fmt.Sprintf(format, a...)}
 }
 
-// recordError turns what a record's parser returned into a skip or an
-// error with the record's position.
-func recordError(stats *ReadStats, rec int, off int64, err error) error {
-	var rp *recordProblem
-	if errors.As(err, &rp) {
-		stats.skip(rp.reason, rec, off, rp.detail)
-		return nil
-	}
-	var je *jsonError
-	if errors.As(err, &je) {
-		return &InputError{File: stats.File, Record: rec, Offset: off + int64(je.at), Msg: "invalid JSON: " + je.msg}
-	}
-	return err
-}
-
-func (p *pirogueParser) record(rec int, off int64, raw []byte) error {
-	err := p.parse(rec, off, raw)
-	if err == nil {
-		p.tr.Stats.Used++
-		return nil
-	}
-	return recordError(&p.tr.Stats, rec, off, err)
-}
-
-func (p *pirogueParser) parse(rec int, off int64, raw []byte) error {
-	if err := notObject(raw); err != nil {
-		return err
-	}
+// parse reads the record at the start of b and returns where it ends.
+func (p *pirogueParser) parse(rec int, off int64, b []byte) (int, error) {
 	var (
 		r                 = pirogueRec{stack: -1, extra: -1}
-		data              []byte
+		hasData           bool
+		dataKind          string
 		topPid            int64
-		hasTopPid, hasTS  bool
-		tsRaw             []byte
-		typ               string
-		hasType           bool
+		hasTopPid         bool
+		tsRaw, typ        []byte
 		topProcess        uint32
-		local, remote     netip.AddrPort
-		localIP, remoteIP string
+		localIP, remoteIP uint32
 		lport, rport      int64
 		haveL, haveR      [2]bool
 		extra             map[string]any
+		stackRaw          []byte
 	)
-	err := eachMember(raw, func(name, val []byte) error {
-		switch string(name) {
-		case "type":
-			typ, hasType = str(val)
-		case "timestamp":
-			tsRaw, hasTS = val, true
-		case "process":
-			if s, ok := str(val); ok {
-				topProcess = p.strs.id([]byte(s))
-			}
-		case "pid":
-			topPid, hasTopPid = integer(val)
-		case "data":
-			data = val
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	if hasType && typ != "socket_trace_log" && typ != "socket_traces" && typ != "socket_trace" {
-		return problem(skipType, "type %q", typ)
-	}
-	if !hasTS {
-		return problem(skipTimestamp, "no timestamp")
-	}
-	ts, ok := num(tsRaw)
-	if !ok {
-		return problem(skipTimestamp, "timestamp is %s", kindOf(tsRaw))
-	}
-	if u := timeUnitOf(ts); u != "ms" {
-		p.countUnit(u)
-		if p.wrong == nil {
-			p.wrong = &InputError{File: p.tr.Stats.File, Record: rec, Offset: off, Msg: fmt.Sprintf("timestamp %s looks like %s, not milliseconds since the epoch", tsRaw, orUnknown(u))}
-		}
-		return problem(skipTimeUnit, "%s looks like %s, not milliseconds since the epoch", tsRaw, orUnknown(u))
-	}
-	p.countUnit("ms")
-	r.ts = ts / 1000
-	if data == nil || isNull(data) {
-		return problem(skipNoData, "")
-	}
-	if kindOf(data) != "an object" {
-		return problem(skipNoData, "data is %s", kindOf(data))
-	}
-	var stackRaw []byte
 	keep := func(name, val []byte) error {
 		v, err := generic(val)
 		if err != nil {
@@ -254,7 +196,7 @@ func (p *pirogueParser) parse(rec int, off int64, raw []byte) error {
 		extra[p.camel(string(name))] = camelKeys(v, p.camel)
 		return nil
 	}
-	err = eachMember(data, func(name, val []byte) error {
+	data := func(name, val []byte) error {
 		// Numbers of an unexpected type are kept as they came, like the
 		// keys pcapng-utils copies without looking at them.
 		switch string(name) {
@@ -263,8 +205,7 @@ func (p *pirogueParser) parse(rec int, off int64, raw []byte) error {
 				return keep(name, val)
 			}
 		case "socket_type":
-			s, _ := str(val)
-			r.stype = p.strs.id([]byte(s))
+			r.stype, _ = p.strs.idRaw(val)
 		case "pid":
 			if r.pid, r.hasPid = integer(val); !r.hasPid {
 				return keep(name, val)
@@ -274,14 +215,13 @@ func (p *pirogueParser) parse(rec int, off int64, raw []byte) error {
 				return keep(name, val)
 			}
 		case "socket_event_type":
-			s, _ := str(val)
-			r.event = p.strs.id([]byte(s))
+			r.event, _ = p.strs.idRaw(val)
 		case "dest_ip":
-			remoteIP, haveR[0] = str(val)
+			remoteIP, haveR[0] = p.strs.idRaw(val)
 		case "dest_port":
 			rport, haveR[1] = integer(val)
 		case "local_ip":
-			localIP, haveL[0] = str(val)
+			localIP, haveL[0] = p.strs.idRaw(val)
 		case "local_port":
 			lport, haveL[1] = integer(val)
 		case "stack":
@@ -290,14 +230,85 @@ func (p *pirogueParser) parse(rec int, off int64, raw []byte) error {
 			return keep(name, val)
 		}
 		return nil
+	}
+	if len(b) > 0 && b[0] != '{' {
+		return nonObject(b)
+	}
+	// The data object is walked where it lies, so its stack, most of a
+	// record's bytes, is only delimited here and decoded once per
+	// distinct stack.
+	end, err := walkObject(b, 0, 0, func(name []byte, vs int) (int, error) {
+		if string(name) == "data" && b[vs] == '{' {
+			hasData, dataKind = true, "an object"
+			return walkObject(b, vs, 1, func(n []byte, ds int) (int, error) {
+				var de int
+				var err error
+				if string(n) == "stack" {
+					de, err = skipFast(b, ds)
+				} else {
+					de, err = scanValue(b, ds, 2)
+				}
+				if err != nil {
+					return de, err
+				}
+				return de, data(n, b[ds:de])
+			})
+		}
+		ve, err := scanValue(b, vs, 1)
+		if err != nil {
+			return ve, err
+		}
+		val := b[vs:ve]
+		switch string(name) {
+		case "type":
+			typ = val
+		case "timestamp":
+			tsRaw = val
+		case "process":
+			topProcess, _ = p.strs.idRaw(val)
+		case "pid":
+			topPid, hasTopPid = integer(val)
+		case "data":
+			hasData, dataKind = true, kindOf(val)
+		}
+		return ve, nil
 	})
 	if err != nil {
-		return err
+		return end, err
+	}
+	if typ != nil {
+		switch string(typ) {
+		case `"socket_trace_log"`, `"socket_traces"`, `"socket_trace"`:
+		default:
+			return end, problem(skipType, "type %s", truncateBytes(typ, 40))
+		}
+	}
+	if tsRaw == nil {
+		return end, problem(skipTimestamp, "no timestamp")
+	}
+	ts, ok := num(tsRaw)
+	if !ok {
+		return end, problem(skipTimestamp, "timestamp is %s", kindOf(tsRaw))
+	}
+	if u := timeUnitOf(ts); u != "ms" {
+		p.countUnit(u)
+		if p.wrong == nil {
+			p.wrong = &InputError{File: p.tr.Stats.File, Record: rec, Offset: off, Msg: fmt.Sprintf("timestamp %s looks like %s, not milliseconds since the epoch", tsRaw, orUnknown(u))}
+		}
+		return end, problem(skipTimeUnit, "%s looks like %s, not milliseconds since the epoch", tsRaw, orUnknown(u))
+	}
+	p.countUnit("ms")
+	r.ts = ts / 1000
+	if !hasData || dataKind != "an object" {
+		if !hasData || dataKind == "null" {
+			return end, problem(skipNoData, "")
+		}
+		return end, problem(skipNoData, "data is %s", dataKind)
 	}
 	event := p.strs.strs[r.event]
 	dir, ok := directionOf(event)
 	if !ok {
-		return problem(skipEvent, "socket_event_type %q", event)
+		return end, problem(skipEvent, "socket_event_type %q", event)
 	}
 	var proto uint8
 	switch p.strs.strs[r.stype] {
@@ -306,16 +317,18 @@ func (p *pirogueParser) parse(rec int, off int64, raw []byte) error {
 	case "udp", "udp6":
 		proto = communityid.ProtoUDP
 	default:
-		return problem(skipSocketType, "socket_type %q", p.strs.strs[r.stype])
+		return end, problem(skipSocketType, "socket_type %q", p.strs.strs[r.stype])
 	}
-	if local, err = addrPort("local", localIP, lport, haveL); err != nil {
-		return err
+	local, err := p.addrPort("local", localIP, lport, haveL)
+	if err != nil {
+		return end, err
 	}
-	if remote, err = addrPort("dest", remoteIP, rport, haveR); err != nil {
-		return err
+	remote, err := p.addrPort("dest", remoteIP, rport, haveR)
+	if err != nil {
+		return end, err
 	}
-	if local.Addr().Unmap().Is4() != remote.Addr().Unmap().Is4() {
-		return problem(skipFlow, "local %s and destination %s are not of the same family", local.Addr(), remote.Addr())
+	if local.Addr().Is4() != remote.Addr().Is4() {
+		return end, problem(skipFlow, "local %s and destination %s are not of the same family", local.Addr(), remote.Addr())
 	}
 	if !r.hasPid && hasTopPid && extra["pid"] == nil {
 		r.pid, r.hasPid = topPid, true
@@ -323,7 +336,7 @@ func (p *pirogueParser) parse(rec int, off int64, raw []byte) error {
 	r.process = topProcess
 	if stackRaw != nil && !isNull(stackRaw) {
 		if r.stack = p.stack(stackRaw); r.stack < 0 {
-			p.tr.Stats.partial(partStack, rec, off, "the stack is "+kindOf(stackRaw))
+			p.tr.Stats.partial(partStack, rec, off, "the stack is not an array of frames")
 		}
 	}
 	if extra != nil {
@@ -331,25 +344,31 @@ func (p *pirogueParser) parse(rec int, off int64, raw []byte) error {
 		p.extras = append(p.extras, extra)
 	}
 	if len(p.recs) >= math.MaxInt32 {
-		return problem(skipNotObject, "more than %d records", math.MaxInt32)
+		return end, problem(skipNotObject, "more than %d records", math.MaxInt32)
 	}
 	p.tr.addOp(r.ts, proto, local, remote, dir, int32(len(p.recs)))
 	p.recs = append(p.recs, r)
-	return nil
+	return end, nil
 }
 
-// notObject returns a skip for a record that is valid JSON but not an
-// object, and a syntax error for one that is not JSON.
-func notObject(raw []byte) error {
-	if kindOf(raw) == "an object" {
-		return nil
+// addrPort checks an interned address and a port, caching parsed
+// addresses (a trace has few distinct ones).
+func (p *pirogueParser) addrPort(which string, ip uint32, port int64, have [2]bool) (netip.AddrPort, error) {
+	if !have[0] {
+		return netip.AddrPort{}, problem(skipAddress, "no %s_ip", which)
 	}
-	if end, err := scanValue(raw, skipWS(raw, 0), 0); err != nil {
-		return err
-	} else if err := trailing(raw, end); err != nil {
-		return err
+	a, ok := p.addrs[ip]
+	if !ok {
+		var err error
+		if a, err = parseAddr(p.strs.strs[ip]); err != nil {
+			a = netip.Addr{}
+		}
+		p.addrs[ip] = a
 	}
-	return problem(skipNotObject, "found %s", kindOf(raw))
+	if !a.IsValid() {
+		return netip.AddrPort{}, problem(skipAddress, "%s_ip %q", which, p.strs.strs[ip])
+	}
+	return checkPort(which, a, port, have[1])
 }
 
 func orUnknown(u string) string {
@@ -376,19 +395,20 @@ func (p *pirogueParser) checkUnits() error {
 	return nil
 }
 
-// addrPort checks an address and port of a record.
-func addrPort(which, ip string, port int64, have [2]bool) (netip.AddrPort, error) {
-	if !have[0] {
-		return netip.AddrPort{}, problem(skipAddress, "no %s_ip", which)
-	}
-	a, err := netip.ParseAddr(strings.Trim(ip, "[]"))
+// parseAddr parses an address as socket hooks write them: an IPv4-mapped
+// address (::ffff:1.2.3.4) is the IPv4 flow the capture saw, brackets and
+// zones are dropped.
+func parseAddr(s string) (netip.Addr, error) {
+	a, err := netip.ParseAddr(strings.Trim(s, "[]"))
 	if err != nil {
-		return netip.AddrPort{}, problem(skipAddress, "%s_ip %q", which, ip)
+		return a, err
 	}
-	// An IPv4-mapped address (::ffff:1.2.3.4) is the IPv4 flow the
-	// capture saw; the zone never reaches the wire.
-	a = a.Unmap().WithZone("")
-	if !have[1] {
+	return a.Unmap().WithZone(""), nil
+}
+
+// checkPort checks a record's port: a connected socket has both.
+func checkPort(which string, a netip.Addr, port int64, have bool) (netip.AddrPort, error) {
+	if !have {
 		return netip.AddrPort{}, problem(skipPort, "no %s_port or not an integer", which)
 	}
 	if port < 1 || port > 65535 {

@@ -3,10 +3,13 @@ package enrich
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"math"
 	"reflect"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"time"
 
 	"github.com/tracewire/tracewire/communityid"
@@ -222,6 +225,40 @@ func TestPiRogueOutputFields(t *testing.T) {
 	out := string(har.MarshalEntry(e))
 	if !strings.Contains(out, `"_stacktrace":{"compact":["java.net.SocketOutputStream"`) {
 		t.Errorf("HAR output lacks the request's _stacktrace: %s", out)
+	}
+}
+
+// TestPiRogueChunked reads the same file whole, byte by byte and in odd
+// pieces: records cut by buffer refills must read the same.
+func TestPiRogueChunked(t *testing.T) {
+	var recs []piRec
+	for i := 0; i < 50; i++ {
+		recs = append(recs, onFlow(flowA, baseSec+float64(i), "write", "a.B", fmt.Sprintf("c.D%d", i%3)))
+	}
+	recs = append(recs, piRec{raw: `{"timestamp":1700000000000,"data":{"socket_type":"tcp","socket_event_type":"write","dest_ip":"1.2.3.4","dest_port":70000,"local_ip":"10.0.0.1","local_port":1}}`})
+	for _, js := range []string{traceJSON(recs...), traceJSON(recs...)[:len(traceJSON(recs...))-40]} {
+		whole, err := ReadPiRogueSocketTrace(strings.NewReader(js), "t.json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, r := range map[string]io.Reader{
+			"one byte": iotest.OneByteReader(strings.NewReader(js)),
+			"half":     iotest.HalfReader(strings.NewReader(js)),
+			"data+EOF": iotest.DataErrReader(strings.NewReader(js)),
+		} {
+			got, err := ReadPiRogueSocketTrace(r, "t.json")
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			if !reflect.DeepEqual(got.Stats, whole.Stats) || !reflect.DeepEqual(got.ops, whole.ops) {
+				t.Errorf("%s: stats %+v, want %+v", name, got.Stats, whole.Stats)
+			}
+		}
+	}
+	// A read error is reported with the file's name.
+	_, err := ReadPiRogueSocketTrace(iotest.TimeoutReader(iotest.OneByteReader(strings.NewReader(traceJSON(recs...)))), "t.json")
+	if err == nil || !strings.Contains(err.Error(), "t.json") || !errors.Is(err, iotest.ErrTimeout) {
+		t.Errorf("read error: %v", err)
 	}
 }
 

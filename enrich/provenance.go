@@ -89,14 +89,7 @@ type Provenance struct {
 // ReadProvenance reads a provenance log. name is used in messages.
 func ReadProvenance(r io.Reader, name string) (*Provenance, error) {
 	p := &Provenance{Stats: ReadStats{File: name}, owners: map[string]bool{}}
-	err := readRecords(r, &p.Stats, func(rec int, off int64, raw []byte) error {
-		err := p.parse(rec, off, raw)
-		if err == nil {
-			p.Stats.Used++
-			return nil
-		}
-		return recordError(&p.Stats, rec, off, err)
-	})
+	err := readRecords(r, &p.Stats, p.parse)
 	if err != nil {
 		return nil, err
 	}
@@ -104,14 +97,11 @@ func ReadProvenance(r io.Reader, name string) (*Provenance, error) {
 	return p, nil
 }
 
-func (p *Provenance) parse(rec int, off int64, raw []byte) error {
-	if err := notObject(raw); err != nil {
-		return err
-	}
+func (p *Provenance) parse(rec int, off int64, b []byte) (int, error) {
 	ev := &provEvent{rec: rec}
 	var tsRaw, ownersRaw []byte
 	hasSample := false
-	err := eachMember(raw, func(name, val []byte) error {
+	end, err := members(b, nil, func(name, val []byte) error {
 		switch string(name) {
 		case "sink":
 			ev.sink, _ = str(val)
@@ -135,8 +125,14 @@ func (p *Provenance) parse(rec int, off int64, raw []byte) error {
 		return nil
 	})
 	if err != nil {
-		return err
+		return end, err
 	}
+	return end, p.add(ev, tsRaw, ownersRaw, hasSample, rec, off)
+}
+
+// add checks an event and keeps it.
+func (p *Provenance) add(ev *provEvent, tsRaw, ownersRaw []byte, hasSample bool, rec int, off int64) error {
+	var err error
 	if ev.sink == "" {
 		return problem(skipNoSink, "")
 	}

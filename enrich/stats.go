@@ -97,24 +97,52 @@ func sortedCounts(m map[string]int) []Count {
 	return out
 }
 
-// hashingReader hashes what is read through it.
-type hashingReader struct {
-	r io.Reader
-	h hash.Hash
+// asyncHash hashes what is read through it on another goroutine, so the
+// SHA-256 of a trace file costs no time on the reading one.
+type asyncHash struct {
+	r          io.Reader
+	h          hash.Hash
+	work, free chan []byte
+	done       chan struct{}
+	stopped    bool
 }
 
-func newHashingReader(r io.Reader) *hashingReader {
-	return &hashingReader{r: r, h: sha256.New()}
+func newAsyncHash(r io.Reader) *asyncHash {
+	a := &asyncHash{r: r, h: sha256.New(), work: make(chan []byte, 4), free: make(chan []byte, 4), done: make(chan struct{})}
+	for i := 0; i < cap(a.free); i++ {
+		a.free <- nil
+	}
+	go func() {
+		for b := range a.work {
+			a.h.Write(b)
+			a.free <- b
+		}
+		close(a.done)
+	}()
+	return a
 }
 
-func (h *hashingReader) Read(p []byte) (int, error) {
-	n, err := h.r.Read(p)
-	h.h.Write(p[:n])
+func (a *asyncHash) Read(p []byte) (int, error) {
+	n, err := a.r.Read(p)
+	if n > 0 && !a.stopped {
+		b := <-a.free
+		a.work <- append(b[:0], p[:n]...)
+	}
 	return n, err
 }
 
+// stop ends the hashing goroutine; safe to call more than once.
+func (a *asyncHash) stop() {
+	if !a.stopped {
+		a.stopped = true
+		close(a.work)
+		<-a.done
+	}
+}
+
 // sum reads what is left and returns the hash of all of it.
-func (h *hashingReader) sum() string {
-	io.Copy(io.Discard, h)
-	return hex.EncodeToString(h.h.Sum(nil))
+func (a *asyncHash) sum() string {
+	io.Copy(io.Discard, a)
+	a.stop()
+	return hex.EncodeToString(a.h.Sum(nil))
 }
