@@ -54,8 +54,12 @@ type half struct {
 	// waitReq marks a response whose headers are parsed and whose request
 	// may still be coming.
 	waitReq bool
-	msgs    int
-	held    []heldChunk
+	// last locates the latest chunk given to this direction; seen says
+	// there was one.
+	last meta
+	seen bool
+	msgs int
+	held []heldChunk
 	// heldBytes counts the bytes in held.
 	heldBytes int
 }
@@ -669,9 +673,7 @@ func (h *half) startBody(f framing, n int64) {
 
 func (h *half) responseHeadersDone(c *stream.Chunk, seq uint64) {
 	if h.x == nil && !h.p.ending {
-		if h.p.nextForResponse() == nil && h.p.requestStartedBefore(h.msg.start) {
-			// The request is still coming (its last packets were
-			// captured after this response's first).
+		if h.p.nextForResponse() == nil && h.p.requestMayCome(h.msg.start) {
 			h.waitReq = true
 			return
 		}
@@ -681,7 +683,7 @@ func (h *half) responseHeadersDone(c *stream.Chunk, seq uint64) {
 
 // canResume reports whether a response waiting for its request can go on.
 func (h *half) canResume() bool {
-	return h.p.ending || h.p.nextForResponse() != nil || !h.p.requestStartedBefore(h.msg.start)
+	return h.p.ending || h.p.nextForResponse() != nil || !h.p.requestMayCome(h.msg.start)
 }
 
 // resumeResponse continues a response that waited for its request.
@@ -741,7 +743,7 @@ func (h *half) pairResponse() {
 
 // orphan reports a response without request.
 func (h *half) orphan(ms *message) {
-	h.p.note(ms.m.Start, "response %d %s without its request in the capture (frame %d); no entry made", ms.m.Status, ms.m.Reason, ms.start.frame)
+	h.p.note(ms.m.Start, "response %d %s (frame %d) without a request: not in the capture or not recognisable as HTTP; no entry made", ms.m.Status, ms.m.Reason, ms.start.frame)
 }
 
 // done completes the message in progress.

@@ -92,7 +92,7 @@ const (
 	maxChunkLine = 4 << 10
 	// maxHeld bounds the bytes of one direction held while it waits for
 	// the other (a response for its request, a request for its upgrade).
-	maxHeld = 1 << 20
+	maxHeld = 4 << 20
 	// maxPending bounds requests waiting for their responses.
 	maxPending = 1024
 	// maxNotes bounds the notes per connection.
@@ -212,6 +212,7 @@ func (p *parser) Feed(c *stream.Chunk) {
 	}
 	p.seq++
 	h := p.h[c.Dir&1]
+	h.last, h.seen = metaOf(c, p.seq), true
 	if len(h.held) > 0 || h.blocked() {
 		h.hold(c, p.seq)
 	} else {
@@ -459,6 +460,16 @@ func (p *parser) switchProtocols(x *exchange, proto string) {
 		return
 	}
 	p.tunnel = next
+}
+
+// requestMayCome reports whether a response starting at m may still get
+// its request from the client direction. Reassembly delivers each
+// direction in order, but one may lag the other (bytes after a gap are held
+// until the gap is given up), so until the client's bytes pass the
+// response's start its request may be on the way.
+func (p *parser) requestMayCome(m meta) bool {
+	c := p.h[stream.ClientToServer]
+	return p.requestStartedBefore(m) || !c.seen || c.last.before(m)
 }
 
 // requestStartedBefore reports whether the client direction is in the

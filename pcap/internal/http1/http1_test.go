@@ -701,7 +701,7 @@ func TestHeaderTooLarge(t *testing.T) {
 func TestOrphanNote(t *testing.T) {
 	h := newHarness(Config{}, false)
 	h.run([]step{{dir: S, data: resp("", "x"), skip: -1}}, 0, stream.EndFIN)
-	if len(h.sink.entries) != 0 || len(h.sink.notes) != 1 || !strings.Contains(h.sink.notes[0].Reason, "without its request") {
+	if len(h.sink.entries) != 0 || len(h.sink.notes) != 1 || !strings.Contains(h.sink.notes[0].Reason, "without a request") {
 		t.Fatalf("entries %d notes %v", len(h.sink.entries), h.sink.notes)
 	}
 }
