@@ -41,6 +41,21 @@ type recordCipher interface {
 	chained() bool
 }
 
+// openAny tries the sequence numbers in order and returns the plaintext
+// under the first that authenticates, for resynchronising after a gap.
+// CBC checks only the MAC per number; AEADs must decrypt each time.
+func openAny(c recordCipher, dst []byte, seqs []uint64, hdr, body []byte) ([]byte, uint64, error) {
+	if cb, ok := c.(*cbc); ok {
+		return cb.openAny(dst, seqs, hdr, body)
+	}
+	for _, s := range seqs {
+		if pt, err := c.open(dst, s, hdr, body); err == nil {
+			return pt, s, nil
+		}
+	}
+	return nil, 0, errBadRecord
+}
+
 // newCipher12 makes the record cipher of one direction of an SSL 3.0 to
 // TLS 1.2 session from its part of the key block.
 func newCipher12(s *suite, version uint16, etm bool, macKey, key, iv []byte) (recordCipher, error) {
@@ -304,42 +319,57 @@ type cbc struct {
 }
 
 func (c *cbc) open(dst []byte, seq uint64, hdr, body []byte) ([]byte, error) {
+	pt, _, err := c.openAny(dst, []uint64{seq}, hdr, body)
+	return pt, err
+}
+
+// openAny is open for the first of several sequence numbers whose MAC
+// matches: the record is decrypted once, only the MAC is recomputed.
+func (c *cbc) openAny(dst []byte, seqs []uint64, hdr, body []byte) ([]byte, uint64, error) {
 	bs := c.block.BlockSize()
 	ms := c.mac.size()
 	data := body
+	var seq uint64
+	found := false
 	if c.etm {
 		if len(body) < ms {
-			return nil, errBadRecord
+			return nil, 0, errBadRecord
 		}
 		data = body[:len(body)-ms]
-		if !hmac.Equal(c.mac.compute(seq, hdr, data), body[len(data):]) {
-			return nil, errBadRecord
+		for _, s := range seqs {
+			if hmac.Equal(c.mac.compute(s, hdr, data), body[len(data):]) {
+				seq, found = s, true
+				break
+			}
+		}
+		if !found {
+			return nil, 0, errBadRecord
 		}
 	}
 	iv := c.iv
 	if iv == nil {
 		if len(data) < bs {
-			return nil, errBadRecord
+			return nil, 0, errBadRecord
 		}
 		iv, data = data[:bs], data[bs:]
 	}
 	if len(data) == 0 || len(data)%bs != 0 {
-		return nil, errBadRecord
+		return nil, 0, errBadRecord
 	}
 	pt := dst[:len(data)]
 	cipher.NewCBCDecrypter(c.block, iv).CryptBlocks(pt, data)
 	pad := int(pt[len(pt)-1])
 	if c.version == verSSL30 {
 		if pad >= bs {
-			return nil, errBadRecord
+			return nil, 0, errBadRecord
 		}
 	} else {
 		if pad+1 > len(pt) {
-			return nil, errBadRecord
+			return nil, 0, errBadRecord
 		}
 		for _, b := range pt[len(pt)-1-pad:] {
 			if int(b) != pad {
-				return nil, errBadRecord
+				return nil, 0, errBadRecord
 			}
 		}
 	}
@@ -347,18 +377,24 @@ func (c *cbc) open(dst []byte, seq uint64, hdr, body []byte) ([]byte, error) {
 	if !c.etm {
 		n -= ms
 		if n < 0 {
-			return nil, errBadRecord
+			return nil, 0, errBadRecord
 		}
-		if !hmac.Equal(c.mac.compute(seq, hdr, pt[:n]), pt[n:n+ms]) {
-			return nil, errBadRecord
+		for _, s := range seqs {
+			if hmac.Equal(c.mac.compute(s, hdr, pt[:n]), pt[n:n+ms]) {
+				seq, found = s, true
+				break
+			}
+		}
+		if !found {
+			return nil, 0, errBadRecord
 		}
 	} else if n < 0 {
-		return nil, errBadRecord
+		return nil, 0, errBadRecord
 	}
 	if c.iv != nil {
 		c.iv = append(c.iv[:0], data[len(data)-bs:]...)
 	}
-	return pt[:n], nil
+	return pt[:n], seq, nil
 }
 
 func (c *cbc) explicitSeq([]byte) (uint64, bool) { return 0, false }

@@ -62,6 +62,8 @@ func (r *pullReader) Read(b []byte) (int, error) {
 }
 
 func (z *inflater) run() {
+	// Closing idle tells inflate and close that the goroutine is done.
+	defer close(z.idle)
 	var out []byte
 	var bomb bool
 	first, ok := <-z.in
@@ -85,10 +87,11 @@ func (z *inflater) run() {
 			}
 		}
 	}
-	// A broken stream: answer every further record with nil until closed.
-	close(z.idle)
-	for range z.in {
-	}
+	// The stream ended or broke: swallow further records until closed.
+	go func() {
+		for range z.in {
+		}
+	}()
 }
 
 // inflate returns the plaintext of one compressed record, valid until the

@@ -34,6 +34,8 @@ const (
 	// maxSeqTries bounds the sequence numbers tried on a record found
 	// after a gap.
 	maxSeqTries = 1024
+	// maxTrialBytes bounds the bytes decrypted to test one candidate.
+	maxTrialBytes = 4 << 20
 	// maxBadRecords is how many records in a row may fail authentication
 	// before a direction is given up.
 	maxBadRecords = 8

@@ -142,11 +142,7 @@ func (p *parser) tryResync(h *half, i, end int) (resyncResult, int) {
 	if h.cipher.chained() {
 		return p.tryResyncChained(h, i, end)
 	}
-	for _, seq := range seqCandidates(h, rec[5:]) {
-		pt, err := h.cipher.open(p.scratch, seq, rec[:5], rec[5:])
-		if err != nil {
-			continue
-		}
+	if pt, seq, err := openAny(h.cipher, p.scratch, seqCandidates(h, rec[5:]), rec[:5], rec[5:]); err == nil {
 		h.seq = seq + 1
 		h.good++
 		h.bad = 0
@@ -184,13 +180,13 @@ func (p *parser) tryResyncChained(h *half, i, end int) (resyncResult, int) {
 	}
 	rec := h.rbuf[end:end2]
 	saved := c.iv
-	for _, seq := range seqCandidates(h, rec[5:]) {
-		c.iv = append([]byte(nil), body[len(body)-bs:]...)
-		pt, err := c.open(p.scratch, seq+1, rec[:5], rec[5:])
-		if err != nil {
-			continue
-		}
-		h.seq = seq + 2
+	c.iv = append([]byte(nil), body[len(body)-bs:]...)
+	seqs := seqCandidates(h, rec[5:])
+	for i := range seqs {
+		seqs[i]++ // the record after the one at i
+	}
+	if pt, seq, err := c.openAny(p.scratch, seqs, rec[:5], rec[5:]); err == nil {
+		h.seq = seq + 1
 		h.good++
 		h.bad = 0
 		h.skipInner = true
@@ -206,7 +202,10 @@ func (p *parser) tryResyncChained(h *half, i, end int) (resyncResult, int) {
 // after a gap, most likely first: the explicit nonce of AES-GCM, then
 // numbers around the guess the size of the gap gives.
 func seqCandidates(h *half, body []byte) []uint64 {
-	out := make([]uint64, 0, maxSeqTries+1)
+	// Bound the work on one candidate: an AEAD decrypts the whole record
+	// for each number.
+	tries := min(maxSeqTries, max(16, maxTrialBytes/max(len(body), 1)))
+	out := make([]uint64, 0, tries+1)
 	base := h.seq
 	if s, ok := h.cipher.explicitSeq(body); ok && s >= base && s-base < 1<<32 {
 		out = append(out, s)
@@ -220,7 +219,7 @@ func seqCandidates(h *half, body []byte) []uint64 {
 		est = h.lost / avg
 	}
 	out = append(out, base+uint64(est))
-	for k := 1; len(out) < maxSeqTries; k++ {
+	for k := 1; len(out) < tries; k++ {
 		out = append(out, base+uint64(est+k))
 		if est-k >= 0 {
 			out = append(out, base+uint64(est-k))
