@@ -1,6 +1,3 @@
-// Package httpmsg turns parsed HTTP messages (from HTTP/1 or HTTP/2) into
-// HAR entries: URL and query string, cookies, post data and form params,
-// content decoding with limits, sizes and timings.
 package httpmsg
 
 import (
