@@ -2,6 +2,7 @@ package http2
 
 import (
 	"bytes"
+	"fmt"
 	"reflect"
 	"slices"
 	"strings"
@@ -476,5 +477,70 @@ func TestStaticTable(t *testing.T) {
 		if want := []byte{0x80 | byte(i+1)}; !bytes.Equal(b.Bytes(), want) {
 			t.Errorf("static entry %d %q: hpack encodes %x, want %x", i+1, f, b.Bytes(), want)
 		}
+	}
+}
+
+// TestOpenStreamsBounded opens more streams than the parser tracks: the
+// oldest are written out early as incomplete, with one note, and none is
+// lost.
+func TestOpenStreamsBounded(t *testing.T) {
+	w := newWire()
+	w.send(c2s, []byte(preface))
+	const n = maxOpenStreams + 5
+	for i := 0; i < n; i++ {
+		b := w.block(c2s, ":method", "POST", ":scheme", "http", ":authority", "h", ":path", fmt.Sprintf("/s%d", i))
+		w.frames(c2s, func(fr *http2.Framer) {
+			fr.WriteHeaders(http2.HeadersFrameParam{StreamID: uint32(2*i + 1), BlockFragment: b, EndHeaders: true})
+		})
+	}
+	// Data for an evicted stream is ignored, not a new stream.
+	w.frames(c2s, func(fr *http2.Framer) { fr.WriteData(1, true, []byte("late")) })
+	s := &sink{}
+	recordMessages(t, s)
+	runInto(testConn(), s, Config{}, w.chunks)
+	if len(s.ex) != n {
+		t.Fatalf("%d entries, want %d", len(s.ex), n)
+	}
+	for i, x := range s.ex {
+		if i < 5 && x.req.Target != fmt.Sprintf("/s%d", i) {
+			t.Errorf("entry %d is %s, want the oldest first", i, x.req.Target)
+		}
+		if !x.entry.Incomplete || len(x.req.Body) != 0 {
+			t.Errorf("%s: incomplete %v body %q", x.req.Target, x.entry.Incomplete, x.req.Body)
+		}
+	}
+	if len(s.notes) != 1 || !strings.Contains(s.notes[0].Reason, "more than 1000 streams") {
+		t.Errorf("notes %v", s.notes)
+	}
+}
+
+// TestComments checks that the comments of the packets that carried a
+// message (pcapng) reach it, once each.
+func TestComments(t *testing.T) {
+	w := newWire()
+	w.send(c2s, []byte(preface))
+	b := w.block(c2s, ":method", "POST", ":scheme", "http", ":authority", "h", ":path", "/c")
+	w.frames(c2s, func(fr *http2.Framer) {
+		fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: b, EndHeaders: true})
+		fr.WriteData(1, false, []byte("a"))
+	})
+	w.frames(c2s, func(fr *http2.Framer) { fr.WriteData(1, true, []byte("b")) })
+	w.frames(s2c, func(fr *http2.Framer) {
+		fr.WriteHeaders(http2.HeadersFrameParam{StreamID: 1, BlockFragment: w.block(s2c, ":status", "204"), EndHeaders: true, EndStream: true})
+	})
+	w.chunks[1].notes = []string{"pid=7 comm=app"}
+	w.chunks[2].notes = []string{"pid=7 comm=app", "second"}
+	w.chunks[3].notes = []string{"server side"}
+	// Split the chunk so the comment's packet spans several chunks.
+	chunks := splitAt(w.chunks, c2s, len(preface)+5)
+	s := &sink{}
+	recordMessages(t, s)
+	runInto(testConn(), s, Config{}, chunks)
+	if len(s.ex) != 1 {
+		t.Fatalf("%d entries", len(s.ex))
+	}
+	x := s.ex[0]
+	if !reflect.DeepEqual(x.req.Comments, []string{"pid=7 comm=app", "second"}) || !reflect.DeepEqual(x.resp.Comments, []string{"server side"}) {
+		t.Errorf("comments: request %q response %q", x.req.Comments, x.resp.Comments)
 	}
 }
