@@ -211,6 +211,10 @@ func (h *half) process(c *stream.Chunk, seq uint64) int {
 			i += j + 1
 			h.onLine(line, c, seq)
 			h.line = h.line[:0]
+			if cap(h.line) > maxScanLine {
+				// Do not keep a huge buffer for the connection's life.
+				h.line = nil
+			}
 		case stBody, stChunkData:
 			n := min(h.remaining, int64(len(rest)))
 			h.body(rest[:n], c)
