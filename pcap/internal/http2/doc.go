@@ -20,13 +20,16 @@
 //     parser lost the framing: the connection stops being parsed with a
 //     note, and the streams seen so far are emitted as incomplete.
 //
-// When a capture starts mid-connection there is no client preface: the
-// parser then looks for a plausible frame header (known type, flags and
-// length that fit it, stream 0 exactly where the type needs it) followed by
-// another plausible header, and starts there. The same happens after a gap
-// in a direction. In both cases the HPACK dynamic table of that direction
-// is unknown, and so after a header block hpack.Decoder rejects: from then
-// on that direction's blocks go through looseDecoder, which leaves out the
+// A direction that begins with neither the client preface nor a SETTINGS
+// frame (both sides start with one) was captured mid-connection. The
+// parser then looks for a frame boundary, trying the starts of packets
+// first: a plausible header (a known type with only its flags, a length
+// of at most 16 KiB, stream 0 exactly where the type needs it) followed by
+// another one; then any offset, followed by two more. A boundary that
+// proves wrong within a few frames is abandoned. The same happens after a
+// gap in a direction. In both cases, and after a header block
+// hpack.Decoder rejects, the HPACK dynamic table of that direction is
+// unknown: its blocks then go through looseDecoder, which leaves out the
 // fields that refer to entries from before (marking their entries
 // incomplete) and decodes everything else correctly. Streams whose request
 // headers were never seen (they began before the capture) produce no entry
