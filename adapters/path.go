@@ -21,6 +21,10 @@ type Path struct {
 	// multi is set when the path can select several values (wildcard,
 	// descent, filter, union or slice): its result is always a list.
 	multi bool
+	// simple holds the keys (string) and indexes (int) of a path made of
+	// nothing else, which Find follows directly: most data paths are like
+	// that, and ojg's Locate costs far more.
+	simple []any
 }
 
 // ParsePath compiles a path.
@@ -34,12 +38,28 @@ func ParsePath(s string) (*Path, error) {
 		return nil, fmt.Errorf("path %q: %w", s, err)
 	}
 	p := &Path{src: s, expr: x}
+	simple := []any{}
 	for _, f := range x {
-		switch f.(type) {
+		switch f := f.(type) {
 		case jp.Wildcard, jp.Descent, *jp.Filter, jp.Union, jp.Slice:
 			p.multi = true
+			simple = nil
+		case jp.Child:
+			if simple != nil {
+				simple = append(simple, string(f))
+			}
+		case jp.Nth:
+			if simple != nil && f >= 0 {
+				simple = append(simple, int(f))
+			} else {
+				simple = nil
+			}
+		case jp.Root, jp.Bracket:
+		default:
+			simple = nil
 		}
 	}
+	p.simple = simple
 	return p, nil
 }
 
@@ -75,10 +95,30 @@ func (p *Path) Find(data any) []Match {
 	if data == nil {
 		return nil
 	}
-	if len(p.expr) == 1 {
-		if _, ok := p.expr[0].(jp.Root); ok {
+	if p.simple != nil {
+		v := data
+		for _, k := range p.simple {
+			switch k := k.(type) {
+			case string:
+				m, ok := v.(map[string]any)
+				if !ok {
+					return nil
+				}
+				if v, ok = m[k]; !ok {
+					return nil
+				}
+			case int:
+				a, ok := v.([]any)
+				if !ok || k >= len(a) {
+					return nil
+				}
+				v = a[k]
+			}
+		}
+		if len(p.simple) == 0 {
 			return []Match{{Value: data}}
 		}
+		return []Match{{Loc: append([]any(nil), p.simple...), Value: v}}
 	}
 	locs := p.expr.Locate(data, 0)
 	out := make([]Match, 0, len(locs))

@@ -2,6 +2,7 @@ package har
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -10,10 +11,11 @@ import (
 	"github.com/ohler55/ojg/oj"
 )
 
-// NextRaw returns the JSON text of the next entry (without its response
-// when RequestOnly is set) and the entry's index, or io.EOF after the last
-// entry. The bytes are the caller's. Together with ParseEntry it lets
-// callers parse entries on several goroutines while one goroutine reads.
+// NextRaw returns the JSON text of the next entry and the entry's index, or
+// io.EOF after the last entry. The bytes are the caller's. Together with
+// ParseEntry it lets callers parse entries on several goroutines while one
+// goroutine reads; RequestOnly does not apply (ParseRequest does that work
+// on the caller's goroutine).
 func (r *Reader) NextRaw() ([]byte, int, error) {
 	if r.err != nil {
 		return nil, 0, r.err
@@ -55,9 +57,6 @@ func (r *Reader) nextRaw() ([]byte, int, error) {
 		if err != nil {
 			return nil, 0, err
 		}
-		if r.RequestOnly {
-			raw = withoutResponse(raw, &r.cut)
-		}
 		idx := r.index
 		r.index++
 		return bytes.Clone(raw), idx, nil
@@ -97,6 +96,14 @@ func ParseEntry(raw []byte, index int) (e *Entry, warnings []Warning, err error)
 }
 
 var errNotObject = errors.New("entry is not an object")
+
+// ParseRequest is ParseEntry for entries read with RequestOnly in mind: the
+// response and exporters' extensions are skipped unparsed, and the Entry's
+// Response is empty.
+func ParseRequest(raw []byte, index int) (*Entry, []Warning, error) {
+	var buf []byte
+	return ParseEntry(withoutResponse(raw, &buf), index)
+}
 
 // requestOnlyKeys are the entry members RequestOnly keeps; the response,
 // timings, cache and exporters' extensions (_initiator, ...) are dropped
@@ -231,4 +238,70 @@ func skipValue(b []byte, i int) int {
 		i++
 	}
 	return i
+}
+
+// PeekRequest returns the request method and URL of an entry's JSON text
+// without parsing the rest, for callers that decide from the URL alone
+// whether an entry needs a full parse. ok is false when they cannot be
+// found as plain strings (ParseEntry then says what is wrong).
+func PeekRequest(raw []byte) (method, url string, ok bool) {
+	req, found := member(raw, "request")
+	if !found {
+		return "", "", false
+	}
+	m, okm := stringMember(req, "method")
+	u, oku := stringMember(req, "url")
+	return m, u, okm && oku
+}
+
+// member returns the value of the named member of the JSON object in b.
+func member(b []byte, name string) ([]byte, bool) {
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return nil, false
+	}
+	i++
+	for {
+		i = skipSpace(b, i)
+		if i >= len(b) || b[i] != '"' {
+			return nil, false
+		}
+		kend := skipString(b, i)
+		if kend < 0 {
+			return nil, false
+		}
+		key := b[i+1 : kend-1]
+		i = skipSpace(b, kend)
+		if i >= len(b) || b[i] != ':' {
+			return nil, false
+		}
+		vs := skipSpace(b, i+1)
+		ve := skipValue(b, vs)
+		if ve < 0 {
+			return nil, false
+		}
+		if string(key) == name {
+			return b[vs:ve], true
+		}
+		i = skipSpace(b, ve)
+		if i >= len(b) || b[i] != ',' {
+			return nil, false
+		}
+		i++
+	}
+}
+
+func stringMember(b []byte, name string) (string, bool) {
+	v, ok := member(b, name)
+	if !ok || len(v) < 2 || v[0] != '"' {
+		return "", false
+	}
+	if bytes.IndexByte(v, '\\') < 0 {
+		return string(v[1 : len(v)-1]), true
+	}
+	var s string
+	if err := json.Unmarshal(v, &s); err != nil {
+		return "", false
+	}
+	return s, true
 }

@@ -38,10 +38,11 @@ func TestNextRawRequestOnly(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if bytes.Contains(raw, []byte(`"response"`)) || bytes.Contains(raw, []byte("_initiator")) {
-			t.Errorf("entry %d still has its response or extensions: %s", idx, raw)
+		var buf []byte
+		if cut := withoutResponse(raw, &buf); bytes.Contains(cut, []byte(`"response"`)) || bytes.Contains(cut, []byte("_initiator")) {
+			t.Errorf("entry %d still has its response or extensions: %s", idx, cut)
 		}
-		e, _, err := ParseEntry(raw, idx)
+		e, _, err := ParseRequest(raw, idx)
 		if err != nil {
 			if idx != 1 {
 				t.Errorf("entry %d: %v", idx, err)
@@ -98,6 +99,27 @@ func FuzzRequestOnly(f *testing.F) {
 				return
 			}
 			_, _, _ = ParseEntry(raw, idx)
+			_, _, _ = ParseRequest(raw, idx)
+			_, _, _ = PeekRequest(raw)
 		}
 	})
+}
+
+func TestPeekRequest(t *testing.T) {
+	tests := []struct {
+		raw, method, url string
+		ok               bool
+	}{
+		{`{"a":{"url":"x"},"request":{"headers":[{"name":"url","value":"no"}],"method":"GET","url":"https://a.example/p?q=\u0031"}}`, "GET", "https://a.example/p?q=1", true},
+		{`{"request":{"method":"POST","url":"https://b.example/"},"response":{}}`, "POST", "https://b.example/", true},
+		{`{"request":{"method":"GET"}}`, "", "", false},
+		{`{"request":{"method":"GET","url":5}}`, "", "", false},
+		{`[1]`, "", "", false},
+	}
+	for _, tt := range tests {
+		m, u, ok := PeekRequest([]byte(tt.raw))
+		if ok != tt.ok || (ok && (m != tt.method || u != tt.url)) {
+			t.Errorf("PeekRequest(%s) = %q, %q, %v", tt.raw, m, u, ok)
+		}
+	}
 }

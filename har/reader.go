@@ -400,21 +400,33 @@ func (r *Reader) value() ([]byte, error) {
 			c := chunk[i]
 			if inStr {
 				if !esc && c != '\\' && c != '"' {
-					// Jump to the next quote or backslash at memchr speed:
-					// most of a HAR's bytes are long strings (bodies).
+					// Jump to the next quote at memchr speed (most of a
+					// HAR's bytes are long strings: bodies); it is escaped
+					// when an odd number of backslashes precede it.
 					rest := chunk[i:]
 					n := bytes.IndexByte(rest, '"')
 					if n < 0 {
-						n = len(rest)
-					}
-					if b := bytes.IndexByte(rest[:n], '\\'); b >= 0 {
-						n = b
-					}
-					i += n
-					if i >= len(chunk) {
+						// The string goes on in the next chunk; carry an
+						// escape pending at the chunk's end.
+						k := len(chunk) - 1
+						for k >= i && chunk[k] == '\\' {
+							k--
+						}
+						esc = (len(chunk)-1-k)%2 == 1
+						i = len(chunk)
 						break scan
 					}
-					c = chunk[i]
+					j := i + n
+					k := j - 1
+					for k >= i && chunk[k] == '\\' {
+						k--
+					}
+					if (j-1-k)%2 == 1 {
+						i = j // an escaped quote: the string goes on
+						continue
+					}
+					i = j
+					c = '"'
 				}
 				switch {
 				case esc:

@@ -164,6 +164,20 @@ func New(o Options) (*Matcher, error) {
 	return m, nil
 }
 
+// mayFind reports whether an entry with this request URL can have
+// findings: when indicators are searched, any entry can; otherwise only one
+// whose endpoint URL some adapter lists.
+func (m *Matcher) mayFind(rawURL string) bool {
+	if m.inds != nil {
+		return true
+	}
+	r, err := adapters.NewRequest(&har.Request{URL: rawURL})
+	if err != nil {
+		return true // parse fully, for the warning
+	}
+	return len(m.db.Candidates(r.EndpointURL)) > 0
+}
+
 // DB returns the adapter database in use.
 func (m *Matcher) DB() *adapters.DB { return m.db }
 

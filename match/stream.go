@@ -19,7 +19,8 @@ type EntrySource interface {
 }
 
 // RawEntrySource hands out each entry's JSON text and index (har.Reader
-// does); Stream then parses entries on its workers.
+// does); Stream then parses entries on its workers, requests only (the
+// matcher never looks at responses).
 type RawEntrySource interface {
 	EntrySource
 	NextRaw() ([]byte, int, error)
@@ -99,7 +100,18 @@ func (m *Matcher) Stream(ctx context.Context, src EntrySource, workers int, fn f
 			for j := range jobs {
 				var r *Result
 				if j.raw != nil {
-					e, warns, err := har.ParseEntry(j.raw, j.idx)
+					if method, u, ok := har.PeekRequest(j.raw); ok && !m.mayFind(u) {
+						// No adapter for the URL and no indicators: nothing
+						// to find, no need to parse the entry.
+						r = &Result{Entry: EntryRef{Index: j.idx, Method: method, URL: u}}
+						select {
+						case results <- done{j.seq, r}:
+						case <-ctx.Done():
+							return
+						}
+						continue
+					}
+					e, warns, err := har.ParseRequest(j.raw, j.idx)
 					if err != nil {
 						r = &Result{Entry: EntryRef{Index: j.idx}, Warnings: []string{err.Error() + "; entry skipped"}}
 					} else {
