@@ -176,7 +176,12 @@ func (p *ptcpdumpEnricher) Enrich(i int, e *har.Entry) error {
 	return nil
 }
 
+// Report implements Enricher; it says nothing when no entry had packet
+// comments (a HAR from elsewhere, a capture not made by ptcpdump).
 func (p *ptcpdumpEnricher) Report(s *Summary) {
+	if p.withComments == 0 {
+		return
+	}
 	r := &SourceReport{Source: PtcpdumpName}
 	r.add("entries with packet comments", p.withComments)
 	r.add("entries with a process", p.attached)
