@@ -161,3 +161,34 @@ func TestLoaderRejects(t *testing.T) {
 		t.Errorf("valid file rejected: %v", err)
 	}
 }
+
+// A request to a tracker's endpoint over the other scheme is the same
+// transmission; an unrelated host or path is not.
+func TestCandidatesAcrossSchemes(t *testing.T) {
+	db := testDB(t)
+	tests := []struct {
+		url  string
+		want string
+	}{
+		{"https://t.example.com/batch", "example/json"},
+		{"http://t.example.com/batch", "example/json"},
+		{"http://t.example.com/batch/", "example/json"},
+		{"http://eu.t.example.com/v2/batch", "example/json"},
+		{"http://t.example.com:8080/batch", ""},
+		{"http://t.example.com/other", ""},
+		{"ftp://t.example.com/batch", ""},
+	}
+	for _, tt := range tests {
+		var got []string
+		for _, a := range db.Candidates(tt.url) {
+			got = append(got, a.ID())
+		}
+		first := ""
+		if len(got) > 0 {
+			first = got[0]
+		}
+		if first != tt.want {
+			t.Errorf("%s: candidates %v, want first %q", tt.url, got, tt.want)
+		}
+	}
+}

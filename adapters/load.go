@@ -389,7 +389,22 @@ func (db *DB) Adapter(id string) *Adapter { return db.byID[id] }
 
 // Candidates returns the adapters whose endpoint URLs match endpointURL
 // (scheme://host/path; a trailing slash is ignored), in matching order.
+// When none matches, the same URL with the other scheme (http/https) is
+// tried: adapters list the scheme an SDK normally uses, but the same request
+// sent in cleartext carries the same data to the same company.
 func (db *DB) Candidates(endpointURL string) []*Adapter {
+	out := db.candidates(endpointURL)
+	if len(out) == 0 {
+		if rest, ok := strings.CutPrefix(endpointURL, "http://"); ok {
+			out = db.candidates("https://" + rest)
+		} else if rest, ok := strings.CutPrefix(endpointURL, "https://"); ok {
+			out = db.candidates("http://" + rest)
+		}
+	}
+	return out
+}
+
+func (db *DB) candidates(endpointURL string) []*Adapter {
 	trimmed := strings.TrimSuffix(endpointURL, "/")
 	var out []*Adapter
 	out = append(out, db.exact[trimmed]...)
