@@ -1,0 +1,269 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/tracewire/tracewire/har"
+	"github.com/tracewire/tracewire/internal/testutil"
+	"github.com/tracewire/tracewire/pcap"
+)
+
+// flowsOf converts a capture in the test to learn its flows' addresses,
+// from which the tests write socket traces.
+func flowsOf(t *testing.T, path string) ([]*har.Entry, map[string]pcap.FlowInfo) {
+	t.Helper()
+	var es []*har.Entry
+	sum, err := pcap.Convert(context.Background(), []string{path}, pcap.Options{ListFlows: true}, func(e *har.Entry) error {
+		es = append(es, e)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	flows := map[string]pcap.FlowInfo{}
+	for _, f := range sum.Flows {
+		flows[f.CommunityID] = f
+	}
+	return es, flows
+}
+
+// socketTrace writes a PiRogue socket_trace.json with a write shift+δ
+// seconds around each request and a read after each response, on the
+// entries' flows, IPv4 written IPv4-mapped as Frida does.
+func socketTrace(t *testing.T, path string, es []*har.Entry, flows map[string]pcap.FlowInfo, shift float64) {
+	t.Helper()
+	addr := func(a netip.Addr) string {
+		if a.Is4() {
+			return "::ffff:" + a.String()
+		}
+		return a.String()
+	}
+	var recs []map[string]any
+	for i, e := range es {
+		f := flows[e.CommunityID]
+		for _, op := range []struct {
+			ev string
+			t  float64
+		}{{"write", e.Request.Timestamp - 0.002}, {"read", e.Response.Timestamp + 0.002}} {
+			if op.t < 1e9 {
+				continue
+			}
+			recs = append(recs, map[string]any{
+				"type": "socket_trace_log", "dump": "socket_trace.json", "data_type": "json",
+				"timestamp": math.Round((op.t + shift) * 1000), "pid": 4242, "process": "com.example.app",
+				"data": map[string]any{
+					"socket_fd": 100 + i, "socket_type": "tcp6", "pid": 4242, "thread_id": 4250, "socket_event_type": op.ev,
+					"dest_ip": addr(f.Server.Addr()), "dest_port": f.Server.Port(), "local_ip": addr(f.Client.Addr()), "local_port": f.Client.Port(),
+					"stack": []map[string]any{{"class": "com.example.Tracker", "file": "Tracker.java", "line": 42, "method": "send", "is_native": false, "str": "com.example.Tracker.send(Tracker.java:42)"}},
+				},
+			})
+		}
+	}
+	b, _ := json.MarshalIndent(recs, "", "  ")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func stacktraces(es []har.Entry) (req, resp int) {
+	for _, e := range es {
+		if _, ok := e.Request.Extra["_stacktrace"]; ok {
+			req++
+		}
+		if _, ok := e.Response.Extra["_stacktrace"]; ok {
+			resp++
+		}
+	}
+	return
+}
+
+func TestEnrichHARAndCapture(t *testing.T) {
+	dir := t.TempDir()
+	es, flows := flowsOf(t, samplePath())
+	if len(es) != 6 {
+		t.Fatalf("%d entries in the sample", len(es))
+	}
+	st := filepath.Join(dir, "socket_trace.json")
+	socketTrace(t, st, es, flows, 0)
+	prov := filepath.Join(dir, "provenance.jsonl")
+	ts := har.TimeOf(es[2].Request.Timestamp - 1).Format("2006-01-02T15:04:05.000Z07:00")
+	os.WriteFile(prov, []byte(`{"sink":"https","ts":"`+ts+`","owners":["alice@example.com"],"data":"1234567890.1710406800"}`+"\n"+
+		`{"sink":"file_write","ts":"`+ts+`","dest":"/tmp/x","owners":["bob@example.com"],"data":"bob"}`+"\n"), 0o644)
+
+	in := filepath.Join(dir, "in.har")
+	if _, _, err := runCLI(t, nil, "convert", samplePath(), "-o", in); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out.har")
+	_, stderr, err := runCLI(t, nil, "enrich", in, "--socket-trace", st, "--provenance", prov, "-o", out)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	b, _ := os.ReadFile(out)
+	h, _, err := har.ReadAll(strings.NewReader(string(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rq, rs := stacktraces(h.Log.Entries); rq != 6 || rs != 6 {
+		t.Errorf("%d requests and %d responses with _stacktrace, want 6 and 6", rq, rs)
+	}
+	if got := h.Log.Entries[2].Extra["_owners"]; fmt.Sprint(got) != "[alice@example.com]" {
+		t.Errorf("entry 2 _owners %v", got)
+	}
+	enr, _ := h.Log.Extra["_enrichment"].([]any)
+	if len(enr) != 2 {
+		t.Fatalf("_enrichment %v", h.Log.Extra["_enrichment"])
+	}
+	if m := enr[0].(map[string]any); m["file"] != "socket_trace.json" || len(m["sha256"].(string)) != 64 || m["records"] != int64(12) {
+		t.Errorf("_enrichment[0] %v", m)
+	}
+	for _, want := range []string{"enrich: 6 entries", "pirogue socket trace (socket_trace.json):", "requests with a stack trace: 6", "provenance log (provenance.jsonl):", "owner bob@example.com: file_write ×1; to /tmp/x"} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("summary lacks %q:\n%s", want, stderr)
+		}
+	}
+	testutil.ValidateHAR(t, out)
+
+	// The same run gives the same bytes; standard output gets them too.
+	stdout, _, err := runCLI(t, nil, "enrich", in, "--socket-trace", st, "--provenance", prov)
+	if err != nil || stdout != string(b) {
+		t.Errorf("second run to stdout differs (err %v)", err)
+	}
+	// A capture is converted first and enriched the same way.
+	out2 := filepath.Join(dir, "out2.har")
+	if _, stderr, err := runCLI(t, nil, "enrich", samplePath(), "--socket-trace", st, "-o", out2); err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	b2, _ := os.ReadFile(out2)
+	h2, _, err := har.ReadAll(strings.NewReader(string(b2)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rq, rs := stacktraces(h2.Log.Entries); rq != 6 || rs != 6 {
+		t.Errorf("capture input: %d/%d _stacktrace, want 6/6", rq, rs)
+	}
+	for i := range h2.Log.Entries {
+		a, _ := json.Marshal(h.Log.Entries[i].Request.Extra["_stacktrace"])
+		c, _ := json.Marshal(h2.Log.Entries[i].Request.Extra["_stacktrace"])
+		if string(a) != string(c) {
+			t.Errorf("entry %d: HAR and capture inputs differ:\n%s\n%s", i, a, c)
+		}
+	}
+}
+
+func TestEnrichExperimentFolder(t *testing.T) {
+	dir := t.TempDir()
+	es, flows := flowsOf(t, samplePath())
+	capture, _ := os.ReadFile(samplePath())
+	os.WriteFile(filepath.Join(dir, "traffic.pcapng"), capture, 0o644)
+	// The device clock runs 30 s ahead: experiment.json says so.
+	socketTrace(t, filepath.Join(dir, "socket_trace.json"), es, flows, 30)
+	os.WriteFile(filepath.Join(dir, "experiment.json"), []byte(`{
+  "network": {"start_capture_time": 1710406000000, "file": "traffic.pcapng"},
+  "device": {"start_capture_time": 1710406030000, "file": "device.json"},
+  "socket_traces": {"file": "socket_trace.json"},
+  "crypto_traces": {"file": "aes_info.json"},
+  "sslkeylog": {"file": "sslkeylog.txt"}
+}`), 0o644)
+	stdout, stderr, err := runCLI(t, nil, "enrich", dir)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	if rq, rs := stacktraces(entries(t, []byte(stdout))); rq != 6 || rs != 6 {
+		t.Errorf("%d/%d _stacktrace, want 6/6\n%s", rq, rs, stderr)
+	}
+	if !strings.Contains(stderr, "entry timestamps shifted by 30s") {
+		t.Errorf("summary does not give the shift:\n%s", stderr)
+	}
+	// --time-shift overrides experiment.json: with no shift nothing pairs.
+	stdout, stderr, err = runCLI(t, nil, "enrich", dir, "--time-shift", "0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rq, rs := stacktraces(entries(t, []byte(stdout))); rq != 0 || rs != 0 {
+		t.Errorf("--time-shift 0: %d/%d _stacktrace, want none\n%s", rq, rs, stderr)
+	}
+	// --experiment names the file explicitly for an input given directly.
+	stdout, _, err = runCLI(t, nil, "enrich", samplePath(), "--experiment", filepath.Join(dir, "experiment.json"), "--request-window", "0.5,0.5", "--response-window", "500ms,500ms")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rq, rs := stacktraces(entries(t, []byte(stdout))); rq != 6 || rs != 6 {
+		t.Errorf("--experiment: %d/%d _stacktrace, want 6/6", rq, rs)
+	}
+}
+
+func TestEnrichErrors(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "socket_trace.json")
+	os.WriteFile(bad, []byte(`[{"timestamp":1710406800,"data":{"socket_type":"tcp","socket_event_type":"write","dest_ip":"1.2.3.4","dest_port":443,"local_ip":"10.0.0.1","local_port":1}}]`), 0o644)
+	broken := filepath.Join(dir, "broken.json")
+	os.WriteFile(broken, []byte(`[{"timestamp":1710406800000,"data":{"dest_port":4x}}]`), 0o644)
+	out := filepath.Join(dir, "out.har")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"enrich", samplePath(), "--socket-trace", bad, "-o", out}, "socket_trace.json: record 0 at byte 1: timestamp 1710406800 looks like seconds, not milliseconds since the epoch"},
+		{[]string{"enrich", samplePath(), "--socket-trace", broken, "-o", out}, "broken.json: record 0 at byte 49: invalid JSON"},
+		{[]string{"enrich", samplePath(), "--time-shift", "soon", "-o", out}, `--time-shift "soon"`},
+		{[]string{"enrich", samplePath(), "--request-window", "5s", "-o", out}, "want BEFORE,AFTER"},
+		{[]string{"enrich", samplePath(), "--response-window", "-1,2", "-o", out}, "must not be negative"},
+		{[]string{"enrich", filepath.Join(dir, "none.har"), "-o", out}, "no such file"},
+		{[]string{"enrich", dir, "-o", out}, "no capture or HAR in the experiment folder"},
+		{[]string{"enrich", samplePath(), "--aes-info", filepath.Join(dir, "missing.json"), "-o", out}, "missing.json"},
+	} {
+		_, _, err := runCLI(t, nil, tc.args...)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: err %v, want %q", tc.args[1:], err, tc.want)
+		}
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("a failed run left %s", out)
+	}
+}
+
+// TestEnrichCryptohackCLI is the issue's check end to end: the DSB capture
+// converted by the command, a PiRogue trace on its flow, _stacktrace with
+// pcapng-utils' field names on request and response.
+func TestEnrichCryptohackCLI(t *testing.T) {
+	capture := testutil.Corpus(t, "tls-extra", "dsb-tls3.cryptohack.org.pcapng")
+	es, flows := flowsOf(t, capture)
+	if len(es) != 1 {
+		t.Skipf("pcap.Convert found %d entries in the capture, not 1: nothing to check here", len(es))
+	}
+	dir := t.TempDir()
+	st := filepath.Join(dir, "socket_trace.json")
+	socketTrace(t, st, es, flows, 0)
+	out := filepath.Join(dir, "out.har")
+	if _, stderr, err := runCLI(t, nil, "enrich", capture, "--socket-trace", st, "-o", out); err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	b, _ := os.ReadFile(out)
+	h, _, err := har.ReadAll(strings.NewReader(string(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := h.Log.Entries[0]
+	for _, x := range []har.Extra{e.Request.Extra, e.Response.Extra} {
+		m, _ := x["_stacktrace"].(map[string]any)
+		var keys []string
+		for k := range m {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		if strings.Join(keys, ",") != "compact,pid,process,socketEventType,socketFd,socketType,stack,threadId,timestamp" {
+			t.Errorf("_stacktrace keys %v", keys)
+		}
+	}
+	testutil.ValidateHAR(t, out)
+}
