@@ -65,7 +65,6 @@ type opensslScenario struct {
 	earlyData   string // sent as 0-RTT data by a second, resumed connection
 	twoConns    bool   // a second connection resumes the first
 	noKeylog    bool   // decrypt with the RSA key only
-	noTickets   bool
 	wantSuite   string
 	wantVersion string
 }

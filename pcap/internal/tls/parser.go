@@ -495,6 +495,9 @@ func (p *parser) tryAppKey(h *half, rec []byte, m meta) bool {
 	h.cipher, h.secret, h.seq, h.good, h.bad = c, secret, 1, 1, 0
 	h.phase = phaseApp
 	h.hs = h.hs[:0]
+	if h.role == stream.ServerToClient {
+		p.eeSeen = true // EncryptedExtensions went by in the gap
+	}
 	p.plain(h, rec[0], pt, m)
 	return true
 }

@@ -237,7 +237,7 @@ func run(keys *Keys, wires []wire, split func(i int, b []byte) []int) (*collecto
 		b := w.data
 		for _, n := range sizes {
 			frame++
-			p.Feed(&stream.Chunk{Dir: w.dir, Data: b[:n], Time: t0.Add(time.Duration(frame) * time.Millisecond), Frame: frame})
+			p.Feed(&stream.Chunk{Dir: w.dir, Data: b[:n], Time: t0.Add(time.Duration(frame) * time.Millisecond), Frame: frame, Comments: []string{fmt.Sprint("frame ", frame)}})
 			b = b[n:]
 		}
 	}

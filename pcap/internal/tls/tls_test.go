@@ -2,6 +2,7 @@ package tls
 
 import (
 	"bytes"
+	"fmt"
 	"crypto/tls"
 	"encoding/binary"
 	"strings"
@@ -182,6 +183,10 @@ func TestGoSessions(t *testing.T) {
 							}
 							if want := t0.Add(msDur(c.Frame)); !c.Time.Equal(want) {
 								t.Errorf("chunk of frame %d has time %v, want %v", c.Frame, c.Time, want)
+								break
+							}
+							if len(c.Comments) != 1 || c.Comments[0] != fmt.Sprint("frame ", c.Frame) {
+								t.Errorf("chunk of frame %d has comments %q", c.Frame, c.Comments)
 								break
 							}
 						}
