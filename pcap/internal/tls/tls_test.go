@@ -2,9 +2,9 @@ package tls
 
 import (
 	"bytes"
-	"fmt"
 	"crypto/tls"
 	"encoding/binary"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
