@@ -1,20 +1,28 @@
 package adapters_test
 
 import (
+	"bufio"
 	"bytes"
 	"compress/gzip"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
+	"math"
+	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 
 	"github.com/tracewire/tracewire/adapters"
 	"github.com/tracewire/tracewire/har"
+	"github.com/tracewire/tracewire/internal/testutil"
 	"github.com/tracewire/tracewire/match"
 )
 
@@ -61,9 +69,25 @@ type acRequest struct {
 }
 
 func (r *acRequest) entry() (*har.Entry, error) {
-	e := &har.Entry{Request: har.Request{Method: r.Method, URL: r.URL, HeadersSize: -1, BodySize: -1}}
+	e := &har.Entry{
+		StartedDateTime: time.Date(2024, 7, 1, 12, 0, 0, 0, time.UTC),
+		Request:         har.Request{Method: r.Method, URL: r.URL, HTTPVersion: "HTTP/1.1", HeadersSize: -1, BodySize: -1},
+		Response:        har.Response{Status: 200, StatusText: "OK", HTTPVersion: "HTTP/1.1", HeadersSize: -1, BodySize: -1},
+	}
 	if e.Request.Method == "" {
 		e.Request.Method = "GET"
+	}
+	// A HAR lists the query parameters too; TrackHAR reads them from there.
+	if u, err := url.Parse(r.URL); err == nil {
+		for _, kv := range strings.Split(u.RawQuery, "&") {
+			if kv == "" {
+				continue
+			}
+			k, v, _ := strings.Cut(kv, "=")
+			ku, _ := url.QueryUnescape(k)
+			vu, _ := url.QueryUnescape(v)
+			e.Request.QueryString = append(e.Request.QueryString, har.NameValue{Name: ku, Value: vu})
+		}
 	}
 	for _, h := range r.Headers {
 		e.Request.Headers = append(e.Request.Headers, har.NameValue{Name: h[0], Value: h[1]})
@@ -254,4 +278,116 @@ func TestAdapterCasesCoverDatabase(t *testing.T) {
 			t.Errorf("testdata/adaptercases/%s.yaml: no such adapter", id)
 		}
 	}
+}
+
+// TestAdapterCasesCoverTrackHAR runs TrackHAR (npm "trackhar" 1.0.0, whose
+// database the adapters were translated from) over every case request and
+// fails for each TrackHAR finding that tracewire does not report too (same
+// request, property and value). It skips when node or the package is absent;
+// .ci/run installs it.
+func TestAdapterCasesCoverTrackHAR(t *testing.T) {
+	nm := testutil.NodeModules(t, "trackhar")
+	m, err := match.New(match.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := loadAdapterCases(t)
+	ids := make([]string, 0, len(files))
+	for id := range files {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	type ref struct {
+		name string
+		ours map[string][]string // property -> values
+	}
+	var refs []ref
+	h := &har.HAR{Log: har.Log{Version: "1.2", Creator: har.Creator{Name: "tracewire adaptercases", Version: "1"}}}
+	for _, id := range ids {
+		for i, c := range files[id].Cases {
+			e, err := c.Request.entry()
+			if err != nil {
+				t.Fatal(err)
+			}
+			ours := map[string][]string{}
+			for _, f := range m.Entry(len(refs), e).Findings {
+				ours[f.Property] = append(ours[f.Property], f.Value)
+			}
+			refs = append(refs, ref{fmt.Sprintf("%s#%d (%s)", id, i, c.Name), ours})
+			h.Log.Entries = append(h.Log.Entries, *e)
+		}
+	}
+	harFile := filepath.Join(t.TempDir(), "cases.har")
+	var buf bytes.Buffer
+	if err := har.Encode(&buf, h); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(harFile, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	script := filepath.Join(testutil.RepoRoot(), "scripts", "compare-trackhar", "trackhar.mjs")
+	cmd := exec.Command("node", script, nm, harFile)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("trackhar: %v\n%s", err, stderr.String())
+	}
+	n := 0
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	sc.Buffer(make([]byte, 1<<20), 64<<20)
+	for sc.Scan() {
+		var f struct {
+			Entry                                   int
+			Adapter, Property, Context, Path, Value string
+			Error                                   string
+		}
+		if err := json.Unmarshal(sc.Bytes(), &f); err != nil {
+			t.Fatalf("trackhar output: %v: %s", err, sc.Text())
+		}
+		if f.Entry < 0 || f.Entry >= len(refs) {
+			t.Fatalf("trackhar output: entry %d out of range", f.Entry)
+		}
+		r := refs[f.Entry]
+		if f.Error != "" {
+			t.Errorf("%s: TrackHAR failed: %s", r.name, f.Error)
+			continue
+		}
+		n++
+		found := false
+		for _, v := range r.ours[f.Property] {
+			if sameCaseValue(f.Value, v) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			t.Errorf("%s: TrackHAR's %s finds %s = %q at %s %s; tracewire does not", r.name, f.Adapter, f.Property, f.Value, f.Context, f.Path)
+		}
+	}
+	if n == 0 {
+		t.Fatal("TrackHAR found nothing in the cases; is the script working?")
+	}
+	t.Logf("%d TrackHAR findings in %d case requests, all reported by tracewire", n, len(refs))
+}
+
+// sameCaseValue compares a TrackHAR value with ours: numbers numerically
+// (TrackHAR's are JavaScript doubles), JSON lists and objects whatever their
+// key order.
+func sameCaseValue(theirs, ours string) bool {
+	if theirs == ours {
+		return true
+	}
+	a, errA := strconv.ParseFloat(theirs, 64)
+	b, errB := strconv.ParseFloat(ours, 64)
+	if errA == nil && errB == nil {
+		return a == b || math.Abs(a-b) <= 1e-15*math.Max(math.Abs(a), math.Abs(b))
+	}
+	var x, y any
+	if json.Unmarshal([]byte(theirs), &x) == nil && json.Unmarshal([]byte(ours), &y) == nil {
+		bx, _ := json.Marshal(x)
+		by, _ := json.Marshal(y)
+		return bytes.Equal(bx, by)
+	}
+	return false
 }
