@@ -1,40 +1,24 @@
 package tls
 
 import (
-	"bytes"
 	"crypto/tls"
 	"errors"
-	"fmt"
 	"io"
-	"net"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
-
-	"github.com/gopacket/gopacket"
-	"github.com/gopacket/gopacket/layers"
-	"github.com/gopacket/gopacket/pcapgo"
 
 	"github.com/tracewire/tracewire/har"
 	"github.com/tracewire/tracewire/pcap/internal/capture"
 	"github.com/tracewire/tracewire/pcap/internal/decode"
 	"github.com/tracewire/tracewire/pcap/internal/stream"
 	"github.com/tracewire/tracewire/pcap/internal/tcp"
+	"github.com/tracewire/tracewire/pcap/internal/tls/tlsgen"
 )
 
-// benchExchange is HTTP/1.1-like traffic: 64 requests with responses from
-// 1 KiB to 256 KiB, about 4 MiB in all.
 func benchExchange() exchange {
-	var ex exchange
-	body := bytes.Repeat([]byte("tracking pixel payload, "), 1<<14)
-	for i := range 64 {
-		n := 1024 << (i % 9) // 1 KiB .. 256 KiB
-		ex.requests = append(ex.requests, fmt.Appendf(nil, "GET /r%d HTTP/1.1\r\nHost: example.test\r\nUser-Agent: bench\r\n\r\n", i))
-		resp := fmt.Appendf(nil, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n", n)
-		ex.responses = append(ex.responses, append(resp, body[:n]...))
-	}
-	return ex
+	ex := tlsgen.HTTPExchange(64)
+	return exchange{requests: ex.Requests, responses: ex.Responses}
 }
 
 type countParser struct{ n *int64 }
@@ -79,59 +63,12 @@ func BenchmarkDecrypt(b *testing.B) {
 	}
 }
 
-// writePcap writes the wires of one TCP connection as an Ethernet/IPv4
-// capture: handshake, segments of at most 1448 bytes, FINs.
 func writePcap(path string, ws []wire) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
+	var tw []tlsgen.Wire
+	for _, w := range ws {
+		tw = append(tw, tlsgen.Wire{Dir: w.dir, Data: w.data})
 	}
-	defer f.Close()
-	w := pcapgo.NewWriter(f)
-	if err := w.WriteFileHeader(65536, layers.LinkTypeEthernet); err != nil {
-		return err
-	}
-	addr := [2]net.IP{{10, 0, 0, 1}, {10, 0, 0, 2}}
-	port := [2]layers.TCPPort{50000, 443}
-	seq := [2]uint32{1000, 5000}
-	ts := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
-	buf := gopacket.NewSerializeBuffer()
-	send := func(d int, flags string, payload []byte) error {
-		eth := &layers.Ethernet{SrcMAC: net.HardwareAddr{2, 0, 0, 0, 0, byte(d + 1)}, DstMAC: net.HardwareAddr{2, 0, 0, 0, 0, byte(2 - d)}, EthernetType: layers.EthernetTypeIPv4}
-		ip := &layers.IPv4{Version: 4, TTL: 64, Protocol: layers.IPProtocolTCP, SrcIP: addr[d], DstIP: addr[1-d]}
-		t := &layers.TCP{SrcPort: port[d], DstPort: port[1-d], Seq: seq[d], Ack: seq[1-d], Window: 65535, ACK: flags != "S"}
-		switch flags {
-		case "S":
-			t.SYN = true
-		case "SA":
-			t.SYN = true
-		case "F":
-			t.FIN = true
-		}
-		_ = t.SetNetworkLayerForChecksum(ip)
-		if err := gopacket.SerializeLayers(buf, gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}, eth, ip, t, gopacket.Payload(payload)); err != nil {
-			return err
-		}
-		seq[d] += uint32(len(payload))
-		if t.SYN || t.FIN {
-			seq[d]++
-		}
-		ts = ts.Add(10 * time.Microsecond)
-		return w.WritePacket(gopacket.CaptureInfo{Timestamp: ts, CaptureLength: len(buf.Bytes()), Length: len(buf.Bytes())}, buf.Bytes())
-	}
-	if err := errors.Join(send(0, "S", nil), send(1, "SA", nil), send(0, "A", nil)); err != nil {
-		return err
-	}
-	for _, wr := range ws {
-		for b := wr.data; len(b) > 0; {
-			n := min(len(b), 1448)
-			if err := send(int(wr.dir), "A", b[:n]); err != nil {
-				return err
-			}
-			b = b[n:]
-		}
-	}
-	return errors.Join(send(0, "F", nil), send(1, "F", nil), send(0, "A", nil))
+	return tlsgen.WritePcap(path, tw)
 }
 
 // convertBelow runs a capture through capture, decode, tcp and, for

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tracewire/tracewire/pcap/internal/stream"
+	"github.com/tracewire/tracewire/pcap/internal/tls/tlsgen"
 )
 
 // recordNested records TLS inside TLS: an inner connection through the
@@ -21,7 +22,7 @@ func recordNested(t *testing.T, reverse bool) (ws []wire, keylog []byte, req, re
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	log := &wireLog{}
+	log := &tlsgen.Recorder{}
 	var kl syncBuffer
 	req = []byte("GET /inner HTTP/1.1\r\nHost: inner.test\r\n\r\n")
 	resp = []byte("HTTP/1.1 204 No Content\r\n\r\n")
@@ -55,7 +56,7 @@ func recordNested(t *testing.T, reverse bool) (ws []wire, keylog []byte, req, re
 		}
 		defer c.Close()
 		_ = c.SetDeadline(time.Now().Add(20 * time.Second))
-		s := tls.Server(&recConn{Conn: c, dir: stream.ServerToClient, log: log}, srvCfg)
+		s := tls.Server(log.Conn(c, stream.ServerToClient), srvCfg)
 		if reverse {
 			errc <- innerClient(s)
 		} else {
@@ -69,7 +70,7 @@ func recordNested(t *testing.T, reverse bool) (ws []wire, keylog []byte, req, re
 	}
 	defer raw.Close()
 	_ = raw.SetDeadline(time.Now().Add(20 * time.Second))
-	c := tls.Client(&recConn{Conn: raw, dir: stream.ClientToServer, log: log}, cliCfg)
+	c := tls.Client(log.Conn(raw, stream.ClientToServer), cliCfg)
 	if reverse {
 		err = innerServer(c)
 	} else {
@@ -81,9 +82,10 @@ func recordNested(t *testing.T, reverse bool) (ws []wire, keylog []byte, req, re
 	if err := <-errc; err != nil {
 		t.Fatalf("inner connection, other side: %v", err)
 	}
-	log.mu.Lock()
-	defer log.mu.Unlock()
-	return log.wires, kl.Bytes(), req, resp
+	for _, w := range log.Wires() {
+		ws = append(ws, wire{dir: w.Dir, data: w.Data})
+	}
+	return ws, kl.Bytes(), req, resp
 }
 
 // TestNestedTLS decrypts TLS inside TLS both ways round; inside, the

@@ -6,24 +6,15 @@ package tls
 
 import (
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/rsa"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
-	"io"
-	"math/big"
-	"net"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/tracewire/tracewire/har"
 	"github.com/tracewire/tracewire/pcap/internal/stream"
+	"github.com/tracewire/tracewire/pcap/internal/tls/tlsgen"
 )
 
 // wire is one Write of one side.
@@ -41,67 +32,13 @@ type session struct {
 	state tls.ConnectionState
 }
 
-type wireLog struct {
-	mu    sync.Mutex
-	wires []wire
-}
-
-func (l *wireLog) add(d stream.Dir, b []byte) {
-	l.mu.Lock()
-	l.wires = append(l.wires, wire{dir: d, data: bytes.Clone(b)})
-	l.mu.Unlock()
-}
-
-type recConn struct {
-	net.Conn
-	dir stream.Dir
-	log *wireLog
-}
-
-func (c *recConn) Write(b []byte) (int, error) {
-	// Logged before the bytes leave, so the peer's answer is logged after.
-	c.log.add(c.dir, b)
-	return c.Conn.Write(b)
-}
-
-var (
-	testCertsOnce sync.Once
-	testRSACert   tls.Certificate
-	testECCert    tls.Certificate
-	testRSAKeyPEM []byte
-)
-
 func testCerts(t testing.TB) (rsaCert, ecCert tls.Certificate, rsaPEM []byte) {
 	t.Helper()
-	testCertsOnce.Do(func() {
-		rk, err := rsa.GenerateKey(rand.Reader, 2048)
-		if err != nil {
-			panic(err)
-		}
-		ek, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			panic(err)
-		}
-		tmpl := &x509.Certificate{
-			SerialNumber: big.NewInt(1),
-			Subject:      pkix.Name{CommonName: "example.test"},
-			NotBefore:    time.Now().Add(-time.Hour),
-			NotAfter:     time.Now().Add(24 * time.Hour),
-			DNSNames:     []string{"example.test"},
-		}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &rk.PublicKey, rk)
-		if err != nil {
-			panic(err)
-		}
-		testRSACert = tls.Certificate{Certificate: [][]byte{der}, PrivateKey: rk}
-		der, err = x509.CreateCertificate(rand.Reader, tmpl, tmpl, &ek.PublicKey, ek)
-		if err != nil {
-			panic(err)
-		}
-		testECCert = tls.Certificate{Certificate: [][]byte{der}, PrivateKey: ek}
-		testRSAKeyPEM = pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(rk)})
-	})
-	return testRSACert, testECCert, testRSAKeyPEM
+	c, err := tlsgen.TestCerts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.RSA, c.EC, c.RSAKeyPEM
 }
 
 // exchange is what the two sides send: the client's messages, each
@@ -118,78 +55,19 @@ func defaultExchange() exchange {
 	}
 }
 
-// record runs a client and a server with the given configurations over
-// loopback TCP and records what they write. The client's KeyLogWriter is
-// set unless noKeylog.
+// record runs a client and a server (tlsgen.Record) and converts the
+// recording to the tests' types. The client's KeyLogWriter is set unless
+// noKeylog.
 func record(t testing.TB, cc, sc *tls.Config, ex exchange, noKeylog bool) *session {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	s, err := tlsgen.Record(cc, sc, tlsgen.Exchange{Requests: ex.requests, Responses: ex.responses}, !noKeylog)
 	if err != nil {
-		t.Fatalf("listen: %v", err)
+		t.Fatal(err)
 	}
-	defer ln.Close()
-	log := &wireLog{}
-	var keylog bytes.Buffer
-	cc = cc.Clone()
-	if !noKeylog {
-		cc.KeyLogWriter = &keylog
+	ses := &session{keylog: s.KeyLog, sent: s.Sent, state: s.State}
+	for _, w := range s.Wires {
+		ses.wires = append(ses.wires, wire{dir: w.Dir, data: w.Data})
 	}
-	errc := make(chan error, 1)
-	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			errc <- err
-			return
-		}
-		defer c.Close()
-		_ = c.SetDeadline(time.Now().Add(20 * time.Second))
-		s := tls.Server(&recConn{Conn: c, dir: stream.ServerToClient, log: log}, sc)
-		for i, req := range ex.requests {
-			buf := make([]byte, len(req))
-			if _, err := io.ReadFull(s, buf); err != nil {
-				errc <- fmt.Errorf("server reading request %d: %w", i, err)
-				return
-			}
-			if !bytes.Equal(buf, req) {
-				errc <- fmt.Errorf("server got request %d wrong", i)
-				return
-			}
-			if _, err := s.Write(ex.responses[i]); err != nil {
-				errc <- fmt.Errorf("server writing: %w", err)
-				return
-			}
-		}
-		// Wait for the client's close_notify so the recording is complete.
-		_, _ = io.Copy(io.Discard, s)
-		errc <- s.Close()
-	}()
-	raw, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatalf("dial: %v", err)
-	}
-	_ = raw.SetDeadline(time.Now().Add(20 * time.Second))
-	c := tls.Client(&recConn{Conn: raw, dir: stream.ClientToServer, log: log}, cc)
-	ses := &session{}
-	for i, req := range ex.requests {
-		if _, err := c.Write(req); err != nil {
-			t.Fatalf("client writing request %d: %v", i, err)
-		}
-		buf := make([]byte, len(ex.responses[i]))
-		if _, err := io.ReadFull(c, buf); err != nil {
-			t.Fatalf("client reading response %d: %v", i, err)
-		}
-		ses.sent[0] = append(ses.sent[0], req...)
-		ses.sent[1] = append(ses.sent[1], ex.responses[i]...)
-	}
-	ses.state = c.ConnectionState()
-	c.Close()
-	if err := <-errc; err != nil {
-		t.Fatalf("server: %v", err)
-	}
-	log.mu.Lock()
-	ses.wires = log.wires
-	log.mu.Unlock()
-	ses.keylog = keylog.Bytes()
 	return ses
 }
 
