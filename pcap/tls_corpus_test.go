@@ -39,6 +39,9 @@ func TestTLSCorpus(t *testing.T) {
 		tlsErrorCount int
 		// method of every entry when not GET.
 		method string
+		// respBytes is the size of the first response on the wire
+		// (headers and chunked body), as corpus/MANIFEST.md gives it.
+		respBytes int64
 		why    string
 	}{
 		{
@@ -75,7 +78,7 @@ func TestTLSCorpus(t *testing.T) {
 		{name: "rsasnakeoil2", file: []string{"wireshark", "rsasnakeoil2.pcap"},
 			rsaKeys: [][]string{{"wireshark", "rsasnakeoil2.key"}}, count: 11},
 		{name: "baidu", file: []string{"tls-extra", "test301-baidu-tls12-dsb.pcapng"},
-			want: []tlsWant{{"/s?wd=ccc", 200, ""}}},
+			want: []tlsWant{{"/s?wd=ccc", 200, ""}}, respBytes: 857814},
 		{name: "tls-over-tls", file: []string{"wireshark", "tls-over-tls.pcapng.gz"},
 			rsaKeys: [][]string{{"wireshark", "tls-over-tls.key"}}, count: 0,
 			why: "decrypted, but the tunnel carries 5G lawful-interception X3 PDUs wrapping the intercepted packets (tshark's 5GLI dissector finds the GET inside); no HTTP stream to parse"},
@@ -110,6 +113,11 @@ func TestTLSCorpus(t *testing.T) {
 					break
 				}
 				checkTLSEntry(t, &es[i], w)
+			}
+			if tc.respBytes > 0 && len(es) > 0 {
+				if r := es[0].Response; int64(r.HeadersSize+r.BodySize) != tc.respBytes {
+					t.Errorf("response of %d + %d bytes, want %d in all", r.HeadersSize, r.BodySize, tc.respBytes)
+				}
 			}
 			method := "GET"
 			if tc.method != "" {
