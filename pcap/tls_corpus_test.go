@@ -42,7 +42,7 @@ func TestTLSCorpus(t *testing.T) {
 		// respBytes is the size of the first response on the wire
 		// (headers and chunked body), as corpus/MANIFEST.md gives it.
 		respBytes int64
-		why    string
+		why       string
 	}{
 		{
 			name: "tls13-rfc8446", file: []string{"wireshark", "tls13-rfc8446.pcap"},
