@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/netip"
 	"os"
@@ -17,6 +18,8 @@ import (
 
 	"github.com/tracewire/tracewire/communityid"
 	"github.com/tracewire/tracewire/har"
+	"github.com/tracewire/tracewire/internal/gencap"
+	"github.com/tracewire/tracewire/pcap"
 )
 
 // The benchmark of issue 5: 100,000 entries enriched with 1,000,000 socket
@@ -216,4 +219,171 @@ func BenchmarkEnrich(b *testing.B) {
 		}
 		b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/op")
 	})
+}
+
+// BenchmarkEnrichCapture compares enrichment with the conversion it
+// follows, on the same traffic: a generated capture of about 100,000
+// HTTP/1.1 requests (165 MB, 23,000 connections), converted to a HAR file,
+// and 10 socket records per request (1 M records, half with a 12-frame
+// stack) written on the capture's own flows. Sub-benchmarks:
+// convert-capture is pcap.ConvertHAR of the capture; read-trace reads the
+// socket_trace.json; enrich-har is the enrich command's work after that:
+// both passes over the converted HAR file, pairing, and writing the
+// enriched HAR (to io.Discard).
+func BenchmarkEnrichCapture(b *testing.B) {
+	dir := b.TempDir()
+	capPath := filepath.Join(dir, "traffic.pcap")
+	f, err := os.Create(capPath)
+	if err != nil {
+		b.Fatal(err)
+	}
+	st, err := gencap.Write(f, gencap.Config{Seed: 1, Size: 160 << 20, MaxBody: 2000})
+	f.Close()
+	if err != nil {
+		b.Fatal(err)
+	}
+	harPath := filepath.Join(dir, "traffic.har")
+	hf, err := os.Create(harPath)
+	if err != nil {
+		b.Fatal(err)
+	}
+	bw := bufio.NewWriterSize(hf, 1<<20)
+	sum, err := pcap.ConvertHAR(context.Background(), []string{capPath}, pcap.Options{ListFlows: true}, bw)
+	if err == nil {
+		err = bw.Flush()
+	}
+	hf.Close()
+	if err != nil {
+		b.Fatal(err)
+	}
+	flows := map[string]pcap.FlowInfo{}
+	for _, fl := range sum.Flows {
+		flows[fl.CommunityID] = fl
+	}
+	tracePath := filepath.Join(dir, "socket_trace.json")
+	nrec, err := writeCaptureTrace(harPath, tracePath, flows)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("capture: %d bytes, %d packets, %d connections, %d entries; trace: %d records", st.Bytes, st.Packets, st.Conns, sum.Entries, nrec)
+
+	b.Run("convert-capture", func(b *testing.B) {
+		b.SetBytes(st.Bytes)
+		b.ReportAllocs()
+		cpu := cpuTime()
+		for i := 0; i < b.N; i++ {
+			if _, err := pcap.ConvertHAR(context.Background(), []string{capPath}, pcap.Options{}, io.Discard); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric((cpuTime()-cpu).Seconds()/float64(b.N), "cpu-s/op")
+	})
+	read := func() *SocketTrace {
+		fh, err := os.Open(tracePath)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer fh.Close()
+		tr, err := ReadPiRogueSocketTrace(fh, "socket_trace.json")
+		if err != nil {
+			b.Fatal(err)
+		}
+		return tr
+	}
+	b.Run("read-trace", func(b *testing.B) {
+		b.ReportAllocs()
+		cpu := cpuTime()
+		for i := 0; i < b.N; i++ {
+			if tr := read(); tr.Len() != nrec {
+				b.Fatalf("%d operations, want %d", tr.Len(), nrec)
+			}
+		}
+		b.ReportMetric((cpuTime()-cpu).Seconds()/float64(b.N), "cpu-s/op")
+	})
+	tr := read()
+	b.Run("enrich-har", func(b *testing.B) {
+		b.ReportAllocs()
+		cpu := cpuTime()
+		for i := 0; i < b.N; i++ {
+			src := &HARFile{Path: harPath}
+			var w *har.Writer
+			p := &Pipeline{Enrichers: []Enricher{Ptcpdump(), tr.Enricher(DefaultCorrelation())}}
+			s, err := p.Run(context.Background(), src, func(e *har.Entry) error {
+				if w == nil {
+					w = har.NewWriter(io.Discard, src.Log())
+				}
+				return w.Write(e)
+			})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := w.Close(); err != nil {
+				b.Fatal(err)
+			}
+			r := s.Source(PiRogueSocketTraceName)
+			if got := r.Count("requests with a stack trace"); got != s.Entries {
+				b.Fatalf("%d of %d requests paired: %v", got, s.Entries, r.Counts)
+			}
+		}
+		b.ReportMetric((cpuTime()-cpu).Seconds()/float64(b.N), "cpu-s/op")
+	})
+}
+
+// writeCaptureTrace writes 5 writes before each request and 5 reads after
+// each response of the HAR, on the entries' flows.
+func writeCaptureTrace(harPath, tracePath string, flows map[string]pcap.FlowInfo) (int, error) {
+	hf, err := os.Open(harPath)
+	if err != nil {
+		return 0, err
+	}
+	defer hf.Close()
+	out, err := os.Create(tracePath)
+	if err != nil {
+		return 0, err
+	}
+	defer out.Close()
+	w := bufio.NewWriterSize(out, 1<<20)
+	rng := rand.New(rand.NewPCG(3, 4))
+	stack := `[{"class":"com.vendor.sdk.net.Client","file":"Client.java","line":100,"method":"send","is_native":false,"str":"com.vendor.sdk.net.Client.send(Client.java:100)"}`
+	for fr := 1; fr < 12; fr++ {
+		stack += fmt.Sprintf(`,{"class":"com.vendor.sdk.Layer%d","file":"Layer%d.java","line":%d,"method":"call","is_native":false,"str":"com.vendor.sdk.Layer%d.call(Layer%d.java:%d)"}`, fr, fr, fr, fr, fr, fr)
+	}
+	stack += "]"
+	r := har.NewReader(hf)
+	n := 0
+	w.WriteString("[\n")
+	for {
+		e, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return n, err
+		}
+		fl := flows[e.CommunityID]
+		for side, t0 := range []float64{e.Request.Timestamp - 0.05, e.Response.Timestamp + 0.001} {
+			if t0 < 1e9 {
+				continue
+			}
+			for o := 0; o < benchOpsPerSide; o++ {
+				ev := "write"
+				if side == 1 {
+					ev = "read"
+				}
+				if n > 0 {
+					w.WriteString(",\n")
+				}
+				fmt.Fprintf(w, `{"type":"socket_trace_log","dump":"socket_trace.json","data_type":"json","timestamp":%d,"pid":4242,"process":"com.example.app","data":{"socket_fd":87,"socket_type":"tcp","pid":4242,"thread_id":4250,"socket_event_type":%q,"dest_ip":%q,"dest_port":%d,"local_ip":%q,"local_port":%d`,
+					int64((t0+float64(o)*0.009)*1000), ev, fl.Server.Addr(), fl.Server.Port(), fl.Client.Addr(), fl.Client.Port())
+				if rng.IntN(2) == 0 {
+					w.WriteString(`,"stack":`)
+					w.WriteString(stack)
+				}
+				w.WriteString("}}")
+				n++
+			}
+		}
+	}
+	w.WriteString("\n]\n")
+	return n, w.Flush()
 }

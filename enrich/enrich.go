@@ -26,6 +26,11 @@ type Enricher interface {
 // because what one entry gets depends on the others (one-to-one pairing of
 // socket operations). Observe sees each entry in a first pass, without
 // changing it; Plan is called once after that pass.
+//
+// When the Source is a Skimmer, the entries of the first pass carry only
+// the skimmed fields: CommunityID, Timestamp, Request.Timestamp,
+// Request.HTTPVersion, Response.Timestamp, Response.HTTPVersion and
+// Response.Status.
 type Planner interface {
 	Enricher
 	Observe(i int, e *har.Entry) error
@@ -43,6 +48,13 @@ type Entries interface {
 // it twice; both passes must give the same entries in the same order.
 type Source interface {
 	Open() (Entries, error)
+}
+
+// Skimmer is a Source that can also give a cheaper first pass, whose
+// entries carry only the fields a Planner reads.
+type Skimmer interface {
+	Source
+	Skim() (Entries, error)
 }
 
 // Pipeline runs enrichers over a stream of entries.
@@ -111,7 +123,11 @@ func (p *Pipeline) Run(ctx context.Context, src Source, emit func(*har.Entry) er
 }
 
 func (p *Pipeline) pass(ctx context.Context, src Source, pass int, fn func(int, *har.Entry) error) (int, error) {
-	it, err := src.Open()
+	open := src.Open
+	if sk, ok := src.(Skimmer); ok && pass == 1 {
+		open = sk.Skim
+	}
+	it, err := open()
 	if err != nil {
 		return 0, err
 	}
@@ -200,18 +216,146 @@ func (h *HARFile) Warnings() []har.Warning {
 	return h.r.Warnings()
 }
 
+// Skim implements Skimmer: a pass that only delimits each entry and reads
+// the few fields planners need, several times faster than Open's.
+func (h *HARFile) Skim() (Entries, error) {
+	f, err := os.Open(h.Path)
+	if err != nil {
+		return nil, err
+	}
+	return &harEntries{f: f, r: har.NewReader(f), path: h.Path, skim: true}, nil
+}
+
 type harEntries struct {
 	f    *os.File
 	r    *har.Reader
 	path string
+	skim bool
 }
 
 func (it *harEntries) Next() (*har.Entry, error) {
+	if it.skim {
+		return it.nextSkim()
+	}
 	e, err := it.r.Next()
 	if err != nil && !errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("%s: %w", it.path, err)
 	}
 	return e, err
+}
+
+func (it *harEntries) nextSkim() (*har.Entry, error) {
+	for {
+		raw, idx, err := it.r.NextRaw()
+		if errors.Is(err, io.EOF) {
+			return nil, err
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", it.path, err)
+		}
+		if kindOf(raw) != "an object" {
+			// Reader.Next skips these too, with a warning.
+			continue
+		}
+		if e, ok := skimEntry(raw); ok {
+			return e, nil
+		}
+		// Whatever the skim could not read, the full parser reads as the
+		// second pass will.
+		e, _, err := har.ParseEntry(raw, idx)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", it.path, err)
+		}
+		if e == nil {
+			continue
+		}
+		return e, nil
+	}
+}
+
+// skimEntry reads an entry's Community ID, timestamps, HTTP versions and
+// status, skipping the rest (bodies, headers) unread; ok is false when
+// anything of it is not as tracewire writes it.
+func skimEntry(raw []byte) (*har.Entry, bool) {
+	e := &har.Entry{}
+	ok := true
+	numAt := func(val []byte, dst *float64) {
+		if isNull(val) {
+			return
+		}
+		if f, good := num(val); good {
+			*dst = f
+		} else {
+			ok = false
+		}
+	}
+	strAt := func(val []byte, dst *string) {
+		if isNull(val) {
+			return
+		}
+		if s, good := str(val); good {
+			*dst = s
+		} else {
+			ok = false
+		}
+	}
+	sub := func(b []byte, vs int, fn func(name, val []byte)) (int, error) {
+		return walkObject(b, vs, 1, func(name []byte, s int) (int, error) {
+			var end int
+			var err error
+			switch string(name) {
+			case "_timestamp", "httpVersion", "status":
+				end, err = scanValue(b, s, 2)
+				if err == nil {
+					fn(name, b[s:end])
+				}
+			default:
+				end, err = skipFast(b, s)
+			}
+			return end, err
+		})
+	}
+	end, err := walkObject(raw, skipWS(raw, 0), 0, func(name []byte, vs int) (int, error) {
+		switch string(name) {
+		case "_communityId", "_timestamp":
+			end, err := scanValue(raw, vs, 1)
+			if err == nil {
+				if name[1] == 'c' {
+					strAt(raw[vs:end], &e.CommunityID)
+				} else {
+					numAt(raw[vs:end], &e.Timestamp)
+				}
+			}
+			return end, err
+		case "request":
+			return sub(raw, vs, func(name, val []byte) {
+				switch string(name) {
+				case "_timestamp":
+					numAt(val, &e.Request.Timestamp)
+				case "httpVersion":
+					strAt(val, &e.Request.HTTPVersion)
+				}
+			})
+		case "response":
+			return sub(raw, vs, func(name, val []byte) {
+				switch string(name) {
+				case "_timestamp":
+					numAt(val, &e.Response.Timestamp)
+				case "httpVersion":
+					strAt(val, &e.Response.HTTPVersion)
+				case "status":
+					var f float64
+					numAt(val, &f)
+					e.Response.Status = int(f)
+				}
+			})
+		}
+		return skipFast(raw, vs)
+	})
+	if err != nil || trailing(raw, end) != nil {
+		return nil, false
+	}
+	return e, ok
 }
 
 func (it *harEntries) Close() error {

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/tracewire/tracewire/har"
+	"github.com/tracewire/tracewire/internal/testutil"
 )
 
 // countingEnricher records what the pipeline calls.
@@ -135,4 +136,80 @@ func TestPipelineErrors(t *testing.T) {
 	if e, err := (&sliceEntries{}).Next(); e != nil || err != io.EOF {
 		t.Error("empty slice source")
 	}
+}
+
+// skimFields are the fields the skim pass promises.
+func skimFields(e *har.Entry) [7]any {
+	return [7]any{e.CommunityID, e.Timestamp, e.Request.Timestamp, e.Request.HTTPVersion, e.Response.Timestamp, e.Response.HTTPVersion, e.Response.Status}
+}
+
+// TestSkimMatchesParse reads the corpus's HARs both ways: the skim pass
+// must give the full parse's values for the fields it promises, and the
+// same number of entries.
+func TestSkimMatchesParse(t *testing.T) {
+	dir := testutil.Corpus(t, "har")
+	var files []string
+	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(p, ".har") {
+			files = append(files, p)
+		}
+		return nil
+	})
+	// And one of ours, with tracewire's fields.
+	ours := filepath.Join(t.TempDir(), "ours.har")
+	var buf bytes.Buffer
+	h := &har.HAR{}
+	for i := 0; i < 3; i++ {
+		e := entry(flowA, baseSec+float64(i), baseSec+float64(i)+0.5, "HTTP/2")
+		e.Response.Content.Text = `a "quoted" \ body ]}` + strings.Repeat("x", i*1000)
+		h.Log.Entries = append(h.Log.Entries, *e)
+	}
+	har.Encode(&buf, h)
+	os.WriteFile(ours, buf.Bytes(), 0o644)
+	files = append(files, ours)
+	if len(files) < 10 {
+		t.Fatalf("only %d HAR files", len(files))
+	}
+	for _, f := range files {
+		src := &HARFile{Path: f}
+		full, err := src.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		skim, _ := src.Skim()
+		for n := 0; ; n++ {
+			a, errA := full.Next()
+			b, errB := skim.Next()
+			if (errA == nil) != (errB == nil) {
+				t.Errorf("%s entry %d: full %v, skim %v", filepath.Base(f), n, errA, errB)
+				break
+			}
+			if errA != nil {
+				break
+			}
+			if skimFields(a) != skimFields(b) {
+				t.Errorf("%s entry %d: full %v, skim %v", filepath.Base(f), n, skimFields(a), skimFields(b))
+			}
+		}
+		full.Close()
+		skim.Close()
+	}
+}
+
+func FuzzSkimEntry(f *testing.F) {
+	f.Add([]byte(`{"_communityId":"1:x","_timestamp":1.5,"request":{"httpVersion":"HTTP/2","_timestamp":1.5,"headers":[]},"response":{"status":200,"_timestamp":2,"content":{"text":"a\"]}"}}}`))
+	f.Add([]byte(`{"response":{"status":"200"},"request":null}`))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		e, ok := skimEntry(raw)
+		if !ok {
+			return
+		}
+		full, _, err := har.ParseEntry(raw, 0)
+		if err != nil || full == nil {
+			return // the skim reads less; the full parse decides in pass 2
+		}
+		if skimFields(e) != skimFields(full) {
+			t.Fatalf("skim %v, parse %v", skimFields(e), skimFields(full))
+		}
+	})
 }
