@@ -3,6 +3,7 @@ package i18n
 import (
 	"bytes"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"sort"
@@ -12,7 +13,7 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-//go:embed en.yaml de.yaml trackers
+//go:embed en.yaml de.yaml trackers ui.*.yaml
 var files embed.FS
 
 // Languages are the supported language codes; the first is the fallback.
@@ -49,6 +50,10 @@ func load() {
 			return
 		}
 		catalogs[lang] = c
+		if err := loadUI(lang, c); err != nil {
+			loadErr = err
+			return
+		}
 	}
 	ents, err := fs.ReadDir(files, "trackers")
 	if err != nil {
@@ -79,6 +84,33 @@ func load() {
 		}
 		c.trackers[slug] = strings.TrimSpace(string(b))
 	}
+}
+
+// loadUI merges ui.<lang>.yaml, a flat map of dotted keys to strings (the
+// report's and batch's strings, kept apart from the labels), into the ui
+// section. A key in both places is an error, so no string silently wins.
+func loadUI(lang string, c *catalog) error {
+	b, err := files.ReadFile("ui." + lang + ".yaml")
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var m map[string]string
+	if err := yaml.Unmarshal(b, &m); err != nil {
+		return fmt.Errorf("i18n: ui.%s.yaml: %w", lang, err)
+	}
+	if c.UI == nil {
+		c.UI = map[string]string{}
+	}
+	for k, v := range m {
+		if _, dup := c.UI[k]; dup {
+			return fmt.Errorf("i18n: ui.%s.yaml: key %q is also in %s.yaml", lang, k, lang)
+		}
+		c.UI[k] = v
+	}
+	return nil
 }
 
 func cat(lang string) *catalog {

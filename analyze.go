@@ -1,0 +1,1086 @@
+package tracewire
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net/mail"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/tracewire/tracewire/adapters"
+	"github.com/tracewire/tracewire/enrich"
+	"github.com/tracewire/tracewire/har"
+	"github.com/tracewire/tracewire/internal/version"
+	"github.com/tracewire/tracewire/match"
+	"github.com/tracewire/tracewire/pcap"
+	"github.com/tracewire/tracewire/report"
+)
+
+// Input is everything one analysis reads. Files is required; the rest is
+// optional.
+type Input struct {
+	// Files are the captures of one analysis (pcap or pcapng, gzipped or
+	// zstd-compressed too), read as one stream, or exactly one HAR file.
+	// Empty when Experiment names the capture.
+	Files []string
+	// KeyLogs are TLS key logs (SSLKEYLOGFILE format); RSAKeys are PEM RSA
+	// server keys. Both only matter for captures.
+	KeyLogs, RSAKeys []string
+	// SocketTraces are PiRogue socket_trace.json files, EBPFEvents files of
+	// tracewire's eBPF socket event format: their stack traces are attached
+	// to the requests and responses of the matching flows.
+	SocketTraces, EBPFEvents []string
+	// AESInfo are PiRogue aes_info.json files: bodies the app encrypted
+	// itself are replaced by their plaintext before detection.
+	AESInfo []string
+	// Provenance are provenance logs of a backend: requests that carried a
+	// logged sample get _owners, and every owner ID is searched for as an
+	// indicator.
+	Provenance []string
+	// Experiment is a PiRogue experiment folder (or its experiment.json);
+	// the capture, key log, socket trace and aes_info it names are added
+	// to the fields above, and its time shift is used unless TimeShift is
+	// set.
+	Experiment string
+	// TimeShift is added to entry timestamps before pairing them with the
+	// device's socket records.
+	TimeShift *time.Duration
+	// Indicators are known values of the test device or user;
+	// IndicatorFiles are JSON files of more (see match.ReadIndicators).
+	Indicators     []match.Indicator
+	IndicatorFiles []string
+	// Name is what reports call the analysis; by default the app's name
+	// when the HAR says it, else the first file's name.
+	Name string
+	// Subject, when set, replaces what the inputs say about the app,
+	// device or backend.
+	Subject *report.Subject
+}
+
+// Options tune how an analysis runs. The zero value is fine.
+type Options struct {
+	// DB is the adapter database; nil means the embedded one.
+	DB *adapters.DB
+	// IndicatorsEverywhere searches indicators in every request, also in
+	// those an adapter handled.
+	IndicatorsEverywhere bool
+	// Workers is the number of goroutines matching requests (default
+	// GOMAXPROCS). Batch runs use 1 and run analyses in parallel instead.
+	Workers int
+	// Correlation tunes the pairing of socket records with requests; nil
+	// means enrich.DefaultCorrelation (with the input's time shift).
+	Correlation *enrich.CorrelationOptions
+	// ProvenanceWindow is how far a provenance event may be from a
+	// request; nil means enrich.DefaultProvenanceWindow.
+	ProvenanceWindow *enrich.Window
+	// HAR, when set, receives the enriched HAR as it streams (for a
+	// capture: the converted HAR). HARWriterOptions are passed to its
+	// har.Writer.
+	HAR              io.Writer
+	HARWriterOptions []har.WriterOption
+	// Capture holds the conversion options (limits, Community ID seed,
+	// progress, temporary directory); the key files of Input are added to
+	// its KeyLogFiles and RSAKeyFiles.
+	Capture pcap.Options
+}
+
+// Input kinds, told apart by content.
+const (
+	kindCapture = "capture"
+	kindHAR     = "har"
+	kindJSON    = "findings"
+	kindEmpty   = "empty"
+)
+
+// sniff tells a capture from a HAR (or other JSON) by the first bytes.
+func sniff(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	head := make([]byte, 4096)
+	n, err := io.ReadFull(f, head)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return "", fmt.Errorf("%s: %w", path, err)
+	}
+	head = head[:n]
+	if len(bytes.TrimSpace(head)) == 0 {
+		return kindEmpty, nil
+	}
+	if IsCapture(head) {
+		return kindCapture, nil
+	}
+	if report.IsFindingsJSON(head) {
+		return kindJSON, nil
+	}
+	return kindHAR, nil
+}
+
+// IsCapture tells pcap, pcapng and compressed captures (gzip, zstd) from
+// JSON by their first bytes.
+func IsCapture(head []byte) bool {
+	if len(head) < 4 {
+		return false
+	}
+	for _, m := range [][]byte{
+		{0x0a, 0x0d, 0x0d, 0x0a},                           // pcapng
+		{0xd4, 0xc3, 0xb2, 0xa1}, {0xa1, 0xb2, 0xc3, 0xd4}, // pcap µs
+		{0x4d, 0x3c, 0xb2, 0xa1}, {0xa1, 0xb2, 0x3c, 0x4d}, // pcap ns
+		{0x1f, 0x8b},             // gzip
+		{0x28, 0xb5, 0x2f, 0xfd}, // zstd
+	} {
+		if bytes.HasPrefix(head, m) {
+			return true
+		}
+	}
+	return false
+}
+
+// plan is an Input resolved: the experiment's files added, kinds known.
+type plan struct {
+	in        Input
+	har       bool
+	expFile   string
+	timeShift time.Duration
+}
+
+func resolve(in Input) (*plan, error) {
+	p := &plan{in: in}
+	if in.Experiment != "" {
+		var x *enrich.Experiment
+		var err error
+		st, serr := os.Stat(in.Experiment)
+		switch {
+		case serr != nil:
+			return nil, serr
+		case st.IsDir():
+			x, err = enrich.FindExperiment(in.Experiment)
+			if j := filepath.Join(in.Experiment, "experiment.json"); fileExists(j) {
+				p.expFile = j
+			}
+		default:
+			x, err = enrich.ReadExperiment(in.Experiment)
+			p.expFile = in.Experiment
+		}
+		if err != nil {
+			return nil, err
+		}
+		if len(p.in.Files) == 0 && x.Capture != "" {
+			p.in.Files = []string{x.Capture}
+		}
+		addFile := func(list *[]string, f string) {
+			if f != "" && !contains(*list, f) {
+				*list = append(*list, f)
+			}
+		}
+		addFile(&p.in.KeyLogs, x.SSLKeyLog)
+		addFile(&p.in.SocketTraces, x.SocketTrace)
+		addFile(&p.in.AESInfo, x.AESInfo)
+		if x.HasTimeShift {
+			p.timeShift = x.TimeShift
+		}
+	}
+	if in.TimeShift != nil {
+		p.timeShift = *in.TimeShift
+	}
+	if len(p.in.Files) == 0 {
+		return nil, errors.New("tracewire: no capture or HAR file to analyse")
+	}
+	var caps, hars int
+	for _, f := range p.in.Files {
+		k, err := sniff(f)
+		if err != nil {
+			return nil, err
+		}
+		switch k {
+		case kindCapture:
+			caps++
+		case kindHAR:
+			hars++
+		case kindEmpty:
+			return nil, fmt.Errorf("%s: empty file", f)
+		case kindJSON:
+			return nil, fmt.Errorf("%s: a findings file, not a capture or HAR (read it with report.ReadAnalysis)", f)
+		}
+	}
+	switch {
+	case hars > 1 || hars == 1 && caps > 0:
+		return nil, fmt.Errorf("tracewire: one analysis reads captures or one HAR file, not %d HAR file(s) and %d capture(s)", hars, caps)
+	case hars == 1:
+		p.har = true
+	}
+	return p, nil
+}
+
+func fileExists(p string) bool {
+	st, err := os.Stat(p)
+	return err == nil && !st.IsDir()
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// inputs lists the files of a plan with their roles, in a fixed order.
+func (p *plan) inputs() [][2]string {
+	var out [][2]string
+	role := report.RoleCapture
+	if p.har {
+		role = report.RoleHAR
+	}
+	add := func(r string, fs []string) {
+		for _, f := range fs {
+			out = append(out, [2]string{r, f})
+		}
+	}
+	add(role, p.in.Files)
+	if p.expFile != "" {
+		add(report.RoleExperiment, []string{p.expFile})
+	}
+	add(report.RoleKeyLog, p.in.KeyLogs)
+	add(report.RoleRSAKey, p.in.RSAKeys)
+	add(report.RoleSocketTrace, p.in.SocketTraces)
+	add(report.RoleEBPF, p.in.EBPFEvents)
+	add(report.RoleAESInfo, p.in.AESInfo)
+	add(report.RoleProvenance, p.in.Provenance)
+	add(report.RoleIndicators, p.in.IndicatorFiles)
+	return out
+}
+
+// HashFile describes a file with its SHA-256.
+func HashFile(role, path string) (report.InputFile, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return report.InputFile{}, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return report.InputFile{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return report.InputFile{Role: role, Path: path, Name: filepath.Base(path), Size: n, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
+}
+
+// HashInputs hashes the files of an input (after resolving its experiment
+// folder), as Analyze records them. Batch runs compare them with an
+// earlier run's to skip work already done.
+func HashInputs(in Input) ([]report.InputFile, error) {
+	p, err := resolve(in)
+	if err != nil {
+		return nil, err
+	}
+	return p.hash()
+}
+
+func (p *plan) hash() ([]report.InputFile, error) {
+	var out []report.InputFile
+	for _, x := range p.inputs() {
+		f, err := HashFile(x[0], x[1])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}
+
+// AnalysisID derives an analysis ID from the digests of its inputs.
+func AnalysisID(inputs []report.InputFile) string {
+	h := sha256.New()
+	for _, in := range inputs {
+		fmt.Fprintf(h, "%s\t%s\n", in.Role, in.SHA256)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+var dbInfos sync.Map // *adapters.DB → *report.AdapterDB
+
+// AdapterDBInfo describes an adapter database: its version and a SHA-256
+// of its content in canonical form (every tracker and adapter as YAML, in
+// slug order), so an analysis names exactly which rules it used.
+func AdapterDBInfo(db *adapters.DB, embedded bool) (*report.AdapterDB, error) {
+	if v, ok := dbInfos.Load(db); ok {
+		info := *v.(*report.AdapterDB)
+		if !embedded {
+			info.Version = "custom"
+		}
+		return &info, nil
+	}
+	h := sha256.New()
+	for _, t := range db.Trackers {
+		b, err := marshalTracker(t)
+		if err != nil {
+			return nil, fmt.Errorf("adapter database hash: %s: %w", t.Slug, err)
+		}
+		h.Write(b)
+	}
+	info := &report.AdapterDB{
+		Version:  "embedded " + version.Version,
+		SHA256:   hex.EncodeToString(h.Sum(nil)),
+		Trackers: len(db.Trackers),
+		Adapters: len(db.Adapters),
+	}
+	dbInfos.Store(db, info)
+	c := *info
+	if !embedded {
+		c.Version = "custom"
+	}
+	return &c, nil
+}
+
+// Analyze runs convert → enrich → detect over one input and returns what
+// it found. Problems that could be worked around (a truncated capture, a
+// malformed entry, trace records that could not be read) are in the
+// analysis's warnings; errors are for what stops the analysis.
+func Analyze(ctx context.Context, in Input, o Options) (*Analysis, error) {
+	p, err := resolve(in)
+	if err != nil {
+		return nil, err
+	}
+	a := &Analysis{Tool: report.Tool{Name: version.Name, Version: version.Version}}
+	if a.Inputs, err = p.hash(); err != nil {
+		return nil, err
+	}
+	a.ID = AnalysisID(a.Inputs)
+	db := o.DB
+	if db == nil {
+		if db, err = adapters.Default(); err != nil {
+			return nil, err
+		}
+	}
+	if a.AdapterDB, err = AdapterDBInfo(db, o.DB == nil); err != nil {
+		return nil, err
+	}
+
+	inds := append([]match.Indicator(nil), p.in.Indicators...)
+	for _, f := range p.in.IndicatorFiles {
+		more, err := readIndicatorFile(f)
+		if err != nil {
+			return nil, err
+		}
+		inds = append(inds, more...)
+	}
+	ens, ownerInds, err := p.enrichers(o)
+	if err != nil {
+		return nil, err
+	}
+	counts := map[[2]string]int{}
+	for _, ind := range inds {
+		counts[[2]string{ind.Property, ""}]++
+	}
+	for _, oi := range ownerInds {
+		inds = append(inds, oi)
+		counts[[2]string{oi.Property, "owner"}]++
+	}
+	for k, n := range counts {
+		a.Indicators = append(a.Indicators, report.IndicatorCount{Property: k[0], Source: k[1], Count: n})
+	}
+	sort.Slice(a.Indicators, func(i, j int) bool {
+		x, y := a.Indicators[i], a.Indicators[j]
+		if x.Property != y.Property {
+			return x.Property < y.Property
+		}
+		return x.Source < y.Source
+	})
+	m, err := match.New(match.Options{DB: db, Indicators: inds, IndicatorsEverywhere: o.IndicatorsEverywhere})
+	if err != nil {
+		return nil, err
+	}
+	r := &run{p: p, o: o, a: a, m: m, ens: ens, hosts: map[string]int{}}
+	if err := r.run(ctx); err != nil {
+		return nil, err
+	}
+	r.finish()
+	if in.Name != "" {
+		a.Name = in.Name
+	}
+	if in.Subject != nil {
+		a.Subject = in.Subject
+	}
+	return a, nil
+}
+
+func readIndicatorFile(path string) ([]match.Indicator, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	inds, err := match.ReadIndicators(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return inds, nil
+}
+
+// enrichers builds one enricher per trace file, in the order the stages
+// need: decryption first (detection must see plaintext), then stack
+// traces, process comments and provenance.
+func (p *plan) enrichers(o Options) ([]enrich.Enricher, []match.Indicator, error) {
+	var out []enrich.Enricher
+	var inds []match.Indicator
+	open := func(path string, read func(io.Reader, string) error) error {
+		f, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		return read(bufio.NewReaderSize(f, 1<<20), filepath.Base(path))
+	}
+	for _, f := range p.in.AESInfo {
+		if err := open(f, func(r io.Reader, name string) error {
+			x, err := enrich.ReadAESInfo(r, name)
+			if err == nil {
+				out = append(out, x.Enricher())
+			}
+			return err
+		}); err != nil {
+			return nil, nil, err
+		}
+	}
+	corr := enrich.DefaultCorrelation()
+	if o.Correlation != nil {
+		corr = *o.Correlation
+	}
+	if p.timeShift != 0 {
+		corr.TimeShift = p.timeShift
+	}
+	for _, f := range p.in.SocketTraces {
+		if err := open(f, func(r io.Reader, name string) error {
+			x, err := enrich.ReadPiRogueSocketTrace(r, name)
+			if err == nil {
+				out = append(out, x.Enricher(corr))
+			}
+			return err
+		}); err != nil {
+			return nil, nil, err
+		}
+	}
+	for _, f := range p.in.EBPFEvents {
+		if err := open(f, func(r io.Reader, name string) error {
+			x, err := enrich.ReadEBPFEvents(r, name)
+			if err == nil {
+				out = append(out, x.Enricher(corr))
+			}
+			return err
+		}); err != nil {
+			return nil, nil, err
+		}
+	}
+	if !p.har {
+		out = append(out, enrich.Ptcpdump())
+	}
+	win := enrich.DefaultProvenanceWindow
+	if o.ProvenanceWindow != nil {
+		win = *o.ProvenanceWindow
+	}
+	for _, f := range p.in.Provenance {
+		if err := open(f, func(r io.Reader, name string) error {
+			x, err := enrich.ReadProvenance(r, name)
+			if err == nil {
+				out = append(out, x.Enricher(win))
+				for _, ind := range x.Indicators() {
+					inds = append(inds, match.Indicator{Property: ownerProperty(ind.Value), Value: ind.Value})
+				}
+			}
+			return err
+		}); err != nil {
+			return nil, nil, err
+		}
+	}
+	return out, inds, nil
+}
+
+// ownerProperty says what kind of data an owner ID is, so a finding of it
+// reads "email", not "owner".
+func ownerProperty(v string) string {
+	if a, err := mail.ParseAddress(v); err == nil && a.Address == v {
+		return "email"
+	}
+	digits, other := 0, 0
+	for _, r := range v {
+		switch {
+		case r >= '0' && r <= '9':
+			digits++
+		case strings.ContainsRune("+-() ./", r):
+		default:
+			other++
+		}
+	}
+	if other == 0 && digits >= 7 && digits <= 15 {
+		return "phoneNumber"
+	}
+	return "userId"
+}
+
+// run is one analysis in progress.
+type run struct {
+	p   *plan
+	o   Options
+	a   *Analysis
+	m   *match.Matcher
+	ens []enrich.Enricher
+
+	hw      *har.Writer
+	harLog  *har.Log
+	hosts   map[string]int
+	first   time.Time
+	last    time.Time
+	pcapSum *pcap.Summary
+	enrSum  *enrich.Summary
+	log     *har.Log
+	hwarn   []har.Warning
+	dropped int
+}
+
+// maxWarnings bounds the warnings an analysis keeps.
+const maxWarnings = 1000
+
+func (r *run) warn(s string) {
+	if len(r.a.Warnings) < maxWarnings {
+		r.a.Warnings = append(r.a.Warnings, s)
+	} else {
+		r.dropped++
+	}
+}
+
+// queue hands the entries the matcher reads to the callback that gets
+// their results: Stream returns results in the order it read the entries.
+type queue struct {
+	mu    sync.Mutex
+	items []queued
+}
+
+type queued struct {
+	e   *har.Entry
+	raw []byte
+}
+
+func (q *queue) push(it queued) {
+	q.mu.Lock()
+	q.items = append(q.items, it)
+	q.mu.Unlock()
+}
+
+func (q *queue) pop() (queued, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if len(q.items) == 0 {
+		return queued{}, false
+	}
+	it := q.items[0]
+	q.items[0] = queued{}
+	q.items = q.items[1:]
+	return it, true
+}
+
+// rawSource reads a HAR's entries as text (parsed on the matcher's
+// workers) and queues them.
+type rawSource struct {
+	r *har.Reader
+	q *queue
+}
+
+func (s *rawSource) Next() (*har.Entry, error) {
+	e, err := s.r.Next()
+	if err == nil {
+		s.q.push(queued{e: e})
+	}
+	return e, err
+}
+
+func (s *rawSource) Index() int { return s.r.Index() }
+
+func (s *rawSource) NextRaw() ([]byte, int, error) {
+	raw, idx, err := s.r.NextRaw()
+	if err == nil {
+		s.q.push(queued{raw: raw})
+	}
+	return raw, idx, err
+}
+
+// chanSource reads entries from a channel and queues them.
+type chanSource struct {
+	ch   <-chan *har.Entry
+	q    *queue
+	errf func() error
+}
+
+func (s *chanSource) Next() (*har.Entry, error) {
+	e, ok := <-s.ch
+	if !ok {
+		if err := s.errf(); err != nil {
+			return nil, err
+		}
+		return nil, io.EOF
+	}
+	s.q.push(queued{e: e})
+	return e, nil
+}
+
+// oneShot is an enrich.Source over a channel, for a single pass.
+type oneShot struct {
+	ch     <-chan *har.Entry
+	errf   func() error
+	opened bool
+}
+
+func (s *oneShot) Open() (enrich.Entries, error) {
+	if s.opened {
+		return nil, errors.New("tracewire: internal error: a streamed capture cannot be read twice")
+	}
+	s.opened = true
+	return s, nil
+}
+
+func (s *oneShot) Next() (*har.Entry, error) {
+	e, ok := <-s.ch
+	if !ok {
+		if err := s.errf(); err != nil {
+			return nil, err
+		}
+		return nil, io.EOF
+	}
+	return e, nil
+}
+
+func (s *oneShot) Close() error { return nil }
+
+func hasPlanner(ens []enrich.Enricher) bool {
+	for _, e := range ens {
+		if _, ok := e.(enrich.Planner); ok {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *run) captureOptions() pcap.Options {
+	po := r.o.Capture
+	po.KeyLogFiles = append(append([]string(nil), po.KeyLogFiles...), r.p.in.KeyLogs...)
+	po.RSAKeyFiles = append(append([]string(nil), po.RSAKeyFiles...), r.p.in.RSAKeys...)
+	po.ListFlows = true
+	return po
+}
+
+func (r *run) run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	q := &queue{}
+	if r.p.har && len(r.ens) == 0 {
+		// The fast path: entries are split here and parsed on the
+		// matcher's workers.
+		f, err := os.Open(r.p.in.Files[0])
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		hr := har.NewReader(f)
+		// Without a HAR to write, only requests matter: responses are
+		// skipped unparsed.
+		hr.RequestOnly = r.o.HAR == nil
+		r.log = hr.Log()
+		err = r.m.Stream(ctx, &rawSource{r: hr, q: q}, r.o.Workers, func(res *match.Result) error {
+			it, _ := q.pop()
+			return r.result(res, it)
+		})
+		r.hwarn = hr.Warnings()
+		if err != nil {
+			return r.wrap(err)
+		}
+		return r.closeHAR()
+	}
+
+	// Entries come from a producer goroutine (conversion and enrichment)
+	// through a channel; the matcher reads them on this one.
+	out := make(chan *har.Entry, 64)
+	var perr error
+	done := make(chan struct{})
+	send := func(e *har.Entry) error {
+		select {
+		case out <- e:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	var harFile *enrich.HARFile
+	var src enrich.Source
+	var convDone chan struct{}
+	var convErr error
+	switch {
+	case r.p.har:
+		harFile = &enrich.HARFile{Path: r.p.in.Files[0]}
+		src = harFile
+	case hasPlanner(r.ens):
+		// Pairing socket operations needs two passes over the entries:
+		// convert once into a temporary HAR and read it twice.
+		tmp, err := os.CreateTemp(r.o.Capture.TempDir, "tracewire-*.har")
+		if err != nil {
+			return err
+		}
+		defer os.Remove(tmp.Name())
+		bw := bufio.NewWriterSize(tmp, 1<<20)
+		sum, err := pcap.ConvertHAR(ctx, r.p.in.Files, r.captureOptions(), bw)
+		if err == nil {
+			err = bw.Flush()
+		}
+		if cerr := tmp.Close(); err == nil {
+			err = cerr
+		}
+		r.pcapSum = sum
+		if err != nil {
+			return err
+		}
+		harFile = &enrich.HARFile{Path: tmp.Name()}
+		src = harFile
+	default:
+		ch := make(chan *har.Entry, 64)
+		convDone = make(chan struct{})
+		go func() {
+			defer close(convDone)
+			defer close(ch)
+			r.pcapSum, convErr = pcap.Convert(ctx, r.p.in.Files, r.captureOptions(), func(e *har.Entry) error {
+				select {
+				case ch <- e:
+					return nil
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			})
+		}()
+		src = &oneShot{ch: ch, errf: func() error { <-convDone; return convErr }}
+	}
+	go func() {
+		defer close(done)
+		defer close(out)
+		pl := &enrich.Pipeline{Enrichers: r.ens}
+		r.enrSum, perr = pl.Run(ctx, src, send)
+	}()
+	err := r.m.Stream(ctx, &chanSource{ch: out, q: q, errf: func() error { <-done; return perr }}, r.o.Workers, func(res *match.Result) error {
+		it, _ := q.pop()
+		return r.result(res, it)
+	})
+	cancel()
+	for range out {
+	}
+	<-done
+	if convDone != nil {
+		<-convDone
+	}
+	if harFile != nil {
+		if l := harFile.Log(); l != nil && r.p.har {
+			r.log = l
+		}
+		r.hwarn = harFile.Warnings()
+	}
+	if err != nil {
+		return r.wrap(err)
+	}
+	return r.closeHAR()
+}
+
+func (r *run) wrap(err error) error {
+	var se *har.SyntaxError
+	if errors.As(err, &se) && !strings.Contains(err.Error(), r.p.in.Files[0]) {
+		return fmt.Errorf("%s: %w", r.p.in.Files[0], err)
+	}
+	return err
+}
+
+// result takes the matcher's result for one entry.
+func (r *run) result(res *match.Result, it queued) error {
+	a := r.a
+	a.EntriesRead++
+	e := it.e
+	needEntry := len(res.Findings) > 0 || r.o.HAR != nil
+	if e == nil && it.raw != nil && needEntry {
+		var err error
+		if e, _, err = har.ParseEntry(it.raw, res.Entry.Index); err != nil {
+			e = nil
+		}
+	}
+	for _, w := range res.Warnings {
+		r.warn(fmt.Sprintf("entry %d: %s", res.Entry.Index, w))
+	}
+	if h := report.HostOf(res.Entry.URL); h != "" {
+		r.hosts[h]++
+	}
+	t := time.Time{}
+	switch {
+	case res.Entry.Timestamp > 0:
+		t = har.TimeOf(res.Entry.Timestamp)
+	case e != nil && !e.StartedDateTime.IsZero():
+		t = e.StartedDateTime.UTC()
+	case res.Entry.StartedDateTime != "":
+		if pt, err := time.Parse(time.RFC3339Nano, res.Entry.StartedDateTime); err == nil {
+			t = pt.UTC()
+		}
+	case it.raw != nil:
+		// The matcher skipped the entry unparsed (no adapter for its URL).
+		t = peekTime(it.raw)
+	}
+	if !t.IsZero() {
+		if r.first.IsZero() || t.Before(r.first) {
+			r.first = t
+		}
+		if t.After(r.last) {
+			r.last = t
+		}
+	}
+	if len(res.Findings) > 0 {
+		a.Findings = append(a.Findings, res.Findings...)
+		if e != nil {
+			a.Entries = append(a.Entries, report.Evidence{Index: res.Entry.Index, Entry: report.EvidenceEntry(e)})
+		}
+	}
+	if r.o.HAR != nil && e != nil {
+		if r.hw == nil {
+			r.harLog = r.outputLog()
+			r.hw = har.NewWriter(r.o.HAR, r.harLog, r.o.HARWriterOptions...)
+		}
+		if err := r.hw.Write(e); err != nil {
+			return fmt.Errorf("write HAR: %w", err)
+		}
+	}
+	return nil
+}
+
+// outputLog is the log of the HAR written to Options.HAR: the input's for
+// a HAR, tracewire's for a capture.
+func (r *run) outputLog() *har.Log {
+	if r.log != nil {
+		l := *r.log
+		return &l
+	}
+	return &har.Log{Creator: har.Creator{Name: version.Name, Version: version.Version}}
+}
+
+func (r *run) closeHAR() error {
+	if r.o.HAR == nil {
+		return nil
+	}
+	if r.hw == nil {
+		r.harLog = r.outputLog()
+		r.hw = har.NewWriter(r.o.HAR, r.harLog, r.o.HARWriterOptions...)
+	}
+	if r.log != nil {
+		// Properties after the entries are known only now.
+		r.harLog.Comment = r.log.Comment
+		r.harLog.Extra = r.log.Extra
+	}
+	if s := r.pcapSum; s != nil {
+		if tl := tlsErrorsJSON(s.TLSErrors); len(tl) > 0 {
+			r.harLog.Extra.Set("_tlsErrors", tl)
+		}
+	}
+	if err := r.hw.Close(); err != nil {
+		return fmt.Errorf("write HAR: %w", err)
+	}
+	return nil
+}
+
+func tlsErrorsJSON(errs []pcap.TLSError) []any {
+	var out []any
+	for _, e := range errs {
+		out = append(out, map[string]any{
+			"communityId": e.CommunityID, "client": e.Client.String(), "server": e.Server.String(),
+			"sni": e.SNI, "reason": e.Reason, "startedDateTime": e.Time.UTC().Format(time.RFC3339Nano), "file": e.File,
+		})
+	}
+	return out
+}
+
+// finish fills in what is known once every entry has been seen.
+func (r *run) finish() {
+	a := r.a
+	for _, w := range r.hwarn {
+		r.warn(w.String())
+	}
+	if s := r.enrSum; s != nil && len(s.Sources) > 0 {
+		a.Enrichment = s
+	}
+	for h, n := range r.hosts {
+		a.Hosts = append(a.Hosts, report.HostCount{Host: h, Requests: n})
+	}
+	sort.Slice(a.Hosts, func(i, j int) bool {
+		if a.Hosts[i].Requests != a.Hosts[j].Requests {
+			return a.Hosts[i].Requests > a.Hosts[j].Requests
+		}
+		return a.Hosts[i].Host < a.Hosts[j].Host
+	})
+	if !r.first.IsZero() {
+		a.Period = &report.Period{Start: r.first, End: r.last}
+	}
+	if s := r.pcapSum; s != nil {
+		c := &report.Capture{Packets: s.Packets, DecodeErrors: s.DecodeErrors, Connections: s.Conns, Entries: s.Entries}
+		var first, last time.Time
+		for _, f := range s.Flows {
+			if first.IsZero() || f.First.Before(first) {
+				first = f.First
+			}
+			if f.Last.After(last) {
+				last = f.Last
+			}
+			if f.Decrypted {
+				c.TLSDecrypted++
+			}
+			if f.Requests == 0 && f.BytesToServer+f.BytesToClient > 0 {
+				c.NoEntriesTotal++
+				if len(c.NoEntries) < report.MaxFlows {
+					c.NoEntries = append(c.NoEntries, report.Flow{
+						Time: f.First.UTC(), Client: f.Client.String(), Server: f.Server.String(), CommunityID: f.CommunityID,
+						SNI: f.SNI, Protocol: f.Protocol, Bytes: f.BytesToServer + f.BytesToClient,
+					})
+				}
+			}
+		}
+		for _, t := range s.TLSErrors {
+			if len(c.Undecrypted) == report.MaxFlows {
+				break
+			}
+			c.Undecrypted = append(c.Undecrypted, report.Flow{
+				Time: t.Time.UTC(), Client: t.Client.String(), Server: t.Server.String(), CommunityID: t.CommunityID,
+				SNI: t.SNI, Reason: t.Reason,
+			})
+		}
+		c.NotesTotal = len(s.Notes) + s.NotesDropped
+		for i, n := range s.Notes {
+			if i == report.MaxFlows {
+				break
+			}
+			c.Notes = append(c.Notes, n.String())
+		}
+		for _, w := range s.Warnings {
+			r.warn(w.String())
+		}
+		a.Capture = c
+		if !first.IsZero() {
+			a.Period = &report.Period{Start: first.UTC(), End: last.UTC()}
+		}
+	}
+	if r.dropped > 0 {
+		a.Warnings = append(a.Warnings, fmt.Sprintf("%d more warnings not listed", r.dropped))
+	}
+	// Warnings name inputs by their file names, as reports do: paths
+	// differ between machines and may say more than a report should.
+	var pairs []string
+	for _, in := range a.Inputs {
+		if in.Path != in.Name {
+			pairs = append(pairs, in.Path, in.Name)
+		}
+	}
+	if len(pairs) > 0 {
+		rep := strings.NewReplacer(pairs...)
+		for i, w := range a.Warnings {
+			a.Warnings[i] = rep.Replace(w)
+		}
+		if c := a.Capture; c != nil {
+			for i, n := range c.Notes {
+				c.Notes[i] = rep.Replace(n)
+			}
+		}
+	}
+	if r.p.har && r.log != nil {
+		a.Subject = subjectOf(r.log)
+	}
+	a.Name = defaultName(a, r.p.in.Files[0])
+	a.SortEntries()
+}
+
+func defaultName(a *Analysis, first string) string {
+	if s := a.Subject; s != nil && s.App != nil {
+		name := s.App.Name
+		if name == "" {
+			name = s.App.ID
+		}
+		if name != "" {
+			if p := s.App.Platform; p != "" {
+				name += " (" + p + ")"
+			}
+			return name
+		}
+	}
+	return filepath.Base(first)
+}
+
+// peekTime reads an entry's time from its JSON text without parsing it:
+// the first "_timestamp" or "startedDateTime" member (not one inside an
+// escaped string); zero when there is none.
+func peekTime(raw []byte) time.Time {
+	if v := peekMember(raw, `"_timestamp"`); v != nil {
+		if f, err := strconv.ParseFloat(string(v), 64); err == nil && f > 0 {
+			return har.TimeOf(f)
+		}
+	}
+	if v := peekMember(raw, `"startedDateTime"`); len(v) > 2 && v[0] == '"' {
+		if t, err := time.Parse(time.RFC3339Nano, string(v[1:len(v)-1])); err == nil {
+			return t.UTC()
+		}
+	}
+	return time.Time{}
+}
+
+// peekMember returns the text of the value of the first member called key
+// (a number, or a string without escapes), nil when there is none.
+func peekMember(raw []byte, key string) []byte {
+	off := 0
+	for {
+		i := bytes.Index(raw[off:], []byte(key))
+		if i < 0 {
+			return nil
+		}
+		i += off
+		off = i + len(key)
+		if i > 0 && raw[i-1] == '\\' {
+			continue
+		}
+		j := off
+		for j < len(raw) && (raw[j] == ' ' || raw[j] == '\t' || raw[j] == '\n' || raw[j] == '\r') {
+			j++
+		}
+		if j >= len(raw) || raw[j] != ':' {
+			continue
+		}
+		j++
+		for j < len(raw) && (raw[j] == ' ' || raw[j] == '\t' || raw[j] == '\n' || raw[j] == '\r') {
+			j++
+		}
+		if j >= len(raw) {
+			return nil
+		}
+		k := j
+		if raw[j] == '"' {
+			k++
+			for k < len(raw) && raw[k] != '"' && raw[k] != '\\' {
+				k++
+			}
+			if k >= len(raw) || raw[k] != '"' {
+				return nil
+			}
+			return raw[j : k+1]
+		}
+		for k < len(raw) && (raw[k] >= '0' && raw[k] <= '9' || raw[k] == '.' || raw[k] == '-' || raw[k] == '+' || raw[k] == 'e' || raw[k] == 'E') {
+			k++
+		}
+		return raw[j:k]
+	}
+}

@@ -1,0 +1,92 @@
+package tracewire
+
+import (
+	"encoding/json"
+	"sort"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/tracewire/tracewire/adapters"
+	"github.com/tracewire/tracewire/har"
+	"github.com/tracewire/tracewire/report"
+)
+
+// marshalTracker writes a tracker and its adapters in the adapter file
+// format, the canonical form the database hash is taken over.
+func marshalTracker(t *adapters.Tracker) ([]byte, error) {
+	return yaml.Marshal(&adapters.File{Tracker: *t, Adapters: t.Adapters})
+}
+
+// subjectOf reads what a HAR log says about the app, device or backend:
+// tweasel's "_tweasel" log extension (written by cyanoacrylate and read by
+// ReportHAR) and tracewire's own "_subject", which has the form of
+// report.Subject.
+func subjectOf(l *har.Log) *report.Subject {
+	s := &report.Subject{}
+	if l.Creator.Name != "" {
+		s.Recorder = strings.TrimSpace(l.Creator.Name + " " + l.Creator.Version)
+		if l.Creator.Comment != "" {
+			s.Recorder += " (" + l.Creator.Comment + ")"
+		}
+	}
+	if tw, ok := l.Extra["_tweasel"].(map[string]any); ok {
+		if apps, ok := tw["apps"].([]any); ok && len(apps) > 0 {
+			if m, ok := apps[0].(map[string]any); ok {
+				s.App = &report.App{
+					ID: str(m["id"]), Name: str(m["name"]), Version: str(m["version"]),
+					VersionCode: str(m["versionCode"]), Platform: str(m["platform"]), MD5: str(m["md5"]),
+				}
+			}
+		}
+		if m, ok := tw["device"].(map[string]any); ok {
+			s.Device = &report.Device{
+				Platform: str(m["platform"]), Manufacturer: str(m["manufacturer"]), Model: str(m["model"]),
+				OSVersion: str(m["osVersion"]), OSBuild: str(m["osBuild"]), RunTarget: str(m["runTarget"]),
+			}
+			if s.Device.Model == "" {
+				s.Device.Model = str(m["modelCodeName"])
+			}
+		}
+		s.RecordingStart, s.RecordingEnd = str(tw["startDate"]), str(tw["endDate"])
+		if m, ok := tw["versions"].(map[string]any); ok {
+			for k, v := range m {
+				if sv := str(v); sv != "" {
+					s.Tools = append(s.Tools, report.NameValue{Name: k, Value: sv})
+				}
+			}
+			sort.Slice(s.Tools, func(i, j int) bool { return s.Tools[i].Name < s.Tools[j].Name })
+		}
+	}
+	if v, ok := l.Extra["_subject"]; ok {
+		if b, err := json.Marshal(v); err == nil {
+			var own report.Subject
+			if json.Unmarshal(b, &own) == nil {
+				if own.App != nil {
+					s.App = own.App
+				}
+				if own.Device != nil {
+					s.Device = own.Device
+				}
+				if own.Backend != nil {
+					s.Backend = own.Backend
+				}
+			}
+		}
+	}
+	if s.App == nil && s.Device == nil && s.Backend == nil && s.Recorder == "" && s.RecordingStart == "" && len(s.Tools) == 0 {
+		return nil
+	}
+	return s
+}
+
+func str(v any) string {
+	switch x := v.(type) {
+	case string:
+		return x
+	case nil:
+		return ""
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}

@@ -1,0 +1,98 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+
+	"github.com/tracewire/tracewire/adapters"
+)
+
+// Format is an output format of a report.
+type Format string
+
+// Formats.
+const (
+	HTML     Format = "html"
+	Markdown Format = "md"
+	PDF      Format = "pdf"
+	// JSONL writes one flat Row per finding, one JSON object a line.
+	JSONL Format = "jsonl"
+	// Parquet writes the same rows as a Parquet file.
+	Parquet Format = "parquet"
+)
+
+// Formats lists every format.
+var Formats = []Format{HTML, Markdown, PDF, JSONL, Parquet}
+
+// ParseFormat reads a format name ("markdown" is accepted for md).
+func ParseFormat(s string) (Format, error) {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "html", "htm":
+		return HTML, nil
+	case "md", "markdown":
+		return Markdown, nil
+	case "pdf":
+		return PDF, nil
+	case "jsonl", "ndjson":
+		return JSONL, nil
+	case "parquet":
+		return Parquet, nil
+	}
+	return "", fmt.Errorf("report format %q: want html, md, pdf, jsonl or parquet", s)
+}
+
+// FormatOf guesses the format from an output file's extension; "" when the
+// extension says nothing.
+func FormatOf(path string) Format {
+	f, err := ParseFormat(strings.TrimPrefix(filepath.Ext(path), "."))
+	if err != nil {
+		return ""
+	}
+	return f
+}
+
+// Ext returns the file extension of a format, with the dot.
+func (f Format) Ext() string { return "." + string(f) }
+
+// Options configure a report.
+type Options struct {
+	// Lang is the language, "en" (default) or "de".
+	Lang string
+	// Compare is an earlier analysis of the same app (for instance before
+	// a notice to the controller); the report then says which
+	// transmissions persisted, appeared and disappeared.
+	Compare *Analysis
+	// DeviceReports are records from the user's own device (TrackerControl,
+	// iOS App Privacy Report); the report lists the hosts that received
+	// personal data and also appear there.
+	DeviceReports []*DeviceReport
+	// DB is the adapter database used to decode the request excerpts
+	// again; nil means the embedded one.
+	DB *adapters.DB
+	// MaxBody bounds each request body reproduced in the appendix, in
+	// bytes (default 256 KiB); the rest is counted, not shown.
+	MaxBody int
+}
+
+// Write writes a report of a in format f.
+func Write(w io.Writer, f Format, a *Analysis, o Options) error {
+	switch f {
+	case HTML:
+		return WriteHTML(w, a, o)
+	case Markdown:
+		return WriteMarkdown(w, a, o)
+	case PDF:
+		return WritePDF(w, a, o)
+	case JSONL:
+		return WriteJSONL(w, Rows(a))
+	case Parquet:
+		pw := NewParquetWriter(w)
+		if err := pw.Write(Rows(a)); err != nil {
+			return err
+		}
+		return pw.Close()
+	}
+	return fmt.Errorf("report: unknown format %q", f)
+}

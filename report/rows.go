@@ -1,0 +1,147 @@
+package report
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/compress/zstd"
+)
+
+// Row is one finding as a flat record, for notebooks and data frames: the
+// rows of tracewire's findings.jsonl and findings.parquet.
+type Row struct {
+	AnalysisID string `json:"analysis_id" parquet:"analysis_id,dict"`
+	// InputFile is the analysis's main input (capture or HAR) as given.
+	InputFile  string `json:"input_file" parquet:"input_file,dict"`
+	EntryIndex int64  `json:"entry_index" parquet:"entry_index"`
+	// Timestamp is the request's capture time in microseconds since the
+	// epoch (UTC), 0 when unknown.
+	Timestamp   int64  `json:"timestamp" parquet:"timestamp,timestamp(microsecond)"`
+	Method      string `json:"method" parquet:"method,dict"`
+	Host        string `json:"host" parquet:"host,dict"`
+	Path        string `json:"path" parquet:"path"`
+	Tracker     string `json:"tracker" parquet:"tracker,dict"`
+	TrackerName string `json:"tracker_name" parquet:"tracker_name,dict"`
+	Adapter     string `json:"adapter" parquet:"adapter,dict"`
+	// Source is "adapter" or "indicator".
+	Source   string `json:"source" parquet:"source,dict"`
+	Property string `json:"property" parquet:"property,dict"`
+	Value    string `json:"value" parquet:"value"`
+	// ValueEncoding is "base64" when Value is the base64 of bytes.
+	ValueEncoding string `json:"value_encoding" parquet:"value_encoding,dict"`
+	Context       string `json:"context" parquet:"context,dict"`
+	// ValuePath is where in the decoded context the value was
+	// ("batch[2].advertiser_id").
+	ValuePath string `json:"value_path" parquet:"value_path"`
+	Reasoning string `json:"reasoning" parquet:"reasoning,dict"`
+	// Decoding is the chain of decoding steps, "parseJson(body) → ...".
+	Decoding string `json:"decoding" parquet:"decoding,dict"`
+	// IndicatorEncoding says how an indicator was found (plain, sha256, ...).
+	IndicatorEncoding string `json:"indicator_encoding" parquet:"indicator_encoding,dict"`
+	// Process is the process that sent the request, when enrichment knew.
+	Process string `json:"process" parquet:"process,dict"`
+	// Owner lists the data owners of the request (provenance), ", "-joined.
+	Owner       string `json:"owner" parquet:"owner,dict"`
+	ToolVersion string `json:"tool_version" parquet:"tool_version,dict"`
+}
+
+// MainInput returns the path of an analysis's capture or HAR (the first
+// one), "" when there is none.
+func (a *Analysis) MainInput() string {
+	for _, in := range a.Inputs {
+		if in.Role == RoleCapture || in.Role == RoleHAR {
+			return in.Path
+		}
+	}
+	return ""
+}
+
+// Rows flattens the findings of a, in finding order.
+func Rows(a *Analysis) []Row {
+	rows := make([]Row, 0, len(a.Findings))
+	input := a.MainInput()
+	for i := range a.Findings {
+		f := &a.Findings[i]
+		e := a.Entry(f.Entry.Index)
+		r := Row{
+			AnalysisID: a.ID, InputFile: input, EntryIndex: int64(f.Entry.Index),
+			Method: f.Entry.Method, Host: HostOf(f.Entry.URL), Path: PathOf(f.Entry.URL),
+			Adapter: f.Adapter, Source: f.Source, Property: f.Property, Value: f.Value,
+			ValueEncoding: f.ValueEncoding, Context: f.Context, ValuePath: f.Path, Reasoning: f.Reasoning,
+			ToolVersion: a.Tool.Version,
+		}
+		if t := entryTime(f.Entry, e); !t.IsZero() {
+			r.Timestamp = t.UnixMicro()
+		}
+		if f.Tracker != nil {
+			r.Tracker, r.TrackerName = f.Tracker.Slug, f.Tracker.Name
+		}
+		if len(f.Decoding) > 0 {
+			parts := make([]string, len(f.Decoding))
+			for j, s := range f.Decoding {
+				parts[j] = s.Function + "(" + s.Input + ")"
+			}
+			r.Decoding = strings.Join(parts, " → ")
+		}
+		if f.Indicator != nil {
+			r.IndicatorEncoding = f.Indicator.Encoding
+		}
+		if e != nil {
+			r.Process = processOf(e)
+			r.Owner = strings.Join(ownersOf(e), ", ")
+		}
+		rows = append(rows, r)
+	}
+	return rows
+}
+
+// WriteJSONL writes rows as JSON Lines.
+func WriteJSONL(w io.Writer, rows []Row) error {
+	bw := bufio.NewWriter(w)
+	enc := json.NewEncoder(bw)
+	enc.SetEscapeHTML(false)
+	for i := range rows {
+		if err := enc.Encode(&rows[i]); err != nil {
+			return fmt.Errorf("findings JSONL: %w", err)
+		}
+	}
+	return bw.Flush()
+}
+
+// ParquetWriter writes rows to a Parquet file in row groups, so any number
+// of rows can be written in bounded memory. Close must be called.
+type ParquetWriter struct {
+	w *parquet.GenericWriter[Row]
+}
+
+// parquetRowGroup bounds the rows buffered before a row group is written.
+const parquetRowGroup = 64 << 10
+
+// NewParquetWriter starts a Parquet file on w (zstd-compressed columns).
+func NewParquetWriter(w io.Writer) *ParquetWriter {
+	return &ParquetWriter{w: parquet.NewGenericWriter[Row](w,
+		parquet.Compression(&zstd.Codec{}),
+		parquet.MaxRowsPerRowGroup(parquetRowGroup),
+		parquet.CreatedBy("tracewire", "", ""),
+	)}
+}
+
+// Write adds rows.
+func (p *ParquetWriter) Write(rows []Row) error {
+	if _, err := p.w.Write(rows); err != nil {
+		return fmt.Errorf("findings parquet: %w", err)
+	}
+	return nil
+}
+
+// Close writes the footer.
+func (p *ParquetWriter) Close() error {
+	if err := p.w.Close(); err != nil {
+		return fmt.Errorf("findings parquet: %w", err)
+	}
+	return nil
+}
