@@ -541,10 +541,47 @@ func (p *parser) clearRecord(h *half, typ byte, body []byte, m meta) {
 	case recChangeCipherSpec:
 		p.changeCipherSpec(h, m)
 	case recApplicationData:
-		if p.sh != nil && !isTLS13(p.version) {
+		if p.sh != nil && !isTLS13(p.version) && !p.lostCCS(h, typ, body, m) {
 			p.fail(h, "framing", m.time, "%s: application data before ChangeCipherSpec at frame %d", h.role, m.frame)
 		}
 	}
+}
+
+// lostCCS handles encrypted application data where the ChangeCipherSpec
+// and Finished that precede it were lost (in a gap): it activates the
+// direction's pending cipher if the record authenticates under it.
+func (p *parser) lostCCS(h *half, typ byte, body []byte, m meta) bool {
+	if !p.keyed {
+		p.keyed = true
+		if !p.deriveKeys(m) {
+			return true // failed with a note already
+		}
+	}
+	c := p.next[h.role]
+	if c == nil || c.chained() {
+		return false
+	}
+	hdr := []byte{typ, byte(p.version >> 8), byte(p.version), byte(len(body) >> 8), byte(len(body))}
+	seqs := make([]uint64, 16)
+	for i := range seqs {
+		seqs[i] = uint64(i)
+	}
+	pt, seq, err := openAny(c, p.scratch, seqs, hdr, body)
+	if err != nil {
+		return false
+	}
+	p.next[h.role] = nil
+	h.cipher, h.seq, h.good, h.bad = c, seq+1, 1, 0
+	h.skipInner = true
+	h.inflate.close()
+	h.inflate = nil
+	if p.sh.compression == 1 {
+		// The DEFLATE stream began in the lost records.
+		p.fail(h, "gap", m.time, "%s: compressed stream lost at frame %d", h.role, m.frame)
+		return true
+	}
+	p.plain(h, typ, pt, m)
+	return true
 }
 
 // plain handles a decrypted record.
@@ -737,7 +774,9 @@ func (p *parser) handshake(h *half, typ byte, body, raw []byte, m meta) {
 		case hsEndOfEarlyData:
 			p.endEarly(h)
 		case hsFinished:
-			if isTLS13(p.version) {
+			// After the handshake a Finished ends post-handshake client
+			// authentication and changes no key.
+			if isTLS13(p.version) && h.phase != phaseApp {
 				p.appKeys(h, m)
 			}
 		case hsKeyUpdate:
@@ -768,7 +807,7 @@ func (p *parser) handshake(h *half, typ byte, body, raw []byte, m meta) {
 			p.makeInner()
 		}
 	case hsFinished:
-		if isTLS13(p.version) {
+		if isTLS13(p.version) && h.phase != phaseApp {
 			p.appKeys(h, m)
 		}
 	case hsKeyUpdate:

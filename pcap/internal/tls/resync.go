@@ -133,7 +133,12 @@ func (p *parser) tryResync(h *half, i, end int) (resyncResult, int) {
 	m := h.metaAt(i)
 	if h.cipher == nil {
 		if rec[0] == recApplicationData {
-			return resyncNo, 0
+			// Encrypted data: the ChangeCipherSpec may have been lost.
+			if p.sh == nil || isTLS13(p.version) || !p.lostCCS(h, rec[0], rec[5:], m) {
+				return resyncNo, 0
+			}
+			h.resync = false
+			return resyncOK, end
 		}
 		h.resync = false
 		p.record(h, rec, m)

@@ -315,3 +315,51 @@ func TestResumption(t *testing.T) {
 }
 
 func mustAddrPort(s string) netip.AddrPort { return netip.MustParseAddrPort(s) }
+
+// TestLostChangeCipherSpec drops the server's ChangeCipherSpec and
+// Finished (TLS 1.2) in a gap: the application data after them still
+// decrypts under the pending keys.
+func TestLostChangeCipherSpec(t *testing.T) {
+	for _, tc := range goCases(t) {
+		if tc.name != "tls12-ecdhe-rsa-aes128gcm-http11" && tc.name != "tls12-ecdhe-aes128cbc-sha" && tc.name != "tls12-ecdhe-chacha20" {
+			continue
+		}
+		t.Run(tc.name, func(t *testing.T) {
+			s := record(t, tc.client, tc.server, defaultExchange(), false)
+			// The server's whole stream as one chunk, cut around its CCS
+			// and Finished.
+			var srv []byte
+			var in []skipWire
+			for _, w := range s.wires {
+				if w.dir == stream.ServerToClient {
+					srv = append(srv, w.data...)
+				}
+			}
+			ccs := bytes.Index(srv, []byte{0x14, 0x03, 0x03, 0x00, 0x01, 0x01})
+			if ccs < 0 {
+				t.Fatal("no ChangeCipherSpec")
+			}
+			fin := ccs + 6
+			end := fin + 5 + (int(srv[fin+3])<<8 | int(srv[fin+4]))
+			sent := false
+			for _, w := range coalesce(s.wires) {
+				if w.dir == stream.ClientToServer {
+					in = append(in, skipWire{wire: w})
+					continue
+				}
+				if !sent {
+					// Everything the server sent, at the time of its first
+					// write, with the hole; client data interleaves fine
+					// because the client only waits for the Finished.
+					in = append(in, skipWire{wire: wire{dir: w.dir, data: srv[:ccs]}})
+					in = append(in, skipWire{wire: wire{dir: w.dir, data: srv[end:]}, skip: end - ccs})
+					sent = true
+				}
+			}
+			col := runSkip(keysOf(t, s), in)
+			if !bytes.Equal(col.got[1], s.sent[1]) || !bytes.Equal(col.got[0], s.sent[0]) {
+				t.Errorf("decrypted %d/%d bytes, want %d/%d; notes %v", len(col.got[0]), len(col.got[1]), len(s.sent[0]), len(s.sent[1]), col.notes)
+			}
+		})
+	}
+}
