@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tracewire/tracewire/pcap/internal/stream"
@@ -169,7 +170,7 @@ type parser struct {
 }
 
 func newParser(c *stream.Conn, sink stream.Sink, cfg Config) *parser {
-	p := &parser{conn: c, sink: sink, cfg: cfg, scratch: make([]byte, maxRecord)}
+	p := &parser{conn: c, sink: sink, cfg: cfg}
 	p.half[0].role = stream.ClientToServer
 	p.half[1].role = stream.ServerToClient
 	p.nested = strings.HasPrefix(c.Protocol, "tls")
@@ -177,10 +178,26 @@ func newParser(c *stream.Conn, sink stream.Sink, cfg Config) *parser {
 	return p
 }
 
+// scratchPool holds the buffers records are decrypted into. A parser
+// borrows one for the duration of a Feed, so thousands of open connections
+// do not hold one each.
+var scratchPool = sync.Pool{New: func() any {
+	b := make([]byte, maxRecord)
+	return &b
+}}
+
 // Feed implements stream.Parser.
 func (p *parser) Feed(c *stream.Chunk) {
 	if p.dead || c == nil {
 		return
+	}
+	if p.scratch == nil {
+		b := scratchPool.Get().(*[]byte)
+		p.scratch = *b
+		defer func() {
+			p.scratch = nil
+			scratchPool.Put(b)
+		}()
 	}
 	dir := c.Dir ^ p.flip
 	if p.ch == nil && dir == stream.ServerToClient && c.Skip == 0 && LooksLikeClientHello(c.Data) {
@@ -757,6 +774,9 @@ func (p *parser) handshakeData(h *half, data []byte, m meta) {
 		}
 		h.hs = h.hs[:copy(h.hs, h.hs[4+n:])]
 	}
+	if len(h.hs) == 0 && cap(h.hs) > 4096 {
+		h.hs = nil // a certificate chain's worth, not needed any more
+	}
 }
 
 // handshake handles one handshake message.
@@ -927,6 +947,7 @@ func (p *parser) replayQueue(m meta) {
 
 // setup13 prepares the TLS 1.3 handshake ciphers after the ServerHello.
 func (p *parser) setup13(m meta) {
+	p.transcript, p.transcriptB = nil, true // TLS 1.3 needs none of ours
 	d := draftOf(p.version)
 	p.prefix = labelPrefix
 	if d > 0 && d < 20 {
@@ -1045,6 +1066,7 @@ func (p *parser) deriveKeys(m meta) bool {
 		return false
 	}
 	p.master = master
+	p.transcript, p.transcriptB = nil, true // used up
 	s, sh := p.suite, p.sh
 	if len(sh.sessionID) > 0 {
 		p.cfg.Keys.remember("id:", sh.sessionID, master)
