@@ -143,20 +143,22 @@ func newCipher13(s *suite, secret []byte, prefix string, noAAD bool) (recordCiph
 type gcm12 struct {
 	aead cipher.AEAD
 	salt [4]byte
+	// nonce and aad are kept here rather than on the stack, where passing
+	// them to the AEAD interface would move them to the heap per record.
+	nonce [12]byte
+	aad   [13]byte
 }
 
 func (c *gcm12) open(dst []byte, seq uint64, hdr, body []byte) ([]byte, error) {
 	if len(body) < 8+c.aead.Overhead() {
 		return nil, errBadRecord
 	}
-	var nonce [12]byte
-	copy(nonce[:4], c.salt[:])
-	copy(nonce[4:], body[:8])
-	var aad [13]byte
-	binary.BigEndian.PutUint64(aad[:8], seq)
-	copy(aad[8:11], hdr[:3])
-	binary.BigEndian.PutUint16(aad[11:], uint16(len(body)-8-c.aead.Overhead()))
-	pt, err := c.aead.Open(dst[:0], nonce[:], body[8:], aad[:])
+	copy(c.nonce[:4], c.salt[:])
+	copy(c.nonce[4:], body[:8])
+	binary.BigEndian.PutUint64(c.aad[:8], seq)
+	copy(c.aad[8:11], hdr[:3])
+	binary.BigEndian.PutUint16(c.aad[11:], uint16(len(body)-8-c.aead.Overhead()))
+	pt, err := c.aead.Open(dst[:0], c.nonce[:], body[8:], c.aad[:])
 	if err != nil {
 		return nil, errBadRecord
 	}
@@ -182,30 +184,30 @@ type xorNonce struct {
 	// otherwise the record header is the additional data (TLS 1.3) or,
 	// with noAAD, nothing (TLS 1.3 drafts before 25).
 	tls12, noAAD bool
+	// Per-record buffers (see gcm12).
+	nonce [12]byte
+	aad   [13]byte
 }
 
 func (c *xorNonce) open(dst []byte, seq uint64, hdr, body []byte) ([]byte, error) {
 	if len(body) < c.aead.Overhead() {
 		return nil, errBadRecord
 	}
-	nonce := c.iv
-	var s [8]byte
-	binary.BigEndian.PutUint64(s[:], seq)
-	for i := range s {
-		nonce[4+i] ^= s[i]
+	c.nonce = c.iv
+	for i := range 8 {
+		c.nonce[4+i] ^= byte(seq >> (56 - 8*i))
 	}
 	var aad []byte
-	var buf [13]byte
 	switch {
 	case c.tls12:
-		binary.BigEndian.PutUint64(buf[:8], seq)
-		copy(buf[8:11], hdr[:3])
-		binary.BigEndian.PutUint16(buf[11:], uint16(len(body)-c.aead.Overhead()))
-		aad = buf[:]
+		binary.BigEndian.PutUint64(c.aad[:8], seq)
+		copy(c.aad[8:11], hdr[:3])
+		binary.BigEndian.PutUint16(c.aad[11:], uint16(len(body)-c.aead.Overhead()))
+		aad = c.aad[:]
 	case !c.noAAD:
 		aad = hdr[:5]
 	}
-	pt, err := c.aead.Open(dst[:0], nonce[:], body, aad)
+	pt, err := c.aead.Open(dst[:0], c.nonce[:], body, aad)
 	if err != nil {
 		return nil, errBadRecord
 	}
@@ -315,7 +317,8 @@ type cbc struct {
 	// iv is the chained IV of SSL 3.0 and TLS 1.0: the last ciphertext
 	// block of the previous record. Nil from TLS 1.1 on, where each
 	// record starts with its IV.
-	iv []byte
+	iv  []byte
+	dec cipher.BlockMode
 }
 
 func (c *cbc) open(dst []byte, seq uint64, hdr, body []byte) ([]byte, error) {
@@ -357,7 +360,7 @@ func (c *cbc) openAny(dst []byte, seqs []uint64, hdr, body []byte) ([]byte, uint
 		return nil, 0, errBadRecord
 	}
 	pt := dst[:len(data)]
-	cipher.NewCBCDecrypter(c.block, iv).CryptBlocks(pt, data)
+	c.decrypter(iv).CryptBlocks(pt, data)
 	pad := int(pt[len(pt)-1])
 	if c.version == verSSL30 {
 		if pad >= bs {
@@ -395,6 +398,17 @@ func (c *cbc) openAny(dst []byte, seqs []uint64, hdr, body []byte) ([]byte, uint
 		c.iv = append(c.iv[:0], data[len(data)-bs:]...)
 	}
 	return pt[:n], seq, nil
+}
+
+// decrypter returns a CBC decrypter starting at iv, reusing the last one
+// when it can be reset (the standard library's can).
+func (c *cbc) decrypter(iv []byte) cipher.BlockMode {
+	if s, ok := c.dec.(interface{ SetIV([]byte) }); ok {
+		s.SetIV(iv)
+		return c.dec
+	}
+	c.dec = cipher.NewCBCDecrypter(c.block, iv)
+	return c.dec
 }
 
 func (c *cbc) explicitSeq([]byte) (uint64, bool) { return 0, false }

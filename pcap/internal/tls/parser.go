@@ -167,6 +167,7 @@ type parser struct {
 	// from the outer server.
 	nested bool
 	flip   stream.Dir
+	chunk  stream.Chunk
 }
 
 func newParser(c *stream.Conn, sink stream.Sink, cfg Config) *parser {
@@ -710,11 +711,12 @@ func (p *parser) deliver(dir stream.Dir, data []byte, m meta, skip bool) {
 	if p.inner == nil || len(data) == 0 {
 		return
 	}
-	c := stream.Chunk{Dir: dir, Data: data, Time: m.time, Frame: m.frame, Comments: m.comments}
+	// One Chunk per parser, reused: the inner parser may not keep it.
+	p.chunk = stream.Chunk{Dir: dir, Data: data, Time: m.time, Frame: m.frame, Comments: m.comments}
 	if skip {
-		c.Skip = -1
+		p.chunk.Skip = -1
 	}
-	p.inner.Feed(&c)
+	p.inner.Feed(&p.chunk)
 }
 
 func (p *parser) makeInner() {
