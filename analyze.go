@@ -157,6 +157,15 @@ type plan struct {
 }
 
 func resolve(in Input) (*plan, error) {
+	p, err := resolveFiles(in)
+	if err != nil {
+		return nil, err
+	}
+	return p, p.classify()
+}
+
+// resolveFiles adds the files of the input's experiment folder.
+func resolveFiles(in Input) (*plan, error) {
 	p := &plan{in: in}
 	if in.Experiment != "" {
 		var x *enrich.Experiment
@@ -198,11 +207,19 @@ func resolve(in Input) (*plan, error) {
 	if len(p.in.Files) == 0 {
 		return nil, errors.New("tracewire: no capture or HAR file to analyse")
 	}
+	// Until classify has read them, a .har name says HAR.
+	p.har = len(p.in.Files) == 1 && strings.HasSuffix(strings.ToLower(p.in.Files[0]), ".har")
+	return p, nil
+}
+
+// classify tells captures from HAR files by content and checks that they
+// can form one analysis.
+func (p *plan) classify() error {
 	var caps, hars int
 	for _, f := range p.in.Files {
 		k, err := sniff(f)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		switch k {
 		case kindCapture:
@@ -210,18 +227,17 @@ func resolve(in Input) (*plan, error) {
 		case kindHAR:
 			hars++
 		case kindEmpty:
-			return nil, fmt.Errorf("%s: empty file", f)
+			return fmt.Errorf("%s: empty file", f)
 		case kindJSON:
-			return nil, fmt.Errorf("%s: a findings file, not a capture or HAR (read it with report.ReadAnalysis)", f)
+			return fmt.Errorf("%s: a findings file, not a capture or HAR (read it with report.ReadAnalysis)", f)
 		}
 	}
 	switch {
 	case hars > 1 || hars == 1 && caps > 0:
-		return nil, fmt.Errorf("tracewire: one analysis reads captures or one HAR file, not %d HAR file(s) and %d capture(s)", hars, caps)
-	case hars == 1:
-		p.har = true
+		return fmt.Errorf("tracewire: one analysis reads captures or one HAR file, not %d HAR file(s) and %d capture(s)", hars, caps)
 	}
-	return p, nil
+	p.har = hars == 1
+	return nil
 }
 
 func fileExists(p string) bool {
@@ -283,9 +299,14 @@ func HashFile(role, path string) (report.InputFile, error) {
 // folder), as Analyze records them. Batch runs compare them with an
 // earlier run's to skip work already done.
 func HashInputs(in Input) ([]report.InputFile, error) {
-	p, err := resolve(in)
+	p, err := resolveFiles(in)
 	if err != nil {
 		return nil, err
+	}
+	// Content problems are the analysis's to report; the hashes must not
+	// depend on them, so that a failed analysis is known again.
+	if p.classify() != nil {
+		p.har = strings.HasSuffix(strings.ToLower(p.in.Files[0]), ".har")
 	}
 	return p.hash()
 }
@@ -351,6 +372,28 @@ func AdapterDBInfo(db *adapters.DB, embedded bool) (*report.AdapterDB, error) {
 // malformed entry, trace records that could not be read) are in the
 // analysis's warnings; errors are for what stops the analysis.
 func Analyze(ctx context.Context, in Input, o Options) (*Analysis, error) {
+	return analyze(ctx, in, o, nil)
+}
+
+// Evidence is Analyze for findings made elsewhere (an earlier run, or
+// "tracewire detect --format json"): it reads the input for the metadata
+// and the requests the findings point to, and returns an analysis with
+// the given findings instead of its own.
+func Evidence(ctx context.Context, in Input, o Options, findings []match.Finding) (*Analysis, error) {
+	keep := map[int]bool{}
+	for _, f := range findings {
+		keep[f.Entry.Index] = true
+	}
+	a, err := analyze(ctx, in, o, keep)
+	if err != nil {
+		return nil, err
+	}
+	a.Findings = append([]match.Finding(nil), findings...)
+	sort.SliceStable(a.Findings, func(i, j int) bool { return a.Findings[i].Entry.Index < a.Findings[j].Entry.Index })
+	return a, nil
+}
+
+func analyze(ctx context.Context, in Input, o Options, keep map[int]bool) (*Analysis, error) {
 	p, err := resolve(in)
 	if err != nil {
 		return nil, err
@@ -404,7 +447,7 @@ func Analyze(ctx context.Context, in Input, o Options) (*Analysis, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &run{p: p, o: o, a: a, m: m, ens: ens, hosts: map[string]int{}}
+	r := &run{p: p, o: o, a: a, m: m, ens: ens, hosts: map[string]int{}, keep: keep}
 	if err := r.run(ctx); err != nil {
 		return nil, err
 	}
@@ -549,6 +592,9 @@ type run struct {
 	log     *har.Log
 	hwarn   []har.Warning
 	dropped int
+	// keep, when set, names the entries to keep as evidence instead of
+	// those with findings (see Evidence).
+	keep map[int]bool
 }
 
 // maxWarnings bounds the warnings an analysis keeps.
@@ -811,7 +857,11 @@ func (r *run) result(res *match.Result, it queued) error {
 	a := r.a
 	a.EntriesRead++
 	e := it.e
-	needEntry := len(res.Findings) > 0 || r.o.HAR != nil
+	keepEntry := len(res.Findings) > 0
+	if r.keep != nil {
+		keepEntry = r.keep[res.Entry.Index]
+	}
+	needEntry := keepEntry || r.o.HAR != nil
 	if e == nil && it.raw != nil && needEntry {
 		var err error
 		if e, _, err = har.ParseEntry(it.raw, res.Entry.Index); err != nil {
@@ -846,11 +896,11 @@ func (r *run) result(res *match.Result, it queued) error {
 			r.last = t
 		}
 	}
-	if len(res.Findings) > 0 {
+	if r.keep == nil {
 		a.Findings = append(a.Findings, res.Findings...)
-		if e != nil {
-			a.Entries = append(a.Entries, report.Evidence{Index: res.Entry.Index, Entry: report.EvidenceEntry(e)})
-		}
+	}
+	if keepEntry && e != nil {
+		a.Entries = append(a.Entries, report.Evidence{Index: res.Entry.Index, Entry: report.EvidenceEntry(e)})
 	}
 	if r.o.HAR != nil && e != nil {
 		if r.hw == nil {

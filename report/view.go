@@ -592,6 +592,14 @@ func compareSection(before, after *Analysis, tr *translator, lang string) *compa
 		}
 		cv.Rows = append(cv.Rows, row)
 	}
+	// Compare sorts by property name; people read labels.
+	sort.SliceStable(cv.Rows, func(i, j int) bool {
+		p, q := cv.Rows[i], cv.Rows[j]
+		if pr, qr := strings.ToLower(p.Recipient), strings.ToLower(q.Recipient); pr != qr {
+			return pr < qr
+		}
+		return strings.ToLower(p.DataType) < strings.ToLower(q.DataType)
+	})
 	return cv
 }
 

@@ -1,0 +1,644 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tracewire/tracewire"
+	"github.com/tracewire/tracewire/adapters"
+	"github.com/tracewire/tracewire/internal/atomicfile"
+	"github.com/tracewire/tracewire/internal/version"
+	rep "github.com/tracewire/tracewire/report"
+)
+
+func init() { subcommands = append(subcommands, newBatchCmd) }
+
+type batchFlags struct {
+	an          analysisFlags
+	out         string
+	jobs        int
+	lang        string
+	formats     []string
+	retryFailed bool
+}
+
+func newBatchCmd(e *env) *cobra.Command {
+	var f batchFlags
+	cmd := &cobra.Command{
+		Use:   "batch DIR... -o OUTDIR",
+		Short: "Analyse every capture and HAR file under folders, with a report each and tables of all findings",
+		Long: `Batch finds captures (pcap, pcapng, gzipped too) and HAR files under the folders
+(recursively) and analyses each: convert, enrich, detect, report. A folder with an
+experiment.json (PiRogue) is one analysis with all its files; a capture goes with
+the files beside it that belong to it (sslkeylog.txt, socket_trace.json,
+aes_info.json, provenance.jsonl, <name>.keys, <name>_keylog.dat, <name>.key, ...);
+TrackerControl exports and iOS App Privacy Reports in a folder go with its
+analyses.
+
+Analyses run in parallel (--jobs, default: the number of CPUs). Each writes to
+OUTDIR/<folder>/<path of its input>/: findings.json, report.<format> for each
+--format, analysis.har (the converted or enriched HAR; not for a HAR read as is)
+and manifest.json with the SHA-256 of every input. A second run skips every
+analysis whose inputs, options and tracewire version are unchanged, including
+those that failed (--retry-failed runs them again). OUTDIR/findings.jsonl and
+OUTDIR/findings.parquet hold one flat row per finding of all analyses, in the
+same order whatever --jobs.
+
+A failing input is reported on one line and does not stop the others; the exit
+status is 1 when any analysis failed.
+
+For distributed engines: "-" as DIR reads the paths (files or folders) from
+standard input, one per line, and "-o -" writes the finding rows as JSON Lines
+to standard output instead of files, so the command runs as a map step
+(Spark's RDD.pipe, Hadoop streaming).`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runBatch(cmd.Context(), e, args, &f)
+		},
+	}
+	f.an.register(cmd, false)
+	fl := cmd.Flags()
+	fl.StringVarP(&f.out, "output", "o", "", "output folder (\"-\": finding rows as JSON Lines on standard output)")
+	fl.IntVar(&f.jobs, "jobs", 0, "analyses run in parallel (default: number of CPUs)")
+	fl.StringVar(&f.lang, "lang", "en", "language of the reports: en or de")
+	fl.StringSliceVar(&f.formats, "format", []string{"html"}, "report formats per analysis: html, md, pdf (comma-separated or repeated)")
+	fl.BoolVar(&f.retryFailed, "retry-failed", false, "run analyses again that failed in an earlier run")
+	return cmd
+}
+
+// manifest records an analysis's inputs and options, so a later run can
+// tell whether its outputs are still current.
+type manifest struct {
+	Tool      rep.Tool        `json:"tool"`
+	AdapterDB *rep.AdapterDB  `json:"adapterDb,omitempty"`
+	Options   string          `json:"options"`
+	Inputs    []rep.InputFile `json:"inputs"`
+	Devices   []rep.InputFile `json:"deviceReports,omitempty"`
+	Status    string          `json:"status"`
+	Error     string          `json:"error,omitempty"`
+	Outputs   []string        `json:"outputs,omitempty"`
+	Findings  int             `json:"findings"`
+}
+
+// Job outcomes.
+const (
+	jobOK          = "ok"
+	jobSkipped     = "skipped"
+	jobFailed      = "failed"
+	jobFailedAgain = "failed before"
+)
+
+type jobResult struct {
+	status   string
+	err      string
+	findings int
+	rows     []rep.Row // for -o -
+}
+
+func runBatch(ctx context.Context, e *env, dirs []string, f *batchFlags) error {
+	if f.out == "" {
+		return errors.New("batch: give the output folder with -o (or -o - for JSON Lines on standard output)")
+	}
+	stream := f.out == "-"
+	var formats []rep.Format
+	for _, s := range f.formats {
+		for _, x := range strings.Split(s, ",") {
+			if x = strings.TrimSpace(x); x == "" {
+				continue
+			}
+			fm, err := rep.ParseFormat(x)
+			if err != nil {
+				return err
+			}
+			if fm == rep.JSONL || fm == rep.Parquet {
+				continue // written across all analyses anyway
+			}
+			formats = append(formats, fm)
+		}
+	}
+	if len(dirs) == 1 && dirs[0] == "-" {
+		var err error
+		if dirs, err = readLines(e.stdin); err != nil {
+			return err
+		}
+		if len(dirs) == 0 {
+			return errors.New("batch: no paths on standard input")
+		}
+	}
+	jobs, err := tracewire.Discover(dirs)
+	if err != nil {
+		return err
+	}
+	opts, err := f.an.options(nil)
+	if err != nil {
+		return err
+	}
+	// Parallelism is across analyses; each one matches on one goroutine.
+	opts.Workers = 1
+	db := opts.DB
+	info, err := adapterInfo(db)
+	if err != nil {
+		return err
+	}
+	n := f.jobs
+	if n <= 0 {
+		n = runtime.NumCPU()
+	}
+	b := &batch{e: e, f: f, opts: opts, formats: formats, stream: stream, db: info, jobs: jobs,
+		results: make([]jobResult, len(jobs)), ready: make([]bool, len(jobs)), optKey: optionsKey(f, formats)}
+	if !stream {
+		if err := os.MkdirAll(f.out, 0o755); err != nil {
+			return err
+		}
+	}
+	b.progress = newBatchProgress(e, len(jobs))
+	if err := b.run(ctx, n); err != nil {
+		return err
+	}
+	failed := 0
+	counts := map[string]int{}
+	for _, r := range b.results {
+		counts[r.status]++
+		if r.status == jobFailed || r.status == jobFailedAgain {
+			failed++
+		}
+	}
+	if !stream {
+		if err := b.aggregate(); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(e.stderr, "tracewire: batch: %d analyses: %d done, %d skipped (unchanged), %d failed\n",
+		len(jobs), counts[jobOK], counts[jobSkipped], failed)
+	if failed > 0 {
+		return &exitError{code: 1}
+	}
+	return nil
+}
+
+func readLines(r io.Reader) ([]string, error) {
+	var out []string
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
+	for sc.Scan() {
+		if l := strings.TrimSpace(sc.Text()); l != "" {
+			out = append(out, l)
+		}
+	}
+	return out, sc.Err()
+}
+
+func adapterInfo(db *adapters.DB) (*rep.AdapterDB, error) {
+	embedded := db == nil
+	if db == nil {
+		var err error
+		if db, err = adapters.Default(); err != nil {
+			return nil, err
+		}
+	}
+	return tracewire.AdapterDBInfo(db, embedded)
+}
+
+// optionsKey digests the options that change an analysis's outputs.
+func optionsKey(f *batchFlags, formats []rep.Format) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "lang=%s\neverywhere=%v\nseed=%d\n", f.lang, f.an.everywhere, f.an.capture.seed)
+	for _, fm := range formats {
+		fmt.Fprintf(h, "format=%s\n", fm)
+	}
+	for _, s := range f.an.indicators {
+		fmt.Fprintf(h, "indicator=%s\n", s)
+	}
+	for _, group := range [][]string{f.an.capture.keylogs, f.an.capture.rsaKeys, {f.an.indFile, f.an.adapterDir}} {
+		for _, p := range group {
+			fmt.Fprintf(h, "file=%s\n", p)
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+type batch struct {
+	e        *env
+	f        *batchFlags
+	opts     tracewire.Options
+	formats  []rep.Format
+	stream   bool
+	db       *rep.AdapterDB
+	jobs     []tracewire.Job
+	results  []jobResult
+	optKey   string
+	progress *batchProgress
+
+	mu      sync.Mutex
+	ready   []bool
+	next    int // -o -: the next job whose rows are due
+	emitErr error
+}
+
+func (b *batch) dir(j *tracewire.Job) string {
+	return filepath.Join(b.f.out, filepath.FromSlash(j.ID))
+}
+
+func (b *batch) run(ctx context.Context, workers int) error {
+	// Largest first, so a big capture does not start last and leave the
+	// other workers idle; outputs do not depend on the order.
+	order := make([]int, len(b.jobs))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(x, y int) bool { return b.jobs[order[x]].Size > b.jobs[order[y]].Size })
+	work := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				r := b.one(ctx, &b.jobs[i])
+				b.finish(i, r)
+			}
+		}()
+	}
+	for _, i := range order {
+		select {
+		case work <- i:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	close(work)
+	wg.Wait()
+	b.progress.done()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return b.emitErr
+}
+
+// finish records a job's result, reports it, and in stream mode writes
+// the rows of every job now due, in job order.
+func (b *batch) finish(i int, r jobResult) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.results[i] = r
+	b.ready[i] = true
+	j := &b.jobs[i]
+	switch r.status {
+	case jobFailed:
+		b.progress.line(fmt.Sprintf("tracewire: batch: FAILED %s: %s", j.ID, r.err))
+	case jobFailedAgain:
+		b.progress.line(fmt.Sprintf("tracewire: batch: FAILED %s (in an earlier run; --retry-failed runs it again): %s", j.ID, r.err))
+	default:
+		b.progress.log(fmt.Sprintf("tracewire: batch: %s %s (%d findings)", r.status, j.ID, r.findings))
+	}
+	b.progress.add(r.status)
+	if !b.stream {
+		return
+	}
+	// Rows are due in job order; a result that comes early waits.
+	for b.next < len(b.jobs) && b.ready[b.next] {
+		res := &b.results[b.next]
+		if b.emitErr == nil && len(res.rows) > 0 {
+			b.emitErr = rep.WriteJSONL(b.e.stdout, res.rows)
+		}
+		res.rows = nil
+		b.next++
+	}
+}
+
+// one runs or skips one job.
+func (b *batch) one(ctx context.Context, j *tracewire.Job) jobResult {
+	if j.Err != nil {
+		return jobResult{status: jobFailed, err: j.Err.Error()}
+	}
+	in := j.Input
+	inds, err := b.f.an.input(nil)
+	if err != nil {
+		return jobResult{status: jobFailed, err: err.Error()}
+	}
+	in.Indicators, in.IndicatorFiles = inds.Indicators, inds.IndicatorFiles
+	in.KeyLogs = append(append([]string(nil), in.KeyLogs...), b.f.an.capture.keylogs...)
+	in.RSAKeys = append(append([]string(nil), in.RSAKeys...), b.f.an.capture.rsaKeys...)
+	if b.stream {
+		a, err := tracewire.Analyze(ctx, in, b.opts)
+		if err != nil {
+			return jobResult{status: jobFailed, err: oneLine(err)}
+		}
+		rows := rep.Rows(a)
+		for k := range rows {
+			rows[k].InputFile = j.ID
+		}
+		return jobResult{status: jobOK, findings: len(a.Findings), rows: rows}
+	}
+	inputs, err := tracewire.HashInputs(in)
+	if err != nil {
+		return b.failed(j, nil, nil, err)
+	}
+	devices, err := hashDevices(j.DeviceReports)
+	if err != nil {
+		return b.failed(j, inputs, nil, err)
+	}
+	m := manifest{Tool: rep.Tool{Name: version.Name, Version: version.Version}, AdapterDB: b.db, Options: b.optKey, Inputs: inputs, Devices: devices}
+	if old, ok := b.readManifest(j); ok && sameRun(old, &m) {
+		switch {
+		case old.Status == jobOK && b.outputsExist(j, old):
+			return jobResult{status: jobSkipped, findings: old.Findings}
+		case old.Status == jobFailed && !b.f.retryFailed:
+			return jobResult{status: jobFailedAgain, err: old.Error}
+		}
+	}
+	return b.analyse(ctx, j, in, m)
+}
+
+func oneLine(err error) string {
+	return strings.Join(strings.Fields(err.Error()), " ")
+}
+
+func hashDevices(paths []string) ([]rep.InputFile, error) {
+	var out []rep.InputFile
+	for _, p := range paths {
+		f, err := tracewire.HashFile("deviceReport", p)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}
+
+func sameRun(a, b *manifest) bool {
+	if a.Tool != b.Tool || a.Options != b.Options || (a.AdapterDB == nil) != (b.AdapterDB == nil) ||
+		a.AdapterDB != nil && a.AdapterDB.SHA256 != b.AdapterDB.SHA256 {
+		return false
+	}
+	same := func(x, y []rep.InputFile) bool {
+		if len(x) != len(y) {
+			return false
+		}
+		for i := range x {
+			if x[i].Role != y[i].Role || x[i].SHA256 != y[i].SHA256 || x[i].Name != y[i].Name {
+				return false
+			}
+		}
+		return true
+	}
+	return same(a.Inputs, b.Inputs) && same(a.Devices, b.Devices)
+}
+
+func (b *batch) readManifest(j *tracewire.Job) (*manifest, bool) {
+	raw, err := os.ReadFile(filepath.Join(b.dir(j), "manifest.json"))
+	if err != nil {
+		return nil, false
+	}
+	var m manifest
+	if json.Unmarshal(raw, &m) != nil {
+		return nil, false
+	}
+	return &m, true
+}
+
+func (b *batch) outputsExist(j *tracewire.Job, m *manifest) bool {
+	for _, o := range m.Outputs {
+		if _, err := os.Stat(filepath.Join(b.dir(j), o)); err != nil {
+			return false
+		}
+	}
+	return len(m.Outputs) > 0
+}
+
+func (b *batch) writeManifest(j *tracewire.Job, m *manifest) error {
+	raw, err := json.MarshalIndent(m, "", " ")
+	if err != nil {
+		return err
+	}
+	return atomicfile.WriteFile(filepath.Join(b.dir(j), "manifest.json"), append(raw, '\n'), 0o644)
+}
+
+func (b *batch) failed(j *tracewire.Job, inputs, devices []rep.InputFile, err error) jobResult {
+	msg := oneLine(err)
+	if len(j.Input.Files) > 0 {
+		// The job's ID already says which file.
+		msg = strings.TrimPrefix(msg, j.Input.Files[0]+": ")
+	}
+	if inputs != nil {
+		m := manifest{Tool: rep.Tool{Name: version.Name, Version: version.Version}, AdapterDB: b.db, Options: b.optKey,
+			Inputs: inputs, Devices: devices, Status: jobFailed, Error: msg}
+		if os.MkdirAll(b.dir(j), 0o755) == nil {
+			_ = b.writeManifest(j, &m)
+		}
+	}
+	return jobResult{status: jobFailed, err: msg}
+}
+
+// analyse runs one job and writes its outputs.
+func (b *batch) analyse(ctx context.Context, j *tracewire.Job, in tracewire.Input, m manifest) jobResult {
+	dir := b.dir(j)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return jobResult{status: jobFailed, err: oneLine(err)}
+	}
+	// The HAR is written for captures and enriched HAR files; a HAR read
+	// as it is would only be copied.
+	writeHAR := len(in.Files) == 0 || !isHARName(in.Files[0]) ||
+		len(in.SocketTraces)+len(in.EBPFEvents)+len(in.AESInfo)+len(in.Provenance) > 0
+	opts := b.opts
+	var harFile *atomicfile.File
+	if writeHAR {
+		var err error
+		if harFile, err = atomicfile.Create(filepath.Join(dir, "analysis.har"), 0o644); err != nil {
+			return b.failed(j, m.Inputs, m.Devices, err)
+		}
+		defer harFile.Abort()
+		opts.HAR = harFile
+	}
+	a, err := tracewire.Analyze(ctx, in, opts)
+	if err != nil {
+		if ctx.Err() != nil {
+			return jobResult{status: jobFailed, err: oneLine(err)}
+		}
+		return b.failed(j, m.Inputs, m.Devices, err)
+	}
+	if writeHAR && !isCaptureKind(a) && !enriched(a) {
+		harFile.Abort()
+		harFile = nil
+	}
+	var outs []string
+	if harFile != nil {
+		if err := harFile.Commit(); err != nil {
+			return b.failed(j, m.Inputs, m.Devices, err)
+		}
+		outs = append(outs, "analysis.har")
+	}
+	var buf bytes.Buffer
+	if err := a.WriteJSON(&buf); err != nil {
+		return b.failed(j, m.Inputs, m.Devices, err)
+	}
+	if err := atomicfile.WriteFile(filepath.Join(dir, "findings.json"), buf.Bytes(), 0o644); err != nil {
+		return b.failed(j, m.Inputs, m.Devices, err)
+	}
+	outs = append(outs, "findings.json")
+	ro := rep.Options{Lang: b.f.lang, DB: b.opts.DB}
+	for _, d := range j.DeviceReports {
+		dr, err := readDeviceReport(d)
+		if err != nil {
+			return b.failed(j, m.Inputs, m.Devices, err)
+		}
+		ro.DeviceReports = append(ro.DeviceReports, dr)
+	}
+	for _, fm := range b.formats {
+		name := "report" + fm.Ext()
+		err := writeOutput(filepath.Join(dir, name), nil, func(w io.Writer) error { return rep.Write(w, fm, a, ro) })
+		if err != nil {
+			return b.failed(j, m.Inputs, m.Devices, err)
+		}
+		outs = append(outs, name)
+	}
+	m.Status, m.Outputs, m.Findings = jobOK, outs, len(a.Findings)
+	if err := b.writeManifest(j, &m); err != nil {
+		return jobResult{status: jobFailed, err: oneLine(err)}
+	}
+	return jobResult{status: jobOK, findings: len(a.Findings)}
+}
+
+func isHARName(p string) bool { return strings.HasSuffix(strings.ToLower(p), ".har") }
+
+func isCaptureKind(a *tracewire.Analysis) bool { return a.Capture != nil }
+
+func enriched(a *tracewire.Analysis) bool { return a.Enrichment != nil }
+
+// aggregate writes findings.jsonl and findings.parquet over all analyses
+// that have findings files, in job order.
+func (b *batch) aggregate() error {
+	jf, err := atomicfile.Create(filepath.Join(b.f.out, "findings.jsonl"), 0o644)
+	if err != nil {
+		return err
+	}
+	defer jf.Abort()
+	pf, err := atomicfile.Create(filepath.Join(b.f.out, "findings.parquet"), 0o644)
+	if err != nil {
+		return err
+	}
+	defer pf.Abort()
+	jw := bufio.NewWriterSize(jf, 1<<20)
+	pw := rep.NewParquetWriter(pf)
+	for i := range b.jobs {
+		j := &b.jobs[i]
+		if s := b.results[i].status; s != jobOK && s != jobSkipped {
+			continue
+		}
+		fh, err := os.Open(filepath.Join(b.dir(j), "findings.json"))
+		if err != nil {
+			return err
+		}
+		a, err := rep.ReadAnalysis(bufio.NewReaderSize(fh, 1<<20), j.ID)
+		fh.Close()
+		if err != nil {
+			return err
+		}
+		rows := rep.Rows(a)
+		for k := range rows {
+			rows[k].InputFile = j.ID
+		}
+		if err := rep.WriteJSONL(jw, rows); err != nil {
+			return err
+		}
+		if err := pw.Write(rows); err != nil {
+			return err
+		}
+	}
+	if err := jw.Flush(); err != nil {
+		return err
+	}
+	if err := pw.Close(); err != nil {
+		return err
+	}
+	if err := jf.Commit(); err != nil {
+		return err
+	}
+	return pf.Commit()
+}
+
+// batchProgress shows a progress bar with counts and an estimate of the
+// time left on a terminal, and plain log lines otherwise.
+type batchProgress struct {
+	w      io.Writer
+	tty    bool
+	total  int
+	n      int
+	counts map[string]int
+	start  time.Time
+	shown  bool
+}
+
+func newBatchProgress(e *env, total int) *batchProgress {
+	p := &batchProgress{w: e.stderr, total: total, counts: map[string]int{}, start: time.Now()}
+	if f, ok := e.stderr.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			p.tty = true
+		}
+	}
+	return p
+}
+
+// line prints a line that must be seen (a failure), above the bar.
+func (p *batchProgress) line(s string) {
+	if p.tty && p.shown {
+		fmt.Fprint(p.w, "\r\033[K")
+	}
+	fmt.Fprintln(p.w, s)
+	p.draw()
+}
+
+// log prints a routine line, only when there is no bar.
+func (p *batchProgress) log(s string) {
+	if !p.tty {
+		fmt.Fprintln(p.w, s)
+	}
+}
+
+func (p *batchProgress) add(status string) {
+	p.n++
+	p.counts[status]++
+	p.draw()
+}
+
+func (p *batchProgress) draw() {
+	if !p.tty || p.total == 0 {
+		return
+	}
+	const width = 30
+	filled := width * p.n / p.total
+	eta := ""
+	if p.n > 0 && p.n < p.total {
+		// Wall-clock time only paces the display; it never reaches output.
+		left := time.Since(p.start) / time.Duration(p.n) * time.Duration(p.total-p.n)
+		eta = " ETA " + left.Round(time.Second).String()
+	}
+	fmt.Fprintf(p.w, "\r\033[K[%s%s] %d/%d  done %d  skipped %d  failed %d%s",
+		strings.Repeat("#", filled), strings.Repeat(".", width-filled), p.n, p.total,
+		p.counts[jobOK], p.counts[jobSkipped], p.counts[jobFailed]+p.counts[jobFailedAgain], eta)
+	p.shown = true
+}
+
+func (p *batchProgress) done() {
+	if p.tty && p.shown {
+		fmt.Fprintln(p.w)
+	}
+}

@@ -1,0 +1,318 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tracewire/tracewire"
+	"github.com/tracewire/tracewire/adapters"
+	"github.com/tracewire/tracewire/enrich"
+	"github.com/tracewire/tracewire/internal/atomicfile"
+	"github.com/tracewire/tracewire/match"
+	rep "github.com/tracewire/tracewire/report"
+)
+
+func init() { subcommands = append(subcommands, newReportCmd) }
+
+// analysisFlags are the inputs and detection options of an analysis run
+// on the fly: capture, enrichment and indicator flags, as detect and
+// enrich take them.
+type analysisFlags struct {
+	capture    captureFlags
+	enrich     enrichFlags
+	indicators []string
+	indFile    string
+	everywhere bool
+	adapterDir string
+}
+
+func (f *analysisFlags) register(cmd *cobra.Command, withEnrich bool) {
+	f.capture.register(cmd)
+	if withEnrich {
+		f.enrich.register(cmd)
+	}
+	fl := cmd.Flags()
+	fl.StringArrayVar(&f.indicators, "indicator", nil, "known value as property=value (e.g. advertisingId=...); repeatable")
+	fl.StringVar(&f.indFile, "indicators", "", "JSON file of indicators: {\"property\": \"value\" or [values]} or [{\"property\":…, \"value\":…}]")
+	fl.BoolVar(&f.everywhere, "indicators-everywhere", false, "search indicators in every request, also those an adapter handled")
+	fl.StringVar(&f.adapterDir, "adapters", "", "directory of adapter files to use instead of the embedded database")
+}
+
+// input returns the library input for files, with the flags' trace files.
+func (f *analysisFlags) input(files []string) (tracewire.Input, error) {
+	in := tracewire.Input{Files: files, KeyLogs: f.capture.keylogs, RSAKeys: f.capture.rsaKeys}
+	for _, s := range f.indicators {
+		ind, err := match.ParseIndicator(s)
+		if err != nil {
+			return in, err
+		}
+		in.Indicators = append(in.Indicators, ind)
+	}
+	if f.indFile != "" {
+		in.IndicatorFiles = []string{f.indFile}
+	}
+	e := &f.enrich
+	add := func(list *[]string, p string) {
+		if p != "" {
+			*list = append(*list, p)
+		}
+	}
+	add(&in.SocketTraces, e.socketTrace)
+	add(&in.EBPFEvents, e.ebpf)
+	add(&in.AESInfo, e.aesInfo)
+	add(&in.Provenance, e.provenance)
+	in.Experiment = e.experiment
+	if len(files) == 1 {
+		if st, err := os.Stat(files[0]); err == nil && st.IsDir() {
+			// An experiment folder: it names its own files.
+			in.Files, in.Experiment = nil, files[0]
+		}
+	}
+	if e.timeShift != "" {
+		d, err := parseSeconds(e.timeShift)
+		if err != nil {
+			return in, fmt.Errorf("--time-shift %q: %w", e.timeShift, err)
+		}
+		in.TimeShift = &d
+	}
+	return in, nil
+}
+
+// options returns the library options of the flags.
+func (f *analysisFlags) options(e *env) (tracewire.Options, error) {
+	o := tracewire.Options{IndicatorsEverywhere: f.everywhere}
+	o.Capture.CommunityIDSeed = f.capture.seed
+	if e != nil {
+		o.Capture.Progress = progressPrinter(e)
+	}
+	if f.adapterDir != "" {
+		db, err := adapters.LoadDir(f.adapterDir)
+		if err != nil {
+			return o, err
+		}
+		o.DB = db
+	}
+	if f.enrich.reqWindow != "" || f.enrich.respWindow != "" {
+		c := enrich.DefaultCorrelation()
+		var err error
+		if f.enrich.reqWindow != "" {
+			if c.Request, err = parseWindow(f.enrich.reqWindow); err != nil {
+				return o, fmt.Errorf("--request-window: %w", err)
+			}
+		}
+		if f.enrich.respWindow != "" {
+			if c.Response, err = parseWindow(f.enrich.respWindow); err != nil {
+				return o, fmt.Errorf("--response-window: %w", err)
+			}
+		}
+		o.Correlation = &c
+	}
+	if f.enrich.provWindow != "" {
+		w, err := parseWindow(f.enrich.provWindow)
+		if err != nil {
+			return o, fmt.Errorf("--provenance-window: %w", err)
+		}
+		o.ProvenanceWindow = &w
+	}
+	return o, nil
+}
+
+type reportFlags struct {
+	an       analysisFlags
+	findings string
+	format   string
+	lang     string
+	compare  string
+	devices  []string
+	out      string
+	maxBody  int
+}
+
+func newReportCmd(e *env) *cobra.Command {
+	var f reportFlags
+	cmd := &cobra.Command{
+		Use:   "report IN... -o OUT",
+		Short: "Write a report of the personal data sent to trackers (HTML, Markdown, PDF, JSONL, Parquet)",
+		Long: `Report writes what an analysis found as a technical report for people (HTML,
+Markdown or PDF, in English or German) or as flat finding rows for notebooks
+(JSONL, Parquet): what was analysed (metadata, period, SHA-256 of every input,
+tool and adapter database versions), a table of data types per recipient, a
+timeline, and for every request that transmitted personal data the values, where
+they were found, how they were decoded and why, with the request in full in the
+appendix.
+
+IN is a capture (pcap, pcapng) or HAR file, analysed on the fly with the same
+options as detect and enrich (several captures are one analysis; a PiRogue
+experiment folder names its own files); or a findings file, written by
+"tracewire batch" or by "tracewire detect --format json" (then give the HAR or
+capture with it, or use --findings F IN). "-" reads standard input.
+
+--compare OTHER compares with an earlier analysis of the same app (which
+transmissions persisted, appeared, disappeared); --device-report adds a
+TrackerControl CSV export or an iOS App Privacy Report of the user's own phone
+as evidence that the user was affected. The output goes to -o (default:
+standard output); the format follows --format, else the extension of -o.`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runReport(cmd.Context(), e, args, &f)
+		},
+	}
+	f.an.register(cmd, true)
+	fl := cmd.Flags()
+	fl.StringVar(&f.findings, "findings", "", "findings file (detect --format json, or a batch findings.json) for IN instead of detecting again")
+	fl.StringVar(&f.format, "format", "", "html, md, pdf, jsonl or parquet (default: from -o's extension, else html)")
+	fl.StringVar(&f.lang, "lang", "en", "language of the report: en or de")
+	fl.StringVar(&f.compare, "compare", "", "an earlier analysis of the same app (findings file, HAR or capture) to compare with")
+	fl.StringArrayVar(&f.devices, "device-report", nil, "TrackerControl CSV export or iOS App Privacy Report (ndjson) of the user's phone; repeatable")
+	fl.StringVarP(&f.out, "output", "o", "-", "output file (\"-\": standard output)")
+	fl.IntVar(&f.maxBody, "max-body", 0, "bytes of each request body reproduced in the appendix (default 256 KiB)")
+	return cmd
+}
+
+func runReport(ctx context.Context, e *env, args []string, f *reportFlags) error {
+	format := rep.HTML
+	switch {
+	case f.format != "":
+		var err error
+		if format, err = rep.ParseFormat(f.format); err != nil {
+			return err
+		}
+	case f.out != "-" && rep.FormatOf(f.out) != "":
+		format = rep.FormatOf(f.out)
+	}
+	inputs, cleanup, err := stdinInputs(e, args)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	opts, err := f.an.options(e)
+	if err != nil {
+		return err
+	}
+	a, err := loadAnalysis(ctx, inputs, f.findings, &f.an, opts)
+	if err != nil {
+		return err
+	}
+	ro := rep.Options{Lang: f.lang, DB: opts.DB, MaxBody: f.maxBody}
+	if f.compare != "" {
+		an := f.an
+		an.enrich = enrichFlags{}
+		o2 := opts
+		o2.Capture.Progress = nil
+		if ro.Compare, err = loadAnalysis(ctx, []string{f.compare}, "", &an, o2); err != nil {
+			return fmt.Errorf("--compare: %w", err)
+		}
+	}
+	for _, d := range f.devices {
+		dr, err := readDeviceReport(d)
+		if err != nil {
+			return err
+		}
+		ro.DeviceReports = append(ro.DeviceReports, dr)
+	}
+	for _, w := range a.Warnings {
+		fmt.Fprintln(e.stderr, "tracewire: warning:", w)
+	}
+	return writeOutput(f.out, e.stdout, func(w io.Writer) error { return rep.Write(w, format, a, ro) })
+}
+
+func readDeviceReport(path string) (*rep.DeviceReport, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer fh.Close()
+	d, err := rep.ReadDeviceReport(fh, baseName(path))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return d, nil
+}
+
+func baseName(p string) string {
+	if i := strings.LastIndexAny(p, `/\`); i >= 0 {
+		return p[i+1:]
+	}
+	return p
+}
+
+// loadAnalysis reads a findings file, or analyses captures or a HAR (with
+// the findings of findingsFile, when given, instead of detecting again).
+func loadAnalysis(ctx context.Context, inputs []string, findingsFile string, f *analysisFlags, o tracewire.Options) (*tracewire.Analysis, error) {
+	if len(inputs) == 1 && findingsFile == "" {
+		if ok, err := isFindingsFile(inputs[0]); err != nil {
+			return nil, err
+		} else if ok {
+			return readFindings(inputs[0])
+		}
+	}
+	in, err := f.input(inputs)
+	if err != nil {
+		return nil, err
+	}
+	if findingsFile == "" {
+		return tracewire.Analyze(ctx, in, o)
+	}
+	fa, err := readFindings(findingsFile)
+	if err != nil {
+		return nil, err
+	}
+	a, err := tracewire.Evidence(ctx, in, o, fa.Findings)
+	if err != nil {
+		return nil, err
+	}
+	a.Warnings = append(a.Warnings, fa.Warnings...)
+	return a, nil
+}
+
+func isFindingsFile(path string) (bool, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return false, err
+	}
+	if st.IsDir() {
+		return false, nil
+	}
+	fh, err := os.Open(path)
+	if err != nil {
+		return false, err
+	}
+	defer fh.Close()
+	head := make([]byte, 64<<10)
+	n, err := io.ReadFull(fh, head)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return false, err
+	}
+	return rep.IsFindingsJSON(head[:n]), nil
+}
+
+func readFindings(path string) (*tracewire.Analysis, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer fh.Close()
+	return rep.ReadAnalysis(fh, path)
+}
+
+// writeOutput writes to path atomically, or to stdout for "-" or "".
+func writeOutput(path string, stdout io.Writer, write func(io.Writer) error) error {
+	if path == "" || path == "-" {
+		return write(stdout)
+	}
+	fh, err := atomicfile.Create(path, 0o644)
+	if err != nil {
+		return err
+	}
+	defer fh.Abort()
+	if err := write(fh); err != nil {
+		return err
+	}
+	return fh.Commit()
+}
