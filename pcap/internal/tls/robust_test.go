@@ -2,7 +2,11 @@ package tls
 
 import (
 	"bytes"
+	"crypto/rand"
+	"crypto/rsa"
 	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
 	"net/netip"
 	"strings"
 	"testing"
@@ -361,5 +365,69 @@ func TestLostChangeCipherSpec(t *testing.T) {
 				t.Errorf("decrypted %d/%d bytes, want %d/%d; notes %v", len(col.got[0]), len(col.got[1]), len(s.sent[0]), len(s.sent[1]), col.notes)
 			}
 		})
+	}
+}
+
+// TestRSAKeyChoice gives the server's RSA key among others: the one that
+// matches the certificate is used whatever the order; with only other keys
+// the note says none fits.
+func TestRSAKeyChoice(t *testing.T) {
+	var tc goCase
+	for _, c := range goCases(t) {
+		if c.name == "tls12-rsa-kex-aes128gcm" {
+			tc = c
+		}
+	}
+	s := record(t, tc.client, tc.server, defaultExchange(), true)
+	_, _, right := testCerts(t)
+	other, err := rsa.GenerateKey(rand.Reader, 1024)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wrong := pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(other)})
+	for _, order := range [][][]byte{{wrong, right}, {right, wrong}} {
+		k := NewKeys()
+		for _, pk := range order {
+			if err := k.AddRSAKey(pk); err != nil {
+				t.Fatal(err)
+			}
+		}
+		col, _ := run(k, s.wires, nil)
+		if !bytes.Equal(col.got[1], s.sent[1]) || len(col.notes) != 0 {
+			t.Errorf("with two keys: %d bytes, notes %v", len(col.got[1]), col.notes)
+		}
+	}
+	k := NewKeys()
+	_ = k.AddRSAKey(wrong)
+	col, _ := run(k, s.wires, nil)
+	if len(col.got[1]) != 0 || len(col.notes) != 1 || !strings.Contains(col.notes[0].Reason, "none of the 1 RSA keys decrypts the pre-master secret") {
+		t.Errorf("with the wrong key: %d bytes, notes %v", len(col.got[1]), col.notes)
+	}
+}
+
+// TestInnerPlaintext checks TLS 1.3's TLSInnerPlaintext: the content type
+// is the last non-zero byte, zeros after it are padding, a record of only
+// padding carries nothing.
+func TestInnerPlaintext(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		pt   string
+		want string
+	}{
+		{"no padding", "hello\x17", "hello"},
+		{"padding", "hello\x17\x00\x00\x00\x00", "hello"},
+		{"zeros in the data", "he\x00llo\x00\x17\x00", "he\x00llo\x00"},
+		{"only padding", "\x00\x00\x00", ""},
+		{"empty application data", "\x17\x00", ""},
+		{"alert is not data", "\x01\x00\x15", ""},
+	} {
+		col := &collector{}
+		p := newParser(&stream.Conn{}, col, Config{Inner: func(*stream.Conn, stream.Sink) stream.Parser { return col }})
+		p.version = verTLS13
+		p.eeSeen = true
+		p.plain(&p.half[1], recApplicationData, []byte(tc.pt), meta{})
+		if string(col.got[1]) != tc.want {
+			t.Errorf("%s: %q, want %q", tc.name, col.got[1], tc.want)
+		}
 	}
 }
