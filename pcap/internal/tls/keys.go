@@ -79,6 +79,7 @@ func ignoredLabel(label string) bool {
 func (k *Keys) AddKeyLog(data []byte) (added, skipped int) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // a UTF-8 BOM from Windows editors
 	for len(data) > 0 {
 		var line []byte
 		if i := bytes.IndexByte(data, '\n'); i >= 0 {

@@ -26,6 +26,7 @@ func TestAddKeyLog(t *testing.T) {
 	}{
 		{name: "client random", log: "CLIENT_RANDOM " + cr + " " + ms + "\n", added: 1, master: ms},
 		{name: "crlf, comments, blank lines, spaces", log: "# comment\r\n\r\n  CLIENT_RANDOM  " + cr + "\t" + ms + "  \r\n", added: 1, master: ms},
+		{name: "byte order mark", log: "\xef\xbb\xbfCLIENT_RANDOM " + cr + " " + ms + "\n", added: 1, master: ms},
 		{name: "no final newline", log: "CLIENT_RANDOM " + cr + " " + ms, added: 1, master: ms},
 		{name: "tls13", log: "CLIENT_HANDSHAKE_TRAFFIC_SECRET " + cr + " " + sec + "\nSERVER_HANDSHAKE_TRAFFIC_SECRET " + cr + " " + sec48 + "\nCLIENT_TRAFFIC_SECRET_0 " + cr + " " + sec + "\nSERVER_TRAFFIC_SECRET_0 " + cr + " " + sec + "\nCLIENT_EARLY_TRAFFIC_SECRET " + cr + " " + sec + "\n", added: 5, clientHS: sec},
 		{name: "ignored labels count as neither", log: "EXPORTER_SECRET " + cr + " " + sec + "\nCLIENT_TRAFFIC_SECRET_1 " + cr + " " + sec + "\nECH_SECRET " + cr + " " + sec + "\n", added: 0, skipped: 0},
