@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/tracewire/tracewire/har"
 )
@@ -186,7 +188,11 @@ func (it *sliceEntries) Close() error { return nil }
 // reads the file again.
 type HARFile struct {
 	Path string
-	r    *har.Reader
+	// Workers parse entries in parallel (in order; at most a few hundred
+	// in flight): GOMAXPROCS when 0, on the reading goroutine when 1.
+	Workers int
+	r       *har.Reader
+	warn    *warnings
 }
 
 // Open implements Source.
@@ -196,7 +202,15 @@ func (h *HARFile) Open() (Entries, error) {
 		return nil, err
 	}
 	h.r = har.NewReader(f)
-	return &harEntries{f: f, r: h.r, path: h.Path}, nil
+	h.warn = &warnings{}
+	workers := h.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	if workers == 1 {
+		return &harEntries{f: f, r: h.r, path: h.Path}, nil
+	}
+	return newParallelEntries(f, h.r, h.Path, workers, h.warn), nil
 }
 
 // Log returns the log properties of the last pass's reader (those after
@@ -208,12 +222,140 @@ func (h *HARFile) Log() *har.Log {
 	return h.r.Log()
 }
 
-// Warnings returns what the last pass's reader worked around.
+// Warnings returns what the last pass's reader worked around, in entry
+// order.
 func (h *HARFile) Warnings() []har.Warning {
 	if h.r == nil {
 		return nil
 	}
-	return h.r.Warnings()
+	out := append(h.r.Warnings(), h.warn.sorted()...)
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Entry < out[j].Entry })
+	return out
+}
+
+// warnings collects the warnings of entries parsed on workers.
+type warnings struct {
+	mu   sync.Mutex
+	list []har.Warning
+}
+
+func (w *warnings) add(ws []har.Warning) {
+	if len(ws) == 0 {
+		return
+	}
+	w.mu.Lock()
+	if len(w.list) < 10000 {
+		w.list = append(w.list, ws...)
+	}
+	w.mu.Unlock()
+}
+
+func (w *warnings) sorted() []har.Warning {
+	if w == nil {
+		return nil
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]har.Warning(nil), w.list...)
+}
+
+// parallelEntries reads entries' text on one goroutine, parses them on
+// workers and hands them out in order.
+type parallelEntries struct {
+	f     *os.File
+	order chan chan parsed
+	stop  chan struct{}
+	done  chan struct{}
+	err   error // the reader's last error (io.EOF at the end), set before order closes
+	path  string
+	once  sync.Once
+}
+
+type parsed struct {
+	e   *har.Entry
+	err error
+}
+
+// inFlight bounds the entries read but not yet handed out.
+const inFlight = 256
+
+func newParallelEntries(f *os.File, r *har.Reader, path string, workers int, warn *warnings) *parallelEntries {
+	p := &parallelEntries{f: f, order: make(chan chan parsed, inFlight), stop: make(chan struct{}), done: make(chan struct{}), path: path}
+	type job struct {
+		raw []byte
+		idx int
+		out chan parsed
+	}
+	jobs := make(chan job, inFlight)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range jobs {
+				e, ws, err := har.ParseEntry(j.raw, j.idx)
+				warn.add(ws)
+				j.out <- parsed{e, err}
+			}
+		}()
+	}
+	go func() {
+		defer func() {
+			close(jobs)
+			wg.Wait()
+			close(p.done)
+		}()
+		defer close(p.order)
+		for {
+			raw, idx, err := r.NextRaw()
+			if err != nil {
+				p.err = err
+				return
+			}
+			if kindOf(raw) != "an object" {
+				// As Reader.Next: skipped, with a warning.
+				warn.add([]har.Warning{{Entry: idx, Msg: "entry is not an object; skipped"}})
+				continue
+			}
+			out := make(chan parsed, 1)
+			select {
+			case p.order <- out:
+			case <-p.stop:
+				p.err = errors.New("closed")
+				return
+			}
+			jobs <- job{raw, idx, out}
+		}
+	}()
+	return p
+}
+
+func (p *parallelEntries) Next() (*har.Entry, error) {
+	out, ok := <-p.order
+	if !ok {
+		if errors.Is(p.err, io.EOF) {
+			return nil, io.EOF
+		}
+		return nil, fmt.Errorf("%s: %w", p.path, p.err)
+	}
+	r := <-out
+	if r.err != nil {
+		return nil, fmt.Errorf("%s: %w", p.path, r.err)
+	}
+	return r.e, nil
+}
+
+func (p *parallelEntries) Close() error {
+	var err error
+	p.once.Do(func() {
+		close(p.stop)
+		// Let the reader and workers finish what they hold.
+		for range p.order {
+		}
+		<-p.done
+		err = p.f.Close()
+	})
+	return err
 }
 
 // Skim implements Skimmer: a pass that only delimits each entry and reads

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -212,4 +213,66 @@ func FuzzSkimEntry(f *testing.F) {
 			t.Fatalf("skim %v, parse %v", skimFields(e), skimFields(full))
 		}
 	})
+}
+
+// TestHARFileParallel: the parallel parse gives the entries and warnings of
+// the sequential one, in order, and stops cleanly when closed early.
+func TestHARFileParallel(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString(`{"log":{"version":"1.2","creator":{"name":"x","version":"1"},"entries":[`)
+	for i := 0; i < 1000; i++ {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		if i == 500 {
+			b.WriteString(`"not an entry",`)
+		}
+		fmt.Fprintf(&b, `{"startedDateTime":"2023-11-14T22:13:20Z","time":"%d","request":{"method":"GET","url":"http://x/%d","httpVersion":"HTTP/1.1","headers":[],"queryString":[],"cookies":[],"headersSize":-1,"bodySize":-1},"response":{"status":200},"_timestamp":%d}`, i, i, 1700000000+i)
+	}
+	b.WriteString(`]}}`)
+	p := filepath.Join(dir, "in.har")
+	os.WriteFile(p, []byte(b.String()), 0o644)
+	read := func(workers int) ([]string, []har.Warning) {
+		h := &HARFile{Path: p, Workers: workers}
+		it, err := h.Open()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer it.Close()
+		var urls []string
+		for {
+			e, err := it.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			urls = append(urls, e.Request.URL)
+		}
+		return urls, h.Warnings()
+	}
+	seqU, seqW := read(1)
+	parU, parW := read(4)
+	if len(seqU) != 1000 || strings.Join(seqU, " ") != strings.Join(parU, " ") {
+		t.Errorf("sequential %d entries, parallel %d, or a different order", len(seqU), len(parU))
+	}
+	if len(seqW) != len(parW) || len(seqW) != 1001 {
+		t.Errorf("warnings: sequential %d, parallel %d (want 1000 time-as-string and 1 skipped entry)", len(seqW), len(parW))
+	}
+	for i := range seqW {
+		if i < len(parW) && seqW[i].String() != parW[i].String() {
+			t.Errorf("warning %d: %s vs %s", i, seqW[i], parW[i])
+			break
+		}
+	}
+	// Closing after a few entries stops the reader and workers.
+	h := &HARFile{Path: p, Workers: 4}
+	it, _ := h.Open()
+	it.Next()
+	if err := it.Close(); err != nil {
+		t.Error(err)
+	}
+	it.Close()
 }
