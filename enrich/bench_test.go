@@ -230,8 +230,16 @@ func BenchmarkEnrich(b *testing.B) {
 // socket_trace.json; enrich-har is the enrich command's work after that:
 // both passes over the converted HAR file, pairing, and writing the
 // enriched HAR (to io.Discard).
+//
+// With TRACEWIRE_ENRICH_BENCH_DIR set, the files are written there and
+// kept, for timing the commands on them (BENCHMARKS.md).
 func BenchmarkEnrichCapture(b *testing.B) {
-	dir := b.TempDir()
+	dir := os.Getenv("TRACEWIRE_ENRICH_BENCH_DIR")
+	if dir == "" {
+		dir = b.TempDir()
+	} else if err := os.MkdirAll(dir, 0o755); err != nil {
+		b.Fatal(err)
+	}
 	capPath := filepath.Join(dir, "traffic.pcap")
 	f, err := os.Create(capPath)
 	if err != nil {
