@@ -13,6 +13,13 @@
 // (when the ALPN is known). After a gap a direction is searched for the
 // next record, which is accepted only when it authenticates.
 //
+// Record ciphers: AES-GCM, ChaCha20-Poly1305, AES-CBC and 3DES/DES-CBC
+// with HMAC (or SSL 3.0's MAC), encrypt-then-MAC, RC4, NULL and the 40-bit
+// export DES and RC4 suites; also renegotiation, TLS compression (DEFLATE)
+// and SSL 2.0-format ClientHellos. Not supported: AES-CCM, Camellia, SEED,
+// IDEA, ARIA and RC2, which the standard library and golang.org/x/crypto
+// do not have.
+//
 // A connection it cannot decrypt yields no entries, only a stream.Note of
 // kind "tls" saying why (no key for the client random, unsupported cipher
 // suite, records that do not authenticate, a gap it could not get past).
