@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -34,45 +33,31 @@ const (
 	benchOpsPerSide     = 5
 )
 
-var (
-	benchOnce    sync.Once
-	benchFile    string
-	benchEntries []*har.Entry
-	benchSize    int64
-	benchErr     error
-)
-
 func benchFlow(i int) communityid.Flow {
 	dev := netip.AddrFrom4([4]byte{10, 8, byte(i >> 8), byte(i)})
 	srv := netip.AddrFrom4([4]byte{93, 184, byte(i >> 8 % 7), byte(i % 251)})
 	return communityid.Flow{Proto: 6, Src: dev, Dst: srv, SrcPort: uint16(40000 + i%20000), DstPort: 443}
 }
 
-func benchSetup(b *testing.B) {
-	benchOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "enrich-bench-")
-		if err != nil {
-			benchErr = err
-			return
-		}
-		benchFile = filepath.Join(dir, "socket_trace.json")
-		benchErr = writeBenchTrace(benchFile)
-		if st, err := os.Stat(benchFile); err == nil {
-			benchSize = st.Size()
-		}
-	})
-	if benchErr != nil {
-		b.Fatal(benchErr)
+// benchSetup writes the trace into a temporary folder of b (removed when
+// the benchmark ends) and builds the entries.
+func benchSetup(b *testing.B) (file string, size int64, entries []*har.Entry) {
+	file = filepath.Join(b.TempDir(), "socket_trace.json")
+	if err := writeBenchTrace(file); err != nil {
+		b.Fatal(err)
 	}
-	if benchEntries == nil {
-		for f := 0; f < benchFlows; f++ {
-			fl := benchFlow(f)
-			for k := 0; k < benchEntriesPerFlow; k++ {
-				t := baseSec + float64(f%600) + float64(k)
-				benchEntries = append(benchEntries, entry(fl, t, t+0.2, "HTTP/1.1"))
-			}
+	st, err := os.Stat(file)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for f := 0; f < benchFlows; f++ {
+		fl := benchFlow(f)
+		for k := 0; k < benchEntriesPerFlow; k++ {
+			t := baseSec + float64(f%600) + float64(k)
+			entries = append(entries, entry(fl, t, t+0.2, "HTTP/1.1"))
 		}
 	}
+	return file, st.Size(), entries
 }
 
 func writeBenchTrace(path string) error {
@@ -152,7 +137,7 @@ func cpuTime() time.Duration {
 // correlate-100k-entries pairs and attaches the operations of an already
 // read trace to the entries (both passes of the pipeline).
 func BenchmarkEnrich(b *testing.B) {
-	benchSetup(b)
+	benchFile, benchSize, benchEntries := benchSetup(b)
 	b.Run("read-1M-socket-records", func(b *testing.B) {
 		b.SetBytes(benchSize)
 		b.ReportAllocs()
