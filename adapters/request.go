@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"sort"
 	"strings"
 
 	"github.com/tracewire/tracewire/har"
@@ -41,37 +42,177 @@ type Request struct {
 	BodyError string
 }
 
-// NewRequest prepares a HAR request. It fails only when the URL cannot be
-// parsed.
-func NewRequest(hr *har.Request) (*Request, error) {
-	u, err := url.Parse(hr.URL)
+// RequestURL is a request URL split up as adapters see it.
+type RequestURL struct {
+	// Scheme is lowercase, without "://".
+	Scheme string
+	// Host is the lowercase host name with the port when it is not the
+	// scheme's default.
+	Host string
+	// Path is the URL's path as sent (percent-escapes kept), without query.
+	Path string
+	// Query is the raw query, without "?"; HasQuery tells "?" from no "?".
+	Query    string
+	HasQuery bool
+	// URL is Scheme://Host+Path, what endpoint URLs match.
+	URL string
+}
+
+// ParseRequestURL splits an absolute request URL. NewRequest fails exactly
+// when it does.
+func ParseRequestURL(rawURL string) (RequestURL, error) {
+	if ep, ok := parsePlainURL(rawURL); ok {
+		return ep, nil
+	}
+	return parseURL(rawURL)
+}
+
+// parseURL is ParseRequestURL through net/url.
+func parseURL(rawURL string) (RequestURL, error) {
+	u, err := url.Parse(rawURL)
 	if err != nil {
-		return nil, fmt.Errorf("request URL: %w", err)
+		return RequestURL{}, fmt.Errorf("request URL: %w", err)
 	}
 	if u.Scheme == "" || u.Host == "" {
-		return nil, fmt.Errorf("request URL %q: not absolute", truncate(hr.URL, 200))
+		return RequestURL{}, fmt.Errorf("request URL %q: not absolute", truncate(rawURL, 200))
 	}
-	r := &Request{
-		Method:  hr.Method,
-		URL:     hr.URL,
-		Scheme:  strings.ToLower(u.Scheme),
-		Headers: hr.Headers,
-	}
+	ep := RequestURL{Scheme: strings.ToLower(u.Scheme)}
 	host := strings.ToLower(u.Hostname())
 	if strings.Contains(host, ":") {
 		host = "[" + host + "]"
 	}
-	if p := u.Port(); p != "" && !(r.Scheme == "https" && p == "443") && !(r.Scheme == "http" && p == "80") {
+	if p := u.Port(); p != "" && !(ep.Scheme == "https" && p == "443") && !(ep.Scheme == "http" && p == "80") {
 		host += ":" + p
 	}
-	r.Host = host
-	r.Path = u.EscapedPath()
-	if r.Path == "" {
-		r.Path = "/"
+	ep.Host = host
+	ep.Path = u.EscapedPath()
+	if ep.Path == "" {
+		ep.Path = "/"
 	}
-	r.Query = u.RawQuery
-	r.HasQuery = u.ForceQuery || u.RawQuery != ""
-	r.EndpointURL = r.Scheme + "://" + r.Host + r.Path
+	ep.Query = u.RawQuery
+	ep.HasQuery = u.ForceQuery || u.RawQuery != ""
+	ep.URL = ep.Scheme + "://" + ep.Host + ep.Path
+	return ep, nil
+}
+
+// parsePlainURL splits the URLs most requests have: http or https, a
+// lowercase host name with an optional port, a path of characters that
+// net/url keeps as they are, any query, no fragment. It gives what the
+// net/url path of ParseRequestURL gives (a fuzz test checks that) without
+// its allocations; ok is false for any other URL.
+func parsePlainURL(raw string) (ep RequestURL, ok bool) {
+	var rest string
+	switch {
+	case strings.HasPrefix(raw, "https://"):
+		ep.Scheme, rest = "https", raw[len("https://"):]
+	case strings.HasPrefix(raw, "http://"):
+		ep.Scheme, rest = "http", raw[len("http://"):]
+	default:
+		return ep, false
+	}
+	// Host name and port.
+	i, colon := 0, -1
+	for ; i < len(rest); i++ {
+		c := rest[i]
+		if 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '.' || c == '-' {
+			continue
+		}
+		if c == ':' && colon < 0 {
+			colon = i
+			continue
+		}
+		break
+	}
+	if i < len(rest) && rest[i] != '/' && rest[i] != '?' {
+		return ep, false // userinfo, IP literal, escapes, uppercase, fragment...
+	}
+	authority := rest[:i]
+	host, port := authority, ""
+	if colon >= 0 {
+		host, port = authority[:colon], authority[colon+1:]
+		if port == "" {
+			return ep, false
+		}
+		for j := 0; j < len(port); j++ {
+			if port[j] < '0' || port[j] > '9' {
+				return ep, false
+			}
+		}
+	}
+	if host == "" {
+		return ep, false
+	}
+	// Path: only bytes net/url neither rejects nor re-escapes.
+	j := i
+	for ; j < len(rest) && rest[j] != '?'; j++ {
+		c := rest[j]
+		if plainPathByte[c] {
+			continue
+		}
+		if c == '%' && j+2 < len(rest) && isHex(rest[j+1]) && isHex(rest[j+2]) {
+			j += 2
+			continue
+		}
+		return ep, false
+	}
+	ep.Path = rest[i:j]
+	if j < len(rest) {
+		ep.HasQuery = true
+		ep.Query = rest[j+1:]
+		for k := 0; k < len(ep.Query); k++ {
+			if c := ep.Query[k]; c < ' ' || c == 0x7f || c == '#' {
+				return ep, false // control characters fail, a fragment needs checking
+			}
+		}
+	}
+	ep.Host = authority
+	if port == "443" && ep.Scheme == "https" || port == "80" && ep.Scheme == "http" {
+		ep.Host = host
+	}
+	if ep.Path == "" {
+		ep.Path = "/"
+		ep.URL = ep.Scheme + "://" + ep.Host + "/"
+	} else if len(ep.Host) == len(authority) {
+		ep.URL = raw[:len(raw)-len(rest)+j] // scheme://host/path as sent
+	} else {
+		ep.URL = ep.Scheme + "://" + ep.Host + ep.Path
+	}
+	return ep, true
+}
+
+// plainPathByte marks the bytes a path may hold for parsePlainURL.
+var plainPathByte = func() (t [256]bool) {
+	for c := 'a'; c <= 'z'; c++ {
+		t[c] = true
+		t[c-'a'+'A'] = true
+	}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	for _, c := range "-_.~!$&'()*+,;=:@/" {
+		t[c] = true
+	}
+	return t
+}()
+
+// NewRequest prepares a HAR request. It fails only when the URL cannot be
+// parsed.
+func NewRequest(hr *har.Request) (*Request, error) {
+	ep, err := ParseRequestURL(hr.URL)
+	if err != nil {
+		return nil, err
+	}
+	r := &Request{
+		Method:      hr.Method,
+		URL:         hr.URL,
+		Scheme:      ep.Scheme,
+		Host:        ep.Host,
+		Path:        ep.Path,
+		Query:       ep.Query,
+		HasQuery:    ep.HasQuery,
+		EndpointURL: ep.URL,
+		Headers:     hr.Headers,
+	}
 
 	for _, h := range hr.Headers {
 		if strings.EqualFold(h.Name, "cookie") {
@@ -224,4 +365,19 @@ func (c *Condition) bodyRegexp() *regexp.Regexp {
 		return nil
 	}
 	return re
+}
+
+// EndpointLiterals returns texts that every endpoint URL some adapter
+// matches must contain, for a prefilter in front of Candidates: the exact
+// endpoint URLs (trailing slash removed) and, for each regular expression,
+// the longest literal all its matches contain ("" when there is none).
+func (db *DB) EndpointLiterals() (exact, literals []string) {
+	for k := range db.exact {
+		exact = append(exact, k)
+	}
+	sort.Strings(exact)
+	for _, r := range db.regexes {
+		literals = append(literals, r.e.lit)
+	}
+	return exact, literals
 }

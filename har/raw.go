@@ -15,19 +15,17 @@ import (
 // io.EOF after the last entry. The bytes are the caller's. Together with
 // ParseEntry it lets callers parse entries on several goroutines while one
 // goroutine reads; RequestOnly does not apply (ParseRequest does that work
-// on the caller's goroutine).
+// on the caller's goroutine). NextBatch does the same without copying.
 func (r *Reader) NextRaw() ([]byte, int, error) {
 	if r.err != nil {
 		return nil, 0, r.err
 	}
 	raw, idx, err := r.nextRaw()
 	if err != nil {
-		if err == io.ErrUnexpectedEOF {
-			err = r.syntax("unexpected end of file")
-		}
-		r.err = err
+		r.fail(err)
+		return nil, 0, r.err
 	}
-	return raw, idx, err
+	return bytes.Clone(raw), idx, nil
 }
 
 func (r *Reader) nextRaw() ([]byte, int, error) {
@@ -59,9 +57,92 @@ func (r *Reader) nextRaw() ([]byte, int, error) {
 		}
 		idx := r.index
 		r.index++
-		return bytes.Clone(raw), idx, nil
+		return raw, idx, nil
 	}
 	return nil, 0, io.EOF
+}
+
+// RawBatch is the JSON text of consecutive entries as NextBatch read them.
+// The texts point into the Reader's buffer, so nothing is copied; they stay
+// valid until Release, after which the buffer is reused.
+type RawBatch struct {
+	// First is the index of the first entry in the HAR's entries.
+	First int
+	Texts [][]byte
+	blk   *block
+}
+
+// Release gives the batch's buffer back to the Reader. The texts must not
+// be used afterwards.
+func (b *RawBatch) Release() {
+	if b.blk != nil {
+		b.blk.release()
+		b.blk = nil
+	}
+	b.Texts = nil
+}
+
+// NextBatch returns the texts of up to max next entries (at least one), or
+// io.EOF after the last entry, like NextRaw but without copying them: a
+// pipeline that parses entries on other goroutines hands the batch on and
+// releases it when done. Memory stays bounded only if batches are released:
+// the Reader needs a new buffer whenever one it filled is still in use.
+// Entries before a SyntaxError come in a batch; the error comes with the
+// next call.
+func (r *Reader) NextBatch(max int) (*RawBatch, error) {
+	if r.err != nil {
+		return nil, r.err
+	}
+	b := &RawBatch{First: r.index, Texts: make([][]byte, 0, max)}
+	for len(b.Texts) < max {
+		var raw []byte
+		if len(b.Texts) == 0 {
+			// The first entry may need reading (and moving what was
+			// read, which is why later ones may not).
+			var err error
+			raw, _, err = r.nextRaw()
+			if err != nil {
+				r.fail(err)
+				return nil, r.err
+			}
+		} else if raw = r.nextBuffered(); raw == nil {
+			break // the next entry needs reading: the next batch's first
+		}
+		b.Texts = append(b.Texts, raw)
+	}
+	b.blk = r.blk
+	b.blk.refs.Add(1)
+	return b, nil
+}
+
+// nextBuffered returns the next entry if it is whole in the buffer, and
+// nil when reading is needed, at the end of the entries or on an error
+// (nextRaw then takes over).
+func (r *Reader) nextBuffered() []byte {
+	if r.state != 1 {
+		return nil
+	}
+	i := r.pos
+	for ; i < len(r.buf); i++ {
+		switch r.buf[i] {
+		case ' ', '\t', '\r', '\n', ',':
+			continue
+		case ']':
+			return nil
+		}
+		break
+	}
+	if i == len(r.buf) {
+		return nil
+	}
+	var s valueScanner
+	done, err := s.scan(r.buf[i:])
+	if !done || err != nil || s.i == 0 || s.i > r.maxEntrySize() {
+		return nil
+	}
+	r.pos = i + s.i
+	r.index++
+	return r.buf[i:r.pos]
 }
 
 var parserPool = sync.Pool{New: func() any { return new(oj.Parser) }}
@@ -243,57 +324,113 @@ func skipValue(b []byte, i int) int {
 // PeekRequest returns the request method and URL of an entry's JSON text
 // without parsing the rest, for callers that decide from the URL alone
 // whether an entry needs a full parse. ok is false when they cannot be
-// found as plain strings (ParseEntry then says what is wrong).
+// found as plain strings (ParseEntry then says what is wrong). It reads
+// only up to the request's url and method members: raw is meant to be an
+// entry as the Reader cut it, whose nesting is balanced.
 func PeekRequest(raw []byte) (method, url string, ok bool) {
-	req, found := member(raw, "request")
+	vs, found := firstMember(raw, "request")
 	if !found {
 		return "", "", false
 	}
-	m, okm := stringMember(req, "method")
-	u, oku := stringMember(req, "url")
-	return m, u, okm && oku
+	return peekMethodURL(raw, vs)
 }
 
-// member returns the value of the named member of the JSON object in b.
-func member(b []byte, name string) ([]byte, bool) {
+// firstMember returns where the value of the first member called name
+// starts in the JSON object that b holds.
+func firstMember(b []byte, name string) (int, bool) {
 	i := skipSpace(b, 0)
 	if i >= len(b) || b[i] != '{' {
-		return nil, false
+		return 0, false
 	}
 	i++
 	for {
 		i = skipSpace(b, i)
 		if i >= len(b) || b[i] != '"' {
-			return nil, false
+			return 0, false
 		}
 		kend := skipString(b, i)
 		if kend < 0 {
-			return nil, false
+			return 0, false
 		}
 		key := b[i+1 : kend-1]
 		i = skipSpace(b, kend)
 		if i >= len(b) || b[i] != ':' {
-			return nil, false
+			return 0, false
 		}
 		vs := skipSpace(b, i+1)
+		if string(key) == name {
+			return vs, true
+		}
 		ve := skipValue(b, vs)
 		if ve < 0 {
-			return nil, false
-		}
-		if string(key) == name {
-			return b[vs:ve], true
+			return 0, false
 		}
 		i = skipSpace(b, ve)
 		if i >= len(b) || b[i] != ',' {
-			return nil, false
+			return 0, false
 		}
 		i++
 	}
 }
 
-func stringMember(b []byte, name string) (string, bool) {
-	v, ok := member(b, name)
-	if !ok || len(v) < 2 || v[0] != '"' {
+// peekMethodURL walks the members of the request object starting at b[i]
+// until it has seen the first "method" and the first "url".
+func peekMethodURL(b []byte, i int) (method, url string, ok bool) {
+	var m, u []byte
+	if walkMembers(b, i, func(key []byte, v []byte) bool {
+		switch {
+		case m == nil && string(key) == "method":
+			m = v
+		case u == nil && string(key) == "url":
+			u = v
+		}
+		return m == nil || u == nil
+	}) {
+		return "", "", false // not an object
+	}
+	method, okm := jsonString(m)
+	url, oku := jsonString(u)
+	return method, url, okm && oku
+}
+
+// walkMembers calls f with each member of the JSON object starting at b[i]
+// until f returns false or the members end (or stop making sense). It
+// returns true when b[i] does not start an object.
+func walkMembers(b []byte, i int, f func(key, value []byte) bool) bool {
+	if i >= len(b) || b[i] != '{' {
+		return true
+	}
+	i++
+	for {
+		i = skipSpace(b, i)
+		if i >= len(b) || b[i] != '"' {
+			return false
+		}
+		kend := skipString(b, i)
+		if kend < 0 {
+			return false
+		}
+		key := b[i+1 : kend-1]
+		i = skipSpace(b, kend)
+		if i >= len(b) || b[i] != ':' {
+			return false
+		}
+		vs := skipSpace(b, i+1)
+		ve := skipValue(b, vs)
+		if ve < 0 || !f(key, b[vs:ve]) {
+			return false
+		}
+		i = skipSpace(b, ve)
+		if i >= len(b) || b[i] != ',' {
+			return false
+		}
+		i++
+	}
+}
+
+// jsonString returns the string a JSON string literal holds.
+func jsonString(v []byte) (string, bool) {
+	if len(v) < 2 || v[0] != '"' {
 		return "", false
 	}
 	if bytes.IndexByte(v, '\\') < 0 {

@@ -1,11 +1,11 @@
 package har
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
 	"io"
+	"sync/atomic"
 
 	"github.com/ohler55/ojg/oj"
 )
@@ -46,14 +46,26 @@ func (e *SyntaxError) Error() string {
 }
 
 // Reader reads a HAR file one entry at a time.
+//
+// It reads its input in large blocks (up to maxBlock bytes with one Read)
+// and finds where each entry ends with a scan that follows only strings and
+// nesting; most of a HAR's bytes are long strings (bodies), which the scan
+// crosses at memchr speed. Entries are not copied out of the block unless
+// the caller asks for its own copy (NextRaw).
 type Reader struct {
-	br       *bufio.Reader
-	off      int64
+	src  io.Reader
+	blk  *block // the block buf lives in; nil before the first read
+	buf  []byte // bytes read and not yet given up; buf[pos] is the next
+	pos  int
+	base int64 // file offset of buf[0]
+	rerr error // what ended reading the input (io.EOF at its end)
+	size int   // size of the next new block
+	free chan *block
+
 	log      Log
 	state    int // 0 before entries, 1 inside entries, 2 after
 	index    int
 	warnings []Warning
-	buf      []byte
 	cut      []byte
 	parser   oj.Parser
 	// MaxEntrySize overrides DefaultMaxEntrySize when > 0.
@@ -66,9 +78,103 @@ type Reader struct {
 	err         error
 }
 
+// Block sizes: a small HAR (or a fuzz input) costs a small block, a large
+// one is read maxBlock bytes at a time, which keeps the number of read
+// calls and of scans interrupted at a block's end low.
+const (
+	minBlock = 64 << 10
+	maxBlock = 4 << 20
+)
+
+// block is a buffer the Reader reads into. Entries handed out in a
+// RawBatch point into it, so it is reused only when the Reader and every
+// RawBatch have let go of it.
+type block struct {
+	b []byte
+	// refs counts the Reader (while it reads into the block) and each
+	// RawBatch in it.
+	refs atomic.Int32
+	free chan *block
+}
+
+func (b *block) release() {
+	if b.refs.Add(-1) == 0 && len(b.b) == maxBlock {
+		select {
+		case b.free <- b:
+		default: // enough spare blocks: leave this one to the GC
+		}
+	}
+}
+
 // NewReader returns a Reader for the HAR in r.
 func NewReader(r io.Reader) *Reader {
-	return &Reader{br: bufio.NewReaderSize(r, 256<<10)}
+	return &Reader{src: r, size: minBlock, free: make(chan *block, 4)}
+}
+
+// off is the file offset of the next unread byte.
+func (r *Reader) off() int64 { return r.base + int64(r.pos) }
+
+// more reads more input after buf, keeping the unread bytes buf[pos:],
+// which it moves to the front of the block (pos becomes 0). It returns the
+// read error (io.EOF at the end) when nothing could be added.
+func (r *Reader) more() error {
+	if r.rerr != nil {
+		return r.rerr
+	}
+	live := len(r.buf) - r.pos
+	if r.blk == nil || r.blk.refs.Load() > 1 || live > len(r.blk.b)/2 {
+		// A new block: RawBatches still point into the current one, or it
+		// is too small for the value being read.
+		size := r.size
+		for size < 2*live {
+			size *= 2
+		}
+		nb := r.newBlock(size)
+		copy(nb.b, r.buf[r.pos:])
+		if r.blk != nil {
+			r.blk.release()
+		}
+		r.blk = nb
+		if r.size < maxBlock {
+			r.size *= 2 // the file is not that small: read more at a time
+		}
+	} else if r.pos > 0 {
+		copy(r.blk.b, r.buf[r.pos:])
+	}
+	r.base += int64(r.pos)
+	r.pos = 0
+	b := r.blk.b
+	n, err := 0, error(nil)
+	for tries := 0; n == 0 && err == nil; tries++ {
+		if tries == 100 {
+			err = io.ErrNoProgress
+			break
+		}
+		n, err = r.src.Read(b[live:])
+	}
+	r.buf = b[:live+n]
+	if err != nil {
+		r.rerr = err
+		if n == 0 {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *Reader) newBlock(size int) *block {
+	var b *block
+	if size == maxBlock {
+		select {
+		case b = <-r.free:
+		default:
+		}
+	}
+	if b == nil {
+		b = &block{b: make([]byte, size), free: r.free}
+	}
+	b.refs.Store(1)
+	return b
 }
 
 // Log returns the log's properties other than the entries. Properties that
@@ -90,12 +196,18 @@ func (r *Reader) Next() (*Entry, error) {
 	}
 	e, err := r.next()
 	if err != nil {
-		if err == io.ErrUnexpectedEOF {
-			err = r.syntax("unexpected end of file")
-		}
-		r.err = err
+		r.fail(err)
 	}
-	return e, err
+	return e, r.err
+}
+
+// fail records the error that ends reading; an end of input where more
+// was expected becomes a SyntaxError.
+func (r *Reader) fail(err error) {
+	if err == io.ErrUnexpectedEOF {
+		err = r.syntax("unexpected end of file")
+	}
+	r.err = err
 }
 
 func (r *Reader) next() (*Entry, error) {
@@ -155,35 +267,37 @@ func (r *Reader) warn(entry int, path, msg string) {
 }
 
 func (r *Reader) syntax(msg string) error {
-	return &SyntaxError{Offset: r.off, Msg: msg}
+	return &SyntaxError{Offset: r.off(), Msg: msg}
 }
 
-func (r *Reader) readByte() (byte, error) {
-	c, err := r.br.ReadByte()
-	if err == nil {
-		r.off++
-	} else if err == io.EOF {
-		err = io.ErrUnexpectedEOF
-	}
-	return c, err
-}
+// readByte consumes the byte peekNonSpace returned.
+func (r *Reader) readByte() { r.pos++ }
 
+// peekNonSpace skips whitespace and returns the next byte, without
+// consuming it.
 func (r *Reader) peekNonSpace() (byte, error) {
 	for {
-		b, err := r.br.Peek(1)
-		if err != nil {
-			if err == io.EOF {
-				return 0, io.ErrUnexpectedEOF
+		for r.pos < len(r.buf) {
+			switch c := r.buf[r.pos]; c {
+			case ' ', '\t', '\r', '\n':
+				r.pos++
+			default:
+				return c, nil
 			}
-			return 0, err
 		}
-		switch b[0] {
-		case ' ', '\t', '\r', '\n':
-			r.readByte()
-			continue
+		if err := r.more(); err != nil {
+			return 0, unexpected(err)
 		}
-		return b[0], nil
 	}
+}
+
+// unexpected turns the end of input, where more was expected, into
+// io.ErrUnexpectedEOF.
+func unexpected(err error) error {
+	if err == io.EOF {
+		return io.ErrUnexpectedEOF
+	}
+	return err
 }
 
 func (r *Reader) expect(c byte) error {
@@ -237,9 +351,10 @@ func (r *Reader) key() (string, bool, error) {
 // properties on the way.
 func (r *Reader) findEntries() error {
 	// A UTF-8 byte order mark is common in exports from Windows tools.
-	if b, err := r.br.Peek(3); err == nil && bytes.Equal(b, []byte{0xef, 0xbb, 0xbf}) {
-		r.br.Discard(3)
-		r.off += 3
+	for len(r.buf)-r.pos < 3 && r.more() == nil {
+	}
+	if bytes.HasPrefix(r.buf[r.pos:], []byte{0xef, 0xbb, 0xbf}) {
+		r.pos += 3
 	}
 	if c, err := r.peekNonSpace(); err != nil {
 		if err == io.ErrUnexpectedEOF {
@@ -371,123 +486,144 @@ func (r *Reader) parse(raw []byte) (v any, err error) {
 	return v, nil
 }
 
-// value reads the bytes of one JSON value without interpreting them: only
-// strings, escapes and nesting are tracked, which is enough to find where it
-// ends.
+// value reads one JSON value and returns its bytes, which stay valid until
+// the next read; see valueScanner for what is checked.
 func (r *Reader) value() ([]byte, error) {
-	limit := r.MaxEntrySize
-	if limit <= 0 {
-		limit = DefaultMaxEntrySize
-	}
 	if _, err := r.peekNonSpace(); err != nil {
 		return nil, err
 	}
-	buf := r.buf[:0]
-	depth := 0
-	inStr, esc := false, false
+	limit := r.maxEntrySize()
+	var s valueScanner
 	for {
-		if _, err := r.br.Peek(1); err != nil {
-			if err == io.EOF {
-				return nil, io.ErrUnexpectedEOF
-			}
-			return nil, err
+		done, err := s.scan(r.buf[r.pos:])
+		if err != nil {
+			r.pos += s.i
+			return nil, r.syntax(err.Error())
 		}
-		chunk, _ := r.br.Peek(r.br.Buffered())
-		i := 0
-		done := false
-	scan:
-		for ; i < len(chunk); i++ {
-			c := chunk[i]
-			if inStr {
-				if !esc && c != '\\' && c != '"' {
-					// Jump to the next quote at memchr speed (most of a
-					// HAR's bytes are long strings: bodies); it is escaped
-					// when an odd number of backslashes precede it.
-					rest := chunk[i:]
-					n := bytes.IndexByte(rest, '"')
-					if n < 0 {
-						// The string goes on in the next chunk; carry an
-						// escape pending at the chunk's end.
-						k := len(chunk) - 1
-						for k >= i && chunk[k] == '\\' {
-							k--
-						}
-						esc = (len(chunk)-1-k)%2 == 1
-						i = len(chunk)
-						break scan
-					}
-					j := i + n
-					k := j - 1
-					for k >= i && chunk[k] == '\\' {
-						k--
-					}
-					if (j-1-k)%2 == 1 {
-						i = j // an escaped quote: the string goes on
-						continue
-					}
-					i = j
-					c = '"'
-				}
-				switch {
-				case esc:
-					esc = false
-				case c == '\\':
-					esc = true
-				case c == '"':
-					inStr = false
-					if depth == 0 {
-						i++
-						done = true
-						break scan
-					}
-				}
-				continue
-			}
-			switch c {
-			case '"':
-				inStr = true
-			case '{', '[':
-				depth++
-				if depth > maxDepth {
-					r.off += int64(i)
-					return nil, r.syntax("nesting too deep")
-				}
-			case '}', ']':
-				if depth == 0 {
-					// End of a scalar followed by the parent's close.
-					done = true
-					break scan
-				}
-				depth--
-				if depth == 0 {
-					i++
-					done = true
-					break scan
-				}
-			case ',', ' ', '\t', '\r', '\n', ':':
-				if depth == 0 {
-					done = true
-					break scan
-				}
-			}
-		}
-		buf = append(buf, chunk[:i]...)
-		r.br.Discard(i)
-		r.off += int64(i)
-		if len(buf) > limit {
+		if s.i > limit {
+			r.pos += s.i
 			return nil, r.syntax(fmt.Sprintf("value larger than %d bytes", limit))
 		}
 		if done {
 			break
 		}
+		if err := r.more(); err != nil {
+			r.pos = len(r.buf)
+			return nil, unexpected(err)
+		}
 	}
-	if len(buf) == 0 {
+	if s.i == 0 {
 		return nil, r.syntax("expected a value")
 	}
-	if cap(buf) <= 1<<20 {
-		r.buf = buf
+	v := r.buf[r.pos : r.pos+s.i]
+	r.pos += s.i
+	return v, nil
+}
+
+func (r *Reader) maxEntrySize() int {
+	if r.MaxEntrySize > 0 {
+		return r.MaxEntrySize
 	}
-	return buf, nil
+	return DefaultMaxEntrySize
+}
+
+// valueScanner finds where a JSON value ends without interpreting it: only
+// strings, escapes and nesting are tracked. That is enough to cut a HAR
+// into entries; the parser checks the rest. The scan can be resumed when
+// the value goes on past the bytes at hand.
+type valueScanner struct {
+	i     int // bytes of the value scanned so far
+	depth int
+	inStr bool
+}
+
+var errTooDeep = errors.New("nesting too deep")
+
+// Byte classes for the scan outside strings.
+const (
+	clsOther = iota
+	clsQuote
+	clsOpen
+	clsClose
+	clsDelim // ends a scalar at the top level
+)
+
+var scanClass = func() (t [256]uint8) {
+	t['"'] = clsQuote
+	t['{'], t['['] = clsOpen, clsOpen
+	t['}'], t[']'] = clsClose, clsClose
+	for _, c := range []byte(", \t\r\n:") {
+		t[c] = clsDelim
+	}
+	return t
+}()
+
+// scan goes on over b, the value's bytes from its first one. It returns
+// true when the value ends at s.i: after its closing quote or bracket, or
+// before the delimiter that ends a scalar. Otherwise every byte of b was
+// scanned and more are needed. errTooDeep leaves s.i at the bracket.
+func (s *valueScanner) scan(b []byte) (bool, error) {
+	i, depth, inStr := s.i, s.depth, s.inStr
+	for i < len(b) {
+		if inStr {
+			// Jump to the next quote at memchr speed; it is escaped when
+			// an odd number of backslashes precede it. The string's
+			// opening quote is in b, so the backward count stops there at
+			// the latest.
+			n := bytes.IndexByte(b[i:], '"')
+			if n < 0 {
+				i = len(b)
+				break
+			}
+			j := i + n
+			i = j + 1
+			if b[j-1] == '\\' {
+				k := j - 2
+				for b[k] == '\\' {
+					k--
+				}
+				if (j-1-k)%2 == 1 {
+					continue
+				}
+			}
+			inStr = false
+			if depth == 0 {
+				s.i, s.depth, s.inStr = i, depth, inStr
+				return true, nil
+			}
+			continue
+		}
+		switch scanClass[b[i]] {
+		case clsOther:
+		case clsQuote:
+			inStr = true
+		case clsOpen:
+			depth++
+			if depth > maxDepth {
+				s.i, s.depth, s.inStr = i, depth, inStr
+				return false, errTooDeep
+			}
+		case clsClose:
+			if depth == 0 {
+				// A scalar followed by its parent's close.
+				s.i, s.depth, s.inStr = i, depth, inStr
+				return true, nil
+			}
+			depth--
+			if depth == 0 {
+				s.i, s.depth, s.inStr = i+1, depth, inStr
+				return true, nil
+			}
+		case clsDelim:
+			if depth == 0 {
+				s.i, s.depth, s.inStr = i, depth, inStr
+				return true, nil
+			}
+		}
+		i++
+	}
+	s.i, s.depth, s.inStr = i, depth, inStr
+	return false, nil
 }
 
 // ReadAll reads a whole HAR into memory. Use it only for files known to be

@@ -129,6 +129,7 @@ type Matcher struct {
 	inds       *indicatorSet
 	everywhere bool
 	hosts      map[string]*adapters.Tracker
+	filter     endpointFilter
 }
 
 // New returns a Matcher.
@@ -161,6 +162,7 @@ func New(o Options) (*Matcher, error) {
 			}
 		}
 	}
+	m.filter = newEndpointFilter(db)
 	return m, nil
 }
 
@@ -171,11 +173,88 @@ func (m *Matcher) mayFind(rawURL string) bool {
 	if m.inds != nil {
 		return true
 	}
-	r, err := adapters.NewRequest(&har.Request{URL: rawURL})
+	u, err := adapters.ParseRequestURL(rawURL)
 	if err != nil {
 		return true // parse fully, for the warning
 	}
-	return len(m.db.Candidates(r.EndpointURL)) > 0
+	if !m.filter.mayMatch(&u) {
+		return false
+	}
+	return len(m.db.Candidates(u.URL)) > 0
+}
+
+// endpointFilter is a quick necessary test for DB.Candidates, which tries
+// every endpoint regular expression: most requests go to hosts no adapter
+// knows, and one map lookup and one scan of the URL tell so.
+type endpointFilter struct {
+	// hosts are the hosts of the exact endpoint URLs.
+	hosts map[string]bool
+	// lits finds the literals every match of an endpoint regular
+	// expression contains, in the URL after its "scheme://".
+	lits *acAutomaton
+	// all is set when some regular expression has no such literal.
+	all bool
+}
+
+func newEndpointFilter(db *adapters.DB) endpointFilter {
+	exact, lits := db.EndpointLiterals()
+	f := endpointFilter{hosts: map[string]bool{}}
+	for _, e := range exact {
+		// A request's endpoint URL equals an exact one only if its host
+		// is the text between "://" and the next "/".
+		_, rest, ok := strings.Cut(e, "://")
+		if !ok {
+			continue // can never equal a request's scheme://host/path
+		}
+		host, _, _ := strings.Cut(rest, "/")
+		f.hosts[host] = true
+	}
+	var pats [][]byte
+	for _, l := range lits {
+		// Candidates also tries the URL with the other scheme, so look
+		// for the literal in the part both URLs share, after "://": a
+		// literal that begins in the scheme ("s://api.example") is cut
+		// to what follows its "://", and leading slashes (of "://" or of
+		// the path) are dropped, which leaves text that the part after
+		// "://" must contain whenever the literal is in either URL.
+		if _, rest, ok := strings.Cut(l, "://"); ok {
+			l = rest
+		}
+		l = strings.TrimLeft(l, "/")
+		if l == "" {
+			f.all = true
+			continue
+		}
+		pats = append(pats, []byte(l))
+	}
+	if len(pats) > 0 {
+		f.lits = newAC(pats)
+	}
+	return f
+}
+
+// mayMatch is false only when Candidates(u.URL) is surely empty.
+func (f *endpointFilter) mayMatch(u *adapters.RequestURL) bool {
+	if f.all || f.hosts[u.Host] {
+		return true
+	}
+	if f.lits == nil {
+		return false
+	}
+	return f.lits.contains(u.URL[len(u.Scheme)+len("://"):])
+}
+
+// contains reports whether any pattern occurs in hay.
+func (a *acAutomaton) contains(hay string) bool {
+	nc := a.nclass
+	s := int32(0)
+	for i := 0; i < len(hay); i++ {
+		s = a.delta[int(s)*nc+int(a.classes[hay[i]])]
+		if a.out[s] != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // DB returns the adapter database in use.

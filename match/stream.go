@@ -18,21 +18,38 @@ type EntrySource interface {
 	Next() (*har.Entry, error)
 }
 
-// RawEntrySource hands out each entry's JSON text and index (har.Reader
-// does); Stream then parses entries on its workers, requests only (the
-// matcher never looks at responses).
+// RawEntrySource hands out each entry's JSON text and index; Stream then
+// parses entries on its workers, requests only (the matcher never looks at
+// responses).
 type RawEntrySource interface {
 	EntrySource
 	NextRaw() ([]byte, int, error)
+}
+
+// RawBatchSource hands out entries' JSON text in batches that point into
+// its buffer (har.Reader does): the reading goroutine then only cuts the
+// file into entries, and nothing is copied.
+type RawBatchSource interface {
+	EntrySource
+	NextBatch(max int) (*har.RawBatch, error)
 }
 
 // maxInFlight bounds the entries read but not yet handed to the callback,
 // so memory stays flat whatever the number of entries.
 const maxInFlight = 512
 
+// batchSize is how many entries a worker takes at a time from a
+// RawBatchSource: enough to make the hand-over cost nothing, few enough
+// that the workers share a small HAR.
+const batchSize = 64
+
 // Stream matches every entry of src on a pool of workers (GOMAXPROCS when
 // workers <= 0) and calls fn with the results in entry order, from one
 // goroutine. It stops at the first error of src, fn or ctx.
+//
+// Entries whose request URL no adapter lists are not parsed when src gives
+// their text (RawBatchSource, RawEntrySource) and no indicators are
+// searched: their Result has only the entry's index, method and URL.
 func (m *Matcher) Stream(ctx context.Context, src EntrySource, workers int, fn func(*Result) error) error {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
@@ -40,22 +57,28 @@ func (m *Matcher) Stream(ctx context.Context, src EntrySource, workers int, fn f
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
+	// A job is one entry, or a batch of entries' texts.
 	type job struct {
-		seq, idx int
-		e        *har.Entry
-		raw      []byte
+		seq   int
+		idx   int // index of the (first) entry
+		e     *har.Entry
+		raw   []byte
+		batch *har.RawBatch
 	}
 	type done struct {
 		seq int
-		r   *Result
+		rs  []*Result
 	}
-	jobs := make(chan job, maxInFlight)
-	results := make(chan done, maxInFlight)
-	indexer, _ := src.(interface{ Index() int })
-	// A source that hands out raw entry text lets the workers parse in
-	// parallel; reading then only splits the file into entries.
+	batchSrc, _ := src.(RawBatchSource)
 	rawSrc, _ := src.(RawEntrySource)
-	slots := make(chan struct{}, maxInFlight)
+	indexer, _ := src.(interface{ Index() int })
+	inFlight := maxInFlight
+	if batchSrc != nil {
+		inFlight = maxInFlight / batchSize
+	}
+	jobs := make(chan job, inFlight)
+	results := make(chan done, inFlight)
+	slots := make(chan struct{}, inFlight)
 	var readErr error
 
 	go func() {
@@ -66,11 +89,17 @@ func (m *Matcher) Stream(ctx context.Context, src EntrySource, workers int, fn f
 			case <-ctx.Done():
 				return
 			}
-			var j job
+			if ctx.Err() != nil {
+				return
+			}
+			j := job{seq: seq}
 			var err error
-			if rawSrc != nil {
+			switch {
+			case batchSrc != nil:
+				j.batch, err = batchSrc.NextBatch(batchSize)
+			case rawSrc != nil:
 				j.raw, j.idx, err = rawSrc.NextRaw()
-			} else {
+			default:
 				j.e, err = src.Next()
 				j.idx = seq
 				if indexer != nil {
@@ -84,10 +113,12 @@ func (m *Matcher) Stream(ctx context.Context, src EntrySource, workers int, fn f
 				<-slots
 				return
 			}
-			j.seq = seq
 			select {
 			case jobs <- j:
 			case <-ctx.Done():
+				if j.batch != nil {
+					j.batch.Release()
+				}
 				return
 			}
 		}
@@ -98,33 +129,22 @@ func (m *Matcher) Stream(ctx context.Context, src EntrySource, workers int, fn f
 		go func() {
 			defer wg.Done()
 			for j := range jobs {
-				var r *Result
-				if j.raw != nil {
-					if method, u, ok := har.PeekRequest(j.raw); ok && !m.mayFind(u) {
-						// No adapter for the URL and no indicators: nothing
-						// to find, no need to parse the entry.
-						r = &Result{Entry: EntryRef{Index: j.idx, Method: method, URL: u}}
-						select {
-						case results <- done{j.seq, r}:
-						case <-ctx.Done():
-							return
-						}
-						continue
+				var rs []*Result
+				switch {
+				case j.batch != nil:
+					rs = make([]*Result, len(j.batch.Texts))
+					for i, raw := range j.batch.Texts {
+						rs[i] = m.raw(raw, j.batch.First+i)
 					}
-					e, warns, err := har.ParseRequest(j.raw, j.idx)
-					if err != nil {
-						r = &Result{Entry: EntryRef{Index: j.idx}, Warnings: []string{err.Error() + "; entry skipped"}}
-					} else {
-						r = m.Entry(j.idx, e)
-						for _, w := range warns {
-							r.Warnings = append(r.Warnings, w.String())
-						}
-					}
-				} else {
-					r = m.Entry(j.idx, j.e)
+					// Results hold no reference into the batch's buffer.
+					j.batch.Release()
+				case j.raw != nil:
+					rs = []*Result{m.raw(j.raw, j.idx)}
+				default:
+					rs = []*Result{m.Entry(j.idx, j.e)}
 				}
 				select {
-				case results <- done{j.seq, r}:
+				case results <- done{j.seq, rs}:
 				case <-ctx.Done():
 					return
 				}
@@ -136,27 +156,38 @@ func (m *Matcher) Stream(ctx context.Context, src EntrySource, workers int, fn f
 		close(results)
 	}()
 
-	pending := map[int]*Result{}
+	pending := map[int][]*Result{}
 	next := 0
 	var fnErr error
 	for d := range results {
 		if fnErr != nil {
 			continue
 		}
-		pending[d.seq] = d.r
+		pending[d.seq] = d.rs
 		for {
-			p, ok := pending[next]
+			rs, ok := pending[next]
 			if !ok {
 				break
 			}
 			delete(pending, next)
 			next++
 			<-slots
-			if err := fn(p); err != nil {
-				fnErr = err
-				cancel()
+			for _, r := range rs {
+				if err := fn(r); err != nil {
+					fnErr = err
+					cancel()
+					break
+				}
+			}
+			if fnErr != nil {
 				break
 			}
+		}
+	}
+	// Batches a worker did not get to, after a cancel.
+	for j := range jobs {
+		if j.batch != nil {
+			j.batch.Release()
 		}
 	}
 	if fnErr != nil {
@@ -166,4 +197,22 @@ func (m *Matcher) Stream(ctx context.Context, src EntrySource, workers int, fn f
 		return readErr
 	}
 	return ctx.Err()
+}
+
+// raw matches an entry given as JSON text.
+func (m *Matcher) raw(raw []byte, idx int) *Result {
+	if method, u, ok := har.PeekRequest(raw); ok && !m.mayFind(u) {
+		// No adapter for the URL and no indicators: nothing to find, no
+		// need to parse the entry.
+		return &Result{Entry: EntryRef{Index: idx, Method: method, URL: u}}
+	}
+	e, warns, err := har.ParseRequest(raw, idx)
+	if err != nil {
+		return &Result{Entry: EntryRef{Index: idx}, Warnings: []string{err.Error() + "; entry skipped"}}
+	}
+	r := m.Entry(idx, e)
+	for _, w := range warns {
+		r.Warnings = append(r.Warnings, w.String())
+	}
+	return r
 }

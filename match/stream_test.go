@@ -1,0 +1,179 @@
+package match_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/tracewire/tracewire/adapters"
+	"github.com/tracewire/tracewire/har"
+	"github.com/tracewire/tracewire/internal/testutil"
+	"github.com/tracewire/tracewire/match"
+)
+
+// TestStreamSameAsEntry checks Stream's shortcuts (entries cut from the
+// file unparsed, the URL peeked, the endpoint prefilter, requests parsed
+// without their response) against the plain way: every entry parsed in
+// full and given to Matcher.Entry. Over the corpus HARs and the HARs made
+// from the corpus captures, with and without indicators, both must find the
+// same, and stop at the same error.
+func TestStreamSameAsEntry(t *testing.T) {
+	files := append(corpusHARs(t), convertedCaptures(t)...)
+	plain, err := match.New(match.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	withInd, err := match.New(match.Options{Indicators: planted, IndicatorsEverywhere: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	adapterEntries := 0
+	for _, file := range files {
+		for mi, m := range []*match.Matcher{plain, withInd} {
+			want, wantErr := entryByEntry(t, m, file)
+			fh, err := os.Open(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []*match.Result
+			gotErr := m.Stream(context.Background(), har.NewReader(fh), 2, func(r *match.Result) error {
+				got = append(got, r)
+				return nil
+			})
+			fh.Close()
+			name := filepath.Base(file)
+			if (gotErr == nil) != (wantErr == nil) || gotErr != nil && gotErr.Error() != wantErr.Error() {
+				t.Errorf("%s matcher %d: Stream error %v, Next error %v", name, mi, gotErr, wantErr)
+			}
+			if len(got) != len(want) {
+				t.Errorf("%s matcher %d: Stream gave %d results, Next %d", name, mi, len(got), len(want))
+				continue
+			}
+			for i, w := range want {
+				g := got[i]
+				if g.Entry.Index != w.Entry.Index || g.Entry.URL != w.Entry.URL || g.Entry.Method != w.Entry.Method {
+					t.Errorf("%s matcher %d result %d: entry %+v, want %+v", name, mi, i, g.Entry, w.Entry)
+					continue
+				}
+				if w.Adapter != "" {
+					adapterEntries++
+				}
+				if g.Adapter != w.Adapter || !reflect.DeepEqual(g.Findings, w.Findings) || !reflect.DeepEqual(g.Steps, w.Steps) {
+					t.Errorf("%s matcher %d entry %d: Stream found\n%+v\nNext+Entry found\n%+v", name, mi, w.Entry.Index, g, w)
+				}
+			}
+		}
+	}
+	if adapterEntries < 100 {
+		t.Errorf("only %d entries went to an adapter: the comparison says little", adapterEntries)
+	}
+}
+
+// entryByEntry matches every entry of file, parsed in full by Reader.Next.
+func entryByEntry(t *testing.T, m *match.Matcher, file string) ([]*match.Result, error) {
+	t.Helper()
+	fh, err := os.Open(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fh.Close()
+	r := har.NewReader(fh)
+	var out []*match.Result
+	for {
+		e, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			return out, nil
+		}
+		if err != nil {
+			return out, err
+		}
+		res := m.Entry(r.Index(), e)
+		if res.Adapter == "" && len(res.Findings) == 0 {
+			// Stream does not parse such an entry: only its reference.
+			res = &match.Result{Entry: match.EntryRef{Index: res.Entry.Index, Method: res.Entry.Method, URL: res.Entry.URL}}
+		}
+		out = append(out, res)
+	}
+}
+
+// TestEndpointFilter checks that the prefilter in front of DB.Candidates
+// never drops a request some adapter's endpoint matches, over the adapter
+// test cases' URLs, every exact endpoint URL in several spellings, and the
+// corpus HARs' URLs; and that it does drop most of the corpus.
+func TestEndpointFilter(t *testing.T) {
+	m, err := match.New(match.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := m.DB()
+	var urls []string
+	cases, _ := filepath.Glob(filepath.Join(testutil.RepoRoot(), "adapters", "testdata", "adaptercases", "*", "*.yaml"))
+	urlLine := regexp.MustCompile(`(?m)^\s+url:\s*'?([^'\s]+)'?\s*$`)
+	for _, c := range cases {
+		b, err := os.ReadFile(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, mt := range urlLine.FindAllSubmatch(b, -1) {
+			urls = append(urls, string(mt[1]))
+		}
+	}
+	exact, _ := db.EndpointLiterals()
+	for _, e := range exact {
+		other := strings.Replace(strings.Replace(e, "https://", "HTTP://", 1), "http://", "https://", 1)
+		urls = append(urls, e, e+"/", e+"?x=1", other, strings.Replace(e, "://", "://user@", 1))
+		if scheme, rest, ok := strings.Cut(e, "://"); ok {
+			host, path, _ := strings.Cut(rest, "/")
+			urls = append(urls, scheme+"://"+strings.ToUpper(host)+":443/"+path, scheme+"://"+host+":80/"+path)
+		}
+	}
+	nCases := len(urls)
+	for _, file := range corpusHARs(t) {
+		fh, err := os.Open(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := har.NewReader(fh)
+		for {
+			raw, _, err := r.NextRaw()
+			if err != nil {
+				break
+			}
+			if _, u, ok := har.PeekRequest(raw); ok {
+				urls = append(urls, u)
+			}
+		}
+		fh.Close()
+	}
+	matched, dropped := 0, 0
+	for i, s := range urls {
+		u, err := adapters.ParseRequestURL(s)
+		if err != nil {
+			continue
+		}
+		has := len(db.Candidates(u.URL)) > 0
+		may := m.MayMatch(&u)
+		if has && !may {
+			t.Errorf("%q: the prefilter drops it, but Candidates has %d adapters", s, len(db.Candidates(u.URL)))
+		}
+		if has && i < nCases {
+			matched++
+		}
+		if !may && i >= nCases {
+			dropped++
+		}
+	}
+	if matched < 100 {
+		t.Errorf("only %d of the test URLs go to an adapter", matched)
+	}
+	if corpus := len(urls) - nCases; dropped < corpus/2 {
+		t.Errorf("the prefilter drops only %d of %d corpus URLs", dropped, corpus)
+	}
+	t.Logf("%d adapter URLs, %d corpus URLs of which %d dropped", matched, len(urls)-nCases, dropped)
+}
