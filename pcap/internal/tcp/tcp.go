@@ -82,9 +82,27 @@ type Assembler struct {
 	// packets are assembled, idle while flushing, end of capture at Close.
 	why stream.EndReason
 	cur *Packet // the packet being assembled, for the factory
-	// Stats
-	open, conns int
+	// closed holds the connections closed by FIN or RST in the last linger
+	// period, so their last ACKs open no new connection; a closed
+	// connection itself is freed at once.
+	closed map[tuple]time.Time
+	linger time.Duration
+	open   int
 }
+
+// tuple is a connection's addresses, in a fixed order.
+type tuple struct{ a, b netip.AddrPort }
+
+func tupleOf(x, y netip.AddrPort) tuple {
+	if y.Compare(x) < 0 {
+		x, y = y, x
+	}
+	return tuple{x, y}
+}
+
+// maxLinger bounds how long a closed connection's 4-tuple is remembered:
+// long enough for the stragglers of a close (TIME_WAIT is a minute or two).
+const maxLinger = 2 * time.Minute
 
 // New returns an Assembler.
 func New(cfg Config) *Assembler {
@@ -103,7 +121,7 @@ func New(cfg Config) *Assembler {
 	if cfg.MaxPagesTotal <= 0 {
 		cfg.MaxPagesTotal = DefaultMaxPagesTotal
 	}
-	a := &Assembler{cfg: cfg, next: cfg.FirstIndex}
+	a := &Assembler{cfg: cfg, next: cfg.FirstIndex, closed: map[tuple]time.Time{}, linger: min(maxLinger, cfg.IdleTimeout)}
 	a.pool = reassembly.NewStreamPool(factory{a})
 	a.asm = reassembly.NewAssembler(a.pool)
 	a.asm.MaxBufferedPagesPerConnection = cfg.MaxPagesPerConn
@@ -161,6 +179,11 @@ func (a *Assembler) Add(p *Packet) {
 			T:  a.now.Add(-a.cfg.GapWait),
 			TC: a.now.Add(-a.cfg.IdleTimeout),
 		})
+		for k, at := range a.closed {
+			if a.now.Sub(at) > a.linger {
+				delete(a.closed, k)
+			}
+		}
 	}
 
 	a.cur = p
@@ -203,6 +226,14 @@ func (f factory) New(_, _ gopacket.Flow, t *layers.TCP, ac reassembly.AssemblerC
 	p := a.cur
 	src := netip.AddrPortFrom(p.Src.Unmap(), uint16(t.SrcPort))
 	dst := netip.AddrPortFrom(p.Dst.Unmap(), uint16(t.DstPort))
+	if at, ok := a.closed[tupleOf(src, dst)]; ok {
+		if !t.SYN && p.Time.Sub(at) <= a.linger {
+			// A straggler of a connection closed just before (its last
+			// ACK, a retransmitted FIN): no new connection.
+			return nil
+		}
+		delete(a.closed, tupleOf(src, dst))
+	}
 	s := &conn{a: a}
 	// gopacket's first direction is the sender of the first packet.
 	s.addr = [2]netip.AddrPort{src, dst}
@@ -224,7 +255,6 @@ func (f factory) New(_, _ gopacket.Flow, t *layers.TCP, ac reassembly.AssemblerC
 	}
 	a.next++
 	a.open++
-	a.conns++
 	s.p = a.cfg.Factory(&s.c, a.cfg.Sink)
 	return s
 }
@@ -400,21 +430,25 @@ func (s *conn) feed(ch *stream.Chunk, data []byte, pc *pktCtx, skip int) {
 }
 
 func (s *conn) ReassemblyComplete(_ reassembly.AssemblerContext) bool {
-	if !s.done {
-		s.done = true
-		why := s.a.why
-		if why == stream.EndIdle && s.rst {
-			why = stream.EndFIN
-		}
-		s.p.End(s.c.Last, why)
-		s.p = nil
-		s.a.open--
-		if s.a.cfg.Ended != nil {
-			s.a.cfg.Ended(&s.c)
-		}
+	if s.done {
+		return true
 	}
-	// Keep the closed connection in the pool until it is idle, so the
-	// last ACKs after the FINs do not open a new connection; a new SYN on
-	// the same ports replaces it at once.
-	return false
+	s.done = true
+	why := s.a.why
+	if why == stream.EndIdle && s.rst {
+		why = stream.EndFIN
+	}
+	s.p.End(s.c.Last, why)
+	s.p = nil
+	s.a.open--
+	if s.a.cfg.Ended != nil {
+		s.a.cfg.Ended(&s.c)
+	}
+	if why == stream.EndFIN {
+		// Freed now; the stragglers of the close are recognised by the
+		// factory. A connection that went idle is not remembered: when it
+		// resumes, it is a new connection seen from the middle.
+		s.a.closed[tupleOf(s.addr[0], s.addr[1])] = s.c.Last
+	}
+	return true
 }
