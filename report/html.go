@@ -31,6 +31,10 @@ func WriteHTML(w io.Writer, a *Analysis, o Options) error {
 	if err != nil {
 		return err
 	}
+	return v.writeHTML(w)
+}
+
+func (v *view) writeHTML(w io.Writer) error {
 	bw := bufio.NewWriter(w)
 	if err := htmlTmpl.Execute(bw, v); err != nil {
 		return err

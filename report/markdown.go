@@ -14,6 +14,10 @@ func WriteMarkdown(w io.Writer, a *Analysis, o Options) error {
 	if err != nil {
 		return err
 	}
+	return v.writeMarkdown(w)
+}
+
+func (v *view) writeMarkdown(w io.Writer) error {
 	bw := bufio.NewWriter(w)
 	m := &mdWriter{w: bw, v: v}
 	m.write()

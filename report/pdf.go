@@ -24,6 +24,10 @@ func WritePDF(w io.Writer, a *Analysis, o Options) error {
 	if err != nil {
 		return err
 	}
+	return v.writePDF(w)
+}
+
+func (v *view) writePDF(w io.Writer) error {
 	d, err := newPDF(v)
 	if err != nil {
 		return err
@@ -693,6 +697,8 @@ func (d *pdfDoc) recipient(r *recipientView) {
 		d.table([]string{v.L("report.col.dataType"), v.L("report.col.value"), v.L("report.col.location"), v.L("report.col.decoding")},
 			rows, []float64{1.2, 1.7, 1.4, 1.5}, map[int]bool{1: true, 2: true})
 		for _, ex := range t.Excerpts {
+			// Keep the label with the first lines of its excerpt.
+			d.ensure(8.5*1.4 + 4*7.5*1.35 + 8)
 			d.para(ex.Label, "italic", 8.5, "#57606a")
 			d.code(ex.Lines)
 		}

@@ -561,16 +561,22 @@ func (v *view) figures(a *Analysis, txs []*tx, order []string, recips map[string
 
 func compareSection(before, after *Analysis, tr *translator, lang string) *compareView {
 	c := Compare(before, after)
-	name := before.Name
+	var names []string
+	for _, in := range before.Inputs {
+		if in.Role == RoleCapture || in.Role == RoleHAR {
+			names = append(names, in.Name)
+		}
+	}
+	name := strings.Join(names, ", ")
 	if name == "" {
-		name = before.ID
+		name = before.Name
 	}
 	period := "–"
 	if p := before.Period; p != nil && !p.Start.IsZero() {
 		period = fmtTime(p.Start) + " – " + fmtTime(p.End)
 	}
 	cv := &compareView{
-		Lead: tr.t("report.compare.lead", "before", orDash(name), "period", period),
+		Lead: tr.t("report.compare.lead", "before", orDash(name), "id", orDash(before.ID), "period", period),
 		Counts: tr.t("report.compare.counts", "persisted", tr.num(c.Count(Persisted)),
 			"appeared", tr.num(c.Count(Appeared)), "disappeared", tr.num(c.Count(Disappeared))),
 	}
