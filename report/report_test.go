@@ -28,8 +28,8 @@ func fullAnalysis() *Analysis {
 	a.Indicators = append(a.Indicators, IndicatorCount{Property: "email", Count: 1, Source: "owner"})
 	a.Capture = &Capture{
 		Packets: 100, Connections: 3, Entries: 7, TLSDecrypted: 1,
-		Undecrypted: []Flow{{Time: time.Unix(1700000002, 0), Client: "10.0.0.2:4000", Server: "192.0.2.1:443", SNI: "x.example", Reason: "no key"}},
-		NoEntries:   []Flow{{Time: time.Unix(1700000003, 0), Client: "10.0.0.2:4001", Server: "192.0.2.2:853", Protocol: "tls", Bytes: 999}},
+		Undecrypted:    []Flow{{Time: time.Unix(1700000002, 0), Client: "10.0.0.2:4000", Server: "192.0.2.1:443", SNI: "x.example", Reason: "no key"}},
+		NoEntries:      []Flow{{Time: time.Unix(1700000003, 0), Client: "10.0.0.2:4001", Server: "192.0.2.2:853", Protocol: "tls", Bytes: 999}},
 		NoEntriesTotal: 1, Notes: []string{"gap in a flow"}, NotesTotal: 2,
 	}
 	a.Enrichment = &enrich.Summary{Entries: 7, Sources: []*enrich.SourceReport{{Source: "provenance log", Read: &enrich.ReadStats{File: "p.jsonl", Records: 2, Used: 1}, Counts: []enrich.Count{{Name: "entries with owners", N: 1}}}}}
@@ -89,16 +89,16 @@ func TestReportContent(t *testing.T) {
 			sampleAdID,                      // the value
 			"com.example.app (pid 4242)",    // process from the stack trace
 			"io.branch.referral.network.BranchRemoteInterface ← io.branch.referral.ServerRequestQueue", // compact stack
-			"alice@example.com",                            // owner
-			"matches the known email (SHA-256 hash)",       // how the indicator was found
-			"app.pcapng",                                   // input
-			"1 of 2 TLS connections",                       // decryption
-			"x.example",                                    // undecrypted SNI
-			"192.0.2.2:853",                                // flow without entries
-			"persisted", "appeared",                        // comparison
-			"TrackerControl export (Android)", "tc.csv",    // device report
-			"api.example.com",                              // backend
-			"This record comes from a iOS phone",           // platform mismatch
+			"alice@example.com",                      // owner
+			"matches the known email (SHA-256 hash)", // how the indicator was found
+			"app.pcapng",                             // input
+			"1 of 2 TLS connections",                 // decryption
+			"x.example",                              // undecrypted SNI
+			"192.0.2.2:853",                          // flow without entries
+			"persisted", "appeared",                  // comparison
+			"TrackerControl export (Android)", "tc.csv", // device report
+			"api.example.com",                               // backend
+			"This record comes from a iOS phone",            // platform mismatch
 			"None of the hosts that received personal data", // no overlap
 		} {
 			if !strings.Contains(s, want) {
