@@ -565,3 +565,34 @@ func TestKeySources(t *testing.T) {
 		})
 	}
 }
+
+func TestProgress(t *testing.T) {
+	in := generated(t, "p.pcap", gencap.Config{Seed: 4, Size: 12 << 20, Concurrent: 8, MaxBody: 20000})
+	var got []Progress
+	opts := Options{Progress: func(p Progress) { got = append(got, p) }}
+	sum, err := Convert(context.Background(), []string{in, sample(t)}, opts, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var done []Progress
+	for i, p := range got {
+		if p.Files != 2 || (i > 0 && p.Packets < got[i-1].Packets && p.FileIndex == got[i-1].FileIndex) {
+			t.Errorf("report %d: %+v", i, p)
+		}
+		if p.Done {
+			done = append(done, p)
+		}
+	}
+	if len(got) < 3 || len(done) != 2 {
+		t.Fatalf("%d reports, %d done", len(got), len(done))
+	}
+	for i, p := range done {
+		f := sum.Files[i]
+		if p.FileIndex != i || p.File != f.Path || p.Packets != f.Packets || p.Size == 0 || p.Offset != p.Size {
+			t.Errorf("done report %+v for %+v", p, f)
+		}
+	}
+	if done[1].Entries != sum.Entries {
+		t.Errorf("last report: %d entries of %d", done[1].Entries, sum.Entries)
+	}
+}
