@@ -1,8 +1,9 @@
 package adapters
 
 import (
+	"encoding/json"
 	"fmt"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -25,7 +26,25 @@ type Path struct {
 	// nothing else, which Find follows directly: most data paths are like
 	// that, and ojg's Locate costs far more.
 	simple []any
+	// steps is the path as a program for locate, when it has wildcards or
+	// descents but no filter, union or slice (those are left to ojg).
+	steps []step
 }
+
+// A step of a path that locate runs.
+type step struct {
+	op  uint8
+	key string // opChild
+	idx int    // opNth
+}
+
+const (
+	opSkip     = iota // root or bracket: nothing to do
+	opChild           // .key
+	opNth             // [n]
+	opWildcard        // .* or [*]
+	opDescent         // ..
+)
 
 // ParsePath compiles a path.
 func ParsePath(s string) (*Path, error) {
@@ -60,7 +79,33 @@ func ParsePath(s string) (*Path, error) {
 		}
 	}
 	p.simple = simple
+	if p.multi {
+		p.steps = compileSteps(x)
+	}
 	return p, nil
+}
+
+// compileSteps returns the fragments as steps, or nil when some fragment
+// is not one locate handles.
+func compileSteps(x jp.Expr) []step {
+	steps := make([]step, 0, len(x))
+	for _, f := range x {
+		switch f := f.(type) {
+		case jp.Root, jp.Bracket:
+			steps = append(steps, step{op: opSkip})
+		case jp.Child:
+			steps = append(steps, step{op: opChild, key: string(f)})
+		case jp.Nth:
+			steps = append(steps, step{op: opNth, idx: int(f)})
+		case jp.Wildcard:
+			steps = append(steps, step{op: opWildcard})
+		case jp.Descent:
+			steps = append(steps, step{op: opDescent})
+		default:
+			return nil
+		}
+	}
+	return steps
 }
 
 // parseJP wraps jp.ParseString, which panics on some inputs.
@@ -120,10 +165,36 @@ func (p *Path) Find(data any) []Match {
 		}
 		return []Match{{Loc: append([]any(nil), p.simple...), Value: v}}
 	}
+	var out []Match
+	if p.steps != nil {
+		l := locator{steps: p.steps}
+		l.apply(0, data, nil)
+		if !l.unknown {
+			out = l.out
+		}
+	}
+	if out == nil {
+		out = p.ojgFind(data)
+	}
+	slices.SortStableFunc(out, func(a, b Match) int {
+		switch {
+		case lessLoc(a.Loc, b.Loc):
+			return -1
+		case lessLoc(b.Loc, a.Loc):
+			return 1
+		}
+		return 0
+	})
+	return out
+}
+
+// ojgFind is Find through ojg's Locate, for paths with filters, unions or
+// slices, and for data of types locate does not know.
+func (p *Path) ojgFind(data any) []Match {
 	locs := p.expr.Locate(data, 0)
 	out := make([]Match, 0, len(locs))
 	for _, l := range locs {
-		v, ok := l.FirstFound(data)
+		v, ok := valueAt(data, l)
 		if !ok {
 			continue
 		}
@@ -138,8 +209,147 @@ func (p *Path) Find(data any) []Match {
 		}
 		out = append(out, m)
 	}
-	sort.SliceStable(out, func(i, j int) bool { return lessLoc(out[i].Loc, out[j].Loc) })
 	return out
+}
+
+// valueAt returns the value at a location Locate returned, as FirstFound
+// does but without its allocations, for the data types of decoded
+// requests.
+func valueAt(data any, l jp.Expr) (any, bool) {
+	v := data
+	for _, f := range l {
+		switch f := f.(type) {
+		case jp.Root:
+		case jp.Child:
+			m, ok := v.(map[string]any)
+			if !ok {
+				return l.FirstFound(data)
+			}
+			if v, ok = m[string(f)]; !ok {
+				return nil, false
+			}
+		case jp.Nth:
+			a, ok := v.([]any)
+			if !ok || int(f) < 0 || int(f) >= len(a) {
+				return l.FirstFound(data)
+			}
+			v = a[f]
+		default:
+			return l.FirstFound(data)
+		}
+	}
+	return v, true
+}
+
+// locator finds what a path of steps selects, as ojg's Locate does (the
+// same rules: a step after a child, an element or a wildcard applies only
+// to objects and lists; a descent applies the rest of the path to the node
+// it starts at and to every object and list below it, and with nothing
+// after it selects every node), without building a location per fragment
+// and walking it again to get the value.
+type locator struct {
+	steps []step
+	out   []Match
+	// unknown is set when the data holds a type other than those of
+	// decoded requests: ojg then does the work.
+	unknown bool
+}
+
+// apply runs step i (and those after it) on v at loc.
+func (l *locator) apply(i int, v any, loc []any) {
+	if i == len(l.steps) || l.unknown {
+		return
+	}
+	switch st := &l.steps[i]; st.op {
+	case opSkip:
+		l.apply(i+1, v, loc)
+	case opChild:
+		switch t := v.(type) {
+		case map[string]any:
+			if c, ok := t[st.key]; ok {
+				l.next(i+1, c, append(loc, st.key))
+			}
+		default:
+			l.leaf(v)
+		}
+	case opNth:
+		switch t := v.(type) {
+		case []any:
+			n := st.idx
+			if n < 0 {
+				n += len(t)
+			}
+			if 0 <= n && n < len(t) {
+				l.next(i+1, t[n], append(loc, n))
+			}
+		default:
+			l.leaf(v)
+		}
+	case opWildcard:
+		switch t := v.(type) {
+		case map[string]any:
+			for k, c := range t {
+				l.next(i+1, c, append(loc, k))
+			}
+		case []any:
+			for n, c := range t {
+				l.next(i+1, c, append(loc, n))
+			}
+		default:
+			l.leaf(v)
+		}
+	case opDescent:
+		if i+1 == len(l.steps) {
+			l.emit(loc, v)
+		} else if isContainer(v) {
+			l.apply(i+1, v, loc)
+		}
+		switch t := v.(type) {
+		case map[string]any:
+			for k, c := range t {
+				l.apply(i, c, append(loc, k))
+			}
+		case []any:
+			for n, c := range t {
+				l.apply(i, c, append(loc, n))
+			}
+		default:
+			l.leaf(v)
+		}
+	}
+}
+
+// next goes on after a step selected c: it is a match when no step is
+// left, and the path goes on only into objects and lists.
+func (l *locator) next(i int, c any, loc []any) {
+	if i == len(l.steps) {
+		l.emit(loc, c)
+	} else if isContainer(c) {
+		l.apply(i, c, loc)
+	} else {
+		l.leaf(c)
+	}
+}
+
+func (l *locator) emit(loc []any, v any) {
+	l.out = append(l.out, Match{Loc: append([]any(nil), loc...), Value: v})
+}
+
+// leaf checks that a value without children is of a known type.
+func (l *locator) leaf(v any) {
+	switch v.(type) {
+	case nil, bool, string, int64, float64, json.Number, map[string]any, []any:
+	default:
+		l.unknown = true
+	}
+}
+
+func isContainer(v any) bool {
+	switch v.(type) {
+	case map[string]any, []any:
+		return true
+	}
+	return false
 }
 
 // Get returns what a decoding step reads: nil when nothing is selected, the

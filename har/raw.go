@@ -2,11 +2,14 @@ package har
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/ohler55/ojg/oj"
 )
@@ -182,8 +185,347 @@ var errNotObject = errors.New("entry is not an object")
 // response and exporters' extensions are skipped unparsed, and the Entry's
 // Response is empty.
 func ParseRequest(raw []byte, index int) (*Entry, []Warning, error) {
+	if m, ok := parseRequestOnly(raw); ok {
+		var warnings []Warning
+		c := conv{idx: index, warn: func(entry int, path, msg string) {
+			if len(warnings) < 100 {
+				warnings = append(warnings, Warning{Entry: entry, Path: path, Msg: msg})
+			}
+		}}
+		return c.entry(m), warnings, nil
+	}
 	var buf []byte
 	return ParseEntry(withoutResponse(raw, &buf), index)
+}
+
+// parseRequestOnly returns the generic form of the entry's members in
+// requestOnlyKeys, exactly what withoutResponse and ojg's parser give
+// together, when the entry is plain JSON; ok is false for anything else
+// (ParseRequest then takes the slower path, with its exact errors). It is
+// the hot path of detection for the entries that go to a tracker: it
+// crosses strings (JSON bodies with escaped quotes, mostly) at memchr speed
+// and builds the cut entry in no buffer.
+func parseRequestOnly(raw []byte) (m map[string]any, ok bool) {
+	i := skipSpace(raw, 0)
+	if i >= len(raw) || raw[i] != '{' {
+		return nil, false
+	}
+	i++
+	m = make(map[string]any, len(requestOnlyKeys))
+	p := plainParser{b: raw}
+	// The same walk as withoutResponse's, which ignores what follows the
+	// entry's closing brace.
+	for n := 0; ; n++ {
+		i = skipSpace(raw, i)
+		if n == 0 && i < len(raw) && raw[i] == '}' {
+			return m, true
+		}
+		if i >= len(raw) || raw[i] != '"' {
+			return nil, false
+		}
+		kend := skipString(raw, i)
+		if kend < 0 {
+			return nil, false
+		}
+		key := raw[i+1 : kend-1]
+		i = skipSpace(raw, kend)
+		if i >= len(raw) || raw[i] != ':' {
+			return nil, false
+		}
+		vs := skipSpace(raw, i+1)
+		var ve int
+		if requestOnlyKeys[string(key)] {
+			// The keys kept have no escapes: the text is the name.
+			var v any
+			if v, ve, ok = p.value(vs, 0); !ok {
+				return nil, false
+			}
+			m[string(key)] = v
+		} else if ve = skipValue(raw, vs); ve < 0 {
+			return nil, false
+		}
+		i = skipSpace(raw, ve)
+		if i < len(raw) && raw[i] == '}' {
+			return m, true
+		}
+		if i >= len(raw) || raw[i] != ',' {
+			return nil, false
+		}
+		i++
+	}
+}
+
+// plainParser parses the JSON that needs no special care into the generic
+// form ojg's parser gives (map[string]any, []any, string, int64, float64,
+// bool, nil): whitespace only of the four kinds, numbers that fit ojg's
+// int64 and float64 (not its json.Number), no control characters in
+// strings. Anything else is not ok, so that the caller can leave it to
+// ojg. Invalid UTF-8 is kept as it is, and a \u escape of a surrogate
+// becomes U+FFFD on its own, as ojg does.
+type plainParser struct {
+	b   []byte
+	tmp []byte
+}
+
+// value parses the value at b[i] and returns it with the index after it.
+func (p *plainParser) value(i, depth int) (v any, end int, ok bool) {
+	b := p.b
+	if i >= len(b) {
+		return nil, 0, false
+	}
+	switch c := b[i]; {
+	case c == '"':
+		return p.str(i)
+	case c == '{':
+		if depth >= maxDepth {
+			return nil, 0, false
+		}
+		m := make(map[string]any)
+		i = skipSpace(b, i+1)
+		if i < len(b) && b[i] == '}' {
+			return m, i + 1, true
+		}
+		for {
+			if i >= len(b) || b[i] != '"' {
+				return nil, 0, false
+			}
+			k, e, ok := p.str(i)
+			if !ok {
+				return nil, 0, false
+			}
+			i = skipSpace(b, e)
+			if i >= len(b) || b[i] != ':' {
+				return nil, 0, false
+			}
+			v, e, ok := p.value(skipSpace(b, i+1), depth+1)
+			if !ok {
+				return nil, 0, false
+			}
+			m[k.(string)] = v
+			i = skipSpace(b, e)
+			if i < len(b) && b[i] == ',' {
+				i = skipSpace(b, i+1)
+				continue
+			}
+			if i < len(b) && b[i] == '}' {
+				return m, i + 1, true
+			}
+			return nil, 0, false
+		}
+	case c == '[':
+		if depth >= maxDepth {
+			return nil, 0, false
+		}
+		l := []any{}
+		i = skipSpace(b, i+1)
+		if i < len(b) && b[i] == ']' {
+			return l, i + 1, true
+		}
+		for {
+			v, e, ok := p.value(i, depth+1)
+			if !ok {
+				return nil, 0, false
+			}
+			l = append(l, v)
+			i = skipSpace(b, e)
+			if i < len(b) && b[i] == ',' {
+				i = skipSpace(b, i+1)
+				continue
+			}
+			if i < len(b) && b[i] == ']' {
+				return l, i + 1, true
+			}
+			return nil, 0, false
+		}
+	case c == 't':
+		if bytes.HasPrefix(b[i:], []byte("true")) {
+			return true, i + 4, true
+		}
+	case c == 'f':
+		if bytes.HasPrefix(b[i:], []byte("false")) {
+			return false, i + 5, true
+		}
+	case c == 'n':
+		if bytes.HasPrefix(b[i:], []byte("null")) {
+			return nil, i + 4, true
+		}
+	case c == '-' || '0' <= c && c <= '9':
+		return p.number(i)
+	}
+	return nil, 0, false
+}
+
+// number parses -?(0|[1-9]d*)(.d+)?([eE][+-]?d+)? within the limits where
+// ojg gives an int64 (no fraction, no exponent or a zero one) or the
+// float64 strconv.ParseFloat makes of the same digits.
+func (p *plainParser) number(i int) (any, int, bool) {
+	b := p.b
+	start := i
+	if b[i] == '-' {
+		i++
+	}
+	intStart := i
+	for i < len(b) && '0' <= b[i] && b[i] <= '9' {
+		i++
+	}
+	nInt := i - intStart
+	if nInt == 0 || nInt > 18 || nInt > 1 && b[intStart] == '0' {
+		return nil, 0, false
+	}
+	frac, exp := false, int64(0)
+	if i < len(b) && b[i] == '.' {
+		i++
+		fs := i
+		for i < len(b) && '0' <= b[i] && b[i] <= '9' {
+			i++
+		}
+		if n := i - fs; n == 0 || n > 17 {
+			return nil, 0, false
+		}
+		frac = true
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		if !frac && b[intStart] == '0' {
+			return nil, 0, false // ojg refuses "0e1"
+		}
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		es := i
+		for i < len(b) && '0' <= b[i] && b[i] <= '9' {
+			exp = exp*10 + int64(b[i]-'0')
+			i++
+		}
+		if n := i - es; n == 0 || n > 3 {
+			return nil, 0, false
+		}
+	}
+	if !frac && exp == 0 {
+		// An integer, also with an exponent of zero ("5e0"), as in ojg.
+		var n int64
+		for _, c := range b[intStart : intStart+nInt] {
+			n = n*10 + int64(c-'0')
+		}
+		if b[start] == '-' {
+			n = -n
+		}
+		return n, i, true
+	}
+	f, _ := strconv.ParseFloat(string(b[start:i]), 64)
+	return f, i, true
+}
+
+// str parses the string starting at b[i].
+func (p *plainParser) str(i int) (any, int, bool) {
+	b := p.b
+	j := i + 1
+	for {
+		q := indexQuote(b, j)
+		if q < 0 {
+			return nil, 0, false
+		}
+		if !hasControlOrBackslash(b[j:q]) {
+			if j == i+1 {
+				return string(b[i+1 : q]), q + 1, true
+			}
+			// The rest of a string with escapes.
+			p.tmp = append(p.tmp, b[j:q]...)
+			return string(p.tmp), q + 1, true
+		}
+		if j == i+1 {
+			p.tmp = p.tmp[:0]
+		}
+		// Copy up to the next backslash and undo the escape.
+		for j < q {
+			c := b[j]
+			if c < 0x20 {
+				return nil, 0, false
+			}
+			if c != '\\' {
+				p.tmp = append(p.tmp, c)
+				j++
+				continue
+			}
+			if j+1 >= len(b) {
+				return nil, 0, false
+			}
+			switch e := b[j+1]; e {
+			case '"', '\\', '/':
+				p.tmp = append(p.tmp, e)
+			case 'b':
+				p.tmp = append(p.tmp, '\b')
+			case 'f':
+				p.tmp = append(p.tmp, '\f')
+			case 'n':
+				p.tmp = append(p.tmp, '\n')
+			case 'r':
+				p.tmp = append(p.tmp, '\r')
+			case 't':
+				p.tmp = append(p.tmp, '\t')
+			case 'u':
+				if j+6 > len(b) {
+					return nil, 0, false
+				}
+				var r rune
+				for _, h := range b[j+2 : j+6] {
+					if !isHexDigit(h) {
+						return nil, 0, false
+					}
+					r = r<<4 | rune(unhexDigit(h))
+				}
+				p.tmp = utf8.AppendRune(p.tmp, r)
+				j += 4
+			default:
+				return nil, 0, false
+			}
+			j += 2
+		}
+		// j passed the quote at q when the quote was escaped: look for
+		// the next one.
+		if j > q {
+			continue
+		}
+		return string(p.tmp), q + 1, true
+	}
+}
+
+// hasControlOrBackslash reports whether s holds a byte below 0x20 or a
+// backslash, eight bytes at a time.
+func hasControlOrBackslash(s []byte) bool {
+	const (
+		ones   = 0x0101010101010101
+		highs  = 0x8080808080808080
+		slashs = 0x5c5c5c5c5c5c5c5c
+	)
+	for len(s) >= 8 {
+		x := binary.LittleEndian.Uint64(s)
+		y := x ^ slashs
+		if ((x-ones*0x20)&^x|(y-ones)&^y)&highs != 0 {
+			return true
+		}
+		s = s[8:]
+	}
+	for _, c := range s {
+		if c < 0x20 || c == '\\' {
+			return true
+		}
+	}
+	return false
+}
+
+func isHexDigit(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+func unhexDigit(c byte) byte {
+	switch {
+	case c <= '9':
+		return c - '0'
+	case c <= 'F':
+		return c - 'A' + 10
+	}
+	return c - 'a' + 10
 }
 
 // requestOnlyKeys are the entry members RequestOnly keeps; the response,
@@ -260,11 +602,10 @@ func skipSpace(b []byte, i int) int {
 func skipString(b []byte, i int) int {
 	i++
 	for {
-		n := bytes.IndexByte(b[i:], '"')
-		if n < 0 {
+		j := indexQuote(b, i)
+		if j < 0 {
 			return -1
 		}
-		j := i + n
 		// The quote is escaped when an odd number of backslashes precede it.
 		k := j - 1
 		for k >= i && b[k] == '\\' {

@@ -3,10 +3,13 @@ package har
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/ohler55/ojg/oj"
 )
 
 const rawTestHAR = `{"log":{"version":"1.2","creator":{"name":"t","version":"1"},"entries":[
@@ -122,4 +125,91 @@ func TestPeekRequest(t *testing.T) {
 			t.Errorf("PeekRequest(%s) = %q, %q, %v", tt.raw, m, u, ok)
 		}
 	}
+}
+
+// plainJSONSeeds are entries for the comparison of parseRequestOnly with
+// withoutResponse and ojg: numbers at ojg's limits, escapes, surrogates,
+// invalid UTF-8, control characters, duplicate keys, odd spacing.
+var plainJSONSeeds = []string{
+	`{"request":{"method":"GET","url":"https://a.example/","headers":[{"name":"a","value":"b"}],"headersSize":-1,"bodySize":0},"response":{"x":1},"time":18.944978713989258}`,
+	`{"time":1e0,"_timestamp":5E-0,"request":{"a":[0,-0,0.5,-0.0,1.5e3,1E+3,2e-7,123456789012345678,-123456789012345678,1.12345678901234567,0.0e1,1e999,-1e-999,1.25e+022,9e-3]}}`,
+	`{"request":{"a":1234567890123456789}}`,
+	`{"request":{"a":1.123456789012345678}}`,
+	`{"request":{"a":0e1}}`,
+	`{"request":{"a":01}}`,
+	`{"request":{"a":1e1000}}`,
+	`{"request":{"a":[1.,.5,-,1e,1e+]}}`,
+	`{"request":{"s":"\"\\\/\b\f\n\r\t\u0041\u00e9\ud83d\ude00\ud800 x","k\"ey":"v","\u0075rl":1,"raw":"é` + "\xff\xfe" + `"}}`,
+	`{"request":{"ctl":"a` + "\x01" + `b"}}`,
+	`{"request":{"a":1,"a":2},"request":{"b":[]},"comment":"x","pageref":null,"_incomplete":true,"_communityId":false}`,
+	`{ "request" : { "a" : [ 1 , { } , [ ] , "x" ] } , "response" : {"a":"}"} }  trailing`,
+	`{"request":{"a":tru},"x":1}`,
+	`{"request":{"a":"\u00"}}`,
+	`{"request":{"a":"\x"}}`,
+	`{"request":{"a":1]}`,
+	`{"startedDateTime":"2024-01-02T03:04:05Z","request":{"postData":{"text":"{\"a\":\"b\\\\\",\"c\":[1,2]}"}}}`,
+	`{}`,
+	`[]`,
+	`{"request":{"a":` + strings.Repeat("[", 600) + strings.Repeat("]", 600) + `}}`,
+}
+
+// TestParseRequestOnly checks the fast parse against withoutResponse and
+// ojg on the seeds, and that it takes the seeds it should.
+func TestParseRequestOnly(t *testing.T) {
+	fast := 0
+	for _, s := range plainJSONSeeds {
+		if checkParseRequestOnly(t, []byte(s)) {
+			fast++
+		}
+	}
+	if fast != 7 {
+		t.Errorf("%d seeds took the fast path, want 7", fast)
+	}
+	// The corpus-like test HAR's entries all take it.
+	r := NewReader(strings.NewReader(rawTestHAR))
+	for {
+		raw, idx, err := r.NextRaw()
+		if err != nil {
+			break
+		}
+		if !checkParseRequestOnly(t, raw) && idx != 1 {
+			t.Errorf("entry %d did not take the fast path", idx)
+		}
+	}
+}
+
+func FuzzParseRequestOnly(f *testing.F) {
+	for _, s := range plainJSONSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) { checkParseRequestOnly(t, b) })
+}
+
+// checkParseRequestOnly reports whether raw took the fast path, failing
+// when its result differs from what withoutResponse and ojg give.
+func checkParseRequestOnly(t *testing.T, raw []byte) bool {
+	t.Helper()
+	got, ok := parseRequestOnly(raw)
+	if !ok {
+		return false
+	}
+	var buf []byte
+	cut := withoutResponse(raw, &buf)
+	var p oj.Parser
+	want, err := func() (v any, err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				err = fmt.Errorf("panic: %v", r)
+			}
+		}()
+		return p.Parse(cut)
+	}()
+	if err != nil {
+		t.Errorf("%q: fast path accepted what ojg rejects (%v)", raw, err)
+		return true
+	}
+	if !reflect.DeepEqual(any(got), want) {
+		t.Errorf("%q:\n got %#v\nwant %#v", raw, got, want)
+	}
+	return true
 }
