@@ -107,7 +107,7 @@ type converter struct {
 	sum    *Summary
 	file   string
 	fsum   *FileSummary
-	next   uint64 // Index of the next connection
+	next   uint64 // Index of the next connection (newIndex)
 	// seq numbers the entries of each open connection (by Index).
 	seq       map[uint64]uint32
 	tlsFailed map[uint64]bool
@@ -139,6 +139,10 @@ func run(ctx context.Context, inputs []string, opts Options, mode emitMode, out 
 		seq:       map[uint64]uint32{},
 		tlsFailed: map[uint64]bool{},
 	}
+	c.disp.tunnel.newIndex = c.newIndex
+	c.disp.tunnel.ended = c.ended
+	c.disp.tunnel.communityID = communityid.Config{Seed: opts.CommunityIDSeed}
+	c.disp.tunnel.idle = opts.IdleTimeout
 	if mode != emitNone {
 		c.sorter = newSorter(mode == emitRaw, opts.MemoryBudget, opts.TempDir)
 		defer c.sorter.close()
@@ -225,7 +229,7 @@ func (c *converter) convertFile(i, n int, path string) error {
 		Sink:        c,
 		CommunityID: communityid.Config{Seed: c.opts.CommunityIDSeed},
 		IdleTimeout: c.opts.IdleTimeout,
-		FirstIndex:  c.next,
+		NewIndex:    c.newIndex,
 		Ended:       c.ended,
 	})
 	progress := func(done bool) {
@@ -277,7 +281,6 @@ func (c *converter) convertFile(i, n int, path string) error {
 		}
 	}
 	asm.Close()
-	c.next = asm.NextIndex()
 	if c.err != nil {
 		return c.err
 	}
@@ -296,6 +299,13 @@ func (c *converter) convertFile(i, n int, path string) error {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	return nil
+}
+
+// newIndex numbers connections in the order they appear, over all inputs
+// and the packet tunnels inside them.
+func (c *converter) newIndex() uint64 {
+	c.next++
+	return c.next - 1
 }
 
 // Entry implements stream.Sink.

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tracewire/tracewire/communityid"
 	"github.com/tracewire/tracewire/pcap/internal/http1"
 	"github.com/tracewire/tracewire/pcap/internal/http2"
 	"github.com/tracewire/tracewire/pcap/internal/httpmsg"
@@ -22,6 +23,15 @@ import (
 type dispatcher struct {
 	keys   *tls.Keys
 	limits httpmsg.Limits
+	// tunnel is what a packet tunnel inside a connection (X3) needs to
+	// reassemble the connections it carries; without newIndex tunnels are
+	// not opened.
+	tunnel struct {
+		newIndex    func() uint64
+		ended       func(*stream.Conn)
+		communityID communityid.Config
+		idle        time.Duration
+	}
 }
 
 // sniffMax is how many bytes per direction are held while the protocol is
@@ -159,6 +169,7 @@ const (
 	protoH2
 	protoRequest
 	protoResponse
+	protoX3 // lawful-interception handover of packets (see x3.go)
 )
 
 // sniff classifies the first bytes of a direction; final means no more
@@ -187,6 +198,8 @@ func sniff(b []byte, final bool) protocol {
 		return protoRequest
 	case http1.LooksLikeResponse(b):
 		return protoResponse
+	case x3Header(b):
+		return protoX3
 	case tlsRecord(b):
 		return protoTLSMid
 	}
@@ -229,6 +242,8 @@ func (s *sniffer) decide(final bool) {
 	case s2c == protoRequest && c2s != protoWait:
 		s.swap()
 		s.start(s.d.http1(s.c, s.sink, s.depth))
+	case c2s == protoX3:
+		s.start(s.d.x3(s.c, s.sink, s.depth))
 	case c2s == protoWait || s2c == protoWait:
 		// Not yet.
 	case c2s == protoTLSMid || s2c == protoTLSMid:
@@ -257,6 +272,15 @@ func (s *sniffer) startH2() {
 // (a tunnelled protocol we do not parse).
 func (s *sniffer) unknown() {
 	if s.depth > 0 {
+		d := stream.ClientToServer
+		if len(s.buf[d]) == 0 {
+			d = stream.ServerToClient
+		}
+		b := s.buf[d][:min(16, len(s.buf[d]))]
+		if len(s.held) > 0 {
+			s.sink.Note(stream.Note{Conn: s.c, Time: s.held[0].Time, Kind: "http",
+				Reason: fmt.Sprintf("the decrypted bytes are no protocol tracewire parses (%s sent first: % x); not parsed", d, b)})
+		}
 		s.drop()
 		return
 	}

@@ -52,9 +52,11 @@ type Config struct {
 	// MaxPagesPerConn and MaxPagesTotal bound the memory held for
 	// out-of-order data (0: the defaults).
 	MaxPagesPerConn, MaxPagesTotal int
-	// FirstIndex is the Index of the first connection, so that connections
-	// of several capture files can be numbered as one sequence.
-	FirstIndex uint64
+	// NewIndex, when set, numbers the connections (Conn.Index), so that the
+	// connections of several capture files, and those of packet tunnels
+	// inside connections, form one sequence; by default they are numbered
+	// from 0.
+	NewIndex func() uint64
 	// Ended, when set, is called for every connection after its parser's
 	// End, once nothing will change it any more.
 	Ended func(c *stream.Conn)
@@ -75,7 +77,7 @@ type Assembler struct {
 	cfg   Config
 	pool  *reassembly.StreamPool
 	asm   *reassembly.Assembler
-	next  uint64 // Index of the next connection
+	next  uint64 // Index of the next connection, without Config.NewIndex
 	now   time.Time
 	flush time.Time // capture time of the last flush
 	// why is the reason given to connections that complete now: FIN while
@@ -121,17 +123,16 @@ func New(cfg Config) *Assembler {
 	if cfg.MaxPagesTotal <= 0 {
 		cfg.MaxPagesTotal = DefaultMaxPagesTotal
 	}
-	a := &Assembler{cfg: cfg, next: cfg.FirstIndex, closed: map[tuple]time.Time{}, linger: min(maxLinger, cfg.IdleTimeout)}
+	a := &Assembler{cfg: cfg, closed: map[tuple]time.Time{}, linger: min(maxLinger, cfg.IdleTimeout)}
+	if a.cfg.NewIndex == nil {
+		a.cfg.NewIndex = func() uint64 { a.next++; return a.next - 1 }
+	}
 	a.pool = reassembly.NewStreamPool(factory{a})
 	a.asm = reassembly.NewAssembler(a.pool)
 	a.asm.MaxBufferedPagesPerConnection = cfg.MaxPagesPerConn
 	a.asm.MaxBufferedPagesTotal = cfg.MaxPagesTotal
 	return a
 }
-
-// NextIndex returns the Index the next new connection would get: the
-// FirstIndex of a following capture's Assembler.
-func (a *Assembler) NextIndex() uint64 { return a.next }
 
 // Open returns the number of connections not yet ended.
 func (a *Assembler) Open() int { return a.open }
@@ -242,7 +243,7 @@ func (f factory) New(_, _ gopacket.Flow, t *layers.TCP, ac reassembly.AssemblerC
 		client, server = dst, src
 	}
 	s.c = stream.Conn{
-		Index:  a.next,
+		Index:  a.cfg.NewIndex(),
 		Client: client,
 		Server: server,
 		CommunityID: a.cfg.CommunityID.ID(communityid.Flow{
@@ -253,7 +254,6 @@ func (f factory) New(_, _ gopacket.Flow, t *layers.TCP, ac reassembly.AssemblerC
 		First: p.Time,
 		Last:  p.Time,
 	}
-	a.next++
 	a.open++
 	s.p = a.cfg.Factory(&s.c, a.cfg.Sink)
 	return s
