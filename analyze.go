@@ -89,11 +89,19 @@ type Options struct {
 	// har.Writer.
 	HAR              io.Writer
 	HARWriterOptions []har.WriterOption
+	// MaxEvidence bounds the requests kept in memory as evidence (default
+	// DefaultMaxEvidence); findings of later requests are kept, their
+	// requests are not, and a warning says so.
+	MaxEvidence int
 	// Capture holds the conversion options (limits, Community ID seed,
 	// progress, temporary directory); the key files of Input are added to
 	// its KeyLogFiles and RSAKeyFiles.
 	Capture pcap.Options
 }
+
+// DefaultMaxEvidence is the default of Options.MaxEvidence: enough for
+// any app's capture, and a bound for captures of a whole network.
+const DefaultMaxEvidence = 50_000
 
 // Input kinds, told apart by content.
 const (
@@ -582,16 +590,17 @@ type run struct {
 	m   *match.Matcher
 	ens []enrich.Enricher
 
-	hw      *har.Writer
-	harLog  *har.Log
-	hosts   map[string]int
-	first   time.Time
-	last    time.Time
-	pcapSum *pcap.Summary
-	enrSum  *enrich.Summary
-	log     *har.Log
-	hwarn   []har.Warning
-	dropped int
+	hw              *har.Writer
+	harLog          *har.Log
+	hosts           map[string]int
+	first           time.Time
+	last            time.Time
+	pcapSum         *pcap.Summary
+	enrSum          *enrich.Summary
+	log             *har.Log
+	hwarn           []har.Warning
+	dropped         int
+	evidenceDropped int
 	// keep, when set, names the entries to keep as evidence instead of
 	// those with findings (see Evidence).
 	keep map[int]bool
@@ -900,7 +909,15 @@ func (r *run) result(res *match.Result, it queued) error {
 		a.Findings = append(a.Findings, res.Findings...)
 	}
 	if keepEntry && e != nil {
-		a.Entries = append(a.Entries, report.Evidence{Index: res.Entry.Index, Entry: report.EvidenceEntry(e)})
+		max := r.o.MaxEvidence
+		if max <= 0 {
+			max = DefaultMaxEvidence
+		}
+		if len(a.Entries) < max {
+			a.Entries = append(a.Entries, report.Evidence{Index: res.Entry.Index, Entry: report.EvidenceEntry(e)})
+		} else {
+			r.evidenceDropped++
+		}
 	}
 	if r.o.HAR != nil && e != nil {
 		if r.hw == nil {
@@ -1029,6 +1046,9 @@ func (r *run) finish() {
 	}
 	if r.dropped > 0 {
 		a.Warnings = append(a.Warnings, fmt.Sprintf("%d more warnings not listed", r.dropped))
+	}
+	if r.evidenceDropped > 0 {
+		a.Warnings = append(a.Warnings, fmt.Sprintf("%d requests with findings are not kept as evidence (more than %d; see Options.MaxEvidence)", r.evidenceDropped, len(a.Entries)))
 	}
 	// Warnings name inputs by their file names, as reports do: paths
 	// differ between machines and may say more than a report should.

@@ -431,3 +431,21 @@ func TestHashInputsOfBrokenFile(t *testing.T) {
 		t.Errorf("%v %+v", err, in)
 	}
 }
+
+func TestMaxEvidence(t *testing.T) {
+	a, err := Analyze(context.Background(), Input{Files: []string{"testdata/report/shop-backend.har"}}, Options{MaxEvidence: 1, IndicatorsEverywhere: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Analyze(context.Background(), Input{Files: []string{"testdata/report/shop-backend.har"}, Indicators: []match.Indicator{{Property: "orderId", Value: "order-4711"}}}, Options{MaxEvidence: 1, IndicatorsEverywhere: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Entries) != 1 || len(a.Warnings) != 0 {
+		t.Errorf("one request with findings: %d entries, warnings %v", len(a.Entries), a.Warnings)
+	}
+	// The order ID makes the payment request evidence too: one too many.
+	if len(b.Entries) != 1 || b.Entries[0].Index != 0 || len(b.Warnings) != 1 || !strings.Contains(b.Warnings[0], "1 requests with findings are not kept") {
+		t.Errorf("%d entries, warnings %v", len(b.Entries), b.Warnings)
+	}
+}
