@@ -4,8 +4,9 @@
 // descriptions of tracking companies, and strings of reports and the CLI.
 //
 // Files (embedded): <lang>.yaml with the sections properties, contexts,
-// encodings and ui (flat dotted keys such as "report.title"), and
-// trackers/<slug>.<lang>.md with one Markdown description per tracking
+// encodings and ui (flat dotted keys such as "detect.noFindings"),
+// ui.<lang>.yaml with more ui keys (the report's strings, "report.*"),
+// and trackers/<slug>.<lang>.md with one Markdown description per tracking
 // company and language. Lookups fall back to English, then to the key
 // itself, so a missing string never breaks a report; tests make sure none
 // is missing.
