@@ -108,7 +108,7 @@ type jobResult struct {
 	status   string
 	err      string
 	findings int
-	rows     []rep.Row // for -o -
+	rows     []rep.Row // the analysis's finding rows, until written
 }
 
 func runBatch(ctx context.Context, e *env, dirs []string, f *batchFlags) error {
@@ -168,6 +168,13 @@ func runBatch(ctx context.Context, e *env, dirs []string, f *batchFlags) error {
 		}
 	}
 	b.progress = newBatchProgress(e, len(jobs))
+	if !stream {
+		if err := b.openTables(); err != nil {
+			return err
+		}
+		defer b.jf.Abort()
+		defer b.pf.Abort()
+	}
 	if err := b.run(ctx, n); err != nil {
 		return err
 	}
@@ -180,7 +187,7 @@ func runBatch(ctx context.Context, e *env, dirs []string, f *batchFlags) error {
 		}
 	}
 	if !stream {
-		if err := b.aggregate(); err != nil {
+		if err := b.closeTables(); err != nil {
 			return err
 		}
 	}
@@ -245,9 +252,14 @@ type batch struct {
 	optKey   string
 	progress *batchProgress
 
+	// The tables across all analyses (not with -o -).
+	jf, pf *atomicfile.File
+	jw     *bufio.Writer
+	pw     *rep.ParquetWriter
+
 	mu      sync.Mutex
 	ready   []bool
-	next    int // -o -: the next job whose rows are due
+	next    int // the next job whose rows are due
 	emitErr error
 }
 
@@ -310,18 +322,26 @@ func (b *batch) finish(i int, r jobResult) {
 		b.progress.log(fmt.Sprintf("tracewire: batch: %s %s (%d findings)", r.status, j.ID, r.findings))
 	}
 	b.progress.add(r.status)
-	if !b.stream {
-		return
-	}
-	// Rows are due in job order; a result that comes early waits.
+	// Rows are written in job order, whatever order the jobs end in; a
+	// result that comes early waits for those before it.
 	for b.next < len(b.jobs) && b.ready[b.next] {
 		res := &b.results[b.next]
 		if b.emitErr == nil && len(res.rows) > 0 {
-			b.emitErr = rep.WriteJSONL(b.e.stdout, res.rows)
+			b.emitErr = b.writeRows(res.rows)
 		}
 		res.rows = nil
 		b.next++
 	}
+}
+
+func (b *batch) writeRows(rows []rep.Row) error {
+	if b.stream {
+		return rep.WriteJSONL(b.e.stdout, rows)
+	}
+	if err := rep.WriteJSONL(b.jw, rows); err != nil {
+		return err
+	}
+	return b.pw.Write(rows)
 }
 
 // one runs or skips one job.
@@ -342,11 +362,7 @@ func (b *batch) one(ctx context.Context, j *tracewire.Job) jobResult {
 		if err != nil {
 			return jobResult{status: jobFailed, err: oneLine(err)}
 		}
-		rows := rep.Rows(a)
-		for k := range rows {
-			rows[k].InputFile = j.ID
-		}
-		return jobResult{status: jobOK, findings: len(a.Findings), rows: rows}
+		return jobResult{status: jobOK, findings: len(a.Findings), rows: jobRows(j, a)}
 	}
 	inputs, err := tracewire.HashInputs(in)
 	if err != nil {
@@ -360,7 +376,11 @@ func (b *batch) one(ctx context.Context, j *tracewire.Job) jobResult {
 	if old, ok := b.readManifest(j); ok && sameRun(old, &m) {
 		switch {
 		case old.Status == jobOK && b.outputsExist(j, old):
-			return jobResult{status: jobSkipped, findings: old.Findings}
+			// The rows for the tables come from the findings file; one
+			// that cannot be read is made again.
+			if rows, err := b.readRows(j); err == nil {
+				return jobResult{status: jobSkipped, findings: old.Findings, rows: rows}
+			}
 		case old.Status == jobFailed && !b.f.retryFailed:
 			return jobResult{status: jobFailedAgain, err: old.Error}
 		}
@@ -514,7 +534,7 @@ func (b *batch) analyse(ctx context.Context, j *tracewire.Job, in tracewire.Inpu
 	if err := b.writeManifest(j, &m); err != nil {
 		return jobResult{status: jobFailed, err: oneLine(err)}
 	}
-	return jobResult{status: jobOK, findings: len(a.Findings)}
+	return jobResult{status: jobOK, findings: len(a.Findings), rows: jobRows(j, a)}
 }
 
 func isHARName(p string) bool { return strings.HasSuffix(strings.ToLower(p), ".har") }
@@ -523,56 +543,56 @@ func isCaptureKind(a *tracewire.Analysis) bool { return a.Capture != nil }
 
 func enriched(a *tracewire.Analysis) bool { return a.Enrichment != nil }
 
-// aggregate writes findings.jsonl and findings.parquet over all analyses
-// that have findings files, in job order.
-func (b *batch) aggregate() error {
-	jf, err := atomicfile.Create(filepath.Join(b.f.out, "findings.jsonl"), 0o644)
+// jobRows are the finding rows of a job's analysis, named by the job.
+func jobRows(j *tracewire.Job, a *tracewire.Analysis) []rep.Row {
+	rows := rep.Rows(a)
+	for k := range rows {
+		rows[k].InputFile = j.ID
+	}
+	return rows
+}
+
+// readRows reads the rows of an analysis made by an earlier run.
+func (b *batch) readRows(j *tracewire.Job) ([]rep.Row, error) {
+	fh, err := os.Open(filepath.Join(b.dir(j), "findings.json"))
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer jf.Abort()
-	pf, err := atomicfile.Create(filepath.Join(b.f.out, "findings.parquet"), 0o644)
+	defer fh.Close()
+	a, err := rep.ReadAnalysis(bufio.NewReaderSize(fh, 1<<20), j.ID)
 	if err != nil {
+		return nil, err
+	}
+	return jobRows(j, a), nil
+}
+
+// openTables starts findings.jsonl and findings.parquet, the finding rows
+// of all analyses; they replace the old ones only when the run ends.
+func (b *batch) openTables() error {
+	var err error
+	if b.jf, err = atomicfile.Create(filepath.Join(b.f.out, "findings.jsonl"), 0o644); err != nil {
 		return err
 	}
-	defer pf.Abort()
-	jw := bufio.NewWriterSize(jf, 1<<20)
-	pw := rep.NewParquetWriter(pf)
-	for i := range b.jobs {
-		j := &b.jobs[i]
-		if s := b.results[i].status; s != jobOK && s != jobSkipped {
-			continue
-		}
-		fh, err := os.Open(filepath.Join(b.dir(j), "findings.json"))
-		if err != nil {
-			return err
-		}
-		a, err := rep.ReadAnalysis(bufio.NewReaderSize(fh, 1<<20), j.ID)
-		fh.Close()
-		if err != nil {
-			return err
-		}
-		rows := rep.Rows(a)
-		for k := range rows {
-			rows[k].InputFile = j.ID
-		}
-		if err := rep.WriteJSONL(jw, rows); err != nil {
-			return err
-		}
-		if err := pw.Write(rows); err != nil {
-			return err
-		}
-	}
-	if err := jw.Flush(); err != nil {
+	if b.pf, err = atomicfile.Create(filepath.Join(b.f.out, "findings.parquet"), 0o644); err != nil {
+		b.jf.Abort()
 		return err
 	}
-	if err := pw.Close(); err != nil {
+	b.jw = bufio.NewWriterSize(b.jf, 1<<20)
+	b.pw = rep.NewParquetWriter(b.pf)
+	return nil
+}
+
+func (b *batch) closeTables() error {
+	if err := b.jw.Flush(); err != nil {
 		return err
 	}
-	if err := jf.Commit(); err != nil {
+	if err := b.pw.Close(); err != nil {
 		return err
 	}
-	return pf.Commit()
+	if err := b.jf.Commit(); err != nil {
+		return err
+	}
+	return b.pf.Commit()
 }
 
 // batchProgress shows a progress bar with counts and an estimate of the
