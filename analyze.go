@@ -1000,6 +1000,12 @@ func (r *run) finish() {
 	if s := r.pcapSum; s != nil {
 		c := &report.Capture{Packets: s.Packets, DecodeErrors: s.DecodeErrors, Connections: s.Conns, Entries: s.Entries}
 		var first, last time.Time
+		// Undecrypted TLS connections are listed as such, not again as
+		// connections without exchanges.
+		undecrypted := map[[2]any]bool{}
+		for _, t := range s.TLSErrors {
+			undecrypted[[2]any{t.File, t.Index}] = true
+		}
 		for _, f := range s.Flows {
 			if first.IsZero() || f.First.Before(first) {
 				first = f.First
@@ -1010,7 +1016,7 @@ func (r *run) finish() {
 			if f.Decrypted {
 				c.TLSDecrypted++
 			}
-			if f.Requests == 0 && f.BytesToServer+f.BytesToClient > 0 {
+			if f.Requests == 0 && f.BytesToServer+f.BytesToClient > 0 && !undecrypted[[2]any{f.File, f.Index}] {
 				c.NoEntriesTotal++
 				if len(c.NoEntries) < report.MaxFlows {
 					c.NoEntries = append(c.NoEntries, report.Flow{

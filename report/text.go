@@ -73,7 +73,7 @@ func (t *translator) num(n int) string {
 	s := strconv.Itoa(n)
 	neg := strings.HasPrefix(s, "-")
 	s = strings.TrimPrefix(s, "-")
-	if len(s) > 4 {
+	if len(s) > 3 {
 		sep := ","
 		if t.lang == "de" {
 			sep = "."
