@@ -77,3 +77,13 @@ func FuzzExcerpt(f *testing.F) {
 		}
 	})
 }
+
+func FuzzIsFindingsJSON(f *testing.F) {
+	f.Add([]byte(`{"log":{}}`))
+	f.Add([]byte(`{"x":[1,{"y":"}"}],"findings":[]}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if IsFindingsJSON(b) && !bytes.Contains(b, []byte(`"`)) {
+			t.Fatal("findings without a key")
+		}
+	})
+}
