@@ -302,8 +302,18 @@ func (s *sniffer) start(p stream.Parser) {
 	s.p = p
 	held := s.held
 	s.held, s.buf = nil, [2][]byte{}
+	client := s.c.Client
 	for i := range held {
 		p.Feed(&held[i])
+		if s.c.Client != client {
+			// The parser found the connection seen from the wrong side and
+			// swapped it; the chunks still to replay carry the old labels
+			// (the reassembler relabels only the chunks it sends later).
+			client = s.c.Client
+			for j := i + 1; j < len(held); j++ {
+				held[j].Dir = held[j].Dir.Reverse()
+			}
+		}
 	}
 }
 

@@ -138,3 +138,42 @@ type panicky struct{}
 
 func (panicky) Feed(*stream.Chunk)              { panic("boom") }
 func (panicky) End(time.Time, stream.EndReason) { panic("boom") }
+
+// TestReplayAfterSwap covers a capture that starts mid-body on both sides:
+// the sniffer holds chunks until it gives up, and the HTTP/1 parser, while
+// the held chunks are replayed, finds the request on the side taken for the
+// server and swaps the connection. The held chunks still to replay must
+// follow the swap, or the response would be read as client data.
+func TestReplayAfterSwap(t *testing.T) {
+	t0 := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	d := &dispatcher{keys: tls.NewKeys(), limits: httpmsg.DefaultLimits}
+	cli, srv := netip.MustParseAddrPort("10.0.0.1:40000"), netip.MustParseAddrPort("10.0.0.2:5555")
+	c := &stream.Conn{Client: cli, Server: srv, First: t0}
+	sink := &sinkRec{}
+	p := d.factory(0)(c, sink)
+	feeds := []struct {
+		dir  stream.Dir
+		data string
+	}{
+		{0, "tail of an earlier body"},
+		{1, "junk\r\nGET /b HTTP/1.1\r\nHost: x\r\n\r\n"},
+		{0, "HTTP/1.1 204 No Content\r\n\r\n"},
+	}
+	for i, f := range feeds {
+		dir := f.dir
+		if c.Client != cli {
+			dir = dir.Reverse()
+		}
+		p.Feed(&stream.Chunk{Dir: dir, Data: []byte(f.data), Time: t0.Add(time.Duration(i) * time.Millisecond), Frame: uint64(i + 1)})
+	}
+	p.End(t0.Add(time.Second), stream.EndFIN)
+	if c.Client != srv {
+		t.Fatalf("client %v, want the swapped %v", c.Client, srv)
+	}
+	if len(sink.entries) != 1 {
+		t.Fatalf("%d entries, want 1", len(sink.entries))
+	}
+	if got := sink.entries[0].Response.Status; got != 204 {
+		t.Errorf("response status %d, want 204 (the held response was replayed with its old direction)", got)
+	}
+}
