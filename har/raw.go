@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strconv"
+	"strings"
 	"sync"
-	"unicode/utf8"
+	"time"
 
 	"github.com/ohler55/ojg/oj"
 )
@@ -185,6 +187,9 @@ var errNotObject = errors.New("entry is not an object")
 // response and exporters' extensions are skipped unparsed, and the Entry's
 // Response is empty.
 func ParseRequest(raw []byte, index int) (*Entry, []Warning, error) {
+	if e := decodeRequest(raw); e != nil {
+		return e, nil, nil
+	}
 	if m, ok := parseRequestOnly(raw); ok {
 		var warnings []Warning
 		c := conv{idx: index, warn: func(entry int, path, msg string) {
@@ -263,8 +268,7 @@ func parseRequestOnly(raw []byte) (m map[string]any, ok bool) {
 // ojg. Invalid UTF-8 is kept as it is, and a \u escape of a surrogate
 // becomes U+FFFD on its own, as ojg does.
 type plainParser struct {
-	b   []byte
-	tmp []byte
+	b []byte
 }
 
 // value parses the value at b[i] and returns it with the index after it.
@@ -419,75 +423,492 @@ func (p *plainParser) number(i int) (any, int, bool) {
 // str parses the string starting at b[i].
 func (p *plainParser) str(i int) (any, int, bool) {
 	b := p.b
-	j := i + 1
-	for {
-		q := indexQuote(b, j)
-		if q < 0 {
+	end := skipString(b, i)
+	if end < 0 {
+		return nil, 0, false
+	}
+	seg := b[i+1 : end-1]
+	if !hasControlOrBackslash(seg) {
+		return string(seg), end, true
+	}
+	// Escapes only shorten the text: one allocation holds the result.
+	var sb strings.Builder
+	sb.Grow(len(seg))
+	for j := 0; j < len(seg); {
+		k := j
+		for k < len(seg) && seg[k] != '\\' && seg[k] >= 0x20 {
+			k++
+		}
+		sb.Write(seg[j:k])
+		if k == len(seg) {
+			break
+		}
+		if seg[k] < 0x20 || k+1 == len(seg) {
 			return nil, 0, false
 		}
-		if !hasControlOrBackslash(b[j:q]) {
-			if j == i+1 {
-				return string(b[i+1 : q]), q + 1, true
-			}
-			// The rest of a string with escapes.
-			p.tmp = append(p.tmp, b[j:q]...)
-			return string(p.tmp), q + 1, true
-		}
-		if j == i+1 {
-			p.tmp = p.tmp[:0]
-		}
-		// Copy up to the next backslash and undo the escape.
-		for j < q {
-			c := b[j]
-			if c < 0x20 {
+		switch e := seg[k+1]; e {
+		case '"', '\\', '/':
+			sb.WriteByte(e)
+		case 'b':
+			sb.WriteByte('\b')
+		case 'f':
+			sb.WriteByte('\f')
+		case 'n':
+			sb.WriteByte('\n')
+		case 'r':
+			sb.WriteByte('\r')
+		case 't':
+			sb.WriteByte('\t')
+		case 'u':
+			if k+6 > len(seg) {
 				return nil, 0, false
 			}
-			if c != '\\' {
-				p.tmp = append(p.tmp, c)
-				j++
-				continue
-			}
-			if j+1 >= len(b) {
-				return nil, 0, false
-			}
-			switch e := b[j+1]; e {
-			case '"', '\\', '/':
-				p.tmp = append(p.tmp, e)
-			case 'b':
-				p.tmp = append(p.tmp, '\b')
-			case 'f':
-				p.tmp = append(p.tmp, '\f')
-			case 'n':
-				p.tmp = append(p.tmp, '\n')
-			case 'r':
-				p.tmp = append(p.tmp, '\r')
-			case 't':
-				p.tmp = append(p.tmp, '\t')
-			case 'u':
-				if j+6 > len(b) {
+			var r rune
+			for _, h := range seg[k+2 : k+6] {
+				if !isHexDigit(h) {
 					return nil, 0, false
 				}
-				var r rune
-				for _, h := range b[j+2 : j+6] {
-					if !isHexDigit(h) {
-						return nil, 0, false
-					}
-					r = r<<4 | rune(unhexDigit(h))
-				}
-				p.tmp = utf8.AppendRune(p.tmp, r)
-				j += 4
-			default:
-				return nil, 0, false
+				r = r<<4 | rune(unhexDigit(h))
 			}
-			j += 2
+			sb.WriteRune(r)
+			k += 4
+		default:
+			return nil, 0, false
 		}
-		// j passed the quote at q when the quote was escaped: look for
-		// the next one.
-		if j > q {
+		j = k + 2
+	}
+	return sb.String(), end, true
+}
+
+// decodeRequest is the fast path of ParseRequest: the members in
+// requestOnlyKeys of an entry in plain JSON (see plainParser), decoded
+// straight into an Entry, which is what conv makes of parseRequestOnly's
+// result whenever conv has nothing to warn about. For anything else (a
+// value of an unexpected type, a date that needs a warning, escapes in
+// keys) it returns nil, and the generic path does the work. A member given
+// twice counts with its last value, as through a map.
+func decodeRequest(raw []byte) *Entry {
+	p := plainParser{b: raw}
+	e := &Entry{Timings: NoTimings}
+	e.Request.HeadersSize, e.Request.BodySize = -1, -1
+	e.Response.HeadersSize, e.Response.BodySize = -1, -1
+	i := skipSpace(raw, 0)
+	if i >= len(raw) || raw[i] != '{' {
+		return nil
+	}
+	i++
+	// The walk of withoutResponse (and parseRequestOnly).
+	for n := 0; ; n++ {
+		i = skipSpace(raw, i)
+		if n == 0 && i < len(raw) && raw[i] == '}' {
+			return e
+		}
+		if i >= len(raw) || raw[i] != '"' {
+			return nil
+		}
+		kend := skipString(raw, i)
+		if kend < 0 {
+			return nil
+		}
+		key := raw[i+1 : kend-1]
+		i = skipSpace(raw, kend)
+		if i >= len(raw) || raw[i] != ':' {
+			return nil
+		}
+		vs := skipSpace(raw, i+1)
+		ve, ok := 0, true
+		switch string(key) {
+		case "request":
+			req := Request{HeadersSize: -1, BodySize: -1}
+			if ve, ok = p.null(vs); !ok {
+				ve, ok = p.request(vs, &req)
+			}
+			e.Request = req
+		case "startedDateTime":
+			var t string
+			if ve, ok = p.null(vs); ok {
+				e.StartedDateTime = time.Time{}
+			} else if t, ve, ok = p.text(vs); ok {
+				e.StartedDateTime, ok = parseTime(t)
+			}
+		case "time":
+			e.Time, ve, ok = p.num(vs, 0)
+		case "pageref":
+			e.Pageref, ve, ok = p.textOrNull(vs)
+		case "serverIPAddress":
+			var a string
+			a, ve, ok = p.textOrNull(vs)
+			e.ServerIPAddress = strings.Trim(a, "[]")
+		case "connection":
+			e.Connection, ve, ok = p.textOrNull(vs)
+		case "comment":
+			e.Comment, ve, ok = p.textOrNull(vs)
+		case "_timestamp":
+			e.Timestamp, ve, ok = p.num(vs, 0)
+		case "_communityId":
+			e.CommunityID, ve, ok = p.textOrNull(vs)
+		case "_incomplete":
+			var b *bool
+			b, ve, ok = p.boolOrNull(vs)
+			e.Incomplete = b != nil && *b
+		default:
+			if requestOnlyKeys[string(key)] {
+				return nil // a key the cases above miss
+			}
+			if ve = skipValue(raw, vs); ve < 0 {
+				return nil
+			}
+		}
+		if !ok {
+			return nil
+		}
+		i = skipSpace(raw, ve)
+		if i < len(raw) && raw[i] == '}' {
+			return e
+		}
+		if i >= len(raw) || raw[i] != ',' {
+			return nil
+		}
+		i++
+	}
+}
+
+// parseTime is conv.time for a non-empty string, ok false where conv warns.
+func parseTime(s string) (time.Time, bool) {
+	if s == "" {
+		return time.Time{}, false
+	}
+	for _, l := range timeLayouts {
+		if t, err := time.Parse(l, s); err == nil {
+			return t, true
+		}
+	}
+	return time.Time{}, false
+}
+
+// request decodes a request object into r.
+func (p *plainParser) request(i int, r *Request) (int, bool) {
+	return p.object(i, func(key string, i int) (end int, ok bool) {
+		switch key {
+		case "method":
+			r.Method, end, ok = p.textOrNull(i)
+		case "url":
+			r.URL, end, ok = p.textOrNull(i)
+		case "httpVersion":
+			r.HTTPVersion, end, ok = p.textOrNull(i)
+		case "cookies":
+			r.Cookies, end, ok = p.cookies(i)
+		case "headers":
+			r.Headers, end, ok = p.nameValues(i)
+		case "queryString":
+			r.QueryString, end, ok = p.nameValues(i)
+		case "postData":
+			if end, ok = p.null(i); ok {
+				r.PostData = nil
+			} else {
+				pd := &PostData{}
+				end, ok = p.postData(i, pd)
+				r.PostData = pd
+			}
+		case "headersSize":
+			r.HeadersSize, end, ok = p.int(i, -1)
+		case "bodySize":
+			r.BodySize, end, ok = p.int(i, -1)
+		case "comment":
+			r.Comment, end, ok = p.textOrNull(i)
+		case "_timestamp":
+			r.Timestamp, end, ok = p.num(i, 0)
+		default:
+			var v any
+			if v, end, ok = p.value(i, 2); ok {
+				r.Extra.Set(key, v)
+			}
+		}
+		return end, ok
+	})
+}
+
+func (p *plainParser) postData(i int, pd *PostData) (int, bool) {
+	var sawEncoding, sawOther bool
+	end, ok := p.object(i, func(key string, i int) (end int, ok bool) {
+		switch key {
+		case "mimeType":
+			pd.MimeType, end, ok = p.textOrNull(i)
+		case "text":
+			pd.Text, end, ok = p.textOrNull(i)
+		case "encoding", "_encoding":
+			sawEncoding = sawEncoding || key == "encoding"
+			sawOther = sawOther || key == "_encoding"
+			pd.Encoding, end, ok = p.textOrNull(i)
+		case "comment":
+			pd.Comment, end, ok = p.textOrNull(i)
+		case "params":
+			var params []Param
+			if end, ok = p.null(i); ok {
+				pd.Params = nil
+				break
+			}
+			end, ok = p.array(i, func(i int) (end int, ok bool) {
+				var q Param
+				if end, ok = p.null(i); !ok {
+					end, ok = p.object(i, func(key string, i int) (end int, ok bool) {
+						switch key {
+						case "name":
+							q.Name, end, ok = p.textOrNull(i)
+						case "value":
+							q.Value, end, ok = p.textOrNull(i)
+						case "fileName":
+							q.FileName, end, ok = p.textOrNull(i)
+						case "contentType":
+							q.ContentType, end, ok = p.textOrNull(i)
+						case "comment":
+							q.Comment, end, ok = p.textOrNull(i)
+						default:
+							_, end, ok = p.value(i, 4)
+						}
+						return end, ok
+					})
+				}
+				params = append(params, q)
+				return end, ok
+			})
+			pd.Params = params
+		default:
+			var v any
+			if v, end, ok = p.value(i, 3); ok {
+				pd.Extra.Set(key, v)
+			}
+		}
+		return end, ok
+	})
+	if sawEncoding && sawOther {
+		// Which one conv keeps depends on map order: leave it to conv.
+		return 0, false
+	}
+	return end, ok
+}
+
+// nameValues decodes a list of {name, value, comment} objects; null is an
+// empty list, as in conv.
+func (p *plainParser) nameValues(i int) ([]NameValue, int, bool) {
+	out := []NameValue{}
+	if end, ok := p.null(i); ok {
+		return out, end, true
+	}
+	end, ok := p.array(i, func(i int) (end int, ok bool) {
+		var nv NameValue
+		if end, ok = p.null(i); !ok {
+			end, ok = p.object(i, func(key string, i int) (end int, ok bool) {
+				switch key {
+				case "name":
+					nv.Name, end, ok = p.textOrNull(i)
+				case "value":
+					nv.Value, end, ok = p.textOrNull(i)
+				case "comment":
+					nv.Comment, end, ok = p.textOrNull(i)
+				default:
+					_, end, ok = p.value(i, 4)
+				}
+				return end, ok
+			})
+		}
+		out = append(out, nv)
+		return end, ok
+	})
+	return out, end, ok
+}
+
+func (p *plainParser) cookies(i int) ([]Cookie, int, bool) {
+	out := []Cookie{}
+	if end, ok := p.null(i); ok {
+		return out, end, true
+	}
+	end, ok := p.array(i, func(i int) (end int, ok bool) {
+		var ck Cookie
+		if end, ok = p.null(i); !ok {
+			end, ok = p.object(i, func(key string, i int) (end int, ok bool) {
+				switch key {
+				case "name":
+					ck.Name, end, ok = p.textOrNull(i)
+				case "value":
+					ck.Value, end, ok = p.textOrNull(i)
+				case "path":
+					ck.Path, end, ok = p.textOrNull(i)
+				case "domain":
+					ck.Domain, end, ok = p.textOrNull(i)
+				case "expires":
+					ck.Expires, end, ok = p.textOrNull(i)
+				case "httpOnly":
+					ck.HTTPOnly, end, ok = p.boolOrNull(i)
+				case "secure":
+					ck.Secure, end, ok = p.boolOrNull(i)
+				case "comment":
+					ck.Comment, end, ok = p.textOrNull(i)
+				default:
+					_, end, ok = p.value(i, 4)
+				}
+				return end, ok
+			})
+		}
+		out = append(out, ck)
+		return end, ok
+	})
+	return out, end, ok
+}
+
+// object calls f with each member of the object at b[i] (f parses the
+// value and returns the index after it), in the grammar of value. Keys
+// with escapes are not handled.
+func (p *plainParser) object(i int, f func(key string, i int) (int, bool)) (int, bool) {
+	b := p.b
+	if i >= len(b) || b[i] != '{' {
+		return 0, false
+	}
+	i = skipSpace(b, i+1)
+	if i < len(b) && b[i] == '}' {
+		return i + 1, true
+	}
+	for {
+		if i >= len(b) || b[i] != '"' {
+			return 0, false
+		}
+		kend := skipString(b, i)
+		if kend < 0 {
+			return 0, false
+		}
+		key := b[i+1 : kend-1]
+		if hasControlOrBackslash(key) {
+			return 0, false
+		}
+		i = skipSpace(b, kend)
+		if i >= len(b) || b[i] != ':' {
+			return 0, false
+		}
+		e, ok := f(string(key), skipSpace(b, i+1))
+		if !ok {
+			return 0, false
+		}
+		i = skipSpace(b, e)
+		if i < len(b) && b[i] == ',' {
+			i = skipSpace(b, i+1)
 			continue
 		}
-		return string(p.tmp), q + 1, true
+		if i < len(b) && b[i] == '}' {
+			return i + 1, true
+		}
+		return 0, false
 	}
+}
+
+// array calls f with the start of each element of the array at b[i].
+func (p *plainParser) array(i int, f func(i int) (int, bool)) (int, bool) {
+	b := p.b
+	if i >= len(b) || b[i] != '[' {
+		return 0, false
+	}
+	i = skipSpace(b, i+1)
+	if i < len(b) && b[i] == ']' {
+		return i + 1, true
+	}
+	for {
+		e, ok := f(i)
+		if !ok {
+			return 0, false
+		}
+		i = skipSpace(b, e)
+		if i < len(b) && b[i] == ',' {
+			i = skipSpace(b, i+1)
+			continue
+		}
+		if i < len(b) && b[i] == ']' {
+			return i + 1, true
+		}
+		return 0, false
+	}
+}
+
+// null reports whether b[i] starts a null, and the index after it.
+func (p *plainParser) null(i int) (int, bool) {
+	if bytes.HasPrefix(p.b[i:], []byte("null")) {
+		return i + 4, true
+	}
+	return 0, false
+}
+
+// text is a string value.
+func (p *plainParser) text(i int) (string, int, bool) {
+	if i >= len(p.b) || p.b[i] != '"' {
+		return "", 0, false
+	}
+	v, end, ok := p.str(i)
+	if !ok {
+		return "", 0, false
+	}
+	return v.(string), end, true
+}
+
+// textOrNull is conv.str for the types it takes without a warning and
+// without formatting: a string, or null as "".
+func (p *plainParser) textOrNull(i int) (string, int, bool) {
+	if end, ok := p.null(i); ok {
+		return "", end, true
+	}
+	return p.text(i)
+}
+
+// num is conv.num without its warnings: null, NaN and infinities are def.
+func (p *plainParser) num(i int, def float64) (float64, int, bool) {
+	if end, ok := p.null(i); ok {
+		return def, end, true
+	}
+	if i >= len(p.b) || p.b[i] != '-' && (p.b[i] < '0' || p.b[i] > '9') {
+		return 0, 0, false
+	}
+	v, end, ok := p.number(i)
+	if !ok {
+		return 0, 0, false
+	}
+	switch v := v.(type) {
+	case int64:
+		return float64(v), end, true
+	case float64:
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return def, end, true
+		}
+		return v, end, true
+	}
+	return 0, 0, false
+}
+
+// int is conv.int without its warnings.
+func (p *plainParser) int(i int, def int64) (int64, int, bool) {
+	if i < len(p.b) && (p.b[i] == '-' || '0' <= p.b[i] && p.b[i] <= '9') {
+		if v, end, ok := p.number(i); ok {
+			if n, isInt := v.(int64); isInt {
+				return n, end, true
+			}
+		}
+	}
+	f, end, ok := p.num(i, float64(def))
+	if !ok {
+		return 0, 0, false
+	}
+	if f > math.MaxInt64 || f < math.MinInt64 {
+		return def, end, true
+	}
+	return int64(f), end, true
+}
+
+// boolOrNull is a boolean as conv keeps it (a pointer), or null as nil.
+func (p *plainParser) boolOrNull(i int) (*bool, int, bool) {
+	if end, ok := p.null(i); ok {
+		return nil, end, true
+	}
+	v, end, ok := p.value(i, 0)
+	if b, isBool := v.(bool); ok && isBool {
+		return &b, end, true
+	}
+	return nil, 0, false
 }
 
 // hasControlOrBackslash reports whether s holds a byte below 0x20 or a

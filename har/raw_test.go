@@ -213,3 +213,88 @@ func checkParseRequestOnly(t *testing.T, raw []byte) bool {
 	}
 	return true
 }
+
+// requestSeeds are entries shaped like HAR, for the comparison of
+// decodeRequest with conv: every member ParseRequest keeps, of the
+// expected types and of others, given twice, null.
+var requestSeeds = []string{
+	`{"startedDateTime":"2024-01-02T03:04:05.678+01:00","time":1.5,"request":{"method":"POST","url":"https://a.example/p?q=1","httpVersion":"HTTP/2","cookies":[{"name":"a","value":"b","path":"/","domain":"a.example","expires":"x","httpOnly":true,"secure":false,"comment":"c","other":[1]},null],"headers":[{"name":"Content-Type","value":"application/json","comment":"h","x":{}},null],"queryString":[{"name":"q","value":"1"}],"postData":{"mimeType":"application/json","text":"{\"a\":1}","encoding":"","comment":"p","params":[{"name":"n","value":"v","fileName":"f","contentType":"t","comment":"c","z":0},null],"_extra":{"k":[true]}},"headersSize":120,"bodySize":-1,"comment":"r","_timestamp":1704164645.678,"_extra":"x"},"response":{"status":200},"pageref":"p1","serverIPAddress":"[::1]","connection":"443","comment":"e","_timestamp":1704164645,"_communityId":"1:abc","_incomplete":true,"_initiator":{"type":"script"}}`,
+	`{"request":{"method":null,"url":null,"cookies":null,"headers":null,"queryString":[],"postData":null,"headersSize":null,"bodySize":1.9,"_timestamp":null},"startedDateTime":null,"time":null,"_incomplete":null,"pageref":null}`,
+	`{"request":{"method":"GET"},"request":{"url":"https://b.example/"},"time":1,"time":2}`,
+	`{"request":{"postData":{"text":"a"},"postData":null}}`,
+	`{"request":{"postData":{"encoding":"base64","_encoding":"x","text":"YQ=="}}}`,
+	`{"request":{"postData":{"params":null,"encoding":"base64","encoding":"","text":"YQ=="}}}`,
+	`{"request":{"headersSize":"12"}}`,
+	`{"request":{"headersSize":1e300,"bodySize":-1e300}}`,
+	`{"request":{"method":5}}`,
+	`{"request":"x"}`,
+	`{"request":{"headers":{"name":"a"}}}`,
+	`{"request":{"headers":[1]}}`,
+	`{"request":{"cookies":[{"httpOnly":"yes"}]}}`,
+	`{"request":{"cookies":[{"httpOnly":true,"httpOnly":null}]}}`,
+	`{"startedDateTime":""}`,
+	`{"startedDateTime":"yesterday"}`,
+	`{"startedDateTime":"2024-01-02 03:04:05.6Z"}`,
+	`{"startedDateTime":"2024-01-02T03:04:05.6"}`,
+	`{"time":"1"}`,
+	`{"_incomplete":1}`,
+	`{"request":{"h\u0065aders":[]}}`,
+	`{"serverIPAddress":"[10.0.0.1]","connection":null}`,
+}
+
+// TestDecodeRequest checks the typed fast path against the generic one on
+// the seeds and on the test HAR, and that it takes the seeds it should.
+func TestDecodeRequest(t *testing.T) {
+	fast := 0
+	for _, s := range append(requestSeeds, plainJSONSeeds...) {
+		if checkDecodeRequest(t, []byte(s)) {
+			fast++
+		}
+	}
+	if fast < 15 {
+		t.Errorf("only %d seeds took the fast path", fast)
+	}
+	r := NewReader(strings.NewReader(rawTestHAR))
+	for {
+		raw, idx, err := r.NextRaw()
+		if err != nil {
+			break
+		}
+		if !checkDecodeRequest(t, raw) && idx != 1 {
+			t.Errorf("entry %d did not take the fast path", idx)
+		}
+	}
+}
+
+func FuzzDecodeRequest(f *testing.F) {
+	for _, s := range append(requestSeeds, plainJSONSeeds...) {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) { checkDecodeRequest(t, b) })
+}
+
+// checkDecodeRequest reports whether raw took the typed path, failing when
+// its entry differs from what conv makes of parseRequestOnly's result, or
+// when conv would have warned.
+func checkDecodeRequest(t *testing.T, raw []byte) bool {
+	t.Helper()
+	got := decodeRequest(raw)
+	if got == nil {
+		return false
+	}
+	m, ok := parseRequestOnly(raw)
+	if !ok {
+		t.Errorf("%q: typed path accepted what the generic one does not", raw)
+		return true
+	}
+	var warnings []string
+	c := conv{idx: 0, warn: func(_ int, path, msg string) { warnings = append(warnings, path+": "+msg) }}
+	want := c.entry(m)
+	if len(warnings) > 0 {
+		t.Errorf("%q: typed path accepted what conv warns about: %q", raw, warnings)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("%q:\n got %+v\nwant %+v", raw, got, want)
+	}
+	return true
+}

@@ -541,22 +541,10 @@ type valueScanner struct {
 
 var errTooDeep = errors.New("nesting too deep")
 
-// Byte classes for the scan outside strings.
-const (
-	clsOther = iota
-	clsQuote
-	clsOpen
-	clsClose
-	clsDelim // ends a scalar at the top level
-)
-
-var scanClass = func() (t [256]uint8) {
-	t['"'] = clsQuote
-	t['{'], t['['] = clsOpen, clsOpen
-	t['}'], t[']'] = clsClose, clsClose
-	for _, c := range []byte(", \t\r\n:") {
-		t[c] = clsDelim
-	}
+// depthDelta is what a byte outside strings does to the nesting depth.
+var depthDelta = func() (t [256]int8) {
+	t['{'], t['['] = 1, 1
+	t['}'], t[']'] = -1, -1
 	return t
 }()
 
@@ -565,13 +553,19 @@ var scanClass = func() (t [256]uint8) {
 // before the delimiter that ends a scalar. Otherwise every byte of b was
 // scanned and more are needed. errTooDeep leaves s.i at the bracket.
 func (s *valueScanner) scan(b []byte) (bool, error) {
+	if s.depth == 0 {
+		if s.i == 0 && len(b) > 0 && (b[0] == '{' || b[0] == '[') {
+			s.depth, s.i = 1, 1
+		} else if done := s.scanScalar(b); done || s.depth == 0 {
+			return done, nil
+		}
+	}
 	i, depth, inStr := s.i, s.depth, s.inStr
-	for i < len(b) {
+	for {
 		if inStr {
-			// Jump to the next quote at memchr speed; it is escaped when
-			// an odd number of backslashes precede it. The string's
-			// opening quote is in b, so the backward count stops there at
-			// the latest.
+			// Jump to the next quote; it is escaped when an odd number of
+			// backslashes precede it. The string's opening quote is in b,
+			// so the backward count stops there at the latest.
 			j := indexQuote(b, i)
 			if j < 0 {
 				i = len(b)
@@ -588,43 +582,75 @@ func (s *valueScanner) scan(b []byte) (bool, error) {
 				}
 			}
 			inStr = false
-			if depth == 0 {
-				s.i, s.depth, s.inStr = i, depth, inStr
-				return true, nil
-			}
-			continue
 		}
-		switch scanClass[b[i]] {
-		case clsOther:
-		case clsQuote:
-			inStr = true
-		case clsOpen:
-			depth++
-			if depth > maxDepth {
-				s.i, s.depth, s.inStr = i, depth, inStr
+		// Between strings (mostly a few bytes: ":", ",", "},{"), only
+		// brackets count.
+		q := indexQuote(b, i)
+		end := q
+		if q < 0 {
+			end = len(b)
+		}
+		for k := i; k < end; k++ {
+			depth += int(depthDelta[b[k]])
+			if uint(depth-1) >= maxDepth { // 0, or too deep
+				if depth == 0 {
+					s.i, s.depth, s.inStr = k+1, 0, false
+					return true, nil
+				}
+				s.i, s.depth, s.inStr = k, depth, false
 				return false, errTooDeep
 			}
-		case clsClose:
-			if depth == 0 {
-				// A scalar followed by its parent's close.
-				s.i, s.depth, s.inStr = i, depth, inStr
-				return true, nil
-			}
-			depth--
-			if depth == 0 {
-				s.i, s.depth, s.inStr = i+1, depth, inStr
-				return true, nil
-			}
-		case clsDelim:
-			if depth == 0 {
-				s.i, s.depth, s.inStr = i, depth, inStr
-				return true, nil
-			}
 		}
-		i++
+		if q < 0 {
+			i = len(b)
+			break
+		}
+		i, inStr = q+1, true
 	}
 	s.i, s.depth, s.inStr = i, depth, inStr
 	return false, nil
+}
+
+// scanScalar scans a value that does not start with a bracket: a string
+// ends after its closing quote, anything else before a delimiter or a
+// closing bracket. An opening bracket in it ("1{...}", malformed: the
+// parser says so) starts nesting, which scan goes on with (depth 1).
+func (s *valueScanner) scanScalar(b []byte) bool {
+	i := s.i
+	if s.inStr {
+		for {
+			j := indexQuote(b, i)
+			if j < 0 {
+				s.i = len(b)
+				return false
+			}
+			i = j + 1
+			k := j - 1
+			for b[k] == '\\' {
+				k--
+			}
+			if (j-1-k)%2 == 0 {
+				s.i, s.inStr = i, false
+				return true
+			}
+		}
+	}
+	for ; i < len(b); i++ {
+		switch b[i] {
+		case '"':
+			s.i, s.inStr = i+1, true
+			return s.scanScalar(b)
+		case '{', '[':
+			// "1{...}": the rest is scanned as a nested value.
+			s.i, s.depth = i+1, 1
+			return false
+		case '}', ']', ',', ' ', '\t', '\r', '\n', ':':
+			s.i = i
+			return true
+		}
+	}
+	s.i = i
+	return false
 }
 
 // indexQuote returns the index of the first '"' in b at or after i, or -1.
