@@ -15,7 +15,11 @@ import (
 // rows of tracewire's findings.jsonl and findings.parquet.
 type Row struct {
 	AnalysisID string `json:"analysis_id" parquet:"analysis_id,dict"`
-	// InputFile is the analysis's main input (capture or HAR) as given.
+	// InputFile names the analysis's main input (capture, HAR or
+	// experiment folder): the path as given, or in the tables of a batch
+	// output folder the analysis's ID there (its path below the folder
+	// given to batch, with that folder's name), which does not depend on
+	// where the folders lie.
 	InputFile  string `json:"input_file" parquet:"input_file,dict"`
 	EntryIndex int64  `json:"entry_index" parquet:"entry_index"`
 	// Timestamp is the request's capture time in microseconds since the

@@ -362,7 +362,8 @@ func (b *batch) one(ctx context.Context, j *tracewire.Job) jobResult {
 		if err != nil {
 			return jobResult{status: jobFailed, err: oneLine(err)}
 		}
-		return jobResult{status: jobOK, findings: len(a.Findings), rows: jobRows(j, a)}
+		// The rows name the path as given, for the engine to join on.
+		return jobResult{status: jobOK, findings: len(a.Findings), rows: rep.Rows(a)}
 	}
 	inputs, err := tracewire.HashInputs(in)
 	if err != nil {

@@ -209,8 +209,10 @@ func TestBatchStream(t *testing.T) {
 			ids = append(ids, r.InputFile)
 		}
 	}
-	// Jobs come sorted by ID: apps/... before backend/...
-	if strings.Join(ids, " ") != "apps/weather/tracking.pcapng backend/shop-backend.har" {
+	// Jobs come sorted by ID: apps/... before backend/...; rows name the
+	// paths as found.
+	want := filepath.Join(root, "apps", "weather", "tracking.pcapng") + " " + filepath.Join(root, "backend", "shop-backend.har")
+	if strings.Join(ids, " ") != want {
 		t.Errorf("row order %v", ids)
 	}
 	again, _, _ := runBatchCLI(t, []byte(list), "-", "-o", "-", "--jobs", "1")
