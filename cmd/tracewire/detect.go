@@ -8,7 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
+	"sort"
 	"strconv"
 	"unicode/utf8"
 
@@ -182,6 +184,7 @@ func isCapture(head []byte) bool {
 
 // detectOutput writes results as they come.
 type detectOutput struct {
+	buf     []byte
 	w       *bufio.Writer
 	raw     io.Writer
 	f       *detectFlags
@@ -214,7 +217,9 @@ func (o *detectOutput) add(r *match.Result) error {
 		if len(r.Findings) == 0 {
 			return nil
 		}
-		return o.writeJSON(valuesLine{Entry: r.Entry, Adapter: r.Adapter, Values: r.Values()})
+		v := valuesLine{Entry: r.Entry, Adapter: r.Adapter, Values: r.Values()}
+		b, ok := appendValuesJSON(o.buf[:0], &v)
+		return o.writeJSON(b, ok, v)
 	}
 	for i := range r.Findings {
 		fd := &r.Findings[i]
@@ -222,17 +227,25 @@ func (o *detectOutput) add(r *match.Result) error {
 			o.rows = append(o.rows, o.row(fd))
 			continue
 		}
-		if err := o.writeJSON(fd); err != nil {
+		b, ok := appendFindingJSON(o.buf[:0], fd)
+		if err := o.writeJSON(b, ok, fd); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (o *detectOutput) writeJSON(v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
+// writeJSON writes one finding or values line, b as encoded by the
+// appendJSON functions when ok, else v through json.Marshal (which then
+// reports what it cannot encode).
+func (o *detectOutput) writeJSON(b []byte, ok bool, v any) error {
+	if ok {
+		o.buf = b
+	} else {
+		var err error
+		if b, err = json.Marshal(v); err != nil {
+			return err
+		}
 	}
 	if o.f.format == "json" {
 		if o.n > 0 {
@@ -306,6 +319,234 @@ func (o *detectOutput) finish(warnings []string) error {
 		}
 	}
 	return o.w.Flush()
+}
+
+// The appendJSON functions write findings exactly as json.Marshal does,
+// without its reflection, which took most of the output's time on large
+// HARs (TestFindingJSON compares the two, and fails when the types gain a
+// field these functions do not know). ok is false for what json.Marshal
+// refuses (a NaN or infinite number): the caller then lets it say so.
+
+func appendFindingJSON(b []byte, f *match.Finding) ([]byte, bool) {
+	ok := true
+	b = append(b, `{"entry":`...)
+	b, ok = appendEntryRefJSON(b, &f.Entry)
+	if f.Tracker != nil {
+		b = append(b, `,"tracker":{"slug":`...)
+		b = appendJSONString(b, f.Tracker.Slug)
+		b = append(b, `,"name":`...)
+		b = appendJSONString(b, f.Tracker.Name)
+		b = append(b, '}')
+	}
+	if f.Adapter != "" {
+		b = append(b, `,"adapter":`...)
+		b = appendJSONString(b, f.Adapter)
+	}
+	b = append(b, `,"source":`...)
+	b = appendJSONString(b, f.Source)
+	b = append(b, `,"property":`...)
+	b = appendJSONString(b, f.Property)
+	b = append(b, `,"value":`...)
+	b = appendJSONString(b, f.Value)
+	if f.ValueEncoding != "" {
+		b = append(b, `,"valueEncoding":`...)
+		b = appendJSONString(b, f.ValueEncoding)
+	}
+	b = append(b, `,"context":`...)
+	b = appendJSONString(b, f.Context)
+	b = append(b, `,"path":`...)
+	b = appendJSONString(b, f.Path)
+	if f.TemplatePath != "" {
+		b = append(b, `,"templatePath":`...)
+		b = appendJSONString(b, f.TemplatePath)
+	}
+	b = append(b, `,"reasoning":`...)
+	b = appendJSONString(b, f.Reasoning)
+	if len(f.Decoding) > 0 {
+		b = append(b, `,"decoding":[`...)
+		for i := range f.Decoding {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendStepJSON(b, &f.Decoding[i])
+		}
+		b = append(b, ']')
+	}
+	if in := f.Indicator; in != nil {
+		b = append(b, `,"indicator":{"value":`...)
+		b = appendJSONString(b, in.Value)
+		b = append(b, `,"encoding":`...)
+		b = appendJSONString(b, in.Encoding)
+		if in.Of != "" {
+			b = append(b, `,"of":`...)
+			b = appendJSONString(b, in.Of)
+		}
+		if in.Field != "" {
+			b = append(b, `,"field":`...)
+			b = appendJSONString(b, in.Field)
+		}
+		b = append(b, `,"offset":`...)
+		b = strconv.AppendInt(b, int64(in.Offset), 10)
+		b = append(b, '}')
+	}
+	return append(b, '}'), ok
+}
+
+func appendEntryRefJSON(b []byte, e *match.EntryRef) ([]byte, bool) {
+	b = append(b, `{"index":`...)
+	b = strconv.AppendInt(b, int64(e.Index), 10)
+	ok := true
+	if e.Timestamp != 0 {
+		b = append(b, `,"timestamp":`...)
+		b, ok = appendJSONFloat(b, e.Timestamp)
+	}
+	if e.StartedDateTime != "" {
+		b = append(b, `,"startedDateTime":`...)
+		b = appendJSONString(b, e.StartedDateTime)
+	}
+	b = append(b, `,"method":`...)
+	b = appendJSONString(b, e.Method)
+	b = append(b, `,"url":`...)
+	b = appendJSONString(b, e.URL)
+	return append(b, '}'), ok
+}
+
+func appendStepJSON(b []byte, s *adapters.StepRecord) []byte {
+	b = append(b, `{"index":`...)
+	b = strconv.AppendInt(b, int64(s.Index), 10)
+	b = append(b, `,"function":`...)
+	b = appendJSONString(b, s.Function)
+	b = append(b, `,"input":`...)
+	b = appendJSONString(b, s.Input)
+	b = append(b, `,"output":`...)
+	b = appendJSONString(b, s.Output)
+	if s.Options != "" {
+		b = append(b, `,"options":`...)
+		b = appendJSONString(b, s.Options)
+	}
+	b = append(b, `,"status":`...)
+	b = appendJSONString(b, s.Status)
+	if s.Error != "" {
+		b = append(b, `,"error":`...)
+		b = appendJSONString(b, s.Error)
+	}
+	return append(b, '}')
+}
+
+func appendValuesJSON(b []byte, v *valuesLine) ([]byte, bool) {
+	b = append(b, `{"entry":`...)
+	b, ok := appendEntryRefJSON(b, &v.Entry)
+	if v.Adapter != "" {
+		b = append(b, `,"adapter":`...)
+		b = appendJSONString(b, v.Adapter)
+	}
+	b = append(b, `,"values":`...)
+	if v.Values == nil {
+		b = append(b, "null"...)
+	} else {
+		keys := make([]string, 0, len(v.Values))
+		for k := range v.Values {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		b = append(b, '{')
+		for i, k := range keys {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, k)
+			b = append(b, ':')
+			if vs := v.Values[k]; vs == nil {
+				b = append(b, "null"...)
+			} else {
+				b = append(b, '[')
+				for j, s := range vs {
+					if j > 0 {
+						b = append(b, ',')
+					}
+					b = appendJSONString(b, s)
+				}
+				b = append(b, ']')
+			}
+		}
+		b = append(b, '}')
+	}
+	return append(b, '}'), ok
+}
+
+// appendJSONFloat formats f as encoding/json does (ES6 number formatting).
+func appendJSONFloat(b []byte, f float64) ([]byte, bool) {
+	if math.IsInf(f, 0) || math.IsNaN(f) {
+		return b, false
+	}
+	abs := math.Abs(f)
+	fmt := byte('f')
+	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
+		fmt = 'e'
+	}
+	b = strconv.AppendFloat(b, f, fmt, -1, 64)
+	if fmt == 'e' {
+		// e-09 becomes e-9
+		if n := len(b); n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b, true
+}
+
+// appendJSONString quotes s as encoding/json does: HTML characters and
+// U+2028/U+2029 escaped, invalid UTF-8 as U+FFFD.
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		if c := s[i]; c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '\\', '"':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
 }
 
 // captureSource is an EntrySource over the entries pcap.Convert emits,
