@@ -93,6 +93,10 @@ type Options struct {
 	// DefaultMaxEvidence); findings of later requests are kept, their
 	// requests are not, and a warning says so.
 	MaxEvidence int
+	// Hashed, when set, are the inputs as HashInputs returned them for the
+	// same Input, so they are not read twice (batch runs hash first to
+	// know whether to run at all). Roles and paths must match.
+	Hashed []report.InputFile
 	// Capture holds the conversion options (limits, Community ID seed,
 	// progress, temporary directory); the key files of Input are added to
 	// its KeyLogFiles and RSAKeyFiles.
@@ -319,6 +323,21 @@ func HashInputs(in Input) ([]report.InputFile, error) {
 	return p.hash()
 }
 
+// hashed returns the given digests when they are of this plan's inputs,
+// else hashes the inputs.
+func (p *plan) hashed(given []report.InputFile) ([]report.InputFile, error) {
+	ins := p.inputs()
+	if len(given) != len(ins) {
+		return p.hash()
+	}
+	for i, x := range ins {
+		if given[i].Role != x[0] || given[i].Path != x[1] {
+			return p.hash()
+		}
+	}
+	return append([]report.InputFile(nil), given...), nil
+}
+
 func (p *plan) hash() ([]report.InputFile, error) {
 	var out []report.InputFile
 	for _, x := range p.inputs() {
@@ -407,7 +426,7 @@ func analyze(ctx context.Context, in Input, o Options, keep map[int]bool) (*Anal
 		return nil, err
 	}
 	a := &Analysis{Tool: report.Tool{Name: version.Name, Version: version.Version}}
-	if a.Inputs, err = p.hash(); err != nil {
+	if a.Inputs, err = p.hashed(o.Hashed); err != nil {
 		return nil, err
 	}
 	a.ID = AnalysisID(a.Inputs)

@@ -449,3 +449,17 @@ func TestMaxEvidence(t *testing.T) {
 		t.Errorf("%d entries, warnings %v", len(b.Entries), b.Warnings)
 	}
 }
+
+func TestHashedInputs(t *testing.T) {
+	in := Input{Files: []string{"testdata/report/shop-backend.har"}}
+	fake := []report.InputFile{{Role: report.RoleHAR, Path: "testdata/report/shop-backend.har", Name: "shop-backend.har", SHA256: "given"}}
+	a, err := Analyze(context.Background(), in, Options{Hashed: fake})
+	if err != nil || a.Inputs[0].SHA256 != "given" {
+		t.Errorf("digests given for the input were not used: %v %+v", err, a.Inputs)
+	}
+	fake[0].Path = "elsewhere.har"
+	a, err = Analyze(context.Background(), in, Options{Hashed: fake})
+	if err != nil || len(a.Inputs[0].SHA256) != 64 {
+		t.Errorf("digests of other files were used: %v %+v", err, a.Inputs)
+	}
+}

@@ -480,6 +480,7 @@ func (b *batch) analyse(ctx context.Context, j *tracewire.Job, in tracewire.Inpu
 	writeHAR := len(in.Files) == 0 || !isHARName(in.Files[0]) ||
 		len(in.SocketTraces)+len(in.EBPFEvents)+len(in.AESInfo)+len(in.Provenance) > 0
 	opts := b.opts
+	opts.Hashed = m.Inputs
 	var harFile *atomicfile.File
 	if writeHAR {
 		var err error
