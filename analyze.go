@@ -620,6 +620,8 @@ type run struct {
 	hwarn           []har.Warning
 	dropped         int
 	evidenceDropped int
+	// harIn is the HAR input read by the enrichment pipeline.
+	harIn *enrich.HARFile
 	// keep, when set, names the entries to keep as evidence instead of
 	// those with findings (see Evidence).
 	keep map[int]bool
@@ -803,6 +805,7 @@ func (r *run) run(ctx context.Context) error {
 	switch {
 	case r.p.har:
 		harFile = &enrich.HARFile{Path: r.p.in.Files[0]}
+		r.harIn = harFile
 		src = harFile
 	case hasPlanner(r.ens):
 		// Pairing socket operations needs two passes over the entries:
@@ -953,9 +956,15 @@ func (r *run) result(res *match.Result, it queued) error {
 // outputLog is the log of the HAR written to Options.HAR: the input's for
 // a HAR, tracewire's for a capture.
 func (r *run) outputLog() *har.Log {
-	if r.log != nil {
-		l := *r.log
-		return &l
+	l := r.log
+	if l == nil && r.harIn != nil {
+		l = r.harIn.Log()
+	}
+	if l != nil && r.p.har {
+		// Only the properties before the entries: the reader, on another
+		// goroutine, fills in those after them as it reaches the end;
+		// closeHAR copies them once it has.
+		return &har.Log{Version: l.Version, Creator: l.Creator, Browser: l.Browser, Pages: l.Pages}
 	}
 	return &har.Log{Creator: har.Creator{Name: version.Name, Version: version.Version}}
 }
@@ -968,7 +977,7 @@ func (r *run) closeHAR() error {
 		r.harLog = r.outputLog()
 		r.hw = har.NewWriter(r.o.HAR, r.harLog, r.o.HARWriterOptions...)
 	}
-	if r.log != nil {
+	if r.log != nil && r.p.har {
 		// Properties after the entries are known only now.
 		r.harLog.Comment = r.log.Comment
 		r.harLog.Extra = r.log.Extra

@@ -463,3 +463,25 @@ func TestHashedInputs(t *testing.T) {
 		t.Errorf("digests of other files were used: %v %+v", err, a.Inputs)
 	}
 }
+
+// TestEnrichedHAROutput: the HAR written for an enriched HAR input keeps
+// the input's log (creator, extensions) and carries the enrichment.
+func TestEnrichedHAROutput(t *testing.T) {
+	for _, prov := range [][]string{nil, {"testdata/report/provenance.jsonl"}} {
+		var out bytes.Buffer
+		_, err := Analyze(context.Background(), Input{Files: []string{"testdata/report/shop-backend.har"}, Provenance: prov}, Options{HAR: &out})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, _, err := har.ReadAll(bytes.NewReader(out.Bytes()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h.Log.Creator.Name != "example egress recorder" || h.Log.Extra["_subject"] == nil || len(h.Log.Entries) != 2 {
+			t.Errorf("log %+v", h.Log)
+		}
+		if owners := h.Log.Entries[1].Extra["_owners"]; (owners != nil) != (prov != nil) {
+			t.Errorf("provenance %v: owners %v", prov, owners)
+		}
+	}
+}
