@@ -563,10 +563,29 @@ func (s *valueScanner) scan(b []byte) (bool, error) {
 	i, depth, inStr := s.i, s.depth, s.inStr
 	for {
 		if inStr {
-			// Jump to the next quote; it is escaped when an odd number of
-			// backslashes precede it. The string's opening quote is in b,
-			// so the backward count stops there at the latest.
-			j := indexQuote(b, i)
+			// Jump to the next quote, eight bytes at a time inline for
+			// short strings (most of them: names, header values), with
+			// bytes.IndexByte for long ones (bodies). The quote is escaped
+			// when an odd number of backslashes precede it; the string's
+			// opening quote is in b, so the backward count stops there at
+			// the latest.
+			j := i
+			for n := 0; ; n++ {
+				if n == 4 || j+8 > len(b) {
+					if k := bytes.IndexByte(b[j:], '"'); k >= 0 {
+						j += k
+					} else {
+						j = -1
+					}
+					break
+				}
+				x := binary.LittleEndian.Uint64(b[j:]) ^ quotes8
+				if t := (x - ones8) &^ x & highs8; t != 0 {
+					j += bits.TrailingZeros64(t) / 8
+					break
+				}
+				j += 8
+			}
 			if j < 0 {
 				i = len(b)
 				break
@@ -585,27 +604,25 @@ func (s *valueScanner) scan(b []byte) (bool, error) {
 		}
 		// Between strings (mostly a few bytes: ":", ",", "},{"), only
 		// brackets count.
-		q := indexQuote(b, i)
-		end := q
-		if q < 0 {
-			end = len(b)
-		}
-		for k := i; k < end; k++ {
-			depth += int(depthDelta[b[k]])
+		for ; i < len(b); i++ {
+			c := b[i]
+			if c == '"' {
+				break
+			}
+			depth += int(depthDelta[c])
 			if uint(depth-1) >= maxDepth { // 0, or too deep
 				if depth == 0 {
-					s.i, s.depth, s.inStr = k+1, 0, false
+					s.i, s.depth, s.inStr = i+1, 0, false
 					return true, nil
 				}
-				s.i, s.depth, s.inStr = k, depth, false
+				s.i, s.depth, s.inStr = i, depth, false
 				return false, errTooDeep
 			}
 		}
-		if q < 0 {
-			i = len(b)
+		if i == len(b) {
 			break
 		}
-		i, inStr = q+1, true
+		i, inStr = i+1, true
 	}
 	s.i, s.depth, s.inStr = i, depth, inStr
 	return false, nil
@@ -653,20 +670,22 @@ func (s *valueScanner) scanScalar(b []byte) bool {
 	return false
 }
 
+// Constants of the eight-bytes-at-a-time search for a quote.
+const (
+	ones8   = 0x0101010101010101
+	highs8  = 0x8080808080808080
+	quotes8 = 0x2222222222222222
+)
+
 // indexQuote returns the index of the first '"' in b at or after i, or -1.
 // Most strings in a HAR are short (names, header values): for them, testing
 // eight bytes at a time inline beats calling bytes.IndexByte, which wins on
 // long ones (bodies).
 func indexQuote(b []byte, i int) int {
-	const (
-		ones   = 0x0101010101010101
-		highs  = 0x8080808080808080
-		quotes = 0x2222222222222222
-	)
 	for k := 0; k < 4 && i+8 <= len(b); k++ {
 		// A zero byte in x is a quote; the lowest flagged byte is exact.
-		x := binary.LittleEndian.Uint64(b[i:]) ^ quotes
-		if t := (x - ones) &^ x & highs; t != 0 {
+		x := binary.LittleEndian.Uint64(b[i:]) ^ quotes8
+		if t := (x - ones8) &^ x & highs8; t != 0 {
 			return i + bits.TrailingZeros64(t)/8
 		}
 		i += 8
