@@ -1,10 +1,17 @@
-// Command gencap writes deterministic synthetic captures of cleartext
-// HTTP/1.1 traffic (see internal/gencap), for benchmarks and fixtures:
+// Command gencap writes deterministic synthetic captures (see
+// internal/gencap), for benchmarks and fixtures: cleartext HTTP/1.1 traffic
+// of any size, or the README's tracking sample (cleartext and TLS 1.3 with
+// its keys embedded):
 //
 //	go run ./internal/cmd/gencap -size 1GiB -o testdata/bench/big.pcap
 //	go run ./internal/cmd/gencap -sample -o testdata/sample/tracking.pcapng
 //
 // The format follows the extension: .pcapng or pcap otherwise.
+//
+// The sample's TLS connections are reproducible only when crypto/ecdh uses
+// the seeded tls.Config.Rand (gencap.SeededRand), hence:
+//
+//go:debug cryptocustomrand=1
 package main
 
 import (
