@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -57,13 +58,11 @@ func sample(t testing.TB) string {
 }
 
 // The README's sample: every request the generator wrote comes out, in
-// order, with its status, the flow's Community ID and the packet comments.
+// order, with its status and HTTP version, the flow's Community ID and the
+// packet comments; its TLS connections decrypt with the keys embedded in
+// the file, and the gzip-compressed, chunked Facebook form is decoded.
 func TestSample(t *testing.T) {
-	var buf bytes.Buffer
-	want, err := gencap.WriteTracking(&buf)
-	if err != nil {
-		t.Fatal(err)
-	}
+	want := gencap.TrackingRequests()
 	out, sum := convertFiles(t, Options{ListFlows: true}, sample(t))
 	h := readHAR(t, out)
 	if len(h.Log.Entries) != len(want) {
@@ -71,22 +70,36 @@ func TestSample(t *testing.T) {
 	}
 	for i, w := range want {
 		e := h.Log.Entries[i]
-		if e.Request.Method != w.Method || e.Request.URL != w.URL || e.Response.Status != w.Status {
-			t.Errorf("entry %d: %s %s → %d; want %s %s → %d", i, e.Request.Method, e.Request.URL, e.Response.Status, w.Method, w.URL, w.Status)
+		if e.Request.Method != w.Method || e.Request.URL != w.URL || e.Response.Status != w.Status || e.Request.HTTPVersion != w.HTTPVersion {
+			t.Errorf("entry %d: %s %s %s → %d; want %s %s %s → %d", i, e.Request.Method, e.Request.URL, e.Request.HTTPVersion, e.Response.Status,
+				w.Method, w.URL, w.HTTPVersion, w.Status)
 		}
 		if e.CommunityID == "" || !strings.HasPrefix(e.CommunityID, "1:") {
 			t.Errorf("entry %d: community id %q", i, e.CommunityID)
 		}
 	}
-	fb := h.Log.Entries[3]
-	if fb.Request.PostData == nil || !strings.Contains(fb.Request.PostData.Text, "advertiser_id="+gencap.SampleAdID) {
+	fb := h.Log.Entries[4]
+	if fb.Request.PostData == nil || !strings.HasPrefix(fb.Request.PostData.Text, "format=json&") ||
+		!strings.Contains(fb.Request.PostData.Text, "advertiser_id="+gencap.SampleAdID) {
 		t.Errorf("facebook entry: post data %+v", fb.Request.PostData)
 	}
 	if !strings.Contains(string(out), gencap.SampleApp) {
 		t.Error("the packet comments (process) are not in the HAR")
 	}
-	if len(sum.Flows) != 5 || sum.Flows[0].Requests != 2 || sum.Flows[0].Protocol != "http/1" {
-		t.Errorf("flows: %+v", sum.Flows)
+	var got []string
+	for _, f := range sum.Flows {
+		got = append(got, fmt.Sprintf("%s %d %s %s %s %v", f.Protocol, f.Requests, f.SNI, f.ALPN, f.TLSVersion, f.Decrypted))
+	}
+	wantFlows := []string{
+		"http/1 2    false",
+		"tls→http/1 2 app-measurement.com http/1.1 TLS 1.3 true",
+		"tls→http/1 1 graph.facebook.com http/1.1 TLS 1.3 true",
+		"tls→http/1 1 app.adjust.com http/1.1 TLS 1.3 true",
+		"http/1 1    false",
+		"tls→h2 1 region1.google-analytics.com h2 TLS 1.3 true",
+	}
+	if strings.Join(got, "\n") != strings.Join(wantFlows, "\n") {
+		t.Errorf("flows:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(wantFlows, "\n"))
 	}
 	writeAndValidate(t, out)
 }
