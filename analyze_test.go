@@ -139,8 +139,8 @@ func writeTrace(t *testing.T, path, local string, lport int, remote string, rpor
 }
 
 // TestAnalyzeExperiment runs a PiRogue experiment folder: the capture and
-// socket trace named by experiment.json, with the time shift; the request
-// to Google Analytics gets its stack trace and the report rows say which
+// socket trace named by experiment.json, with the time shift; the upload
+// to Firebase Analytics gets its stack trace and the report rows say which
 // process sent it.
 func TestAnalyzeExperiment(t *testing.T) {
 	dir := t.TempDir()
@@ -150,7 +150,7 @@ func TestAnalyzeExperiment(t *testing.T) {
 	}
 	// The device's clock runs 3 s ahead of the capture's.
 	const shift = 3.0
-	writeTrace(t, filepath.Join(dir, "socket_trace.json"), "10.0.0.23", 44312, "203.0.113.66", 80, 1710406800.486+shift,
+	writeTrace(t, filepath.Join(dir, "socket_trace.json"), "10.0.0.23", 44312, "203.0.113.88", 443, 1710406801.280+shift,
 		"com.google.android.gms.measurement.internal.zzfq", "com.example.weatherapp.Analytics")
 	x := fmt.Sprintf(`{"network":{"start_capture_time":1710406800000,"file":%q},"device":{"start_capture_time":1710406803000},"socket_traces":{"file":"socket_trace.json"}}`, capture)
 	if err := os.WriteFile(filepath.Join(dir, "experiment.json"), []byte(x), 0o644); err != nil {
@@ -167,13 +167,13 @@ func TestAnalyzeExperiment(t *testing.T) {
 	if want := "capture:tracking.pcapng experiment:experiment.json socketTrace:socket_trace.json"; strings.Join(roles, " ") != want {
 		t.Errorf("inputs %v, want %s", roles, want)
 	}
-	e := a.Entry(2)
+	e := a.Entry(3)
 	if e == nil {
-		t.Fatal("no evidence for request #2")
+		t.Fatal("no evidence for request #3")
 	}
 	st, _ := e.Request.Extra["_stacktrace"].(map[string]any)
 	if st == nil || st["process"] != "com.example.weatherapp" {
-		t.Fatalf("request #2 _stacktrace: %v", e.Request.Extra["_stacktrace"])
+		t.Fatalf("request #3 _stacktrace: %v", e.Request.Extra["_stacktrace"])
 	}
 	if a.Enrichment == nil || a.Enrichment.Source(enrich.PiRogueSocketTraceName) == nil {
 		t.Errorf("enrichment summary %+v", a.Enrichment)
@@ -197,7 +197,7 @@ func TestAnalyzeExperiment(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st := a.Entry(2).Request.Extra["_stacktrace"]; st != nil {
+	if st := a.Entry(3).Request.Extra["_stacktrace"]; st != nil {
 		t.Errorf("attached without the time shift: %v", st)
 	}
 }

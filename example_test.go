@@ -14,7 +14,9 @@ import (
 
 // A capture goes through conversion, enrichment and detection in one call.
 // The sample is a made-up weather app that reports to analytics and
-// advertising endpoints; ptcpdump-style packet comments name its process.
+// advertising SDKs' endpoints, mostly over TLS 1.3 whose keys the capture
+// embeds; ptcpdump-style packet comments name its process. Here, the
+// advertising ID each tracker received:
 func ExampleAnalyze_capture() {
 	a, err := tracewire.Analyze(context.Background(), tracewire.Input{
 		Files: []string{"testdata/sample/tracking.pcapng"},
@@ -22,19 +24,18 @@ func ExampleAnalyze_capture() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Printf("%d requests in %d connections\n", a.EntriesRead, a.Capture.Connections)
+	fmt.Printf("%d requests in %d connections, %d findings\n", a.EntriesRead, a.Capture.Connections, len(a.Findings))
 	for _, f := range a.Findings {
-		fmt.Printf("request #%d → %s: %s = %s (%s %s)\n", f.Entry.Index, f.Tracker.Name, f.Property, f.Value, f.Context, f.Path)
+		if f.Property == "advertisingId" {
+			fmt.Printf("request #%d → %s: %s = %s (%s %s)\n", f.Entry.Index, f.Tracker.Name, f.Property, f.Value, f.Context, f.Path)
+		}
 	}
-	fmt.Println("sent by:", a.Entry(2).Extra["_process"].(map[string]any)["cmd"])
+	fmt.Println("sent by:", a.Entry(3).Extra["_process"].(map[string]any)["cmd"])
 	// Output:
-	// 6 requests in 5 connections
-	// request #2 → Google LLC: propertyId = G-EXAMPLE123 (query tid)
-	// request #2 → Google LLC: language = de-de (query ul)
-	// request #2 → Google LLC: screenHeight = 1080x2400 (query sr)
-	// request #2 → Google LLC: screenWidth = 1080x2400 (query sr)
-	// request #2 → Google LLC: browserId = 1234567890.1710406800 (query cid)
-	// request #2 → Google LLC: userAgent = WeatherApp/3.2.1 (Android 14; Pixel 7) (header User-Agent)
+	// 8 requests in 6 connections, 59 findings
+	// request #3 → Google LLC: advertisingId = 6f1c2a3e-8b4d-4e2f-9a1b-3c5d7e9f0a2b (body 1[0].19)
+	// request #4 → Meta Platforms Ireland Ltd.: advertisingId = 6f1c2a3e-8b4d-4e2f-9a1b-3c5d7e9f0a2b (body advertiser_id)
+	// request #5 → Adjust GmbH: advertisingId = 6f1c2a3e-8b4d-4e2f-9a1b-3c5d7e9f0a2b (body gps_adid)
 	// sent by: com.example.weatherapp
 }
 
@@ -87,10 +88,10 @@ func Example_report() {
 	rows := report.Rows(a)
 	fmt.Printf("%d rows; the first: %s %s %s=%s\n", len(rows), rows[0].Host, rows[0].Adapter, rows[0].Property, rows[0].Value)
 	// Output:
-	// | **Untersuchte Anfragen** | 6 |
-	// | **Anfragen mit personenbezogenen Daten** | 1 |
-	// | **Empfänger** | Google LLC |
-	// | **Datenarten** | 6 |
-	// | **Gefundene Werte** | 6 |
-	// 6 rows; the first: www.google-analytics.com google/google-analytics propertyId=G-EXAMPLE123
+	// | **Untersuchte Anfragen** | 8 |
+	// | **Anfragen mit personenbezogenen Daten** | 4 |
+	// | **Empfänger** | Adjust GmbH, Google LLC, Meta Platforms Ireland Ltd. |
+	// | **Datenarten** | 27 |
+	// | **Gefundene Werte** | 59 |
+	// 59 rows; the first: app-measurement.com google/app-measurement appId=com.example.weatherapp
 }
