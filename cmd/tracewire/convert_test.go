@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/tracewire/tracewire/har"
+	"github.com/tracewire/tracewire/internal/gencap"
 	"github.com/tracewire/tracewire/internal/testutil"
 )
 
@@ -39,11 +40,14 @@ func TestConvertStdout(t *testing.T) {
 		t.Fatal(err)
 	}
 	es := entries(t, []byte(out))
-	if len(es) != 6 {
-		t.Fatalf("%d entries, want the sample's 6", len(es))
+	want := gencap.TrackingRequests()
+	if len(es) != len(want) {
+		t.Fatalf("%d entries, want the sample's %d", len(es), len(want))
 	}
-	if es[2].Request.URL != "http://www.google-analytics.com/g/collect?cid=1234567890.1710406800&en=screen_view&ep.screen_name=Forecast&sr=1080x2400&tid=G-EXAMPLE123&ul=de-de&v=2" {
-		t.Errorf("entry 2: %s", es[2].Request.URL)
+	for i, w := range want {
+		if es[i].Request.URL != w.URL {
+			t.Errorf("entry %d: %s, want %s", i, es[i].Request.URL, w.URL)
+		}
 	}
 	// -o writes the same bytes; --indent only changes the layout.
 	dir := t.TempDir()
@@ -55,7 +59,7 @@ func TestConvertStdout(t *testing.T) {
 		t.Error("-o output differs from stdout")
 	}
 	ind, _, err := runCLI(t, nil, "convert", "--indent", samplePath())
-	if err != nil || !strings.Contains(ind, "\n      ") || len(entries(t, []byte(ind))) != 6 {
+	if err != nil || !strings.Contains(ind, "\n      ") || len(entries(t, []byte(ind))) != len(want) {
 		t.Errorf("--indent: %v", err)
 	}
 	files, _ := os.ReadDir(dir)
@@ -94,7 +98,7 @@ func TestConvertOutDir(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if n := len(entries(t, b)); n != 6 {
+		if n := len(entries(t, b)); n != 8 {
 			t.Errorf("%s: %d entries", name, n)
 		}
 	}
@@ -103,7 +107,7 @@ func TestConvertOutDir(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := len(entries(t, []byte(out))); n != 12 {
+	if n := len(entries(t, []byte(out))); n != 16 {
 		t.Errorf("merged: %d entries", n)
 	}
 }

@@ -89,13 +89,13 @@ func stacktraces(es []har.Entry) (req, resp int) {
 func TestEnrichHARAndCapture(t *testing.T) {
 	dir := t.TempDir()
 	es, flows := flowsOf(t, samplePath())
-	if len(es) != 6 {
+	if len(es) != 8 {
 		t.Fatalf("%d entries in the sample", len(es))
 	}
 	st := filepath.Join(dir, "socket_trace.json")
 	socketTrace(t, st, es, flows, 0)
 	prov := filepath.Join(dir, "provenance.jsonl")
-	ts := har.TimeOf(es[2].Request.Timestamp - 1).Format("2006-01-02T15:04:05.000Z07:00")
+	ts := har.TimeOf(es[7].Request.Timestamp - 1).Format("2006-01-02T15:04:05.000Z07:00")
 	os.WriteFile(prov, []byte(`{"sink":"https","ts":"`+ts+`","owners":["alice@example.com"],"data":"1234567890.1710406800"}`+"\n"+
 		`{"sink":"file_write","ts":"`+ts+`","dest":"/tmp/x","owners":["bob@example.com"],"data":"bob"}`+"\n"), 0o644)
 
@@ -113,20 +113,20 @@ func TestEnrichHARAndCapture(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rq, rs := stacktraces(h.Log.Entries); rq != 6 || rs != 6 {
-		t.Errorf("%d requests and %d responses with _stacktrace, want 6 and 6", rq, rs)
+	if rq, rs := stacktraces(h.Log.Entries); rq != 8 || rs != 8 {
+		t.Errorf("%d requests and %d responses with _stacktrace, want 8 and 8", rq, rs)
 	}
-	if got := h.Log.Entries[2].Extra["_owners"]; fmt.Sprint(got) != "[alice@example.com]" {
-		t.Errorf("entry 2 _owners %v", got)
+	if got := h.Log.Entries[7].Extra["_owners"]; fmt.Sprint(got) != "[alice@example.com]" {
+		t.Errorf("entry 7 _owners %v", got)
 	}
 	enr, _ := h.Log.Extra["_enrichment"].([]any)
 	if len(enr) != 2 {
 		t.Fatalf("_enrichment %v", h.Log.Extra["_enrichment"])
 	}
-	if m := enr[0].(map[string]any); m["file"] != "socket_trace.json" || len(m["sha256"].(string)) != 64 || m["records"] != int64(12) {
+	if m := enr[0].(map[string]any); m["file"] != "socket_trace.json" || len(m["sha256"].(string)) != 64 || m["records"] != int64(16) {
 		t.Errorf("_enrichment[0] %v", m)
 	}
-	for _, want := range []string{"enrich: 6 entries", "pirogue socket trace (socket_trace.json):", "requests with a stack trace: 6", "provenance log (provenance.jsonl):", "owner bob@example.com: file_write ×1; to /tmp/x"} {
+	for _, want := range []string{"enrich: 8 entries", "pirogue socket trace (socket_trace.json):", "requests with a stack trace: 8", "provenance log (provenance.jsonl):", "owner bob@example.com: file_write ×1; to /tmp/x"} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("summary lacks %q:\n%s", want, stderr)
 		}
@@ -148,8 +148,8 @@ func TestEnrichHARAndCapture(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rq, rs := stacktraces(h2.Log.Entries); rq != 6 || rs != 6 {
-		t.Errorf("capture input: %d/%d _stacktrace, want 6/6", rq, rs)
+	if rq, rs := stacktraces(h2.Log.Entries); rq != 8 || rs != 8 {
+		t.Errorf("capture input: %d/%d _stacktrace, want 8/8", rq, rs)
 	}
 	for i := range h2.Log.Entries {
 		a, _ := json.Marshal(h.Log.Entries[i].Request.Extra["_stacktrace"])
@@ -178,8 +178,8 @@ func TestEnrichExperimentFolder(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, stderr)
 	}
-	if rq, rs := stacktraces(entries(t, []byte(stdout))); rq != 6 || rs != 6 {
-		t.Errorf("%d/%d _stacktrace, want 6/6\n%s", rq, rs, stderr)
+	if rq, rs := stacktraces(entries(t, []byte(stdout))); rq != 8 || rs != 8 {
+		t.Errorf("%d/%d _stacktrace, want 8/8\n%s", rq, rs, stderr)
 	}
 	if !strings.Contains(stderr, "entry timestamps shifted by 30s") {
 		t.Errorf("summary does not give the shift:\n%s", stderr)
@@ -197,8 +197,8 @@ func TestEnrichExperimentFolder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rq, rs := stacktraces(entries(t, []byte(stdout))); rq != 6 || rs != 6 {
-		t.Errorf("--experiment: %d/%d _stacktrace, want 6/6", rq, rs)
+	if rq, rs := stacktraces(entries(t, []byte(stdout))); rq != 8 || rs != 8 {
+		t.Errorf("--experiment: %d/%d _stacktrace, want 8/8", rq, rs)
 	}
 }
 

@@ -15,7 +15,7 @@ func TestFlowsJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &flows); err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	if len(flows) != 5 {
+	if len(flows) != 6 {
 		t.Fatalf("%d flows", len(flows))
 	}
 	f := flows[0]
@@ -52,7 +52,7 @@ func TestFlowsTable(t *testing.T) {
 			t.Errorf("table lacks %q:\n%s", want, out)
 		}
 	}
-	if n := strings.Count(out, "10.0.0.23:"); n != 5 {
+	if n := strings.Count(out, "10.0.0.23:"); n != 6 {
 		t.Errorf("%d flow rows", n)
 	}
 	if _, _, err := runCLI(t, nil, "flows", "--format", "xml", samplePath()); err == nil {

@@ -103,7 +103,7 @@ func TestReportFromFindings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Contains(with, "The request itself is not in the findings file") || !strings.Contains(with, "POST http://www.google-analytics.com/g/collect") ||
+	if strings.Contains(with, "The request itself is not in the findings file") || !strings.Contains(with, "POST https://region1.google-analytics.com/g/collect") ||
 		!strings.Contains(with, "tracking.pcapng") {
 		t.Errorf("report of findings with the capture:\n%.500s", with)
 	}
