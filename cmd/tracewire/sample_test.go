@@ -91,8 +91,8 @@ func TestSampleDetect(t *testing.T) {
 	}
 	var doc struct {
 		Findings []struct {
-			Entry   struct{ Index int }
-			Tracker struct{ Slug string }
+			Entry                                           struct{ Index int }
+			Tracker                                         struct{ Slug string }
 			Adapter, Source, Property, Value, Context, Path string
 		}
 		EntriesRead int      `json:"entries_read"`
