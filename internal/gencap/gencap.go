@@ -1,11 +1,21 @@
-// Package gencap writes deterministic synthetic captures of cleartext
-// HTTP/1.1 traffic: many concurrent TCP connections with keep-alive,
-// chunked and gzip bodies, POSTed forms and JSON, and some out-of-order and
-// retransmitted segments. The same Config always gives the same bytes (a
-// seeded RNG and a fixed start time, never the clock), so the captures can
-// serve as test fixtures and as benchmark inputs of any size.
+// Package gencap writes deterministic synthetic captures.
 //
-// internal/cmd/gencap is its command-line front end.
+// Write makes cleartext HTTP/1.1 traffic of any size: many concurrent TCP
+// connections with keep-alive, chunked and gzip bodies, POSTed forms and
+// JSON, and some out-of-order and retransmitted segments. The same Config
+// always gives the same bytes (a seeded RNG and a fixed start time, never
+// the clock), so the captures serve as test fixtures and benchmark inputs.
+//
+// WriteTracking makes the README's sample, testdata/sample/tracking.pcapng:
+// an invented app's requests to trackers, shaped as their SDKs send them,
+// in cleartext and inside TLS 1.3 with the keys embedded in the file.
+//
+// The parts are reusable: RecordTLS records what Go's crypto/tls client and
+// server write (with SeededRand, reproducibly), ConnWriter writes whole
+// TCP connections and pcapng Decryption Secrets Blocks. The TLS tests of
+// pcap/internal/tls use them through pcap/internal/tls/tlsgen.
+//
+// internal/cmd/gencap is the command-line front end.
 package gencap
 
 import (

@@ -11,6 +11,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/big"
@@ -40,6 +41,11 @@ const (
 	SamplePID        = 4242
 	SampleUID        = 10187
 )
+
+// ErrOtherSuite says that crypto/tls negotiated another cipher suite than
+// the committed sample's TLS_AES_128_GCM_SHA256: it prefers ChaCha20 on
+// CPUs without AES instructions, so the sample cannot be reproduced there.
+var ErrOtherSuite = errors.New("gencap: crypto/tls did not choose TLS 1.3 with TLS_AES_128_GCM_SHA256 (it prefers ChaCha20 on CPUs without AES instructions)")
 
 // SampleComment is the ptcpdump-style packet comment on the app's packets.
 var SampleComment = fmt.Sprintf("PID: %d\nCmd: %s\nArgs: %s\nUserId: %d", SamplePID, SampleApp, SampleApp, SampleUID)
@@ -197,8 +203,7 @@ func (sc *sampleConn) record() (Conn, []byte, error) {
 		return c, nil, err
 	}
 	if ses.State.Version != tls.VersionTLS13 || ses.State.CipherSuite != tls.TLS_AES_128_GCM_SHA256 {
-		return c, nil, fmt.Errorf("negotiated %s with %s, want TLS 1.3 with TLS_AES_128_GCM_SHA256 (crypto/tls prefers ChaCha20 on CPUs without AES instructions)",
-			tls.VersionName(ses.State.Version), tls.CipherSuiteName(ses.State.CipherSuite))
+		return c, nil, fmt.Errorf("%w: negotiated %s with %s", ErrOtherSuite, tls.VersionName(ses.State.Version), tls.CipherSuiteName(ses.State.CipherSuite))
 	}
 	c.Wires = ses.Wires
 	return c, ses.KeyLog, nil

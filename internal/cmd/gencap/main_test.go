@@ -1,9 +1,14 @@
 package main
 
 import (
+	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/tracewire/tracewire/internal/gencap"
+	"github.com/tracewire/tracewire/internal/testutil"
 )
 
 func TestParseSize(t *testing.T) {
@@ -31,5 +36,26 @@ func TestRunWritesFile(t *testing.T) {
 	}
 	if err := run([]string{"-size", "1MiB"}); err == nil {
 		t.Error("no error without -o")
+	}
+}
+
+// -sample writes the committed sample, byte for byte.
+func TestRunSample(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "tracking.pcapng")
+	if err := run([]string{"-sample", "-o", out}); errors.Is(err, gencap.ErrOtherSuite) {
+		t.Skip(err)
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := os.ReadFile(filepath.Join(testutil.RepoRoot(), "testdata", "sample", "tracking.pcapng"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Error("gencap -sample differs from testdata/sample/tracking.pcapng")
 	}
 }
