@@ -35,7 +35,8 @@ func x3PDU(typ uint16, packet []byte) []byte {
 
 // The tracking sample's packets, handed over in X3 PDUs on one cleartext
 // TCP connection split at arbitrary points, come out as the sample's
-// entries, on flows of their own.
+// entries (the TLS ones decrypted with the sample's keys), on flows of
+// their own.
 func TestX3Tunnel(t *testing.T) {
 	r, err := capture.Open(sample(t))
 	if err != nil {
@@ -56,6 +57,13 @@ func TestX3Tunnel(t *testing.T) {
 	}
 
 	d := &dispatcher{keys: tls.NewKeys(), limits: httpmsg.DefaultLimits}
+	secrets, err := capture.Secrets(sample(t)) // the TLS keys, from the DSB
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range secrets {
+		d.keys.AddKeyLog(s)
+	}
 	var next uint64 = 1
 	var ended []stream.Conn
 	d.tunnel.newIndex = func() uint64 { next++; return next - 1 }
@@ -74,20 +82,23 @@ func TestX3Tunnel(t *testing.T) {
 	if outer.Protocol != "x3" {
 		t.Errorf("outer protocol %q", outer.Protocol)
 	}
-	if len(sink.entries) != 6 {
-		t.Fatalf("%d entries, want 6; notes %+v", len(sink.entries), sink.notes)
+	want := gencap.TrackingRequests()
+	if len(sink.entries) != len(want) {
+		t.Fatalf("%d entries, want %d; notes %+v", len(sink.entries), len(want), sink.notes)
 	}
-	if len(ended) != 5 {
-		t.Errorf("%d inner connections ended, want 5", len(ended))
+	for i, w := range want {
+		if sink.entries[i].Request.URL != w.URL {
+			t.Errorf("entry %d: %s, want %s", i, sink.entries[i].Request.URL, w.URL)
+		}
+	}
+	if len(ended) != 6 {
+		t.Errorf("%d inner connections ended, want 6", len(ended))
 	}
 	for _, c := range ended {
-		if c.Index == 0 || c.Protocol != "http/1" || c.CommunityID != (communityid.Config{}).ID(communityid.Flow{
+		if c.Index == 0 || (c.Protocol != "http/1" && c.Protocol != "tls→http/1" && c.Protocol != "tls→h2") || c.CommunityID != (communityid.Config{}).ID(communityid.Flow{
 			Proto: 6, Src: c.Client.Addr(), Dst: c.Server.Addr(), SrcPort: c.Client.Port(), DstPort: c.Server.Port()}) {
 			t.Errorf("inner connection %+v", c)
 		}
-	}
-	if !strings.Contains(sink.entries[3].Request.URL, "graph.facebook.com") {
-		t.Errorf("entry 3: %s", sink.entries[3].Request.URL)
 	}
 	for _, n := range sink.notes {
 		t.Errorf("note: %+v", n)
