@@ -124,6 +124,12 @@ func formParams(contentType string, body []byte) []har.Param {
 	}
 	switch mt {
 	case "application/x-www-form-urlencoded":
+		// A form is text; bytes that are not UTF-8 are something else sent
+		// with the wrong label (Android's HttpURLConnection labels every
+		// POST a form), and params made of them would only mislead.
+		if !utf8.Valid(body) {
+			return nil
+		}
 		var out []har.Param
 		for _, nv := range appendForm(nil, string(body)) {
 			out = append(out, har.Param{Name: nv.Name, Value: nv.Value})

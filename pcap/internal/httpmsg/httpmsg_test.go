@@ -170,6 +170,8 @@ func TestPostData(t *testing.T) {
 		{name: "urlencoded", h: hdr("Content-Type", "application/x-www-form-urlencoded; charset=UTF-8"), body: "a=1&b=two+words&c=%26",
 			wantText: "a=1&b=two+words&c=%26", wantParams: "a=1|b=two words|c=&", wantMime: "application/x-www-form-urlencoded; charset=UTF-8"},
 		{name: "json", h: hdr("Content-Type", "application/json"), body: `{"idfa":"x"}`, wantText: `{"idfa":"x"}`, wantMime: "application/json"},
+		{name: "binary labelled a form has no params", h: hdr("Content-Type", "application/x-www-form-urlencoded"), body: "\x1f\x8b\x08=\xff&a=b",
+			wantText: "\x1f\x8b\x08=\xff&a=b", wantEnc: "base64", wantMime: "application/x-www-form-urlencoded"},
 		{name: "binary is base64", h: hdr("Content-Type", "application/octet-stream"), body: "\xff\xfe\x00", wantText: "\xff\xfe\x00", wantEnc: "base64", wantMime: "application/octet-stream"},
 		{name: "gzip request body decoded", h: hdr("Content-Type", "application/json", "Content-Encoding", "gzip"), body: string(gzipped(`{"a":1}`)),
 			wantText: `{"a":1}`, wantMime: "application/json", comment: `decoded from Content-Encoding "gzip"`},
