@@ -1,6 +1,7 @@
 package adapters
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -29,6 +30,8 @@ type Path struct {
 	// steps is the path as a program for locate, when it has wildcards or
 	// descents but no filter, union or slice (those are left to ojg).
 	steps []step
+	// prefix is staticPrefix's result, computed once.
+	prefix []string
 }
 
 // A step of a path that locate runs.
@@ -82,6 +85,7 @@ func ParsePath(s string) (*Path, error) {
 	if p.multi {
 		p.steps = compileSteps(x)
 	}
+	p.prefix = p.computeStaticPrefix()
 	return p, nil
 }
 
@@ -176,16 +180,41 @@ func (p *Path) Find(data any) []Match {
 	if out == nil {
 		out = p.ojgFind(data)
 	}
-	slices.SortStableFunc(out, func(a, b Match) int {
-		switch {
-		case lessLoc(a.Loc, b.Loc):
-			return -1
-		case lessLoc(b.Loc, a.Loc):
-			return 1
-		}
-		return 0
-	})
+	// Matches with the same location have the same value, so an unstable
+	// sort gives what a stable one would. locate mostly emits in order
+	// already (it walks object keys sorted).
+	if !slices.IsSortedFunc(out, cmpMatch) {
+		slices.SortFunc(out, cmpMatch)
+	}
 	return out
+}
+
+func cmpMatch(a, b Match) int { return cmpLoc(a.Loc, b.Loc) }
+
+// cmpLoc orders locations component by component, indexes before keys, a
+// prefix before what it is a prefix of.
+func cmpLoc(a, b []any) int {
+	for i := 0; i < len(a) && i < len(b); i++ {
+		switch x := a[i].(type) {
+		case int:
+			y, ok := b[i].(int)
+			if !ok {
+				return -1
+			}
+			if x != y {
+				return cmp.Compare(x, y)
+			}
+		case string:
+			y, ok := b[i].(string)
+			if !ok {
+				return 1
+			}
+			if x != y {
+				return strings.Compare(x, y)
+			}
+		}
+	}
+	return cmp.Compare(len(a), len(b))
 }
 
 // ojgFind is Find through ojg's Locate, for paths with filters, unions or
@@ -288,8 +317,8 @@ func (l *locator) apply(i int, v any, loc []any) {
 	case opWildcard:
 		switch t := v.(type) {
 		case map[string]any:
-			for k, c := range t {
-				l.next(i+1, c, append(loc, k))
+			for _, k := range sortedKeys(t) {
+				l.next(i+1, t[k], append(loc, k))
 			}
 		case []any:
 			for n, c := range t {
@@ -306,8 +335,8 @@ func (l *locator) apply(i int, v any, loc []any) {
 		}
 		switch t := v.(type) {
 		case map[string]any:
-			for k, c := range t {
-				l.apply(i, c, append(loc, k))
+			for _, k := range sortedKeys(t) {
+				l.apply(i, t[k], append(loc, k))
 			}
 		case []any:
 			for n, c := range t {
@@ -344,6 +373,17 @@ func (l *locator) leaf(v any) {
 	}
 }
 
+// sortedKeys returns the keys of m in order, so that locate emits its
+// matches mostly in the order Find returns them.
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
 func isContainer(v any) bool {
 	switch v.(type) {
 	case map[string]any, []any:
@@ -374,8 +414,11 @@ func (p *Path) Get(data any) any {
 }
 
 // staticPrefix returns the leading property names and indexes of the path,
-// up to its first wildcard, filter or other selector.
-func (p *Path) staticPrefix() []string {
+// up to its first wildcard, filter or other selector. The result is shared:
+// callers must not modify it.
+func (p *Path) staticPrefix() []string { return p.prefix }
+
+func (p *Path) computeStaticPrefix() []string {
 	var out []string
 	for _, f := range p.expr {
 		switch f := f.(type) {
@@ -389,30 +432,6 @@ func (p *Path) staticPrefix() []string {
 		}
 	}
 	return out
-}
-
-func lessLoc(a, b []any) bool {
-	for i := 0; i < len(a) && i < len(b); i++ {
-		switch x := a[i].(type) {
-		case int:
-			if y, ok := b[i].(int); ok {
-				if x != y {
-					return x < y
-				}
-				continue
-			}
-			return true
-		case string:
-			y, ok := b[i].(string)
-			if !ok {
-				return false
-			}
-			if x != y {
-				return x < y
-			}
-		}
-	}
-	return len(a) < len(b)
 }
 
 // FormatLoc renders a concrete location as "batch[2].advertiser_id":

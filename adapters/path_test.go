@@ -11,6 +11,31 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
+// lessLoc is the order Find sorted with before cmpLoc.
+func lessLoc(a, b []any) bool {
+	for i := 0; i < len(a) && i < len(b); i++ {
+		switch x := a[i].(type) {
+		case int:
+			if y, ok := b[i].(int); ok {
+				if x != y {
+					return x < y
+				}
+				continue
+			}
+			return true
+		case string:
+			y, ok := b[i].(string)
+			if !ok {
+				return false
+			}
+			if x != y {
+				return x < y
+			}
+		}
+	}
+	return len(a) < len(b)
+}
+
 // refFind is Find as ojg alone does it (Locate, FirstFound per location,
 // sorted), the reference for the paths Find locates itself.
 func refFind(p *Path, data any) []Match {
