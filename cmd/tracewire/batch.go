@@ -2,13 +2,13 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"os"
 	"path/filepath"
@@ -92,8 +92,15 @@ type manifest struct {
 	Devices   []rep.InputFile `json:"deviceReports,omitempty"`
 	Status    string          `json:"status"`
 	Error     string          `json:"error,omitempty"`
-	Outputs   []string        `json:"outputs,omitempty"`
-	Findings  int             `json:"findings"`
+	// Outputs are the analysis's files with their SHA-256, checked before
+	// a later run skips the analysis.
+	Outputs  []outputDigest `json:"outputs,omitempty"`
+	Findings int            `json:"findings"`
+}
+
+type outputDigest struct {
+	Name   string `json:"name"`
+	SHA256 string `json:"sha256"`
 }
 
 // Job outcomes.
@@ -376,7 +383,7 @@ func (b *batch) one(ctx context.Context, j *tracewire.Job) jobResult {
 	m := manifest{Tool: rep.Tool{Name: version.Name, Version: version.Version}, AdapterDB: b.db, Options: b.optKey, Inputs: inputs, Devices: devices}
 	if old, ok := b.readManifest(j); ok && sameRun(old, &m) {
 		switch {
-		case old.Status == jobOK && b.outputsExist(j, old):
+		case old.Status == jobOK && b.outputsIntact(j, old):
 			// The rows for the tables come from the findings file; one
 			// that cannot be read is made again.
 			if rows, err := b.readRows(j); err == nil {
@@ -436,21 +443,36 @@ func (b *batch) readManifest(j *tracewire.Job) (*manifest, bool) {
 	return &m, true
 }
 
-func (b *batch) outputsExist(j *tracewire.Job, m *manifest) bool {
+// outputsIntact reports whether every output the manifest lists is there
+// with the content it had when written.
+func (b *batch) outputsIntact(j *tracewire.Job, m *manifest) bool {
 	for _, o := range m.Outputs {
-		if _, err := os.Stat(filepath.Join(b.dir(j), o)); err != nil {
+		f, err := tracewire.HashFile("", filepath.Join(b.dir(j), o.Name))
+		if err != nil || f.SHA256 != o.SHA256 {
 			return false
 		}
 	}
 	return len(m.Outputs) > 0
 }
 
+// writeManifest writes the manifest last, after the outputs it lists;
+// unsynced like them (a manifest lost in a crash means the analysis runs
+// again).
 func (b *batch) writeManifest(j *tracewire.Job, m *manifest) error {
 	raw, err := json.MarshalIndent(m, "", " ")
 	if err != nil {
 		return err
 	}
-	return atomicfile.WriteFile(filepath.Join(b.dir(j), "manifest.json"), append(raw, '\n'), 0o644)
+	f, err := atomicfile.Create(filepath.Join(b.dir(j), "manifest.json"), 0o644)
+	if err != nil {
+		return err
+	}
+	defer f.Abort()
+	f.NoSync = true
+	if _, err := f.Write(append(raw, '\n')); err != nil {
+		return err
+	}
+	return f.Commit()
 }
 
 func (b *batch) failed(j *tracewire.Job, inputs, devices []rep.InputFile, err error) jobResult {
@@ -481,14 +503,14 @@ func (b *batch) analyse(ctx context.Context, j *tracewire.Job, in tracewire.Inpu
 		len(in.SocketTraces)+len(in.EBPFEvents)+len(in.AESInfo)+len(in.Provenance) > 0
 	opts := b.opts
 	opts.Hashed = m.Inputs
-	var harFile *atomicfile.File
+	var harOut *output
 	if writeHAR {
 		var err error
-		if harFile, err = atomicfile.Create(filepath.Join(dir, "analysis.har"), 0o644); err != nil {
+		if harOut, err = createOutput(dir, "analysis.har"); err != nil {
 			return b.failed(j, m.Inputs, m.Devices, err)
 		}
-		defer harFile.Abort()
-		opts.HAR = harFile
+		defer harOut.f.Abort()
+		opts.HAR = harOut
 	}
 	a, err := tracewire.Analyze(ctx, in, opts)
 	if err != nil {
@@ -497,25 +519,25 @@ func (b *batch) analyse(ctx context.Context, j *tracewire.Job, in tracewire.Inpu
 		}
 		return b.failed(j, m.Inputs, m.Devices, err)
 	}
-	if writeHAR && !isCaptureKind(a) && !enriched(a) {
-		harFile.Abort()
-		harFile = nil
-	}
-	var outs []string
-	if harFile != nil {
-		if err := harFile.Commit(); err != nil {
+	if harOut != nil && (isCaptureKind(a) || enriched(a)) {
+		if err := harOut.commit(&m); err != nil {
 			return b.failed(j, m.Inputs, m.Devices, err)
 		}
-		outs = append(outs, "analysis.har")
 	}
-	var buf bytes.Buffer
-	if err := a.WriteJSON(&buf); err != nil {
+	write := func(name string, fn func(io.Writer) error) error {
+		o, err := createOutput(dir, name)
+		if err != nil {
+			return err
+		}
+		defer o.f.Abort()
+		if err := fn(o); err != nil {
+			return err
+		}
+		return o.commit(&m)
+	}
+	if err := write("findings.json", func(w io.Writer) error { return a.WriteJSON(w) }); err != nil {
 		return b.failed(j, m.Inputs, m.Devices, err)
 	}
-	if err := atomicfile.WriteFile(filepath.Join(dir, "findings.json"), buf.Bytes(), 0o644); err != nil {
-		return b.failed(j, m.Inputs, m.Devices, err)
-	}
-	outs = append(outs, "findings.json")
 	ro := rep.Options{Lang: b.f.lang, DB: b.opts.DB}
 	for _, d := range j.DeviceReports {
 		dr, err := readDeviceReport(d)
@@ -525,18 +547,53 @@ func (b *batch) analyse(ctx context.Context, j *tracewire.Job, in tracewire.Inpu
 		ro.DeviceReports = append(ro.DeviceReports, dr)
 	}
 	for _, fm := range b.formats {
-		name := "report" + fm.Ext()
-		err := writeOutput(filepath.Join(dir, name), nil, func(w io.Writer) error { return rep.Write(w, fm, a, ro) })
-		if err != nil {
+		if err := write("report"+fm.Ext(), func(w io.Writer) error { return rep.Write(w, fm, a, ro) }); err != nil {
 			return b.failed(j, m.Inputs, m.Devices, err)
 		}
-		outs = append(outs, name)
 	}
-	m.Status, m.Outputs, m.Findings = jobOK, outs, len(a.Findings)
+	m.Status, m.Findings = jobOK, len(a.Findings)
 	if err := b.writeManifest(j, &m); err != nil {
 		return jobResult{status: jobFailed, err: oneLine(err)}
 	}
 	return jobResult{status: jobOK, findings: len(a.Findings), rows: jobRows(j, a)}
+}
+
+// output is a file of one analysis, written atomically and hashed as it
+// is written. It is not synced: the manifest records its SHA-256 and a
+// later run checks it before trusting the file, so after a crash a file
+// that did not reach the disk is made again, at the cost of no sync per
+// file (syncs do not run in parallel on most disks, and a batch writes
+// four files per analysis).
+type output struct {
+	f    *atomicfile.File
+	h    hash.Hash
+	w    *bufio.Writer
+	name string
+}
+
+func createOutput(dir, name string) (*output, error) {
+	f, err := atomicfile.Create(filepath.Join(dir, name), 0o644)
+	if err != nil {
+		return nil, err
+	}
+	f.NoSync = true
+	o := &output{f: f, h: sha256.New(), name: name}
+	o.w = bufio.NewWriterSize(io.MultiWriter(f, o.h), 256<<10)
+	return o, nil
+}
+
+func (o *output) Write(p []byte) (int, error) { return o.w.Write(p) }
+
+// commit renames the file into place and records it in the manifest.
+func (o *output) commit(m *manifest) error {
+	if err := o.w.Flush(); err != nil {
+		return err
+	}
+	if err := o.f.Commit(); err != nil {
+		return err
+	}
+	m.Outputs = append(m.Outputs, outputDigest{Name: o.name, SHA256: hex.EncodeToString(o.h.Sum(nil))})
+	return nil
 }
 
 func isHARName(p string) bool { return strings.HasSuffix(strings.ToLower(p), ".har") }

@@ -155,6 +155,20 @@ func TestBatch(t *testing.T) {
 		t.Error("the second run changed the outputs")
 	}
 
+	// An output that is not what was written (a crash before it reached
+	// the disk, an edit) makes its analysis run again.
+	rp := filepath.Join(out1, "study", "apps", "weather", "tracking.pcapng", "report.html")
+	if err := os.WriteFile(rp, []byte("<html>"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, _ = runBatchCLI(t, nil, root, "-o", out1, "--jobs", "2", "--format", "html,md", "--indicators-everywhere")
+	if !strings.Contains(stderr, "4 analyses: 1 done, 1 skipped (unchanged), 2 failed") {
+		t.Errorf("after damaging an output:\n%s", stderr)
+	}
+	if again := outputs(t, out1); !equalMaps(files, again) {
+		t.Error("the outputs were not made again as before")
+	}
+
 	// One job or two: the same bytes.
 	out2 := filepath.Join(t.TempDir(), "out")
 	runBatchCLI(t, nil, root, "-o", out2, "--jobs", "1", "--format", "html,md", "--indicators-everywhere")

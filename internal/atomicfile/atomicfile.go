@@ -16,8 +16,14 @@ import (
 // Abort (safe after Commit, so it can be deferred) to throw it away.
 type File struct {
 	*os.File
-	path string
-	done bool
+	// NoSync skips the sync before the rename: for outputs whose content
+	// is checked before it is relied on (tracewire batch records each
+	// output's SHA-256 and verifies it), where a sync per file would cost
+	// more than the work that made the file. The rename still makes the
+	// file appear whole or not at all to readers.
+	NoSync bool
+	path   string
+	done   bool
 }
 
 // Create starts writing path. The temporary file lives beside path so the
@@ -46,7 +52,10 @@ func (f *File) Commit() error {
 	}
 	f.done = true
 	tmp := f.Name()
-	err := f.Sync()
+	var err error
+	if !f.NoSync {
+		err = f.Sync()
+	}
 	if cerr := f.File.Close(); err == nil {
 		err = cerr
 	}
