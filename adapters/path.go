@@ -279,6 +279,9 @@ func valueAt(data any, l jp.Expr) (any, bool) {
 type locator struct {
 	steps []step
 	out   []Match
+	// locs holds the locations of matches, carved out of larger
+	// allocations (most paths that get here match many values).
+	locs []any
 	// unknown is set when the data holds a type other than those of
 	// decoded requests: ojg then does the work.
 	unknown bool
@@ -361,7 +364,16 @@ func (l *locator) next(i int, c any, loc []any) {
 }
 
 func (l *locator) emit(loc []any, v any) {
-	l.out = append(l.out, Match{Loc: append([]any(nil), loc...), Value: v})
+	var c []any
+	if len(loc) > 0 {
+		if len(loc) > cap(l.locs)-len(l.locs) {
+			l.locs = make([]any, 0, max(256, len(loc)))
+		}
+		n := len(l.locs)
+		l.locs = append(l.locs, loc...)
+		c = l.locs[n:len(l.locs):len(l.locs)]
+	}
+	l.out = append(l.out, Match{Loc: c, Value: v})
 }
 
 // leaf checks that a value without children is of a known type.
