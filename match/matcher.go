@@ -187,8 +187,10 @@ func (m *Matcher) mayFind(rawURL string) bool {
 // every endpoint regular expression: most requests go to hosts no adapter
 // knows, and one map lookup and one scan of the URL tell so.
 type endpointFilter struct {
-	// hosts are the hosts of the exact endpoint URLs.
-	hosts map[string]bool
+	// exact holds the exact endpoint URLs without scheme and trailing
+	// slash: a request whose URL, cut the same way, is not among them
+	// matches none of them over either scheme.
+	exact map[string]bool
 	// lits finds the literals every match of an endpoint regular
 	// expression contains, in the URL after its "scheme://".
 	lits *acAutomaton
@@ -198,16 +200,13 @@ type endpointFilter struct {
 
 func newEndpointFilter(db *adapters.DB) endpointFilter {
 	exact, lits := db.EndpointLiterals()
-	f := endpointFilter{hosts: map[string]bool{}}
+	f := endpointFilter{exact: map[string]bool{}}
 	for _, e := range exact {
-		// A request's endpoint URL equals an exact one only if its host
-		// is the text between "://" and the next "/".
-		_, rest, ok := strings.Cut(e, "://")
-		if !ok {
-			continue // can never equal a request's scheme://host/path
-		}
-		host, _, _ := strings.Cut(rest, "/")
-		f.hosts[host] = true
+		// Candidates compares e (trailing slash removed) with the
+		// request's scheme://host/path (trailing slash removed).
+		if _, rest, ok := strings.Cut(e, "://"); ok {
+			f.exact[rest] = true
+		} // else it can never equal a request's endpoint URL
 	}
 	var pats [][]byte
 	for _, l := range lits {
@@ -235,13 +234,11 @@ func newEndpointFilter(db *adapters.DB) endpointFilter {
 
 // mayMatch is false only when Candidates(u.URL) is surely empty.
 func (f *endpointFilter) mayMatch(u *adapters.RequestURL) bool {
-	if f.all || f.hosts[u.Host] {
+	rest := u.URL[len(u.Scheme)+len("://"):]
+	if f.all || f.exact[strings.TrimSuffix(rest, "/")] {
 		return true
 	}
-	if f.lits == nil {
-		return false
-	}
-	return f.lits.contains(u.URL[len(u.Scheme)+len("://"):])
+	return f.lits != nil && f.lits.contains(rest)
 }
 
 // contains reports whether any pattern occurs in hay.
