@@ -10,6 +10,7 @@ import (
 	"path"
 	"regexp"
 	"regexp/syntax"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -65,7 +66,8 @@ func Load(fsys fs.FS, dir string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("adapters: %w", err)
 	}
-	var files []*File
+	var names []string
+	var texts [][]byte
 	for _, e := range ents {
 		n := e.Name()
 		if e.IsDir() || !(strings.HasSuffix(n, ".yaml") || strings.HasSuffix(n, ".yml")) {
@@ -75,16 +77,37 @@ func Load(fsys fs.FS, dir string) (*DB, error) {
 		if err != nil {
 			return nil, fmt.Errorf("adapters: %w", err)
 		}
-		f, err := ParseFile(n, b)
+		names, texts = append(names, n), append(texts, b)
+	}
+	// Parsing (YAML mostly) is most of a command's start-up: the files are
+	// parsed on all CPUs; the first error in file order is reported, as
+	// when parsing them one by one.
+	files := make([]*File, len(names))
+	errs := make([]error, len(names))
+	next := make(chan int, len(names))
+	for i := range names {
+		next <- i
+	}
+	close(next)
+	var wg sync.WaitGroup
+	for w := 0; w < min(runtime.GOMAXPROCS(0), len(names)); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				files[i], errs[i] = ParseFile(names[i], texts[i])
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
 		if err != nil {
 			return nil, err
 		}
-		files = append(files, f)
 	}
 	return NewDB(files...)
 }
 
-// ParseFile parses and checks one adapter file; name is used in errors.
 func ParseFile(name string, b []byte) (*File, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
