@@ -297,7 +297,7 @@ func BenchmarkBatch(b *testing.B) {
 		"zeek/http_http-post-large.pcap",
 	}
 	var size int64
-	for copyN := 0; copyN < 4; copyN++ {
+	for copyN := 0; copyN < 8; copyN++ {
 		for _, in := range inputs {
 			p := filepath.Join(corpus, filepath.FromSlash(in))
 			st, err := os.Stat(p)
