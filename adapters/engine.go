@@ -238,7 +238,10 @@ func setPath(st map[string]any, path []string, v any) error {
 // Chain returns the records of the successful steps that produced the
 // value at loc in context ctx, from the raw request to the value.
 func (d *Decoded) Chain(ctx string, loc []any) []StepRecord {
-	target := append([]string{"res", ctx}, locStrings(loc)...)
+	// The first target is res.<ctx>.<loc...>, compared in place rather
+	// than built (Chain runs for every finding); later ones are the static
+	// prefixes of the steps' inputs.
+	var target []string
 	var chain []StepRecord
 	for i := len(d.Steps) - 1; i >= 0; i-- {
 		rec := d.Steps[i]
@@ -246,7 +249,11 @@ func (d *Decoded) Chain(ctx string, loc []any) []StepRecord {
 			continue
 		}
 		s := &d.adapter.DecodingSteps[rec.Index]
-		if !hasPrefix(target, s.output) {
+		if target == nil && chain == nil {
+			if !outputLeadsTo(s.output, ctx, loc) {
+				continue
+			}
+		} else if !hasPrefix(target, s.output) {
 			continue
 		}
 		chain = append(chain, rec)
@@ -268,6 +275,43 @@ func (d *Decoded) Chain(ctx string, loc []any) []StepRecord {
 	return chain
 }
 
+// outputLeadsTo reports whether output is a prefix of res.<ctx>.<loc...>,
+// indexes compared in their decimal form.
+func outputLeadsTo(output []string, ctx string, loc []any) bool {
+	if len(output) > 2+len(loc) {
+		return false
+	}
+	var buf [20]byte
+	for i, o := range output {
+		switch i {
+		case 0:
+			if o != "res" {
+				return false
+			}
+		case 1:
+			if o != ctx {
+				return false
+			}
+		default:
+			switch l := loc[i-2].(type) {
+			case string:
+				if o != l {
+					return false
+				}
+			case int:
+				if o != string(strconv.AppendInt(buf[:0], int64(l), 10)) {
+					return false
+				}
+			default:
+				if o != "" {
+					return false
+				}
+			}
+		}
+	}
+	return true
+}
+
 func hasPrefix(s, prefix []string) bool {
 	if len(prefix) > len(s) {
 		return false
@@ -278,17 +322,4 @@ func hasPrefix(s, prefix []string) bool {
 		}
 	}
 	return true
-}
-
-func locStrings(loc []any) []string {
-	out := make([]string, len(loc))
-	for i, l := range loc {
-		switch l := l.(type) {
-		case string:
-			out[i] = l
-		case int:
-			out[i] = strconv.Itoa(l)
-		}
-	}
-	return out
 }

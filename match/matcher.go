@@ -168,19 +168,21 @@ func New(o Options) (*Matcher, error) {
 
 // mayFind reports whether an entry with this request URL can have
 // findings: when indicators are searched, any entry can; otherwise only one
-// whose endpoint URL some adapter lists.
-func (m *Matcher) mayFind(rawURL string) bool {
+// whose endpoint URL some adapter lists. It returns those adapters when it
+// looked them up.
+func (m *Matcher) mayFind(rawURL string) (bool, []*adapters.Adapter) {
 	if m.inds != nil {
-		return true
+		return true, nil
 	}
 	u, err := adapters.ParseRequestURL(rawURL)
 	if err != nil {
-		return true // parse fully, for the warning
+		return true, nil // parse fully, for the warning
 	}
 	if !m.filter.mayMatch(&u) {
-		return false
+		return false, nil
 	}
-	return len(m.db.Candidates(u.URL)) > 0
+	cands := m.db.Candidates(u.URL)
+	return len(cands) > 0, cands
 }
 
 // endpointFilter is a quick necessary test for DB.Candidates, which tries
@@ -259,6 +261,13 @@ func (m *Matcher) DB() *adapters.DB { return m.db }
 
 // Entry finds what the entry at index transmitted.
 func (m *Matcher) Entry(index int, e *har.Entry) *Result {
+	return m.entry(index, e, "", nil)
+}
+
+// entry is Entry; when candURL is the entry's request URL, cands are the
+// adapters DB.Candidates gave for it (Stream's prefilter found them
+// already), which spares looking them up again.
+func (m *Matcher) entry(index int, e *har.Entry, candURL string, cands []*adapters.Adapter) *Result {
 	res := &Result{Entry: EntryRef{
 		Index:     index,
 		Timestamp: e.Timestamp,
@@ -279,7 +288,18 @@ func (m *Matcher) Entry(index int, e *har.Entry) *Result {
 	if r.BodyError != "" {
 		res.Warnings = append(res.Warnings, "request body: "+r.BodyError)
 	}
-	a := m.db.Select(r)
+	var a *adapters.Adapter
+	if cands != nil && e.Request.URL == candURL {
+		// What DB.Select does, over the same candidates.
+		for _, c := range cands {
+			if c.Match == nil || c.Match.Test(r) {
+				a = c
+				break
+			}
+		}
+	} else {
+		a = m.db.Select(r)
+	}
 	if a != nil {
 		res.Adapter = a.ID()
 		m.applyAdapter(res, a, r)

@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"sync"
 
+	"github.com/tracewire/tracewire/adapters"
 	"github.com/tracewire/tracewire/har"
 )
 
@@ -201,16 +202,21 @@ func (m *Matcher) Stream(ctx context.Context, src EntrySource, workers int, fn f
 
 // raw matches an entry given as JSON text.
 func (m *Matcher) raw(raw []byte, idx int) *Result {
-	if method, u, ok := har.PeekRequest(raw); ok && !m.mayFind(u) {
-		// No adapter for the URL and no indicators: nothing to find, no
-		// need to parse the entry.
-		return &Result{Entry: EntryRef{Index: idx, Method: method, URL: u}}
+	method, u, ok := har.PeekRequest(raw)
+	var cands []*adapters.Adapter
+	if ok {
+		var may bool
+		if may, cands = m.mayFind(u); !may {
+			// No adapter for the URL and no indicators: nothing to find,
+			// no need to parse the entry.
+			return &Result{Entry: EntryRef{Index: idx, Method: method, URL: u}}
+		}
 	}
 	e, warns, err := har.ParseRequest(raw, idx)
 	if err != nil {
 		return &Result{Entry: EntryRef{Index: idx}, Warnings: []string{err.Error() + "; entry skipped"}}
 	}
-	r := m.Entry(idx, e)
+	r := m.entry(idx, e, u, cands)
 	for _, w := range warns {
 		r.Warnings = append(r.Warnings, w.String())
 	}
