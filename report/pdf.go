@@ -564,8 +564,10 @@ func (d *pdfDoc) write() {
 	if mx := v.Matrix; mx != nil {
 		d.heading(2, v.L("report.section.overview"))
 		d.para(v.L("report.overview.lead"), "reg", 10, "#1f2328")
-		// Six recipients fit beside the labels; more go to further tables.
-		const per = 6
+		// Six recipients fit beside the labels; more go to further
+		// tables of about the same width.
+		groups := (len(mx.Cols) + 5) / 6
+		per := (len(mx.Cols) + groups - 1) / groups
 		for start := 0; start < len(mx.Cols); start += per {
 			end := min(start+per, len(mx.Cols))
 			head := append([]string{v.L("report.col.dataType")}, mx.Cols[start:end]...)
