@@ -327,7 +327,9 @@ func (m *Matcher) applyAdapter(res *Result, a *adapters.Adapter, r *adapters.Req
 	d := a.Decode(r)
 	res.Steps = d.Steps
 	tr := &TrackerRef{Slug: a.Tracker.Slug, Name: a.Tracker.Name}
-	seen := map[string]bool{}
+	// Two template paths can reach the same value.
+	type place struct{ property, context, path string }
+	seen := map[place]bool{}
 	for _, pp := range a.ContainedDataPaths {
 		for _, dp := range pp.Paths {
 			data, ok := d.Res[dp.Context]
@@ -337,9 +339,9 @@ func (m *Matcher) applyAdapter(res *Result, a *adapters.Adapter, r *adapters.Req
 			for _, mt := range dp.Find(data) {
 				val := adapters.Stringify(mt.Value)
 				path := adapters.FormatLoc(mt.Loc)
-				k := pp.Property + "\x00" + dp.Context + "\x00" + path
+				k := place{pp.Property, dp.Context, path}
 				if seen[k] {
-					continue // two template paths reaching the same value
+					continue
 				}
 				seen[k] = true
 				f := Finding{
