@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -22,6 +23,7 @@ import (
 
 	"github.com/tracewire/tracewire"
 	"github.com/tracewire/tracewire/adapters"
+	"github.com/tracewire/tracewire/i18n"
 	"github.com/tracewire/tracewire/internal/atomicfile"
 	"github.com/tracewire/tracewire/internal/version"
 	rep "github.com/tracewire/tracewire/report"
@@ -148,9 +150,15 @@ func runBatch(ctx context.Context, e *env, dirs []string, f *batchFlags) error {
 			return errors.New("batch: no paths on standard input")
 		}
 	}
+	if !slices.Contains(i18n.Languages, f.lang) {
+		return fmt.Errorf("--lang %q: want one of %s", f.lang, strings.Join(i18n.Languages, ", "))
+	}
 	jobs, err := tracewire.Discover(dirs)
 	if err != nil {
 		return err
+	}
+	if !stream {
+		jobs = outside(jobs, f.out)
 	}
 	opts, err := f.an.options(nil)
 	if err != nil {
@@ -204,6 +212,28 @@ func runBatch(ctx context.Context, e *env, dirs []string, f *batchFlags) error {
 		return &exitError{code: 1}
 	}
 	return nil
+}
+
+// outside drops the jobs whose inputs lie in the output folder: a batch
+// over "." into ./results must not analyse the HARs of its last run.
+func outside(jobs []tracewire.Job, out string) []tracewire.Job {
+	abs, err := filepath.Abs(out)
+	if err != nil {
+		return jobs
+	}
+	abs = filepath.Clean(abs) + string(filepath.Separator)
+	var keep []tracewire.Job
+	for _, j := range jobs {
+		p := j.Input.Experiment
+		if len(j.Input.Files) > 0 {
+			p = j.Input.Files[0]
+		}
+		if a, err := filepath.Abs(p); err == nil && strings.HasPrefix(a, abs) {
+			continue
+		}
+		keep = append(keep, j)
+	}
+	return keep
 }
 
 func readLines(r io.Reader) ([]string, error) {

@@ -354,3 +354,18 @@ func TestBatchProgress(t *testing.T) {
 		t.Errorf("plain output %q", buf.String())
 	}
 }
+
+// TestBatchOutputInsideInput: the output folder inside the folder
+// analysed is not analysed itself on the next run.
+func TestBatchOutputInsideInput(t *testing.T) {
+	root := batchTree(t)
+	out := filepath.Join(root, "results")
+	runBatchCLI(t, nil, root, "-o", out)
+	_, stderr, _ := runBatchCLI(t, nil, root, "-o", out)
+	if !strings.Contains(stderr, "4 analyses: 0 done, 2 skipped (unchanged), 2 failed") {
+		t.Errorf("second run:\n%s", stderr)
+	}
+	if _, _, err := runCLI(t, nil, "batch", root, "-o", out, "--lang", "fr"); err == nil || !strings.Contains(err.Error(), "--lang") {
+		t.Errorf("--lang fr: %v", err)
+	}
+}
