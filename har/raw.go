@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"math/bits"
 	"strconv"
 	"strings"
 	"sync"
@@ -423,22 +424,24 @@ func (p *plainParser) number(i int) (any, int, bool) {
 // str parses the string starting at b[i].
 func (p *plainParser) str(i int) (any, int, bool) {
 	b := p.b
+	// Most strings have no escape: one pass finds their end.
+	j := nextSpecial(b, i+1, true)
+	if j == len(b) || b[j] < 0x20 {
+		return nil, 0, false
+	}
+	if b[j] == '"' {
+		return string(b[i+1 : j]), j + 1, true
+	}
 	end := skipString(b, i)
 	if end < 0 {
 		return nil, 0, false
 	}
 	seg := b[i+1 : end-1]
-	if !hasControlOrBackslash(seg) {
-		return string(seg), end, true
-	}
 	// Escapes only shorten the text: one allocation holds the result.
 	var sb strings.Builder
 	sb.Grow(len(seg))
 	for j := 0; j < len(seg); {
-		k := j
-		for k < len(seg) && seg[k] != '\\' && seg[k] >= 0x20 {
-			k++
-		}
+		k := nextSpecial(seg, j, false)
 		sb.Write(seg[j:k])
 		if k == len(seg) {
 			break
@@ -478,6 +481,32 @@ func (p *plainParser) str(i int) (any, int, bool) {
 		j = k + 2
 	}
 	return sb.String(), end, true
+}
+
+// nextSpecial returns the index of the first byte at or after i that is a
+// backslash or a control character (or a quote, with quotes set), or
+// len(s); eight bytes at a time.
+func nextSpecial(s []byte, i int, quotes bool) int {
+	q := uint64(0x5c5c5c5c5c5c5c5c) // backslashes: tested twice without quotes
+	if quotes {
+		q = quotes8
+	}
+	for ; i+8 <= len(s); i += 8 {
+		x := binary.LittleEndian.Uint64(s[i:])
+		y := x ^ 0x5c5c5c5c5c5c5c5c
+		z := x ^ q
+		// Each term flags bytes below 0x20, backslashes, quotes; the
+		// lowest flagged byte of each is exact, so the lowest of all is.
+		if t := ((x-ones8*0x20)&^x | (y-ones8)&^y | (z-ones8)&^z) & highs8; t != 0 {
+			return i + bits.TrailingZeros64(t)/8
+		}
+	}
+	for ; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '\\' || quotes && c == '"' {
+			return i
+		}
+	}
+	return len(s)
 }
 
 // decodeRequest is the fast path of ParseRequest: the members in
@@ -777,7 +806,7 @@ func (p *plainParser) object(i int, f func(key string, i int) (int, bool)) (int,
 			return 0, false
 		}
 		key := b[i+1 : kend-1]
-		if hasControlOrBackslash(key) {
+		if nextSpecial(key, 0, false) < len(key) {
 			return 0, false
 		}
 		i = skipSpace(b, kend)
@@ -909,30 +938,6 @@ func (p *plainParser) boolOrNull(i int) (*bool, int, bool) {
 		return &b, end, true
 	}
 	return nil, 0, false
-}
-
-// hasControlOrBackslash reports whether s holds a byte below 0x20 or a
-// backslash, eight bytes at a time.
-func hasControlOrBackslash(s []byte) bool {
-	const (
-		ones   = 0x0101010101010101
-		highs  = 0x8080808080808080
-		slashs = 0x5c5c5c5c5c5c5c5c
-	)
-	for len(s) >= 8 {
-		x := binary.LittleEndian.Uint64(s)
-		y := x ^ slashs
-		if ((x-ones*0x20)&^x|(y-ones)&^y)&highs != 0 {
-			return true
-		}
-		s = s[8:]
-	}
-	for _, c := range s {
-		if c < 0x20 || c == '\\' {
-			return true
-		}
-	}
-	return false
 }
 
 func isHexDigit(c byte) bool {
