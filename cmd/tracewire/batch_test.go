@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -367,5 +368,31 @@ func TestBatchOutputInsideInput(t *testing.T) {
 	}
 	if _, _, err := runCLI(t, nil, "batch", root, "-o", out, "--lang", "fr"); err == nil || !strings.Contains(err.Error(), "--lang") {
 		t.Errorf("--lang fr: %v", err)
+	}
+}
+
+// BenchmarkCeiling is the same fixed amount of pure CPU work (SHA-256) on
+// one and two goroutines: on a machine shared with other processes it
+// shows how much of a second core is free, the ceiling for BenchmarkBatch's
+// speed-up at the time.
+func BenchmarkCeiling(b *testing.B) {
+	buf := make([]byte, 32<<20)
+	for _, g := range []int{1, 2} {
+		b.Run(fmt.Sprintf("goroutines=%d", g), func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				done := make(chan struct{})
+				for k := 0; k < g; k++ {
+					go func() {
+						for n := 0; n < 8/g; n++ {
+							sha256.Sum256(buf)
+						}
+						done <- struct{}{}
+					}()
+				}
+				for k := 0; k < g; k++ {
+					<-done
+				}
+			}
+		})
 	}
 }
