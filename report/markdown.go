@@ -241,6 +241,9 @@ func (m *mdWriter) write() {
 		m.p(mdText(v.L("report.appendix.lead")))
 		m.p()
 		for _, ae := range v.Appendix {
+			// An explicit anchor: renderers name headings differently.
+			m.p(`<a id="`, ae.Anchor, `"></a>`)
+			m.p()
 			m.p("### ", mdText(ae.Heading))
 			m.p()
 			var b strings.Builder
