@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/ohler55/ojg/oj"
 )
@@ -432,56 +433,67 @@ func (p *plainParser) str(i int) (any, int, bool) {
 	if b[j] == '"' {
 		return string(b[i+1 : j]), j + 1, true
 	}
-	end := skipString(b, i)
+	// Escapes (JSON bodies are full of \"): find the closing quote, then
+	// unescape into a buffer of that size (escapes only shorten).
+	end := skipString(b, i) - 1 // at the closing quote
 	if end < 0 {
 		return nil, 0, false
 	}
-	seg := b[i+1 : end-1]
-	// Escapes only shorten the text: one allocation holds the result.
-	var sb strings.Builder
-	sb.Grow(len(seg))
-	for j := 0; j < len(seg); {
-		k := nextSpecial(seg, j, false)
-		sb.Write(seg[j:k])
-		if k == len(seg) {
-			break
-		}
-		if seg[k] < 0x20 || k+1 == len(seg) {
+	out := make([]byte, end-(i+1))
+	n := copy(out, b[i+1:j])
+	for j < end {
+		if c := b[j]; strPlain[c] {
+			out[n] = c
+			n++
+			j++
+			continue
+		} else if c < 0x20 {
 			return nil, 0, false
 		}
-		switch e := seg[k+1]; e {
+		switch e := b[j+1]; e {
 		case '"', '\\', '/':
-			sb.WriteByte(e)
+			out[n] = e
 		case 'b':
-			sb.WriteByte('\b')
+			out[n] = '\b'
 		case 'f':
-			sb.WriteByte('\f')
+			out[n] = '\f'
 		case 'n':
-			sb.WriteByte('\n')
+			out[n] = '\n'
 		case 'r':
-			sb.WriteByte('\r')
+			out[n] = '\r'
 		case 't':
-			sb.WriteByte('\t')
+			out[n] = '\t'
 		case 'u':
-			if k+6 > len(seg) {
+			if j+6 > end {
 				return nil, 0, false
 			}
 			var r rune
-			for _, h := range seg[k+2 : k+6] {
+			for _, h := range b[j+2 : j+6] {
 				if !isHexDigit(h) {
 					return nil, 0, false
 				}
 				r = r<<4 | rune(unhexDigit(h))
 			}
-			sb.WriteRune(r)
-			k += 4
+			// At most 3 bytes from 6 of text.
+			n += utf8.EncodeRune(out[n:], r) - 1
+			j += 4
 		default:
 			return nil, 0, false
 		}
-		j = k + 2
+		n++
+		j += 2
 	}
-	return sb.String(), end, true
+	return string(out[:n]), end + 1, true
 }
+
+// strPlain marks the bytes a string holds as they are: not a control
+// character, quote or backslash.
+var strPlain = func() (t [256]bool) {
+	for c := 0x20; c < 256; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
 
 // nextSpecial returns the index of the first byte at or after i that is a
 // backslash or a control character (or a quote, with quotes set), or
