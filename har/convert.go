@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -23,6 +24,10 @@ func (c conv) w(path, format string, a ...any) {
 }
 
 func (c conv) logProperty(l *Log, k string, v any) {
+	c.sorted(func(c conv) { c.logPropertyUnsorted(l, k, v) })
+}
+
+func (c conv) logPropertyUnsorted(l *Log, k string, v any) {
 	switch k {
 	case "version":
 		l.Version = c.str("version", v)
@@ -93,7 +98,32 @@ func (c conv) page(path string, m map[string]any) Page {
 	return p
 }
 
-func (c conv) entry(m map[string]any) *Entry {
+// sorted runs f with c's warnings collected and then passed on in path
+// order: the conversion walks Go maps, whose order changes from run to run,
+// and the same input must give the same output.
+func (c conv) sorted(f func(c conv)) {
+	type warning struct{ path, msg string }
+	var ws []warning
+	inner := c
+	inner.warn = func(_ int, path, msg string) { ws = append(ws, warning{path, msg}) }
+	f(inner)
+	sort.SliceStable(ws, func(i, j int) bool {
+		if ws[i].path != ws[j].path {
+			return ws[i].path < ws[j].path
+		}
+		return ws[i].msg < ws[j].msg
+	})
+	for _, w := range ws {
+		c.warn(c.idx, w.path, w.msg)
+	}
+}
+
+func (c conv) entry(m map[string]any) (e *Entry) {
+	c.sorted(func(c conv) { e = c.entryUnsorted(m) })
+	return e
+}
+
+func (c conv) entryUnsorted(m map[string]any) *Entry {
 	e := &Entry{Timings: NoTimings}
 	e.Request.HeadersSize, e.Request.BodySize = -1, -1
 	e.Response.HeadersSize, e.Response.BodySize = -1, -1

@@ -175,3 +175,30 @@ func TestCorpusHARs(t *testing.T) {
 	}
 	testutil.ValidateHAR(t, written...)
 }
+
+// Warnings come in path order whatever the order Go's maps are walked in,
+// so the same input always reports the same way.
+func TestWarningsDeterministic(t *testing.T) {
+	in := `{"log":{"entries":[{"time":"x","request":{"method":1,"url":[],"headersSize":"a","bodySize":{}},"response":{"status":"s","statusText":[],"content":{"size":"q"}},"timings":{"send":"n","wait":"m"}}]}}`
+	var first []string
+	for run := 0; run < 20; run++ {
+		r := har.NewReader(strings.NewReader(in))
+		if _, err := r.Next(); err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, w := range r.Warnings() {
+			got = append(got, w.String())
+		}
+		if run == 0 {
+			first = got
+			if len(got) < 8 {
+				t.Fatalf("only %d warnings: %v", len(got), got)
+			}
+			continue
+		}
+		if strings.Join(got, "\n") != strings.Join(first, "\n") {
+			t.Fatalf("run %d gave\n%s\nrun 0 gave\n%s", run, strings.Join(got, "\n"), strings.Join(first, "\n"))
+		}
+	}
+}
