@@ -15,8 +15,10 @@ import (
 // JSONPath with two conveniences for adapter authors (see FORMAT.md): the
 // leading "$." may be left out, and a dotted segment may hold any character
 // but ".", "[" and "]" (so "user-agent" or "metadata.$braze_install_id" need
-// no brackets); such a segment always names an object property, even when
-// it is all digits (array elements are "[n]" or "*").
+// no brackets). A dotted segment names an object property; when it is all
+// digits and meets a list, it selects that element, as the same path does in
+// TrackHAR's JavaScript (so "extinfo.1" reads a list's second element).
+// Array elements can always be written "[n]" or "*".
 type Path struct {
 	src  string
 	expr jp.Expr
@@ -38,7 +40,7 @@ type Path struct {
 type step struct {
 	op  uint8
 	key string // opChild
-	idx int    // opNth
+	idx int    // opNth; for opChild the key as an index, or -1
 }
 
 const (
@@ -98,7 +100,7 @@ func compileSteps(x jp.Expr) []step {
 		case jp.Root, jp.Bracket:
 			steps = append(steps, step{op: opSkip})
 		case jp.Child:
-			steps = append(steps, step{op: opChild, key: string(f)})
+			steps = append(steps, step{op: opChild, key: string(f), idx: digitsIndex(string(f))})
 		case jp.Nth:
 			steps = append(steps, step{op: opNth, idx: int(f)})
 		case jp.Wildcard:
@@ -151,6 +153,13 @@ func (p *Path) Find(data any) []Match {
 			case string:
 				m, ok := v.(map[string]any)
 				if !ok {
+					if a, isList := v.([]any); isList {
+						// A digits segment on a list: follow it as an index,
+						// and report the location with the index.
+						if n := digitsIndex(k); n >= 0 && n < len(a) {
+							return p.findListed(data)
+						}
+					}
 					return nil
 				}
 				if v, ok = m[k]; !ok {
@@ -187,6 +196,33 @@ func (p *Path) Find(data any) []Match {
 		slices.SortFunc(out, cmpMatch)
 	}
 	return out
+}
+
+// findListed follows a simple path in which a digits segment met a list
+// (rare, so the general locator does it).
+func (p *Path) findListed(data any) []Match {
+	l := locator{steps: compileSteps(p.expr)}
+	l.apply(0, data, nil)
+	return l.out
+}
+
+// digitsIndex returns the index an all-digits key stands for on a list, or
+// -1.
+func digitsIndex(k string) int {
+	if k == "" || len(k) > 9 {
+		return -1
+	}
+	n := 0
+	for i := 0; i < len(k); i++ {
+		if k[i] < '0' || k[i] > '9' {
+			return -1
+		}
+		n = n*10 + int(k[i]-'0')
+	}
+	if len(k) > 1 && k[0] == '0' {
+		return -1 // "01" is a property name, not an index, in JavaScript
+	}
+	return n
 }
 
 func cmpMatch(a, b Match) int { return cmpLoc(a.Loc, b.Loc) }
@@ -300,6 +336,10 @@ func (l *locator) apply(i int, v any, loc []any) {
 		case map[string]any:
 			if c, ok := t[st.key]; ok {
 				l.next(i+1, c, append(loc, st.key))
+			}
+		case []any:
+			if n := st.idx; n >= 0 && n < len(t) {
+				l.next(i+1, t[n], append(loc, n))
 			}
 		default:
 			l.leaf(v)

@@ -1,10 +1,12 @@
 package adapters
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
 	"sort"
+	"strings"
 	"testing"
 
 	"github.com/ohler55/ojg/jp"
@@ -170,6 +172,13 @@ func FuzzFind(f *testing.F) {
 		if err != nil || !p.multi {
 			return // single-valued paths are followed directly, as before
 		}
+		for _, st := range p.steps {
+			if st.op == opChild && st.idx >= 0 {
+				// A digits segment may index a list, which ojg's Child
+				// never does (TestDigitsSegmentOnList covers it).
+				return
+			}
+		}
 		d, err := ParseJSON(doc)
 		if err != nil {
 			return
@@ -179,4 +188,40 @@ func FuzzFind(f *testing.F) {
 			t.Errorf("%s on %s:\n got %v\nwant %v", path, doc, got, want)
 		}
 	})
+}
+
+// A digits segment reads a list's element, as TrackHAR's JavaScript paths
+// do, and still names a property of an object.
+func TestDigitsSegmentOnList(t *testing.T) {
+	data := map[string]any{
+		"extinfo": []any{"a", "b"},
+		"batch":   []any{map[string]any{"id": "x"}, map[string]any{"id": "y"}},
+		"mixed":   []any{[]any{"p", "q"}, map[string]any{"1": "r"}},
+		"obj":     map[string]any{"1": "v"},
+	}
+	tests := []struct {
+		path string
+		want string // loc=value pairs
+	}{
+		{"extinfo.1", "extinfo[1]=b"},
+		{"batch.1.id", "batch[1].id=y"},
+		{"mixed.*.1", "mixed[0][1]=q mixed[1].1=r"},
+		{"obj.1", "obj.1=v"},
+		{"extinfo.01", ""},
+		{"extinfo.5", ""},
+		{"extinfo[1]", "extinfo[1]=b"},
+	}
+	for _, tt := range tests {
+		p, err := ParsePath(tt.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, m := range p.Find(data) {
+			got = append(got, FormatLoc(m.Loc)+"="+fmt.Sprint(m.Value))
+		}
+		if s := strings.Join(got, " "); s != tt.want {
+			t.Errorf("%s: got %q, want %q", tt.path, s, tt.want)
+		}
+	}
 }
