@@ -560,6 +560,17 @@ func (s *valueScanner) scan(b []byte) (bool, error) {
 			return done, nil
 		}
 	}
+	if blockMasks != nil {
+		if done, err, ok := s.scanBlocks(b, blockMasks); ok {
+			return done, err
+		}
+	}
+	return s.scanBytes(b)
+}
+
+// scanBytes is scan's loop over nested values a byte (or, in strings,
+// eight bytes) at a time.
+func (s *valueScanner) scanBytes(b []byte) (bool, error) {
 	i, depth, inStr := s.i, s.depth, s.inStr
 	for {
 		if inStr {
