@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path"
 	"regexp"
 	"regexp/syntax"
 	"runtime"
@@ -47,10 +46,15 @@ var (
 	defaultErr  error
 )
 
-// Default returns the embedded database, loaded once.
+// Default returns the embedded database, loaded once: from its
+// precompiled form when that is up to date (see gendb.go), else from the
+// YAML files.
 func Default() (*DB, error) {
 	defaultOnce.Do(func() {
-		defaultDB, defaultErr = Load(embedded, "data")
+		defaultDB, defaultErr = loadPrecompiled()
+		if defaultErr != nil {
+			defaultDB, defaultErr = Load(embedded, "data")
+		}
 	})
 	return defaultDB, defaultErr
 }
@@ -62,22 +66,19 @@ func LoadDir(dir string) (*DB, error) {
 
 // Load reads and checks every *.yaml and *.yml file of dir in fsys.
 func Load(fsys fs.FS, dir string) (*DB, error) {
-	ents, err := fs.ReadDir(fsys, dir)
+	files, err := parseFiles(fsys, dir)
 	if err != nil {
-		return nil, fmt.Errorf("adapters: %w", err)
+		return nil, err
 	}
-	var names []string
-	var texts [][]byte
-	for _, e := range ents {
-		n := e.Name()
-		if e.IsDir() || !(strings.HasSuffix(n, ".yaml") || strings.HasSuffix(n, ".yml")) {
-			continue
-		}
-		b, err := fs.ReadFile(fsys, path.Join(dir, n))
-		if err != nil {
-			return nil, fmt.Errorf("adapters: %w", err)
-		}
-		names, texts = append(names, n), append(texts, b)
+	return NewDB(files...)
+}
+
+// parseFiles parses and checks the *.yaml and *.yml files of dir in fsys,
+// in name order.
+func parseFiles(fsys fs.FS, dir string) ([]*File, error) {
+	names, texts, err := readYAMLFiles(fsys, dir)
+	if err != nil {
+		return nil, err
 	}
 	// Parsing (YAML mostly) is most of a command's start-up: the files are
 	// parsed on all CPUs; the first error in file order is reported, as
@@ -105,7 +106,7 @@ func Load(fsys fs.FS, dir string) (*DB, error) {
 			return nil, err
 		}
 	}
-	return NewDB(files...)
+	return files, nil
 }
 
 func ParseFile(name string, b []byte) (*File, error) {
@@ -120,7 +121,7 @@ func ParseFile(name string, b []byte) (*File, error) {
 		return nil, fmt.Errorf("adapters: %s: more than one YAML document", name)
 	}
 	f.Tracker.File = name
-	if err := f.compile(); err != nil {
+	if err := f.compile(newCompiler()); err != nil {
 		return nil, fmt.Errorf("adapters: %s: %w", name, err)
 	}
 	return &f, nil
@@ -128,7 +129,41 @@ func ParseFile(name string, b []byte) (*File, error) {
 
 var slugRe = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
 
-func (f *File) compile() error {
+// compiler compiles the regular expressions and paths of adapter files,
+// each distinct one once: the same few (a hash's regex, "^\\[") recur
+// hundreds of times, and compiled ones are read-only, so they are shared.
+type compiler struct {
+	res   map[string]*regexp.Regexp
+	paths map[string]*Path
+}
+
+func newCompiler() *compiler {
+	return &compiler{res: map[string]*regexp.Regexp{}, paths: map[string]*Path{}}
+}
+
+func (c *compiler) regexp(expr string) (*regexp.Regexp, error) {
+	if re, ok := c.res[expr]; ok {
+		return re, nil
+	}
+	re, err := regexp.Compile(expr)
+	if err == nil {
+		c.res[expr] = re
+	}
+	return re, err
+}
+
+func (c *compiler) path(s string) (*Path, error) {
+	if p, ok := c.paths[s]; ok {
+		return p, nil
+	}
+	p, err := ParsePath(s)
+	if err == nil {
+		c.paths[s] = p
+	}
+	return p, err
+}
+
+func (f *File) compile(cc *compiler) error {
 	t := &f.Tracker
 	if !slugRe.MatchString(t.Slug) {
 		return fmt.Errorf("tracker slug %q: want lowercase letters, digits and single hyphens", t.Slug)
@@ -155,7 +190,7 @@ func (f *File) compile() error {
 			return fmt.Errorf("adapter %s given twice", a.Slug)
 		}
 		seen[a.Slug] = true
-		if err := a.compile(); err != nil {
+		if err := a.compile(cc); err != nil {
 			return fmt.Errorf("adapter %s: %w", a.Slug, err)
 		}
 		t.Adapters = append(t.Adapters, a)
@@ -166,7 +201,7 @@ func (f *File) compile() error {
 // Contexts are the places of a request a data path can point into.
 var Contexts = []string{"header", "cookie", "path", "query", "body"}
 
-func (a *Adapter) compile() error {
+func (a *Adapter) compile(cc *compiler) error {
 	if strings.TrimSpace(a.Name) == "" {
 		return errors.New("no name")
 	}
@@ -189,7 +224,7 @@ func (a *Adapter) compile() error {
 			}
 			continue
 		}
-		re, err := regexp.Compile(e.Regex)
+		re, err := cc.regexp(e.Regex)
 		if err != nil {
 			return fmt.Errorf("endpoint regex: %w", err)
 		}
@@ -197,12 +232,12 @@ func (a *Adapter) compile() error {
 		e.lit = requiredLiteral(e.Regex)
 	}
 	if a.Match != nil {
-		if err := a.Match.compile(); err != nil {
+		if err := a.Match.compile(cc); err != nil {
 			return fmt.Errorf("match: %w", err)
 		}
 	}
 	for i := range a.DecodingSteps {
-		if err := a.DecodingSteps[i].compile(); err != nil {
+		if err := a.DecodingSteps[i].compile(cc); err != nil {
 			return fmt.Errorf("decodingSteps[%d]: %w", i, err)
 		}
 	}
@@ -214,7 +249,7 @@ func (a *Adapter) compile() error {
 			return fmt.Errorf("containedDataPaths: unknown property %q (see adapters/properties.go)", pp.Property)
 		}
 		for _, dp := range pp.Paths {
-			if err := dp.compile(); err != nil {
+			if err := dp.compileWith(cc); err != nil {
 				return fmt.Errorf("containedDataPaths.%s: %w", pp.Property, err)
 			}
 		}
@@ -222,33 +257,33 @@ func (a *Adapter) compile() error {
 	return nil
 }
 
-func (c *Condition) compile() error {
+func (c *Condition) compile(cc *compiler) error {
 	if c.BodyMatches != "" {
-		re, err := regexp.Compile(c.BodyMatches)
+		re, err := cc.regexp(c.BodyMatches)
 		if err != nil {
 			return fmt.Errorf("bodyMatches: %w", err)
 		}
 		c.bodyRe = re
 	}
 	if c.Not != nil {
-		if err := c.Not.compile(); err != nil {
+		if err := c.Not.compile(cc); err != nil {
 			return err
 		}
 	}
 	for i := range c.AnyOf {
-		if err := c.AnyOf[i].compile(); err != nil {
+		if err := c.AnyOf[i].compile(cc); err != nil {
 			return err
 		}
 	}
 	for i := range c.AllOf {
-		if err := c.AllOf[i].compile(); err != nil {
+		if err := c.AllOf[i].compile(cc); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (s *Step) compile() error {
+func (s *Step) compile(cc *compiler) error {
 	spec, ok := functions[s.Function]
 	if !ok {
 		return fmt.Errorf("unknown function %q", s.Function)
@@ -258,10 +293,10 @@ func (s *Step) compile() error {
 	}
 	var err error
 	if s.Input != "" {
-		if s.input, err = ParsePath(s.Input); err != nil {
+		if s.input, err = cc.path(s.Input); err != nil {
 			return fmt.Errorf("input: %w", err)
 		}
-	} else if s.mapInput, err = ParsePath(s.MapInput); err != nil {
+	} else if s.mapInput, err = cc.path(s.MapInput); err != nil {
 		return fmt.Errorf("mapInput: %w", err)
 	}
 	if s.Output == "" {
@@ -292,7 +327,7 @@ func (s *Step) compile() error {
 		}
 	}
 	if o.Path != "" {
-		if o.path, err = ParsePath(o.Path); err != nil {
+		if o.path, err = cc.path(o.Path); err != nil {
 			return fmt.Errorf("options.path: %w", err)
 		}
 	}
@@ -309,7 +344,9 @@ func (s *Step) compile() error {
 	return nil
 }
 
-func (d *DataPath) compile() error {
+func (d *DataPath) compile() error { return d.compileWith(newCompiler()) }
+
+func (d *DataPath) compileWith(cc *compiler) error {
 	found := false
 	for _, c := range Contexts {
 		found = found || c == d.Context
@@ -318,21 +355,21 @@ func (d *DataPath) compile() error {
 		return fmt.Errorf("context %q: want one of %s", d.Context, strings.Join(Contexts, ", "))
 	}
 	var err error
-	if d.path, err = ParsePath(d.Path); err != nil {
+	if d.path, err = cc.path(d.Path); err != nil {
 		return err
 	}
 	if strings.TrimSpace(d.Reasoning) == "" {
 		return fmt.Errorf("path %q: no reasoning", d.Path)
 	}
 	if d.KeyMatches != "" {
-		if d.keyRe, err = regexp.Compile(d.KeyMatches); err != nil {
+		if d.keyRe, err = cc.regexp(d.KeyMatches); err != nil {
 			return fmt.Errorf("keyMatches: %w", err)
 		}
 	}
 	for _, ts := range []ValueTests{d.NotIf, d.OnlyIf} {
 		for i := range ts {
 			if ts[i].Regex != "" {
-				if ts[i].re, err = regexp.Compile(ts[i].Regex); err != nil {
+				if ts[i].re, err = cc.regexp(ts[i].Regex); err != nil {
 					return fmt.Errorf("path %q: %w", d.Path, err)
 				}
 			}
