@@ -270,7 +270,8 @@ func parseRequestOnly(raw []byte) (m map[string]any, ok bool) {
 // ojg. Invalid UTF-8 is kept as it is, and a \u escape of a surrogate
 // becomes U+FFFD on its own, as ojg does.
 type plainParser struct {
-	b []byte
+	b       []byte
+	scratch []byte // str's buffer for unescaping
 }
 
 // value parses the value at b[i] and returns it with the index after it.
@@ -433,38 +434,42 @@ func (p *plainParser) str(i int) (any, int, bool) {
 	if b[j] == '"' {
 		return string(b[i+1 : j]), j + 1, true
 	}
-	// Escapes (JSON bodies are full of \"): find the closing quote, then
-	// unescape into a buffer of that size (escapes only shorten).
-	end := skipString(b, i) - 1 // at the closing quote
-	if end < 0 {
-		return nil, 0, false
-	}
-	out := make([]byte, end-(i+1))
-	n := copy(out, b[i+1:j])
-	for j < end {
-		if c := b[j]; strPlain[c] {
-			out[n] = c
-			n++
-			j++
-			continue
-		} else if c < 0x20 {
+	// Escapes (JSON bodies are full of \", a few bytes apart): the string
+	// is unescaped into a scratch buffer that the parser keeps, the runs
+	// between escapes copied by copyPlain.
+	buf := p.scratch[:cap(p.scratch)]
+	n := 0
+	buf, n, j = copyPlain(b, i+1, buf, n)
+	for {
+		if j == len(b) || b[j] < 0x20 {
 			return nil, 0, false
+		}
+		if b[j] == '"' {
+			p.scratch = buf
+			return string(buf[:n]), j + 1, true
+		}
+		// b[j] is a backslash.
+		if j+1 >= len(b) {
+			return nil, 0, false
+		}
+		if n+utf8.UTFMax > len(buf) {
+			buf = growScratch(buf, n)
 		}
 		switch e := b[j+1]; e {
 		case '"', '\\', '/':
-			out[n] = e
+			buf[n] = e
 		case 'b':
-			out[n] = '\b'
+			buf[n] = '\b'
 		case 'f':
-			out[n] = '\f'
+			buf[n] = '\f'
 		case 'n':
-			out[n] = '\n'
+			buf[n] = '\n'
 		case 'r':
-			out[n] = '\r'
+			buf[n] = '\r'
 		case 't':
-			out[n] = '\t'
+			buf[n] = '\t'
 		case 'u':
-			if j+6 > end {
+			if j+6 > len(b) {
 				return nil, 0, false
 			}
 			var r rune
@@ -474,16 +479,55 @@ func (p *plainParser) str(i int) (any, int, bool) {
 				}
 				r = r<<4 | rune(unhexDigit(h))
 			}
-			// At most 3 bytes from 6 of text.
-			n += utf8.EncodeRune(out[n:], r) - 1
+			// A surrogate on its own becomes U+FFFD, as in ojg.
+			n += utf8.EncodeRune(buf[n:], r) - 1
 			j += 4
 		default:
 			return nil, 0, false
 		}
 		n++
-		j += 2
+		buf, n, j = copyPlain(b, j+2, buf, n)
 	}
-	return string(out[:n]), end + 1, true
+}
+
+// copyPlain copies the bytes of b from i up to the first quote, backslash
+// or control character (or the end) to buf[n:], and returns buf (grown as
+// needed), the new n and the index of that byte. It copies eight bytes at
+// a time, each word stored as it is tested: the bytes after the special
+// one are overwritten later or lie beyond n.
+func copyPlain(b []byte, i int, buf []byte, n int) ([]byte, int, int) {
+	for i+8 <= len(b) {
+		if n+8 > len(buf) {
+			buf = growScratch(buf, n)
+		}
+		x := binary.LittleEndian.Uint64(b[i:])
+		binary.LittleEndian.PutUint64(buf[n:], x)
+		y := x ^ 0x5c5c5c5c5c5c5c5c
+		z := x ^ quotes8
+		// The lowest flagged byte is exact (see nextSpecial).
+		if t := ((x-ones8*0x20)&^x | (y-ones8)&^y | (z-ones8)&^z) & highs8; t != 0 {
+			k := bits.TrailingZeros64(t) / 8
+			return buf, n + k, i + k
+		}
+		i += 8
+		n += 8
+	}
+	for ; i < len(b) && strPlain[b[i]]; i++ {
+		if n == len(buf) {
+			buf = growScratch(buf, n)
+		}
+		buf[n] = b[i]
+		n++
+	}
+	return buf, n, i
+}
+
+// growScratch returns buf with room for at least 64 more bytes after n,
+// buf[:n] kept.
+func growScratch(buf []byte, n int) []byte {
+	nb := make([]byte, max(2*len(buf), n+64, 256))
+	copy(nb, buf[:n])
+	return nb
 }
 
 // strPlain marks the bytes a string holds as they are: not a control

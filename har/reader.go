@@ -560,8 +560,8 @@ func (s *valueScanner) scan(b []byte) (bool, error) {
 			return done, nil
 		}
 	}
-	if blockMasks != nil {
-		if done, err, ok := s.scanBlocks(b, blockMasks); ok {
+	if haveKernel {
+		if done, err, ok := s.scanBlocks(b, false); ok {
 			return done, err
 		}
 	}

@@ -2,26 +2,22 @@ package har
 
 import "golang.org/x/sys/cpu"
 
-// structMasksAVX2 is structMasksGeneric for len(src)/64 blocks with AVX2
+// scanAVX2 is scanKernelGeneric over blocks 64-byte blocks from src
 // (scan_amd64.s).
 //
 //go:noescape
-func structMasksAVX2(src *byte, blocks int, dst *uint64)
+func scanAVX2(src *byte, blocks int, st *scanState) (off, status int)
 
-func structMasksAsm(src []byte, dst []uint64) {
+// haveKernel tells whether scanKernel runs a vector kernel; without one
+// the byte loop is faster than the kernel in Go.
+var haveKernel = cpu.X86.HasAVX2 && cpu.X86.HasPCLMULQDQ && cpu.X86.HasPOPCNT
+
+// scanKernel runs the blocks of src (len(src)/64 of them) from state st:
+// scanKernelGeneric's work.
+func scanKernel(src []byte, st *scanState) (off, status int) {
 	n := len(src) / 64
 	if n == 0 {
-		return
+		return 0, kernelDone
 	}
-	_ = dst[n*nMasks-1]
-	structMasksAVX2(&src[0], n, &dst[0])
+	return scanAVX2(&src[0], n, st)
 }
-
-// blockMasks is the kernel scan uses, nil where there is none (the byte
-// loop is then faster than masks computed in Go).
-var blockMasks = func() func([]byte, []uint64) {
-	if cpu.X86.HasAVX2 {
-		return structMasksAsm
-	}
-	return nil
-}()

@@ -2,6 +2,8 @@
 
 package har
 
-// blockMasks is nil: without a vector kernel the byte loop is faster than
-// masks computed in Go.
-var blockMasks func([]byte, []uint64)
+// haveKernel is false: without a vector kernel the byte loop is faster
+// than the kernel in Go.
+var haveKernel = false
+
+func scanKernel(src []byte, st *scanState) (off, status int) { return scanKernelGeneric(src, st) }

@@ -54,44 +54,64 @@ func TestEscapedBits(t *testing.T) {
 	}
 }
 
-func FuzzStructMasks(f *testing.F) {
-	f.Add([]byte(`{"a":"b\"c","d":[1,{"e":"\\"}]}`))
-	f.Add(bytes.Repeat([]byte(`{[\"]}`), 30))
-	f.Fuzz(func(t *testing.T, b []byte) { checkMasks(t, b) })
+func FuzzScanKernel(f *testing.F) {
+	f.Add([]byte(`{"a":"b\"c","d":[1,{"e":"\\"}]}`), uint16(1), false, false)
+	f.Add(bytes.Repeat([]byte(`{[\"]}`), 30), uint16(5), true, true)
+	f.Fuzz(func(t *testing.T, b []byte, depth uint16, inStr, esc bool) {
+		st := scanState{depth: 1 + int(depth)%maxDepth}
+		if inStr {
+			st.inStr = ^uint64(0)
+		}
+		if esc {
+			st.esc = 1
+		}
+		checkKernel(t, b, st)
+	})
 }
 
-// checkMasks compares the kernel in use with structMasksGeneric.
-func checkMasks(t *testing.T, b []byte) {
+// checkKernel compares the kernel in use with scanKernelGeneric.
+func checkKernel(t *testing.T, b []byte, st scanState) {
 	t.Helper()
-	if blockMasks == nil {
-		t.Skip("no mask kernel on this machine")
+	if !haveKernel {
+		t.Skip("no vector kernel on this machine")
 	}
-	n := len(b) / 64
-	got := make([]uint64, n*nMasks)
-	want := make([]uint64, n*nMasks)
-	blockMasks(b, got)
-	structMasksGeneric(b, want)
-	for i := range want {
-		if got[i] != want[i] {
-			t.Fatalf("block %d mask %d: %064b, want %064b", i/nMasks, i%nMasks, got[i], want[i])
-		}
+	st2 := st
+	off, status := scanKernel(b, &st)
+	off2, status2 := scanKernelGeneric(b, &st2)
+	if off != off2 || status != status2 || st != st2 {
+		t.Fatalf("%q: kernel %d %d %+v, generic %d %d %+v", b, off, status, st, off2, status2, st2)
 	}
 }
 
-func TestStructMasks(t *testing.T) {
-	b := make([]byte, 64*maskBlocks*3)
-	for c := 0; c < 256; c++ {
-		for i := range b {
-			b[i] = byte(c + i%7*(i%3))
+func TestScanKernel(t *testing.T) {
+	rng := rand.New(rand.NewSource(3))
+	alpha := []byte(`"\{}[]a`)
+	for i := 0; i < 5000; i++ {
+		b := make([]byte, 64*(1+rng.Intn(6)))
+		for j := range b {
+			if rng.Intn(4) == 0 {
+				b[j] = alpha[rng.Intn(len(alpha))]
+			} else {
+				b[j] = byte(rng.Intn(256))
+			}
 		}
-		checkMasks(t, b)
+		st := scanState{depth: 1 + rng.Intn(maxDepth)}
+		if i%7 == 0 {
+			st.depth = maxDepth - rng.Intn(3)
+		}
+		if rng.Intn(2) == 0 {
+			st.inStr = ^uint64(0)
+			st.esc = uint64(rng.Intn(2))
+		}
+		checkKernel(t, b, st)
 	}
 }
 
 // scanWith runs a valueScanner over b, given in pieces that end at the
 // cuts (as the Reader gives more input to a value that goes on), and
 // returns the final state and the states after each piece.
-func scanWith(b []byte, cuts []int, masks func([]byte, []uint64)) string {
+// masks is "kernel", "generic" or "" (the byte loop only).
+func scanWith(b []byte, cuts []int, masks string) string {
 	var s valueScanner
 	var out strings.Builder
 	for _, c := range append(cuts, len(b)) {
@@ -112,8 +132,8 @@ func scanWith(b []byte, cuts []int, masks func([]byte, []uint64)) string {
 			}
 		}
 		ok := false
-		if masks != nil {
-			done, err, ok = s.scanBlocks(b[:c], masks)
+		if masks != "" {
+			done, err, ok = s.scanBlocks(b[:c], masks == "generic")
 		}
 		if !ok {
 			done, err = s.scanBytes(b[:c])
@@ -131,12 +151,12 @@ func scanWith(b []byte, cuts []int, masks func([]byte, []uint64)) string {
 // loop.
 func checkScan(t *testing.T, b []byte, cuts []int) {
 	t.Helper()
-	want := scanWith(b, cuts, nil)
-	if got := scanWith(b, cuts, structMasksGeneric); got != want {
+	want := scanWith(b, cuts, "")
+	if got := scanWith(b, cuts, "generic"); got != want {
 		t.Fatalf("%q cut at %v:\ngeneric masks %s\n    byte loop %s", b, cuts, got, want)
 	}
-	if blockMasks != nil {
-		if got := scanWith(b, cuts, blockMasks); got != want {
+	if haveKernel {
+		if got := scanWith(b, cuts, "kernel"); got != want {
 			t.Fatalf("%q cut at %v:\nkernel %s\n  byte loop %s", b, cuts, got, want)
 		}
 	}
@@ -199,14 +219,13 @@ func FuzzScanBlocks(f *testing.F) {
 
 // TestScanCorpusSame cuts the corpus HARs into entries with both scans.
 func TestScanCorpusSame(t *testing.T) {
-	if blockMasks == nil {
+	if !haveKernel {
 		t.Skip("no mask kernel on this machine")
 	}
 	for _, data := range corpusHARFiles(t) {
-		cut := func(masks func([]byte, []uint64)) [][]byte {
-			save := blockMasks
-			blockMasks = masks
-			defer func() { blockMasks = save }()
+		cut := func(kernel bool) [][]byte {
+			defer func(save bool) { haveKernel = save }(haveKernel)
+			haveKernel = kernel
 			r := NewReader(bytes.NewReader(data))
 			var out [][]byte
 			for {
@@ -217,7 +236,7 @@ func TestScanCorpusSame(t *testing.T) {
 				out = append(out, raw)
 			}
 		}
-		want, got := cut(nil), cut(blockMasks)
+		want, got := cut(false), cut(true)
 		if len(got) != len(want) {
 			t.Fatalf("%d entries, want %d", len(got), len(want))
 		}
@@ -229,10 +248,9 @@ func TestScanCorpusSame(t *testing.T) {
 	}
 }
 
-func benchScanner(b *testing.B, masks func([]byte, []uint64)) {
-	save := blockMasks
-	blockMasks = masks
-	defer func() { blockMasks = save }()
+func benchScanner(b *testing.B, kernel bool) {
+	defer func(save bool) { haveKernel = save }(haveKernel)
+	haveKernel = kernel
 	files := corpusHARFiles(b)
 	n := 0
 	for _, f := range files {
@@ -252,13 +270,13 @@ func benchScanner(b *testing.B, masks func([]byte, []uint64)) {
 
 // BenchmarkScanBytes and BenchmarkScanBlocks cut the corpus HAR files as
 // whole values (a HAR is one value) with each scan.
-func BenchmarkScanBytes(b *testing.B) { benchScanner(b, nil) }
+func BenchmarkScanBytes(b *testing.B) { benchScanner(b, false) }
 
 func BenchmarkScanBlocks(b *testing.B) {
-	if blockMasks == nil {
+	if !haveKernel {
 		b.Skip("no mask kernel on this machine")
 	}
-	benchScanner(b, blockMasks)
+	benchScanner(b, true)
 }
 
 // corpusHARFiles returns the contents of the corpus HAR files.
