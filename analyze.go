@@ -46,7 +46,7 @@ type Input struct {
 	AESInfo []string
 	// Provenance are provenance logs of a backend: requests that carried a
 	// logged sample get _owners, and every owner ID is searched for as an
-	// indicator.
+	// indicator, in every request (as with Options.IndicatorsEverywhere).
 	Provenance []string
 	// Experiment is a PiRogue experiment folder (or its experiment.json);
 	// the capture, key log, socket trace and aes_info it names are added
@@ -470,7 +470,11 @@ func analyze(ctx context.Context, in Input, o Options, keep map[int]bool) (*Anal
 		}
 		return x.Source < y.Source
 	})
-	m, err := match.New(match.Options{DB: db, Indicators: inds, IndicatorsEverywhere: o.IndicatorsEverywhere})
+	// Owner IDs exist to say whose data a request carried, also (mostly) in
+	// requests an adapter decoded: with them, indicators are searched in
+	// every request.
+	everywhere := o.IndicatorsEverywhere || len(ownerInds) > 0
+	m, err := match.New(match.Options{DB: db, Indicators: inds, IndicatorsEverywhere: everywhere})
 	if err != nil {
 		return nil, err
 	}

@@ -30,6 +30,7 @@ func init() { subcommands = append(subcommands, newDetectCmd) }
 
 type detectFlags struct {
 	capture     captureFlags
+	enrich      enrichFlags
 	indicators  []string
 	indFile     string
 	everywhere  bool
@@ -44,7 +45,7 @@ type detectFlags struct {
 func newDetectCmd(e *env) *cobra.Command {
 	var f detectFlags
 	cmd := &cobra.Command{
-		Use:   "detect IN.har|IN.pcap|IN.pcapng|-",
+		Use:   "detect IN.har|IN.pcap|IN.pcapng|DIR|-",
 		Short: "Report which personal data each request sent to which tracker",
 		Long: `Detect reads a HAR file (streamed; "-" is standard input) or a capture (pcap or
 pcapng, converted in memory, TLS decrypted with --keylog) and reports, for each
@@ -56,7 +57,13 @@ and why. The tracker adapters come from the embedded database (see
 Indicators are values known to belong to the test device or user
 (--indicator advertisingId=..., --indicators F.json with {"email": "..."}); they
 are searched in plain, URL-encoded, base64, hex, JSON-escaped and MD5/SHA-1/SHA-256
-hashed form in entries no adapter handled, or in all with --indicators-everywhere.`,
+hashed form in entries no adapter handled, or in all with --indicators-everywhere.
+
+With the enrichment options (--socket-trace, --ebpf, --aes-info, --provenance,
+--experiment, or a PiRogue experiment folder as input) the whole pipeline runs:
+stack traces and data owners are attached, bodies the app encrypted itself are
+decrypted before detection, and the owner IDs of a provenance log are searched
+like indicators.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runDetect(cmd.Context(), e, args[0], &f)
@@ -64,6 +71,7 @@ hashed form in entries no adapter handled, or in all with --indicators-everywher
 	}
 	fl := cmd.Flags()
 	f.capture.register(cmd)
+	f.enrich.register(cmd)
 	fl.StringArrayVar(&f.indicators, "indicator", nil, "known value as property=value (e.g. advertisingId=...); repeatable")
 	fl.StringVar(&f.indFile, "indicators", "", "JSON file of indicators: {\"property\": \"value\" or [values]} or [{\"property\":…, \"value\":…}]")
 	fl.BoolVar(&f.everywhere, "indicators-everywhere", false, "search indicators in every entry, also those an adapter handled")
@@ -81,6 +89,9 @@ func runDetect(ctx context.Context, e *env, in string, f *detectFlags) error {
 	case "json", "jsonl", "table":
 	default:
 		return fmt.Errorf("--format %q: want json, jsonl or table", f.format)
+	}
+	if f.enriched(in) {
+		return runDetectEnriched(ctx, e, in, f)
 	}
 	if os.Getenv("GOGC") == "" {
 		// Detection makes much short-lived garbage around a small live
