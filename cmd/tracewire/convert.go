@@ -146,6 +146,19 @@ func harName(input string) string {
 	return base + ".har"
 }
 
+// stdinSpoolPrefix names the folders stdinInputs spools standard input to.
+const stdinSpoolPrefix = "tracewire-stdin-"
+
+// displayPath returns "-" for the file stdinInputs spooled standard input
+// to, and p otherwise: the temporary name changes from run to run and must
+// not reach the output.
+func displayPath(p string) string {
+	if filepath.Base(p) == "stdin" && strings.HasPrefix(filepath.Base(filepath.Dir(p)), stdinSpoolPrefix) {
+		return "-"
+	}
+	return p
+}
+
 // stdinInputs spools "-" (standard input) to a temporary file: reading a
 // capture takes two passes (the TLS secrets first).
 func stdinInputs(e *env, args []string) ([]string, func(), error) {
@@ -164,7 +177,7 @@ func stdinInputs(e *env, args []string) ([]string, func(), error) {
 			cleanup()
 			return nil, nil, fmt.Errorf("standard input given twice")
 		}
-		dir, err := os.MkdirTemp("", "tracewire-stdin-")
+		dir, err := os.MkdirTemp("", stdinSpoolPrefix)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -101,7 +101,7 @@ func flowsJSON(w io.Writer, sum *pcap.Summary) error {
 	for i := range sum.Flows {
 		f := &sum.Flows[i]
 		j := flowJSON{
-			File: f.File, Index: f.Index, Client: f.Client.String(), Server: f.Server.String(),
+			File: displayPath(f.File), Index: f.Index, Client: f.Client.String(), Server: f.Server.String(),
 			CommunityID: f.CommunityID, Protocol: f.Protocol,
 			First: f.First.UTC().Format(time.RFC3339Nano), Last: f.Last.UTC().Format(time.RFC3339Nano),
 			BytesToServer: f.BytesToServer, BytesToClient: f.BytesToClient, Requests: f.Requests,

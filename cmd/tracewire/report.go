@@ -199,6 +199,9 @@ func runReport(ctx context.Context, e *env, args []string, f *reportFlags) error
 	if err != nil {
 		return err
 	}
+	for i := range a.Inputs {
+		a.Inputs[i].Path = displayPath(a.Inputs[i].Path)
+	}
 	ro := rep.Options{Lang: f.lang, DB: opts.DB, MaxBody: f.maxBody}
 	if f.compare != "" {
 		an := f.an
