@@ -60,7 +60,7 @@ func InitialState(r *Request) map[string]any {
 		st["query"] = r.Query
 	}
 	if len(r.Body) > 0 {
-		st["body"] = string(r.Body)
+		st["body"] = r.bodyString()
 	}
 	return st
 }

@@ -407,7 +407,9 @@ func (l *locator) emit(loc []any, v any) {
 	var c []any
 	if len(loc) > 0 {
 		if len(loc) > cap(l.locs)-len(l.locs) {
-			l.locs = make([]any, 0, max(256, len(loc)))
+			// Slabs grow with the matches: most paths match once or
+			// twice, a few hundreds of times.
+			l.locs = make([]any, 0, max(min(2*cap(l.locs), 1024), 4*len(loc)))
 		}
 		n := len(l.locs)
 		l.locs = append(l.locs, loc...)

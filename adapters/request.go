@@ -1,6 +1,7 @@
 package adapters
 
 import (
+	"bytes"
 	"fmt"
 	"net/url"
 	"regexp"
@@ -40,6 +41,18 @@ type Request struct {
 	ContentType string
 	// BodyError says why the body could not be decoded, if it could not.
 	BodyError string
+
+	// bodyText is Body as a string when NewRequest took it unchanged from
+	// the HAR's text, which spares InitialState a copy.
+	bodyText string
+}
+
+// bodyString returns Body as a string.
+func (r *Request) bodyString() string {
+	if len(r.bodyText) == len(r.Body) && r.bodyText != "" {
+		return r.bodyText
+	}
+	return string(r.Body)
 }
 
 // RequestURL is a request URL split up as adapters see it.
@@ -243,6 +256,9 @@ func NewRequest(hr *har.Request) (*Request, error) {
 			}
 		}
 		r.Body = b
+		if len(b) == len(pd.Text) && !strings.EqualFold(pd.Encoding, "base64") && string(b) == pd.Text {
+			r.bodyText = pd.Text
+		}
 	}
 	return r, nil
 }
@@ -295,6 +311,43 @@ func truncate(s string, n int) string {
 	return s[:n] + "…"
 }
 
+// containsFold is strings.Contains of both lowercased, without the
+// lowercased copies when both are ASCII (a Content-Type and a condition's
+// text nearly always are).
+func containsFold(s, sub string) bool {
+	if !isASCII(s) || !isASCII(sub) {
+		return strings.Contains(strings.ToLower(s), strings.ToLower(sub))
+	}
+	for i := 0; i+len(sub) <= len(s); i++ {
+		j := 0
+		for ; j < len(sub); j++ {
+			if lowerASCII(s[i+j]) != lowerASCII(sub[j]) {
+				break
+			}
+		}
+		if j == len(sub) {
+			return true
+		}
+	}
+	return false
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+func lowerASCII(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
 // Test reports whether the request meets the condition.
 func (c *Condition) Test(r *Request) bool {
 	if c.Method != "" && !strings.EqualFold(c.Method, r.Method) {
@@ -303,10 +356,10 @@ func (c *Condition) Test(r *Request) bool {
 	if c.HasBody != nil && *c.HasBody != (len(r.Body) > 0) {
 		return false
 	}
-	if c.BodyStartsWith != "" && !strings.HasPrefix(string(r.Body), c.BodyStartsWith) {
+	if c.BodyStartsWith != "" && !bytes.HasPrefix(r.Body, []byte(c.BodyStartsWith)) {
 		return false
 	}
-	if c.BodyContains != "" && !strings.Contains(string(r.Body), c.BodyContains) {
+	if c.BodyContains != "" && !bytes.Contains(r.Body, []byte(c.BodyContains)) {
 		return false
 	}
 	if c.BodyMatches != "" {
@@ -315,7 +368,7 @@ func (c *Condition) Test(r *Request) bool {
 			return false
 		}
 	}
-	if c.ContentType != "" && !strings.Contains(strings.ToLower(r.ContentType), strings.ToLower(c.ContentType)) {
+	if c.ContentType != "" && !containsFold(r.ContentType, c.ContentType) {
 		return false
 	}
 	if c.HasQuery != nil && *c.HasQuery != r.HasQuery {

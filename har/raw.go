@@ -220,6 +220,7 @@ func parseRequestOnly(raw []byte) (m map[string]any, ok bool) {
 	i++
 	m = make(map[string]any, len(requestOnlyKeys))
 	p := plainParser{b: raw}
+	defer p.release()
 	// The same walk as withoutResponse's, which ignores what follows the
 	// entry's closing brace.
 	for n := 0; ; n++ {
@@ -271,7 +272,21 @@ func parseRequestOnly(raw []byte) (m map[string]any, ok bool) {
 // becomes U+FFFD on its own, as ojg does.
 type plainParser struct {
 	b       []byte
-	scratch []byte // str's buffer for unescaping
+	scratch *[]byte // str's buffer for unescaping, from scratchPool
+}
+
+// scratchPool holds the buffers strings with escapes are unescaped in,
+// which plainParsers borrow for an entry: the longest strings (JSON
+// bodies) would otherwise cost a buffer grown several times per entry.
+var scratchPool = sync.Pool{New: func() any { return new([]byte) }}
+
+// release gives the parser's scratch buffer back, unless it grew too large
+// to keep.
+func (p *plainParser) release() {
+	if p.scratch != nil && cap(*p.scratch) <= 4<<20 {
+		scratchPool.Put(p.scratch)
+	}
+	p.scratch = nil
 }
 
 // value parses the value at b[i] and returns it with the index after it.
@@ -437,7 +452,10 @@ func (p *plainParser) str(i int) (any, int, bool) {
 	// Escapes (JSON bodies are full of \", a few bytes apart): the string
 	// is unescaped into a scratch buffer that the parser keeps, the runs
 	// between escapes copied by copyPlain.
-	buf := p.scratch[:cap(p.scratch)]
+	if p.scratch == nil {
+		p.scratch = scratchPool.Get().(*[]byte)
+	}
+	buf := (*p.scratch)[:cap(*p.scratch)]
 	n := 0
 	buf, n, j = copyPlain(b, i+1, buf, n)
 	for {
@@ -445,7 +463,7 @@ func (p *plainParser) str(i int) (any, int, bool) {
 			return nil, 0, false
 		}
 		if b[j] == '"' {
-			p.scratch = buf
+			*p.scratch = buf
 			return string(buf[:n]), j + 1, true
 		}
 		// b[j] is a backslash.
@@ -574,6 +592,7 @@ func nextSpecial(s []byte, i int, quotes bool) int {
 // twice counts with its last value, as through a map.
 func decodeRequest(raw []byte) *Entry {
 	p := plainParser{b: raw}
+	defer p.release()
 	e := &Entry{Timings: NoTimings}
 	e.Request.HeadersSize, e.Request.BodySize = -1, -1
 	e.Response.HeadersSize, e.Response.BodySize = -1, -1

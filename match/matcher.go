@@ -3,6 +3,7 @@ package match
 import (
 	"encoding/base64"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -327,27 +328,49 @@ func (m *Matcher) applyAdapter(res *Result, a *adapters.Adapter, r *adapters.Req
 	d := a.Decode(r)
 	res.Steps = d.Steps
 	tr := &TrackerRef{Slug: a.Tracker.Slug, Name: a.Tracker.Name}
-	// Two template paths can reach the same value.
-	type place struct{ property, context, path string }
-	seen := map[place]bool{}
+	id := a.ID()
+	// The matches first, so that the findings are allocated once.
+	type found struct {
+		dp *adapters.DataPath
+		ms []adapters.Match
+	}
+	var founds []found
+	n := 0
 	for _, pp := range a.ContainedDataPaths {
 		for _, dp := range pp.Paths {
 			data, ok := d.Res[dp.Context]
 			if !ok {
 				continue
 			}
-			for _, mt := range dp.Find(data) {
-				val := adapters.Stringify(mt.Value)
+			if ms := dp.Find(data); len(ms) > 0 {
+				founds = append(founds, found{dp, ms})
+				n += len(ms)
+			}
+		}
+	}
+	if n == 0 {
+		return
+	}
+	res.Findings = slices.Grow(res.Findings, n)
+	k := 0
+	for _, pp := range a.ContainedDataPaths {
+		// Two template paths of a property can reach the same value:
+		// a finding is kept once per context and path.
+		first := len(res.Findings)
+		for _, dp := range pp.Paths {
+			if k == len(founds) || founds[k].dp != dp {
+				continue
+			}
+			for _, mt := range founds[k].ms {
 				path := adapters.FormatLoc(mt.Loc)
-				k := place{pp.Property, dp.Context, path}
-				if seen[k] {
+				if seenFinding(res.Findings[first:], dp.Context, path) {
 					continue
 				}
-				seen[k] = true
+				val := adapters.Stringify(mt.Value)
 				f := Finding{
 					Entry:        res.Entry,
 					Tracker:      tr,
-					Adapter:      a.ID(),
+					Adapter:      id,
 					Source:       SourceAdapter,
 					Property:     pp.Property,
 					Value:        val,
@@ -363,8 +386,20 @@ func (m *Matcher) applyAdapter(res *Result, a *adapters.Adapter, r *adapters.Req
 				}
 				res.Findings = append(res.Findings, f)
 			}
+			k++
 		}
 	}
+}
+
+// seenFinding reports whether one of fs (findings of one property) is at
+// this context and path.
+func seenFinding(fs []Finding, context, path string) bool {
+	for i := range fs {
+		if fs[i].Path == path && fs[i].Context == context {
+			return true
+		}
+	}
+	return false
 }
 
 // field is one searched piece of a request.
