@@ -203,6 +203,7 @@ func isCapture(head []byte) bool {
 
 // detectOutput writes results as they come.
 type detectOutput struct {
+	enc     findingEncoder
 	buf     []byte
 	w       *bufio.Writer
 	raw     io.Writer
@@ -246,7 +247,7 @@ func (o *detectOutput) add(r *match.Result) error {
 			o.rows = append(o.rows, o.row(fd))
 			continue
 		}
-		b, ok := appendFindingJSON(o.buf[:0], fd)
+		b, ok := o.enc.append(o.buf[:0], fd)
 		if err := o.writeJSON(b, ok, fd); err != nil {
 			return err
 		}
@@ -391,24 +392,133 @@ func appendFindingJSON(b []byte, f *match.Finding) ([]byte, bool) {
 		}
 		b = append(b, ']')
 	}
-	if in := f.Indicator; in != nil {
-		b = append(b, `,"indicator":{"value":`...)
-		b = appendJSONString(b, in.Value)
-		b = append(b, `,"encoding":`...)
-		b = appendJSONString(b, in.Encoding)
-		if in.Of != "" {
-			b = append(b, `,"of":`...)
-			b = appendJSONString(b, in.Of)
-		}
-		if in.Field != "" {
-			b = append(b, `,"field":`...)
-			b = appendJSONString(b, in.Field)
-		}
-		b = append(b, `,"offset":`...)
-		b = strconv.AppendInt(b, int64(in.Offset), 10)
-		b = append(b, '}')
+	if f.Indicator != nil {
+		b = appendIndicatorJSON(b, f.Indicator)
 	}
 	return append(b, '}'), ok
+}
+
+func appendIndicatorJSON(b []byte, in *match.IndicatorMatch) []byte {
+	b = append(b, `,"indicator":{"value":`...)
+	b = appendJSONString(b, in.Value)
+	b = append(b, `,"encoding":`...)
+	b = appendJSONString(b, in.Encoding)
+	if in.Of != "" {
+		b = append(b, `,"of":`...)
+		b = appendJSONString(b, in.Of)
+	}
+	if in.Field != "" {
+		b = append(b, `,"field":`...)
+		b = appendJSONString(b, in.Field)
+	}
+	b = append(b, `,"offset":`...)
+	b = strconv.AppendInt(b, int64(in.Offset), 10)
+	return append(b, '}')
+}
+
+// findingEncoder writes findings as appendFindingJSON does, reusing the
+// encoding of what repeats: the entry reference, the same for all the
+// findings of an entry, and the longer texts and the decoding steps, which
+// come from the adapter database. Its caches are bounded.
+type findingEncoder struct {
+	ref      match.EntryRef
+	refJSON  []byte
+	refOK    bool
+	haveRef  bool
+	strs     map[string][]byte
+	steps    map[adapters.StepRecord][]byte
+	maxCache int // entries per cache before it starts afresh; 0: 4096
+}
+
+func (e *findingEncoder) append(b []byte, f *match.Finding) ([]byte, bool) {
+	if !e.haveRef || f.Entry != e.ref {
+		e.ref, e.haveRef = f.Entry, true
+		e.refJSON, e.refOK = appendEntryRefJSON(e.refJSON[:0], &f.Entry)
+	}
+	ok := e.refOK
+	b = append(b, `{"entry":`...)
+	b = append(b, e.refJSON...)
+	if f.Tracker != nil {
+		b = append(b, `,"tracker":{"slug":`...)
+		b = appendJSONString(b, f.Tracker.Slug)
+		b = append(b, `,"name":`...)
+		b = e.str(b, f.Tracker.Name)
+		b = append(b, '}')
+	}
+	if f.Adapter != "" {
+		b = append(b, `,"adapter":`...)
+		b = appendJSONString(b, f.Adapter)
+	}
+	b = append(b, `,"source":`...)
+	b = appendJSONString(b, f.Source)
+	b = append(b, `,"property":`...)
+	b = appendJSONString(b, f.Property)
+	b = append(b, `,"value":`...)
+	b = appendJSONString(b, f.Value)
+	if f.ValueEncoding != "" {
+		b = append(b, `,"valueEncoding":`...)
+		b = appendJSONString(b, f.ValueEncoding)
+	}
+	b = append(b, `,"context":`...)
+	b = appendJSONString(b, f.Context)
+	b = append(b, `,"path":`...)
+	b = appendJSONString(b, f.Path)
+	if f.TemplatePath != "" {
+		b = append(b, `,"templatePath":`...)
+		b = e.str(b, f.TemplatePath)
+	}
+	b = append(b, `,"reasoning":`...)
+	b = e.str(b, f.Reasoning)
+	if len(f.Decoding) > 0 {
+		b = append(b, `,"decoding":[`...)
+		for i := range f.Decoding {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = e.step(b, &f.Decoding[i])
+		}
+		b = append(b, ']')
+	}
+	if f.Indicator != nil {
+		b = appendIndicatorJSON(b, f.Indicator)
+	}
+	return append(b, '}'), ok
+}
+
+// str appends s quoted, from the cache when it is long enough for a
+// lookup to cost less than quoting it.
+func (e *findingEncoder) str(b []byte, s string) []byte {
+	if len(s) < 24 {
+		return appendJSONString(b, s)
+	}
+	q, ok := e.strs[s]
+	if !ok {
+		if e.strs == nil || len(e.strs) >= e.limit() {
+			e.strs = map[string][]byte{}
+		}
+		q = appendJSONString(nil, s)
+		e.strs[s] = q
+	}
+	return append(b, q...)
+}
+
+func (e *findingEncoder) step(b []byte, s *adapters.StepRecord) []byte {
+	q, ok := e.steps[*s]
+	if !ok {
+		if e.steps == nil || len(e.steps) >= e.limit() {
+			e.steps = map[adapters.StepRecord][]byte{}
+		}
+		q = appendStepJSON(nil, s)
+		e.steps[*s] = q
+	}
+	return append(b, q...)
+}
+
+func (e *findingEncoder) limit() int {
+	if e.maxCache > 0 {
+		return e.maxCache
+	}
+	return 4096
 }
 
 func appendEntryRefJSON(b []byte, e *match.EntryRef) ([]byte, bool) {
@@ -521,6 +631,13 @@ func appendJSONString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		// Eight plain bytes at a time (most of a finding's text).
+		for i+8 <= len(s) && plain8(load64(s, i)) {
+			i += 8
+		}
+		if i == len(s) {
+			break
+		}
 		c := s[i]
 		if jsonPlain[c] {
 			i++
@@ -567,6 +684,26 @@ func appendJSONString(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+// load64 is the little-endian uint64 at s[i:] (one load once compiled).
+func load64(s string, i int) uint64 {
+	s = s[i : i+8]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+// plain8 reports whether the eight bytes of x are all ones jsonPlain
+// marks: none at or above 0x80 or below 0x20, no '"', '&', '\\', '<', '>'.
+func plain8(x uint64) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	// With no byte at or above 0x80 (the first term), each haszero term
+	// below is exact: '"' and '&' differ in bit 2 only, '<' and '>' in
+	// bit 1 only.
+	y := x | 0x0404040404040404 ^ 0x2626262626262626
+	z := x | 0x0202020202020202 ^ 0x3e3e3e3e3e3e3e3e
+	w := x ^ 0x5c5c5c5c5c5c5c5c
+	return (x|(x-ones*0x20)|(y-ones)&^y|(z-ones)&^z|(w-ones)&^w)&highs == 0
 }
 
 // jsonPlain marks the bytes appendJSONString copies as they are: ASCII
