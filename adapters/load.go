@@ -31,6 +31,9 @@ type DB struct {
 	order    map[*Adapter]int
 	exact    map[string][]*Adapter
 	regexes  []*regexEndpoint
+	// lits finds the literals of the endpoint regexes in a URL; each
+	// regex is tried only when all of its own are there.
+	lits *litIndex
 	trackers map[string]*Tracker
 	byID     map[string]*Adapter
 }
@@ -38,6 +41,7 @@ type DB struct {
 type regexEndpoint struct {
 	adapter *Adapter
 	e       *Endpoint
+	lits    []int32 // indexes in DB.lits of the literals it requires
 }
 
 var (
@@ -438,7 +442,26 @@ func NewDB(files ...*File) (*DB, error) {
 			}
 		}
 	}
+	db.indexLiterals()
 	return db, nil
+}
+
+// indexLiterals builds DB.lits.
+func (db *DB) indexLiterals() {
+	ids := map[string]int32{}
+	var lits []string
+	for _, r := range db.regexes {
+		for _, l := range requiredLiterals(r.e.Regex) {
+			id, ok := ids[l]
+			if !ok {
+				id = int32(len(lits))
+				ids[l] = id
+				lits = append(lits, l)
+			}
+			r.lits = append(r.lits, id)
+		}
+	}
+	db.lits = newLitIndex(lits)
 }
 
 // Tracker returns the tracker with this slug, or nil.
@@ -468,9 +491,18 @@ func (db *DB) candidates(endpointURL string) []*Adapter {
 	trimmed := strings.TrimSuffix(endpointURL, "/")
 	var out []*Adapter
 	out = append(out, db.exact[trimmed]...)
+	var buf [128]bool
+	found := buf[:]
+	if db.lits.n > len(buf) {
+		found = make([]bool, db.lits.n)
+	}
+	db.lits.find(endpointURL, found)
+regexes:
 	for _, r := range db.regexes {
-		if r.e.lit != "" && !strings.Contains(endpointURL, r.e.lit) {
-			continue
+		for _, l := range r.lits {
+			if !found[l] {
+				continue regexes
+			}
 		}
 		if r.e.re.MatchString(endpointURL) || (trimmed != endpointURL && r.e.re.MatchString(trimmed)) {
 			if len(out) == 0 || out[len(out)-1] != r.adapter {
