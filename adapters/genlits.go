@@ -53,7 +53,7 @@ func requiredLiterals(expr string) []string {
 type litIndex struct {
 	classes [256]uint8
 	nclass  int
-	delta   []int32  // state*nclass + class → next state
+	delta   []int32   // state*nclass + class → next state
 	out     [][]int32 // state → literals that end here (own and by suffix)
 	n       int       // number of literals
 }

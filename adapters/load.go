@@ -28,12 +28,12 @@ type DB struct {
 	// Adapters in matching order: files by name, adapters in file order.
 	Adapters []*Adapter
 
-	order    map[*Adapter]int
-	exact    map[string][]*Adapter
-	regexes  []*regexEndpoint
+	order   map[*Adapter]int
+	exact   map[string][]*Adapter
+	regexes []*regexEndpoint
 	// lits finds the literals of the endpoint regexes in a URL; each
 	// regex is tried only when all of its own are there.
-	lits *litIndex
+	lits     *litIndex
 	trackers map[string]*Tracker
 	byID     map[string]*Adapter
 }
