@@ -67,7 +67,17 @@ func InitialState(r *Request) map[string]any {
 
 // Decode runs the adapter's decoding steps over the request. A failing
 // step is recorded and the next steps run; Decode itself never fails.
-func (a *Adapter) Decode(r *Request) *Decoded {
+func (a *Adapter) Decode(r *Request) *Decoded { return a.decode(r, nil) }
+
+// DecodeLean is a.Decode for finding what a's data paths select: JSON
+// that a parseJson step parses is kept only where a later step or a data
+// path reads it (and checked whole, so that the steps succeed and fail as
+// in Decode). Res holds every value a's data paths find, with the same
+// steps, and may lack the rest.
+func (db *DB) DecodeLean(a *Adapter, r *Request) *Decoded { return a.decode(r, db.lean) }
+
+// decode is Decode, with lean's projections for parseJson steps.
+func (a *Adapter) decode(r *Request, lean map[*Step]*jsonProj) *Decoded {
 	st := InitialState(r)
 	d := &Decoded{adapter: a, Steps: make([]StepRecord, 0, len(a.DecodingSteps))}
 	for i := range a.DecodingSteps {
@@ -125,7 +135,13 @@ func (a *Adapter) Decode(r *Request) *Decoded {
 			d.Steps = append(d.Steps, rec)
 			continue
 		}
-		v, err := callSafe(spec.f, in, &s.Options, r)
+		var v any
+		var err error
+		if proj := lean[s]; proj != nil {
+			v, err = parseJSONLean(in, proj)
+		} else {
+			v, err = callSafe(spec.f, in, &s.Options, r)
+		}
 		switch {
 		case err != nil:
 			rec.Status, rec.Error = "failed", err.Error()
@@ -322,4 +338,185 @@ func hasPrefix(s, prefix []string) bool {
 		}
 	}
 	return true
+}
+
+// parseJSONLean is parseJSONFn keeping what proj selects.
+func parseJSONLean(in any, proj *jsonProj) (v any, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			v, err = nil, fmt.Errorf("internal error: %v", p)
+		}
+	}()
+	t, err := asText(in)
+	if err != nil {
+		return nil, err
+	}
+	return parseJSONProj(t, proj)
+}
+
+// jsonProj is what of a parsed JSON value the rest of an adapter reads: a
+// tree of the object keys (named) and of the wildcards (wild, for every
+// member or element) that later steps and data paths follow from where a
+// parseJson step writes. DB.DecodeLean parses such bodies keeping only
+// that; keepAll keeps a whole value (what a path ends at, or meets a
+// descent, an index or a filter in), skipAll nothing.
+type jsonProj struct {
+	named map[string]*jsonProj
+	wild  *jsonProj
+}
+
+var (
+	keepAll = &jsonProj{}
+	skipAll = &jsonProj{}
+)
+
+// member is what to keep of the value of an object's member.
+func (j *jsonProj) member(key string) *jsonProj {
+	if j == keepAll || j == skipAll {
+		return j
+	}
+	if c, ok := j.named[key]; ok {
+		return c // merged with wild when built
+	}
+	if j.wild != nil {
+		return j.wild
+	}
+	return skipAll
+}
+
+// element is what to keep of each element of a list.
+func (j *jsonProj) element() *jsonProj {
+	if j == keepAll || j == skipAll {
+		return j
+	}
+	if len(j.named) == 0 {
+		if j.wild == nil {
+			return skipAll
+		}
+		return j.wild
+	}
+	// A key on a list selects an element by its digits: the list is kept
+	// whole rather than followed.
+	return keepAll
+}
+
+// mergeProj returns what keeps what a or b keeps.
+func mergeProj(a, b *jsonProj) *jsonProj {
+	switch {
+	case a == nil || a == skipAll:
+		return b
+	case b == nil || b == skipAll:
+		return a
+	case a == keepAll || b == keepAll:
+		return keepAll
+	}
+	m := &jsonProj{wild: mergeProj(a.wild, b.wild)}
+	for _, src := range []*jsonProj{a, b} {
+		for k, c := range src.named {
+			if m.named == nil {
+				m.named = map[string]*jsonProj{}
+			}
+			m.named[k] = mergeProj(m.named[k], c)
+		}
+	}
+	return m
+}
+
+// finish returns j with the wildcard merged into each named member, so
+// that member needs one lookup.
+func (j *jsonProj) finish() *jsonProj {
+	if j == keepAll || j == skipAll || j == nil {
+		return j
+	}
+	f := &jsonProj{wild: j.wild.finish()}
+	for k, c := range j.named {
+		if f.named == nil {
+			f.named = map[string]*jsonProj{}
+		}
+		f.named[k] = mergeProj(c, j.wild).finish()
+	}
+	return f
+}
+
+// projFromPath returns what of the value written at out a path that reads
+// the state (ops over the state, from compileSteps) needs: skipAll when it
+// does not reach into it, keepAll when it reads all of it or more (or
+// cannot be told).
+func projFromPath(out []string, ops []step) *jsonProj {
+	k := 0
+	i := 0
+	for ; i < len(ops) && k < len(out); i++ {
+		switch op := ops[i]; op.op {
+		case opSkip:
+		case opChild:
+			if op.key != out[k] {
+				return skipAll
+			}
+			k++
+		case opWildcard:
+			k++
+		case opNth:
+			return skipAll // out's containers are objects
+		default: // a descent reaches everything below
+			return keepAll
+		}
+	}
+	if k < len(out) {
+		return keepAll // a container of the value, or the state itself
+	}
+	// The rest of the path, from the value.
+	root := &jsonProj{}
+	node := root
+	for ; i < len(ops); i++ {
+		var next **jsonProj
+		switch op := ops[i]; op.op {
+		case opSkip:
+			continue
+		case opChild:
+			if node.named == nil {
+				node.named = map[string]*jsonProj{}
+			}
+			c := node.named[op.key]
+			if c == nil {
+				c = &jsonProj{}
+				node.named[op.key] = c
+			}
+			node = c
+			continue
+		case opWildcard:
+			next = &node.wild
+		default:
+			return replaceLeaf(root, node)
+		}
+		if *next == nil {
+			*next = &jsonProj{}
+		}
+		node = *next
+	}
+	return replaceLeaf(root, node)
+}
+
+// replaceLeaf makes leaf keep everything: it is replaced by keepAll in the
+// tree from root.
+func replaceLeaf(root, leaf *jsonProj) *jsonProj {
+	if root == leaf {
+		return keepAll
+	}
+	var walk func(n *jsonProj)
+	walk = func(n *jsonProj) {
+		if n.wild == leaf {
+			n.wild = keepAll
+		} else if n.wild != nil {
+			walk(n.wild)
+		}
+		for k, c := range n.named {
+			if c == leaf {
+				n.named[k] = keepAll
+			} else {
+				walk(c)
+			}
+		}
+	}
+	walk(root)
+	return root
 }

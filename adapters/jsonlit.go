@@ -29,14 +29,19 @@ func (e *JSONError) Error() string { return fmt.Sprintf("parseJson: byte %d: %s"
 // undefined. Integers become int64 (json.Number when they do not fit),
 // other numbers float64. A repeated key keeps its last value, as in
 // JavaScript.
-func ParseJSON(s string) (any, error) {
+func ParseJSON(s string) (any, error) { return parseJSONProj(s, keepAll) }
+
+// parseJSONProj is ParseJSON keeping of the value only what proj selects
+// (see jsonProj); the text is checked whole all the same, so it fails
+// exactly when ParseJSON does, with the same error.
+func parseJSONProj(s string, proj *jsonProj) (any, error) {
 	p := &jsonParser{s: s}
 	p.skip()
 	if p.i < len(p.s) && strings.HasPrefix(p.s[p.i:], "\ufeff") {
 		p.i += 3
 		p.skip()
 	}
-	v, err := p.value(0)
+	v, err := p.value(0, proj)
 	if err != nil {
 		return nil, err
 	}
@@ -85,7 +90,10 @@ func (p *jsonParser) skip() {
 	}
 }
 
-func (p *jsonParser) value(depth int) (any, error) {
+// value parses the value at p.i, of which it keeps what proj selects:
+// everything with keepAll, nothing (the text is only checked) with
+// skipAll.
+func (p *jsonParser) value(depth int, proj *jsonProj) (any, error) {
 	if depth > maxJSONDepth {
 		return nil, p.err("nesting too deep")
 	}
@@ -94,13 +102,16 @@ func (p *jsonParser) value(depth int) (any, error) {
 	}
 	switch c := p.s[p.i]; {
 	case c == '{':
-		return p.object(depth)
+		return p.object(depth, proj)
 	case c == '[':
-		return p.array(depth)
+		return p.array(depth, proj)
 	case c == '"' || c == '\'':
+		if proj == skipAll {
+			return nil, p.skipStr(c)
+		}
 		return p.str(c)
 	case c == '-' || c == '+' || c == '.' || (c >= '0' && c <= '9'):
-		return p.number()
+		return p.number(proj != skipAll)
 	default:
 		w := p.word()
 		switch w {
@@ -136,9 +147,12 @@ func (p *jsonParser) word() string {
 	return p.s[start:p.i]
 }
 
-func (p *jsonParser) object(depth int) (any, error) {
+func (p *jsonParser) object(depth int, proj *jsonProj) (any, error) {
 	p.i++ // {
-	m := map[string]any{}
+	var m map[string]any
+	if proj != skipAll {
+		m = map[string]any{}
+	}
 	for {
 		p.skip()
 		if p.i >= len(p.s) {
@@ -146,11 +160,20 @@ func (p *jsonParser) object(depth int) (any, error) {
 		}
 		if p.s[p.i] == '}' {
 			p.i++
+			if m == nil {
+				return nil, nil // skipped
+			}
 			return m, nil
 		}
 		var key string
 		switch c := p.s[p.i]; {
 		case c == '"' || c == '\'':
+			if proj == skipAll {
+				if err := p.skipStr(c); err != nil {
+					return nil, err
+				}
+				break
+			}
 			k, err := p.str(c)
 			if err != nil {
 				return nil, err
@@ -158,7 +181,7 @@ func (p *jsonParser) object(depth int) (any, error) {
 			key = k
 		case c >= '0' && c <= '9' || c == '-' || c == '.':
 			start := p.i
-			if _, err := p.number(); err != nil {
+			if _, err := p.number(false); err != nil {
 				return nil, err
 			}
 			key = p.s[start:p.i]
@@ -174,11 +197,14 @@ func (p *jsonParser) object(depth int) (any, error) {
 		}
 		p.i++
 		p.skip()
-		v, err := p.value(depth + 1)
+		child := proj.member(key)
+		v, err := p.value(depth+1, child)
 		if err != nil {
 			return nil, err
 		}
-		m[key] = v
+		if child != skipAll {
+			m[key] = v
+		}
 		p.skip()
 		if p.i >= len(p.s) {
 			return nil, p.err("unterminated object")
@@ -193,9 +219,14 @@ func (p *jsonParser) object(depth int) (any, error) {
 	}
 }
 
-func (p *jsonParser) array(depth int) (any, error) {
+func (p *jsonParser) array(depth int, proj *jsonProj) (any, error) {
 	p.i++ // [
-	a := []any{}
+	keep := proj != skipAll
+	var a []any
+	if keep {
+		a = []any{}
+	}
+	elem := proj.element()
 	for {
 		p.skip()
 		if p.i >= len(p.s) {
@@ -203,19 +234,26 @@ func (p *jsonParser) array(depth int) (any, error) {
 		}
 		if p.s[p.i] == ']' {
 			p.i++
+			if !keep {
+				return nil, nil
+			}
 			return a, nil
 		}
 		if p.s[p.i] == ',' {
 			// A hole, as in [1,,2]: JavaScript reads undefined.
-			a = append(a, nil)
+			if keep {
+				a = append(a, nil)
+			}
 			p.i++
 			continue
 		}
-		v, err := p.value(depth + 1)
+		v, err := p.value(depth+1, elem)
 		if err != nil {
 			return nil, err
 		}
-		a = append(a, v)
+		if keep {
+			a = append(a, v) // nil when skipped: indexes stay
+		}
 		p.skip()
 		if p.i >= len(p.s) {
 			return nil, p.err("unterminated array")
@@ -309,6 +347,62 @@ func (p *jsonParser) str(q byte) (string, error) {
 	return "", p.err("unterminated string")
 }
 
+// skipStr checks the string at p.i as str does (the same errors at the
+// same offsets), and passes it.
+func (p *jsonParser) skipStr(q byte) error {
+	start := p.i
+	p.i++
+	for {
+		rest := p.s[p.i:]
+		end := strings.IndexByte(rest, q)
+		lim := end
+		if end < 0 {
+			lim = len(rest)
+		}
+		bs := strings.IndexByte(rest[:lim], '\\')
+		if bs < 0 {
+			if end < 0 {
+				break
+			}
+			p.i += end + 1
+			return nil
+		}
+		// An escape before the quote (or the end): checked as str does.
+		p.i += bs + 1
+		if p.i >= len(p.s) {
+			break
+		}
+		e := p.s[p.i]
+		p.i++
+		switch e {
+		case '\r':
+			if p.i < len(p.s) && p.s[p.i] == '\n' {
+				p.i++
+			}
+		case 'x':
+			if p.i+2 > len(p.s) || !isHex(p.s[p.i]) || !isHex(p.s[p.i+1]) {
+				return p.err("bad \\x escape")
+			}
+			p.i += 2
+		case 'u':
+			r, ok := p.hex4()
+			if !ok {
+				return p.err("bad \\u escape")
+			}
+			if utf16.IsSurrogate(r) && strings.HasPrefix(p.s[p.i:], "\\u") {
+				save := p.i
+				p.i += 2
+				if r2, ok := p.hex4(); ok && utf16.DecodeRune(r, r2) != unicode.ReplacementChar {
+					continue
+				}
+				p.i = save
+			}
+		}
+	}
+	p.i = start
+	return p.err("unterminated string")
+}
+
 func (p *jsonParser) hex4() (rune, bool) {
 	if p.i+4 > len(p.s) {
 		return 0, false
@@ -325,7 +419,9 @@ func (p *jsonParser) hex4() (rune, bool) {
 	return r, true
 }
 
-func (p *jsonParser) number() (any, error) {
+// number parses a number; without build it only checks it (and returns
+// nil).
+func (p *jsonParser) number(build bool) (any, error) {
 	start := p.i
 	neg := false
 	if c := p.s[p.i]; c == '-' || c == '+' {
@@ -348,6 +444,9 @@ func (p *jsonParser) number() (any, error) {
 		u, err := strconv.ParseUint(p.s[hs:p.i], 16, 64)
 		if err != nil || p.i == hs {
 			return nil, p.err("bad hexadecimal number")
+		}
+		if !build {
+			return nil, nil
 		}
 		if neg {
 			if u <= 1<<63 {
@@ -382,6 +481,9 @@ done:
 	}
 	text = strings.TrimPrefix(text, "+")
 	if isInt {
+		if !build {
+			return nil, nil // an integer is never an error
+		}
 		if n, err := strconv.ParseInt(text, 10, 64); err == nil {
 			return n, nil
 		}
@@ -390,9 +492,15 @@ done:
 	f, err := strconv.ParseFloat(text, 64)
 	if err != nil {
 		if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange {
+			if !build {
+				return nil, nil
+			}
 			return f, nil
 		}
 		return nil, p.err(fmt.Sprintf("bad number %q", text))
+	}
+	if !build {
+		return nil, nil
 	}
 	return f, nil
 }

@@ -325,7 +325,7 @@ func (m *Matcher) trackerFor(r *adapters.Request, a *adapters.Adapter) *TrackerR
 }
 
 func (m *Matcher) applyAdapter(res *Result, a *adapters.Adapter, r *adapters.Request) {
-	d := a.Decode(r)
+	d := m.db.DecodeLean(a, r)
 	res.Steps = d.Steps
 	tr := &TrackerRef{Slug: a.Tracker.Slug, Name: a.Tracker.Name}
 	id := a.ID()
