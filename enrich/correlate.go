@@ -1,10 +1,12 @@
 package enrich
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"math"
 	"net/netip"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -99,9 +101,16 @@ type SocketTrace struct {
 	flows map[string]int32 // Community ID → flow number
 	cids  []string
 	tuple map[flowTuple]int32
+	// pend collects the operations while reading; finish sorts them into
+	// ops, by group, and sets start: group g's operations are
+	// ops[start[g]:start[g+1]].
+	pend  slab[sockOp]
 	ops   []sockOp
+	start []int32
 	// render builds the _stacktrace value of a record.
 	render func(ref int32) map[string]any
+	// fastRecords counts the records read by a fast path (for tests).
+	fastRecords int
 }
 
 type flowTuple struct {
@@ -122,6 +131,13 @@ func newSocketTrace(name, file string) *SocketTrace {
 // addOp records an operation of the flow (proto, local, remote); it
 // computes the Community ID once per distinct flow.
 func (t *SocketTrace) addOp(ts float64, proto uint8, local, remote netip.AddrPort, dir Direction, ref int32) {
+	f := t.flow(proto, local, remote)
+	t.pend.add(sockOp{t: ts, group: f*2 + int32(dir), ref: ref})
+}
+
+// flow returns the number of the flow (proto, local, remote), numbering
+// flows by their Community IDs in the order they are first seen.
+func (t *SocketTrace) flow(proto uint8, local, remote netip.AddrPort) int32 {
 	k := flowTuple{proto, local.Addr().Unmap(), remote.Addr().Unmap(), local.Port(), remote.Port()}
 	f, ok := t.tuple[k]
 	if !ok {
@@ -133,22 +149,77 @@ func (t *SocketTrace) addOp(ts float64, proto uint8, local, remote netip.AddrPor
 		}
 		t.tuple[k] = f
 	}
-	t.ops = append(t.ops, sockOp{t: ts, group: f*2 + int32(dir), ref: ref})
+	return f
 }
 
-// finish sorts the operations by flow, direction and time.
+// finish sorts the operations by flow, direction, time and record. The
+// groups are small dense numbers, so a counting sort puts each in its
+// place, keeping the order of reading (that of the records); only a group
+// whose operations were not read in time order is sorted further.
 func (t *SocketTrace) finish() {
 	t.tuple = nil
-	sort.Slice(t.ops, func(i, j int) bool {
-		a, b := t.ops[i], t.ops[j]
-		if a.group != b.group {
-			return a.group < b.group
+	start := make([]int32, 2*len(t.cids)+1)
+	for _, c := range t.pend.chunks {
+		for _, op := range c {
+			start[op.group+1]++
 		}
-		if a.t != b.t {
-			return a.t < b.t
+	}
+	for g := 1; g < len(start); g++ {
+		start[g] += start[g-1]
+	}
+	ops := make([]sockOp, t.pend.n)
+	next := append([]int32(nil), start[:len(start)-1]...)
+	for _, c := range t.pend.chunks {
+		for _, op := range c {
+			ops[next[op.group]] = op
+			next[op.group]++
 		}
-		return a.ref < b.ref
-	})
+	}
+	t.pend = slab[sockOp]{}
+	for g := 0; g+1 < len(start); g++ {
+		grp := ops[start[g]:start[g+1]]
+		for k := 1; k < len(grp); k++ {
+			if grp[k].t < grp[k-1].t {
+				slices.SortFunc(grp, func(a, b sockOp) int {
+					if c := cmp.Compare(a.t, b.t); c != 0 {
+						return c
+					}
+					return cmp.Compare(a.ref, b.ref)
+				})
+				break
+			}
+		}
+	}
+	t.ops, t.start = ops, start
+}
+
+// span returns the operations of group g as ops[lo:hi].
+func (t *SocketTrace) span(g int32) (lo, hi int32) {
+	if g < 0 || int(g)+1 >= len(t.start) {
+		return 0, 0
+	}
+	return t.start[g], t.start[g+1]
+}
+
+// slab is a list that grows by chunks, never copying what it holds.
+type slab[T any] struct {
+	chunks [][]T
+	n      int
+}
+
+const slabShift = 16
+
+func (s *slab[T]) add(v T) {
+	if s.n&(1<<slabShift-1) == 0 {
+		s.chunks = append(s.chunks, make([]T, 0, 1<<slabShift))
+	}
+	c := &s.chunks[len(s.chunks)-1]
+	*c = append(*c, v)
+	s.n++
+}
+
+func (s *slab[T]) at(i int32) *T {
+	return &s.chunks[i>>slabShift][i&(1<<slabShift-1)]
 }
 
 // Len returns the number of operations kept.
@@ -170,16 +241,6 @@ func (t *SocketTrace) Enricher(opts CorrelationOptions) Planner {
 	s := &stackEnricher{tr: t, opts: opts, slots: map[int32][]slot{}}
 	s.assigned[0] = map[int32]int32{}
 	s.assigned[1] = map[int32]int32{}
-	// Group boundaries, so each group's operations are a sub-slice.
-	s.groupOps = map[int32][2]int32{}
-	for i := 0; i < len(t.ops); {
-		j := i
-		for j < len(t.ops) && t.ops[j].group == t.ops[i].group {
-			j++
-		}
-		s.groupOps[t.ops[i].group] = [2]int32{int32(i), int32(j)}
-		i = j
-	}
 	return s
 }
 
@@ -205,10 +266,9 @@ type dirCounts struct {
 }
 
 type stackEnricher struct {
-	tr       *SocketTrace
-	opts     CorrelationOptions
-	slots    map[int32][]slot
-	groupOps map[int32][2]int32
+	tr    *SocketTrace
+	opts  CorrelationOptions
+	slots map[int32][]slot
 	// assigned maps entry index → index in tr.ops, per direction.
 	assigned  [2]map[int32]int32
 	counts    [2]dirCounts
@@ -265,7 +325,7 @@ func (s *stackEnricher) Observe(i int, e *har.Entry) error {
 			continue
 		}
 		g := f*2 + int32(d)
-		if _, ok := s.groupOps[g]; !ok {
+		if lo, hi := s.tr.span(g); lo == hi {
 			s.unmatched(d, reasonNoFlow)
 			continue
 		}
@@ -313,8 +373,9 @@ func (s *stackEnricher) planGroup(g int32, slots []slot, used map[int32]bool) {
 	if d == Inbound {
 		win = s.opts.Response
 	}
-	span := s.groupOps[g]
-	ops := s.tr.ops[span[0]:span[1]]
+	lo, hi := s.tr.span(g)
+	span := [2]int32{lo, hi}
+	ops := s.tr.ops[lo:hi]
 	sort.Slice(slots, func(i, j int) bool {
 		if slots[i].t != slots[j].t {
 			return slots[i].t < slots[j].t

@@ -38,6 +38,27 @@ func sameRead(t *testing.T, err, err1 error, tr, tr1 *SocketTrace) {
 	}
 }
 
+// sameTrace fails when two reads differ in anything an enricher uses:
+// the stats, the operations, the flows and the _stacktrace of each
+// operation.
+func sameTrace(t *testing.T, what string, err, err1 error, tr, tr1 *SocketTrace) {
+	t.Helper()
+	if (err == nil) != (err1 == nil) || (err != nil && err.Error() != err1.Error()) {
+		t.Fatalf("%s: %v; other way: %v", what, err, err1)
+	}
+	if err != nil {
+		return
+	}
+	if !reflect.DeepEqual(tr.Stats, tr1.Stats) || !reflect.DeepEqual(tr.ops, tr1.ops) || !reflect.DeepEqual(tr.cids, tr1.cids) {
+		t.Fatalf("%s: %+v %v %v\nother way: %+v %v %v", what, tr.Stats, tr.ops, tr.cids, tr1.Stats, tr1.ops, tr1.cids)
+	}
+	for _, op := range tr.ops {
+		if a, b := tr.render(op.ref), tr1.render(op.ref); !reflect.DeepEqual(a, b) {
+			t.Fatalf("%s: record %d renders as %v, other way %v", what, op.ref, a, b)
+		}
+	}
+}
+
 func fuzzEntries() []*har.Entry {
 	e := entry(flowA, baseSec+10, baseSec+10.3, "HTTP/2")
 	e.Request.PostData = &har.PostData{Text: "0123456789abcdef0123456789abcdef alice@example.com"}
@@ -57,6 +78,9 @@ func FuzzPiRogueSocketTrace(f *testing.F) {
 		// Records cut by every buffer refill read the same.
 		tr1, err1 := ReadPiRogueSocketTrace(iotest.OneByteReader(bytes.NewReader(b)), "socket_trace.json")
 		sameRead(t, err, err1, tr, tr1)
+		// parseFast reads what it reads as parse does.
+		tr2, err2 := readPiRogue(bytes.NewReader(b), "socket_trace.json", true)
+		sameTrace(t, "fast", err, err2, tr, tr2)
 		if err != nil {
 			return
 		}

@@ -128,8 +128,14 @@ func timeUnitOf(v float64) string {
 // and counted in the returned trace's Stats; a file that is not JSON, or
 // whose timestamps are all in the wrong unit, is an *InputError.
 func ReadPiRogueSocketTrace(r io.Reader, name string) (*SocketTrace, error) {
+	return readPiRogue(r, name, false)
+}
+
+// readPiRogue is ReadPiRogueSocketTrace; slow leaves out parseFast, for the
+// tests that compare the two ways.
+func readPiRogue(r io.Reader, name string, slow bool) (*SocketTrace, error) {
 	tr := newSocketTrace(PiRogueSocketTraceName, name)
-	p := &pirogueParser{tr: tr, strs: newInterner(), stacks: map[string]int32{}, keys: map[string]string{}, addrs: map[uint32]netip.Addr{}}
+	p := &pirogueParser{slow: slow, tr: tr, strs: newInterner(), stacks: map[string]int32{}, keys: map[string]string{}, addrs: map[uint32]netip.Addr{}}
 	err := readRecords(r, &tr.Stats, p.parse)
 	if err != nil {
 		return nil, err
@@ -138,8 +144,10 @@ func ReadPiRogueSocketTrace(r io.Reader, name string) (*SocketTrace, error) {
 		return nil, err
 	}
 	p.stacks = nil
+	p.stackRaw = nil
 	p.strs.ids = nil
 	p.addrs = nil
+	p.fast = fastState{}
 	tr.render = p.render
 	tr.finish()
 	return tr, nil
@@ -147,15 +155,19 @@ func ReadPiRogueSocketTrace(r io.Reader, name string) (*SocketTrace, error) {
 
 type pirogueParser struct {
 	tr     *SocketTrace
-	recs   []pirogueRec
+	recs   slab[pirogueRec]
 	strs   *interner
 	stacks map[string]int32
 	stackV []stackVal
-	extras []map[string]any
-	keys   map[string]string // camelCase cache
-	addrs  map[uint32]netip.Addr
-	units  map[string]int
-	wrong  *InputError // first record with a timestamp in a wrong unit
+	// stackRaw holds the bytes of each stack of stackV, while reading.
+	stackRaw [][]byte
+	extras   []map[string]any
+	keys     map[string]string // camelCase cache
+	addrs    map[uint32]netip.Addr
+	ms       int         // records with a timestamp in milliseconds
+	slow     bool        // no parseFast
+	wrong    *InputError // first record with a timestamp in a wrong unit
+	fast     fastState
 }
 
 // recordProblem is a record that cannot be used, with why.
@@ -230,6 +242,9 @@ func (p *pirogueParser) parse(rec int, off int64, b []byte) (int, error) {
 			return keep(name, val)
 		}
 		return nil
+	}
+	if end, ok := p.parseFast(b); ok {
+		return end, nil
 	}
 	if len(b) > 0 && b[0] != '{' {
 		return nonObject(b)
@@ -343,11 +358,11 @@ func (p *pirogueParser) parse(rec int, off int64, b []byte) (int, error) {
 		r.extra = int32(len(p.extras))
 		p.extras = append(p.extras, extra)
 	}
-	if len(p.recs) >= math.MaxInt32 {
+	if p.recs.n >= math.MaxInt32 {
 		return end, problem(skipNotObject, "more than %d records", math.MaxInt32)
 	}
-	p.tr.addOp(r.ts, proto, local, remote, dir, int32(len(p.recs)))
-	p.recs = append(p.recs, r)
+	p.tr.addOp(r.ts, proto, local, remote, dir, int32(p.recs.n))
+	p.recs.add(r)
 	return end, nil
 }
 
@@ -379,17 +394,16 @@ func orUnknown(u string) string {
 }
 
 func (p *pirogueParser) countUnit(u string) {
-	if p.units == nil {
-		p.units = map[string]int{}
+	if u == "ms" {
+		p.ms++
 	}
-	p.units[u]++
 }
 
 // checkUnits fails a file none of whose timestamps are milliseconds while
 // some are in another unit: the file was written by something else, and
 // pairing by time would silently find nothing.
 func (p *pirogueParser) checkUnits() error {
-	if p.units["ms"] == 0 && p.wrong != nil {
+	if p.ms == 0 && p.wrong != nil {
 		return p.wrong
 	}
 	return nil
@@ -443,6 +457,7 @@ func (p *pirogueParser) stack(raw []byte) int32 {
 		}
 		id = int32(len(p.stackV))
 		p.stackV = append(p.stackV, sv)
+		p.stackRaw = append(p.stackRaw, []byte(string(raw)))
 	}
 	p.stacks[string(raw)] = id
 	return id
@@ -461,7 +476,7 @@ func (p *pirogueParser) camel(k string) string {
 
 // render builds the _stacktrace value pcapng-utils writes for a record.
 func (p *pirogueParser) render(ref int32) map[string]any {
-	r := &p.recs[ref]
+	r := p.recs.at(ref)
 	m := make(map[string]any, 12)
 	for k, v := range p.extraOf(r) {
 		m[k] = v

@@ -1,0 +1,539 @@
+package enrich
+
+import (
+	"hash/maphash"
+	"math"
+	"net/netip"
+
+	"github.com/tracewire/tracewire/communityid"
+)
+
+// A socket trace has a million records that all look alike: the same keys
+// in the same order, a few distinct processes, socket types, event names
+// and addresses, and stacks that repeat (a few thousand distinct ones at
+// most). parseFast reads such a record in one walk without callbacks,
+// interns through one-entry caches, and finds where a stack ends by
+// recognising its bytes (stackIndex) instead of scanning them. It accepts
+// only records that parse's general walk would use as they are; anything
+// else (escapes, unknown keys, duplicates, odd types, a record to skip, a
+// record cut by the end of the buffer) is left to parse, which then reads
+// the record from its start as if parseFast had not looked at it.
+
+// fastStr returns the end of the string at b[i] (after its closing quote)
+// when it holds no escape or control character.
+func fastStr(b []byte, i int) (int, bool) {
+	if i >= len(b) || b[i] != '"' {
+		return 0, false
+	}
+	for i++; i < len(b); i++ {
+		if c := b[i]; strStop[c] {
+			return i + 1, c == '"'
+		}
+	}
+	return 0, false
+}
+
+// fastInt reads a number at b[i] written as a plain integer of at most 18
+// digits (what integer and num give as they are), followed by a byte that
+// ends it.
+func fastInt(b []byte, i int) (v int64, end int, ok bool) {
+	neg := false
+	if i < len(b) && b[i] == '-' {
+		neg = true
+		i++
+	}
+	start := i
+	for i < len(b) && b[i] >= '0' && b[i] <= '9' {
+		v = v*10 + int64(b[i]-'0')
+		i++
+	}
+	n := i - start
+	if n == 0 || n > 18 || (n > 1 && b[start] == '0') || i >= len(b) {
+		return 0, 0, false
+	}
+	if c := b[i]; c == '.' || c == 'e' || c == 'E' {
+		return 0, 0, false
+	}
+	if neg {
+		v = -v
+	}
+	return v, i, true
+}
+
+// strCache interns one field's value, remembering the last one.
+type strCache struct {
+	s  string
+	id uint32
+}
+
+func (p *pirogueParser) internCached(c *strCache, body []byte) uint32 {
+	if c.id != 0 && c.s == string(body) {
+		return c.id
+	}
+	id := p.strs.id(body)
+	c.s, c.id = p.strs.strs[id], id
+	return id
+}
+
+// fastState is what parseFast keeps between records.
+type fastState struct {
+	process, stype, event, dest, local strCache
+	// Per interned string: the direction of an event name, the protocol of
+	// a socket type, the parsed address (0 = not looked at yet).
+	dir   []int8  // 1 + Direction, or -1: not a send or receive
+	proto []uint8 // protocol, or 255: unknown type
+	addr  []fastAddr
+	flows map[fastFlow]int32
+	last  fastFlow
+	lastF int32
+	index stackIndex
+}
+
+type fastAddr struct {
+	state uint8 // 0 unknown, 1 valid, 2 invalid
+	a     netip.Addr
+}
+
+type fastFlow struct {
+	local, remote uint32
+	lport, rport  uint16
+	proto         uint8
+}
+
+func grow[T any](s []T, n int) []T {
+	for len(s) <= n {
+		var zero T
+		s = append(s, zero)
+	}
+	return s
+}
+
+// Bits of the members seen, to leave duplicates to parse.
+const (
+	seenType = 1 << iota
+	seenTS
+	seenProcess
+	seenPid
+	seenData
+	seenFd
+	seenSType
+	seenDPid
+	seenTid
+	seenEvent
+	seenDIP
+	seenDPort
+	seenLIP
+	seenLPort
+	seenStack
+)
+
+// parseFast reads the record at the start of b as parse would, when it is
+// plain; ok false leaves the record to parse, with nothing changed that
+// parse would see.
+func (p *pirogueParser) parseFast(b []byte) (end int, ok bool) {
+	if p.slow || len(b) == 0 || b[0] != '{' {
+		return 0, false
+	}
+	fs := &p.fast
+	var (
+		r                   = pirogueRec{stack: -1, extra: -1}
+		seen                uint32
+		ts                  int64
+		topPid              int64
+		hasTopPid           bool
+		localIP, remoteIP   uint32
+		lport, rport        int64
+		typOK               = true
+		stackStart, stackAt = -1, -1
+	)
+	i := skipWS(b, 1)
+	for {
+		if i >= len(b) || b[i] != '"' {
+			return 0, false
+		}
+		ke, ok := fastStr(b, i)
+		if !ok {
+			return 0, false
+		}
+		name := b[i+1 : ke-1]
+		i = skipWS(b, ke)
+		if i >= len(b) || b[i] != ':' {
+			return 0, false
+		}
+		i = skipWS(b, i+1)
+		if i >= len(b) {
+			return 0, false
+		}
+		var bit uint32
+		switch string(name) {
+		case "type":
+			bit = seenType
+			e, ok := fastStr(b, i)
+			if !ok {
+				return 0, false
+			}
+			switch string(b[i+1 : e-1]) {
+			case "socket_trace_log", "socket_traces", "socket_trace":
+			default:
+				typOK = false
+			}
+			i = e
+		case "timestamp":
+			bit = seenTS
+			v, e, ok := fastInt(b, i)
+			if !ok || v > 1<<53 {
+				return 0, false
+			}
+			ts, i = v, e
+		case "process":
+			bit = seenProcess
+			e, ok := fastStr(b, i)
+			if !ok {
+				return 0, false
+			}
+			r.process = p.internCached(&fs.process, b[i+1:e-1])
+			i = e
+		case "pid":
+			bit = seenPid
+			v, e, ok := fastInt(b, i)
+			if !ok {
+				return 0, false
+			}
+			topPid, hasTopPid, i = v, true, e
+		case "data":
+			bit = seenData
+			if b[i] != '{' {
+				return 0, false
+			}
+			var dseen uint32
+			i = skipWS(b, i+1)
+			if i < len(b) && b[i] == '}' {
+				i++
+				break
+			}
+			for {
+				if i >= len(b) || b[i] != '"' {
+					return 0, false
+				}
+				ke, ok := fastStr(b, i)
+				if !ok {
+					return 0, false
+				}
+				dname := b[i+1 : ke-1]
+				i = skipWS(b, ke)
+				if i >= len(b) || b[i] != ':' {
+					return 0, false
+				}
+				i = skipWS(b, i+1)
+				if i >= len(b) {
+					return 0, false
+				}
+				var dbit uint32
+				var e int
+				switch string(dname) {
+				case "socket_fd", "pid", "thread_id", "dest_port", "local_port":
+					var v int64
+					v, e, ok = fastInt(b, i)
+					if !ok {
+						return 0, false
+					}
+					switch string(dname) {
+					case "socket_fd":
+						dbit, r.fd, r.hasFd = seenFd, v, true
+					case "pid":
+						dbit, r.pid, r.hasPid = seenDPid, v, true
+					case "thread_id":
+						dbit, r.tid, r.hasTid = seenTid, v, true
+					case "dest_port":
+						dbit, rport = seenDPort, v
+					default:
+						dbit, lport = seenLPort, v
+					}
+				case "socket_type", "socket_event_type", "dest_ip", "local_ip":
+					e, ok = fastStr(b, i)
+					if !ok {
+						return 0, false
+					}
+					body := b[i+1 : e-1]
+					switch string(dname) {
+					case "socket_type":
+						dbit, r.stype = seenSType, p.internCached(&fs.stype, body)
+					case "socket_event_type":
+						dbit, r.event = seenEvent, p.internCached(&fs.event, body)
+					case "dest_ip":
+						dbit, remoteIP = seenDIP, p.internCached(&fs.dest, body)
+					default:
+						dbit, localIP = seenLIP, p.internCached(&fs.local, body)
+					}
+				case "stack":
+					dbit = seenStack
+					switch b[i] {
+					case '[':
+						n, id, found := fs.index.lookup(b[i:])
+						if found {
+							r.stack, e = id, i+n
+							break
+						}
+						var err error
+						if e, err = skipFast(b, i); err != nil {
+							return 0, false
+						}
+						stackStart, stackAt = i, e
+					case 'n':
+						if e, ok = fastLiteral(b, i, "null"); !ok {
+							return 0, false
+						}
+					default:
+						return 0, false
+					}
+				default:
+					return 0, false
+				}
+				if dseen&dbit != 0 {
+					return 0, false
+				}
+				dseen |= dbit
+				i = skipWS(b, e)
+				if i >= len(b) {
+					return 0, false
+				}
+				if b[i] == ',' {
+					i = skipWS(b, i+1)
+					continue
+				}
+				if b[i] != '}' {
+					return 0, false
+				}
+				i++
+				break
+			}
+			seen |= dseen
+		default:
+			// Other members (dump, data_type) are checked and left.
+			e, err := scanValue(b, i, 1)
+			if err != nil {
+				return 0, false
+			}
+			i = e
+		}
+		if seen&bit != 0 {
+			return 0, false
+		}
+		seen |= bit
+		i = skipWS(b, i)
+		if i >= len(b) {
+			return 0, false
+		}
+		if b[i] == ',' {
+			i = skipWS(b, i+1)
+			continue
+		}
+		if b[i] != '}' {
+			return 0, false
+		}
+		i++
+		break
+	}
+	// What parse would skip or count as partial is left to it.
+	const need = seenTS | seenData | seenSType | seenEvent | seenDIP | seenDPort | seenLIP | seenLPort
+	if !typOK || seen&need != need || timeUnitOf(float64(ts)) != "ms" {
+		return 0, false
+	}
+	dir, ok := p.direction(r.event)
+	if !ok {
+		return 0, false
+	}
+	proto := p.protocol(r.stype)
+	if proto == 255 {
+		return 0, false
+	}
+	if lport < 1 || lport > 65535 || rport < 1 || rport > 65535 {
+		return 0, false
+	}
+	la, ok1 := p.fastAddr(localIP)
+	ra, ok2 := p.fastAddr(remoteIP)
+	if !ok1 || !ok2 || la.Is4() != ra.Is4() {
+		return 0, false
+	}
+	if stackStart >= 0 {
+		raw := b[stackStart:stackAt]
+		if r.stack = p.stack(raw); r.stack < 0 {
+			return 0, false
+		}
+		fs.index.insert(r.stack, p.stackRaw[r.stack])
+	}
+	if p.recs.n >= math.MaxInt32 {
+		return 0, false
+	}
+	if !r.hasPid && hasTopPid {
+		r.pid, r.hasPid = topPid, true
+	}
+	r.ts = float64(ts) / 1000
+	p.countUnit("ms")
+	key := fastFlow{local: localIP, remote: remoteIP, lport: uint16(lport), rport: uint16(rport), proto: proto}
+	f := fs.lastF
+	if key != fs.last || f < 0 {
+		var found bool
+		if f, found = fs.flows[key]; !found {
+			f = p.tr.flow(proto, netip.AddrPortFrom(la, uint16(lport)), netip.AddrPortFrom(ra, uint16(rport)))
+			if fs.flows == nil {
+				fs.flows = map[fastFlow]int32{}
+			}
+			fs.flows[key] = f
+		}
+		fs.last, fs.lastF = key, f
+	}
+	p.tr.pend.add(sockOp{t: r.ts, group: f*2 + int32(dir), ref: int32(p.recs.n)})
+	p.recs.add(r)
+	p.tr.fastRecords++
+	return i, true
+}
+
+func fastLiteral(b []byte, i int, lit string) (int, bool) {
+	if len(b)-i <= len(lit) || string(b[i:i+len(lit)]) != lit {
+		return 0, false
+	}
+	return i + len(lit), true
+}
+
+// direction is directionOf for an interned event name.
+func (p *pirogueParser) direction(id uint32) (Direction, bool) {
+	fs := &p.fast
+	fs.dir = grow(fs.dir, int(id))
+	if fs.dir[id] == 0 {
+		fs.dir[id] = -1
+		if d, ok := directionOf(p.strs.strs[id]); ok {
+			fs.dir[id] = 1 + int8(d)
+		}
+	}
+	if fs.dir[id] < 0 {
+		return 0, false
+	}
+	return Direction(fs.dir[id] - 1), true
+}
+
+// protocol is the protocol of an interned socket type, 255 when unknown.
+func (p *pirogueParser) protocol(id uint32) uint8 {
+	fs := &p.fast
+	fs.proto = grow(fs.proto, int(id))
+	if fs.proto[id] == 0 {
+		switch p.strs.strs[id] {
+		case "tcp", "tcp6":
+			fs.proto[id] = communityid.ProtoTCP
+		case "udp", "udp6":
+			fs.proto[id] = communityid.ProtoUDP
+		default:
+			fs.proto[id] = 255
+		}
+	}
+	return fs.proto[id]
+}
+
+// fastAddr is parseAddr for an interned address.
+func (p *pirogueParser) fastAddr(id uint32) (netip.Addr, bool) {
+	fs := &p.fast
+	fs.addr = grow(fs.addr, int(id))
+	a := &fs.addr[id]
+	if a.state == 0 {
+		a.state = 2
+		if x, err := parseAddr(p.strs.strs[id]); err == nil {
+			a.a, a.state = x, 1
+		}
+	}
+	return a.a, a.state == 1
+}
+
+// stackIndex recognises stacks seen before at the start of a buffer, with
+// a trie over their bytes in blocks of stackBlock: a node is a prefix (its
+// length and the chained hash of its blocks), and holds the stacks that
+// end within its next block. Recognising a stack costs one hash and map
+// lookup per block and one comparison of the candidate's bytes, where
+// scanning it costs a look at every byte. Hashes only choose candidates:
+// a stack is recognised only when its bytes are all there.
+type stackIndex struct {
+	seed   maphash.Seed
+	root   stackNode
+	nodes  map[stackKey]*stackNode
+	stacks [][]byte // by stack id
+	bytes  int
+}
+
+type stackKey struct {
+	n int // prefix length
+	h uint64
+}
+
+type stackNode struct {
+	ends []int32 // stacks ending within the next block
+	more bool    // some stack goes on past the next block
+}
+
+const (
+	stackBlock = 512
+	// Bounds on what the index holds; stacks beyond them are scanned.
+	maxIndexedStacks = 1 << 14
+	maxIndexedBytes  = 64 << 20
+	maxNodeEnds      = 16
+)
+
+func (x *stackIndex) chain(h uint64, block []byte) uint64 {
+	return (h*0x9e3779b97f4a7c15 + 1) ^ maphash.Bytes(x.seed, block)
+}
+
+// lookup returns the length and id of the indexed stack that b starts
+// with.
+func (x *stackIndex) lookup(b []byte) (int, int32, bool) {
+	if x.nodes == nil {
+		return 0, 0, false
+	}
+	node, n, h := &x.root, 0, uint64(0)
+	for {
+		for _, id := range node.ends {
+			s := x.stacks[id]
+			if len(s) <= len(b) && string(b[n:len(s)]) == string(s[n:]) && string(b[:n]) == string(s[:n]) {
+				return len(s), id, true
+			}
+		}
+		if !node.more || len(b) < n+stackBlock {
+			return 0, 0, false
+		}
+		h = x.chain(h, b[n:n+stackBlock])
+		n += stackBlock
+		if node = x.nodes[stackKey{n, h}]; node == nil {
+			return 0, 0, false
+		}
+	}
+}
+
+// insert indexes stack id, whose bytes are s, unless the index is full.
+func (x *stackIndex) insert(id int32, s []byte) {
+	if x.nodes == nil {
+		x.seed = maphash.MakeSeed()
+		x.nodes = map[stackKey]*stackNode{}
+	}
+	if len(x.stacks) >= maxIndexedStacks || x.bytes+len(s) > maxIndexedBytes {
+		return
+	}
+	x.stacks = grow(x.stacks, int(id))
+	if x.stacks[id] != nil {
+		return
+	}
+	node, n, h := &x.root, 0, uint64(0)
+	for len(s) > n+stackBlock {
+		node.more = true
+		h = x.chain(h, s[n:n+stackBlock])
+		n += stackBlock
+		next := x.nodes[stackKey{n, h}]
+		if next == nil {
+			next = &stackNode{}
+			x.nodes[stackKey{n, h}] = next
+		}
+		node = next
+	}
+	if len(node.ends) >= maxNodeEnds {
+		return
+	}
+	node.ends = append(node.ends, id)
+	x.stacks[id] = s
+	x.bytes += len(s)
+}

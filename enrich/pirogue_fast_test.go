@@ -1,0 +1,201 @@
+package enrich
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"reflect"
+	"sort"
+	"strings"
+	"testing"
+	"testing/iotest"
+)
+
+// fastTestStacks returns stacks that share long prefixes (as real ones
+// do: the same socket and TLS frames, then the caller), of lengths around
+// and exactly at multiples of stackBlock.
+func fastTestStacks() []string {
+	frame := func(cls string, i int) string {
+		return fmt.Sprintf(`{"class":%q,"file":"F.java","line":%d,"method":"m","is_native":false,"str":"%s.m(F.java:%d)"}`, cls, i, cls, i)
+	}
+	var common []string
+	for i := 0; i < 20; i++ {
+		common = append(common, frame(fmt.Sprintf("java.net.SocketOutputStream%d", i), i))
+	}
+	var out []string
+	for k := 0; k < 12; k++ {
+		frames := append(append([]string(nil), common[:k+3]...), frame(fmt.Sprintf("com.vendor%d.Caller", k), 1000+k))
+		out = append(out, "["+strings.Join(frames, ",")+"]")
+	}
+	// Stacks whose length is exactly one and two blocks, and one byte more.
+	for _, n := range []int{stackBlock, 2 * stackBlock, 2*stackBlock + 1, stackBlock - 1} {
+		s := `[{"class":"x","pad":"`
+		s += strings.Repeat("p", n-len(s)-3) + `"}]`
+		if len(s) != n {
+			panic(len(s))
+		}
+		out = append(out, s)
+	}
+	out = append(out, `[]`, `[ ]`, `[{"class":"a\"b","line":1e3}]`)
+	return out
+}
+
+// fastTestTrace writes n records, mostly plain, some of every kind the
+// fast path leaves to parse.
+func fastTestTrace(n int, seed uint64) string {
+	rng := rand.New(rand.NewPCG(seed, 7))
+	stacks := fastTestStacks()
+	odd := []string{
+		`{"type":"socket_trace_log","timestamp":1700000000000,"process":"com.ex\u0061mple","data":{"socket_type":"tcp","socket_event_type":"write","dest_ip":"1.2.3.4","dest_port":443,"local_ip":"10.0.0.1","local_port":1}}`,
+		`{"timestamp":1700000000000.5,"data":{"socket_type":"tcp","socket_event_type":"write","dest_ip":"1.2.3.4","dest_port":443,"local_ip":"10.0.0.1","local_port":1}}`,
+		`{"timestamp":1700000000000,"data":{"socket_type":"tcp","socket_event_type":"write","dest_ip":"1.2.3.4","dest_port":443,"local_ip":"10.0.0.1","local_port":1,"pid":1.0,"extra_key":[1,{"a_b":2}]}}`,
+		`{"timestamp":1700000000000,"timestamp":1700000001000,"data":{"socket_type":"tcp","socket_event_type":"read","dest_ip":"1.2.3.4","dest_port":443,"local_ip":"10.0.0.1","local_port":1}}`,
+		`{"timestamp":1700000000000,"data":{"socket_type":"tcp","socket_type":"udp","socket_event_type":"read","dest_ip":"1.2.3.4","dest_port":443,"local_ip":"10.0.0.1","local_port":1}}`,
+		`{"timestamp":1700000000000,"data":{"socket_type":"tcp","socket_event_type":"connect","dest_ip":"1.2.3.4","dest_port":443,"local_ip":"10.0.0.1","local_port":1}}`,
+		`{"timestamp":1700000000000,"data":{"socket_type":"tcp","socket_event_type":"write","dest_ip":"1.2.3.4","dest_port":0,"local_ip":"10.0.0.1","local_port":1}}`,
+		`{"timestamp":1700000000000,"data":{"socket_type":"tcp","socket_event_type":"write","dest_ip":"2001:db8::1","dest_port":443,"local_ip":"10.0.0.1","local_port":1}}`,
+		`{"timestamp":1700000000000,"data":{"socket_type":"unix","socket_event_type":"write","dest_ip":"1.2.3.4","dest_port":443,"local_ip":"10.0.0.1","local_port":1}}`,
+		`{"timestamp":1700000000000,"data":{"socket_type":"tcp","socket_event_type":"write","dest_ip":"1.2.3.4","dest_port":443,"local_ip":"10.0.0.1","local_port":1,"stack":"oops"}}`,
+		`{"timestamp":1700000000000,"data":{"socket_type":"tcp","socket_event_type":"write","dest_ip":"1.2.3.4","dest_port":443,"local_ip":"10.0.0.1","local_port":1,"stack":[1,,2]}}`,
+		`{"timestamp":1700000000000,"data":{"socket_type":"tcp","socket_event_type":"write","dest_ip":"1.2.3.4","dest_port":443,"local_ip":"10.0.0.1","local_port":1,"stack":null}}`,
+		`{"timestamp":1700000000,"data":{"socket_type":"tcp","socket_event_type":"write","dest_ip":"1.2.3.4","dest_port":443,"local_ip":"10.0.0.1","local_port":1}}`,
+		`{"type":"aes_info_log","timestamp":1700000000000,"data":{}}`,
+		`{"data":{"socket_type":"tcp","socket_event_type":"write","dest_ip":"1.2.3.4","dest_port":443,"local_ip":"10.0.0.1","local_port":1},"timestamp":1700000000000,"pid":7,"process":"late"}`,
+		`{ "type" : "socket_trace_log" , "timestamp" : 1700000000000 , "pid" : 9 , "data" : { "socket_type" : "tcp6" , "socket_event_type" : "recvfrom" , "dest_ip" : "::ffff:1.2.3.4" , "dest_port" : 443 , "local_ip" : "::ffff:10.0.0.1" , "local_port" : 2 , "stack" : [ {"class":"s"} ] } }`,
+		`{"timestamp":1700000000000,"data":{"socket_type":"tcp","socket_event_type":"write","dest_ip":"1.2.3.4","dest_port":443.0,"local_ip":"10.0.0.1","local_port":1}}`,
+		`"not a record"`,
+		`{"timestamp":1700000000000,"data":{}}`,
+	}
+	var b strings.Builder
+	b.WriteString("[\n")
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteString(",\n")
+		}
+		if rng.IntN(10) == 0 {
+			b.WriteString(odd[rng.IntN(len(odd))])
+			continue
+		}
+		ev := []string{"write", "read", "sendto", "recvfrom"}[rng.IntN(4)]
+		fmt.Fprintf(&b, `{"type":"socket_trace_log","dump":"socket_trace.json","data_type":"json","timestamp":%d,"pid":4242,"process":"com.example.app%d","data":{"socket_fd":%d,"socket_type":"tcp6","pid":4242,"thread_id":%d,"socket_event_type":%q,"dest_ip":"::ffff:93.184.216.%d","dest_port":443,"local_ip":"::ffff:10.8.0.2","local_port":%d`,
+			1700000000000+rng.IntN(100000), rng.IntN(2), 80+rng.IntN(3), 4250+rng.IntN(5), ev, rng.IntN(4), 40000+rng.IntN(6))
+		if k := rng.IntN(len(stacks) + 3); k < len(stacks) {
+			b.WriteString(`,"stack":`)
+			b.WriteString(stacks[k])
+		}
+		b.WriteString("}}")
+	}
+	b.WriteString("\n]\n")
+	return b.String()
+}
+
+// TestPiRogueFastPath: the fast path reads every record it takes exactly
+// as parse does, takes the plain ones, and recognises repeated stacks.
+func TestPiRogueFastPath(t *testing.T) {
+	for seed := uint64(1); seed <= 4; seed++ {
+		js := fastTestTrace(3000, seed)
+		slow, err1 := readPiRogue(strings.NewReader(js), "t.json", true)
+		fast, err := readPiRogue(strings.NewReader(js), "t.json", false)
+		sameTrace(t, fmt.Sprintf("seed %d", seed), err, err1, fast, slow)
+		if fast.fastRecords < 2400 || slow.fastRecords != 0 {
+			t.Errorf("seed %d: %d records read the fast way, %d with it off", seed, fast.fastRecords, slow.fastRecords)
+		}
+		// Refills cut records and stacks anywhere.
+		half, err2 := readPiRogue(iotest.HalfReader(strings.NewReader(js)), "t.json", false)
+		sameTrace(t, "half reads", err, err2, fast, half)
+	}
+	// Every stack is recognised once seen, and only the stack that is there.
+	var x stackIndex
+	stacks := fastTestStacks()
+	for i, s := range stacks {
+		if _, _, ok := x.lookup([]byte(s + "}}")); ok {
+			t.Errorf("stack %d recognised before it was indexed", i)
+		}
+		x.insert(int32(i), []byte(s))
+	}
+	for i, s := range stacks {
+		n, id, ok := x.lookup([]byte(s + `,"x":1}`))
+		if !ok || n != len(s) || int(id) != i {
+			t.Errorf("stack %d: lookup = %d, %d, %v", i, n, id, ok)
+		}
+		if len(s) > 2 {
+			if _, _, ok := x.lookup([]byte(s[:len(s)-1])); ok {
+				t.Errorf("stack %d recognised without its last byte", i)
+			}
+		}
+	}
+}
+
+// FuzzStackIndex: a recognised stack is always one whose bytes are there.
+func FuzzStackIndex(f *testing.F) {
+	for _, s := range fastTestStacks() {
+		f.Add([]byte(s), []byte(s+"}"))
+	}
+	f.Fuzz(func(t *testing.T, a, b []byte) {
+		var x stackIndex
+		var stacks [][]byte
+		for _, s := range bytes.Split(a, []byte("\n")) {
+			x.insert(int32(len(stacks)), s)
+			stacks = append(stacks, s)
+		}
+		if n, id, ok := x.lookup(b); ok && !bytes.HasPrefix(b, stacks[id]) || ok && n != len(stacks[id]) {
+			t.Fatalf("lookup(%q) = %d, %d: not a prefix", b, n, id)
+		}
+	})
+}
+
+func BenchmarkPiRogueFastRecord(b *testing.B) {
+	js := fastTestTrace(20000, 1)
+	b.SetBytes(int64(len(js)))
+	for i := 0; i < b.N; i++ {
+		if _, err := ReadPiRogueSocketTrace(strings.NewReader(js), "t.json"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// TestFinishOrder: finish's counting sort gives the order of a sort by
+// group, time and record, whether or not the records came in time order.
+func TestFinishOrder(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for round := 0; round < 50; round++ {
+		tr := &SocketTrace{cids: make([]string, 1+rng.IntN(20))}
+		var want []sockOp
+		n := rng.IntN(3000)
+		for ref := 0; ref < n; ref++ {
+			g := int32(rng.IntN(2 * len(tr.cids)))
+			ts := float64(rng.IntN(50)) / 10
+			if round%2 == 0 {
+				ts = float64(ref) // in time order
+			}
+			op := sockOp{t: ts, group: g, ref: int32(ref)}
+			tr.pend.add(op)
+			want = append(want, op)
+		}
+		sort.Slice(want, func(i, j int) bool {
+			a, b := want[i], want[j]
+			if a.group != b.group {
+				return a.group < b.group
+			}
+			if a.t != b.t {
+				return a.t < b.t
+			}
+			return a.ref < b.ref
+		})
+		tr.finish()
+		if len(want) == 0 {
+			want = []sockOp{}
+		}
+		if !reflect.DeepEqual(tr.ops, want) {
+			t.Fatalf("round %d: order differs", round)
+		}
+		for g := int32(0); g < int32(2*len(tr.cids)); g++ {
+			lo, hi := tr.span(g)
+			for k := lo; k < hi; k++ {
+				if tr.ops[k].group != g {
+					t.Fatalf("round %d: group %d's span holds group %d", round, g, tr.ops[k].group)
+				}
+			}
+		}
+	}
+}
