@@ -53,7 +53,9 @@ aes_info.json, provenance.jsonl, <name>.keys, <name>_keylog.dat, <name>.key, ...
 TrackerControl exports and iOS App Privacy Reports in a folder go with its
 analyses.
 
-Analyses run in parallel (--jobs, default: the number of CPUs). Each writes to
+Analyses run in parallel (--jobs, default: the number of CPUs); --jobs N also
+caps the CPUs the run uses at N, as make -j does, so that --jobs 1 leaves the
+other cores to other work. Each writes to
 OUTDIR/<folder>/<path of its input>/: findings.json, report.<format> for each
 --format, analysis.har (the converted or enriched HAR; not for a HAR read as is)
 and manifest.json with the SHA-256 of every input. A second run skips every
@@ -77,7 +79,7 @@ to standard output instead of files, so the command runs as a map step
 	f.an.register(cmd, false)
 	fl := cmd.Flags()
 	fl.StringVarP(&f.out, "output", "o", "", "output folder (\"-\": finding rows as JSON Lines on standard output)")
-	fl.IntVar(&f.jobs, "jobs", 0, "analyses run in parallel (default: number of CPUs)")
+	fl.IntVar(&f.jobs, "jobs", 0, "analyses run in parallel, and CPUs used at most (default: number of CPUs)")
 	fl.StringVar(&f.lang, "lang", "en", "language of the reports: en or de")
 	fl.StringSliceVar(&f.formats, "format", []string{"html"}, "report formats per analysis: html, md, pdf (comma-separated or repeated)")
 	fl.BoolVar(&f.retryFailed, "retry-failed", false, "run analyses again that failed in an earlier run")
@@ -173,7 +175,13 @@ func runBatch(ctx context.Context, e *env, dirs []string, f *batchFlags) error {
 	}
 	n := f.jobs
 	if n <= 0 {
-		n = runtime.NumCPU()
+		n = runtime.GOMAXPROCS(0)
+	}
+	// --jobs is the run's CPU budget: fewer jobs than CPUs also means fewer
+	// threads running Go code, or the garbage collector and the stages'
+	// goroutines would spread one job over every core.
+	if procs := runtime.GOMAXPROCS(0); n < procs {
+		defer setProcs(setProcs(n))
 	}
 	b := &batch{e: e, f: f, opts: opts, formats: formats, stream: stream, db: info, jobs: jobs,
 		results: make([]jobResult, len(jobs)), ready: make([]bool, len(jobs)), optKey: optionsKey(f, formats)}
@@ -213,6 +221,9 @@ func runBatch(ctx context.Context, e *env, dirs []string, f *batchFlags) error {
 	}
 	return nil
 }
+
+// setProcs is runtime.GOMAXPROCS, replaced by tests.
+var setProcs = runtime.GOMAXPROCS
 
 // outside drops the jobs whose inputs lie in the output folder: a batch
 // over "." into ./results must not analyse the HARs of its last run.

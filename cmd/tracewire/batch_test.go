@@ -10,6 +10,9 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -394,5 +397,37 @@ func BenchmarkCeiling(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestBatchJobsCapCPUs checks that --jobs N runs with at most N CPUs
+// running Go code, and that the setting is given back afterwards.
+func TestBatchJobsCapCPUs(t *testing.T) {
+	root := batchTree(t)
+	before := runtime.GOMAXPROCS(0)
+	for _, tc := range []struct {
+		jobs string
+		want []int // the values set, in order
+	}{
+		{"1", []int{1, before}},
+		{strconv.Itoa(before), nil},
+		{strconv.Itoa(before + 3), nil},
+	} {
+		var set []int
+		setProcs = func(n int) int {
+			set = append(set, n)
+			return runtime.GOMAXPROCS(n)
+		}
+		runBatchCLI(t, nil, root, "-o", filepath.Join(t.TempDir(), "out"), "--jobs", tc.jobs)
+		setProcs = runtime.GOMAXPROCS
+		if before == 1 && tc.jobs == "1" {
+			tc.want = nil
+		}
+		if !slices.Equal(set, tc.want) {
+			t.Errorf("--jobs %s on %d CPUs: GOMAXPROCS set to %v, want %v", tc.jobs, before, set, tc.want)
+		}
+		if got := runtime.GOMAXPROCS(0); got != before {
+			t.Fatalf("--jobs %s: GOMAXPROCS %d after the run, want %d", tc.jobs, got, before)
+		}
 	}
 }
