@@ -74,10 +74,11 @@ func (a *Adapter) Decode(r *Request) *Decoded { return a.decode(r, nil) }
 // path reads it (and checked whole, so that the steps succeed and fail as
 // in Decode). Res holds every value a's data paths find, with the same
 // steps, and may lack the rest.
-func (db *DB) DecodeLean(a *Adapter, r *Request) *Decoded { return a.decode(r, db.lean) }
+func (db *DB) DecodeLean(a *Adapter, r *Request) *Decoded { return a.decode(r, db.leanOf(a)) }
 
 // decode is Decode, with lean's projections for parseJson steps.
-func (a *Adapter) decode(r *Request, lean map[*Step]*jsonProj) *Decoded {
+// lean[i], when there, is what to keep of what step i parses.
+func (a *Adapter) decode(r *Request, lean []*jsonProj) *Decoded {
 	st := InitialState(r)
 	d := &Decoded{adapter: a, Steps: make([]StepRecord, 0, len(a.DecodingSteps))}
 	for i := range a.DecodingSteps {
@@ -137,8 +138,8 @@ func (a *Adapter) decode(r *Request, lean map[*Step]*jsonProj) *Decoded {
 		}
 		var v any
 		var err error
-		if proj := lean[s]; proj != nil {
-			v, err = parseJSONLean(in, proj)
+		if i < len(lean) && lean[i] != nil {
+			v, err = parseJSONLean(in, lean[i])
 		} else {
 			v, err = callSafe(spec.f, in, &s.Options, r)
 		}

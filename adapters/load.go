@@ -35,9 +35,10 @@ type DB struct {
 	// lits finds the literals of the endpoint regexes in a URL; each
 	// regex is tried only when all of its own are there.
 	lits *litIndex
-	// lean holds, for parseJson steps whose result is read only in part,
-	// what DecodeLean keeps of it.
-	lean     map[*Step]*jsonProj
+	// lean holds, per adapter ([]*jsonProj by step), what DecodeLean keeps
+	// of what parseJson steps parse; worked out on an adapter's first use,
+	// as most runs use few adapters.
+	lean     sync.Map
 	trackers map[string]*Tracker
 	byID     map[string]*Adapter
 }
@@ -447,15 +448,26 @@ func NewDB(files ...*File) (*DB, error) {
 		}
 	}
 	db.indexLiterals()
-	db.lean = map[*Step]*jsonProj{}
-	for _, a := range db.Adapters {
-		for i := range a.DecodingSteps {
-			if p := a.leanProj(i); p != nil {
-				db.lean[&a.DecodingSteps[i]] = p
+	return db, nil
+}
+
+// leanOf returns a's projections by step (nil where a step is not
+// projected).
+func (db *DB) leanOf(a *Adapter) []*jsonProj {
+	if v, ok := db.lean.Load(a); ok {
+		return v.([]*jsonProj)
+	}
+	var projs []*jsonProj
+	for i := range a.DecodingSteps {
+		if p := a.leanProj(i); p != nil {
+			if projs == nil {
+				projs = make([]*jsonProj, len(a.DecodingSteps))
 			}
+			projs[i] = p
 		}
 	}
-	return db, nil
+	v, _ := db.lean.LoadOrStore(a, projs)
+	return v.([]*jsonProj)
 }
 
 // leanProj returns what the adapter reads of what its step i parses, when
