@@ -348,54 +348,8 @@ func (o *detectOutput) finish(warnings []string) error {
 // refuses (a NaN or infinite number): the caller then lets it say so.
 
 func appendFindingJSON(b []byte, f *match.Finding) ([]byte, bool) {
-	ok := true
-	b = append(b, `{"entry":`...)
-	b, ok = appendEntryRefJSON(b, &f.Entry)
-	if f.Tracker != nil {
-		b = append(b, `,"tracker":{"slug":`...)
-		b = appendJSONString(b, f.Tracker.Slug)
-		b = append(b, `,"name":`...)
-		b = appendJSONString(b, f.Tracker.Name)
-		b = append(b, '}')
-	}
-	if f.Adapter != "" {
-		b = append(b, `,"adapter":`...)
-		b = appendJSONString(b, f.Adapter)
-	}
-	b = append(b, `,"source":`...)
-	b = appendJSONString(b, f.Source)
-	b = append(b, `,"property":`...)
-	b = appendJSONString(b, f.Property)
-	b = append(b, `,"value":`...)
-	b = appendJSONString(b, f.Value)
-	if f.ValueEncoding != "" {
-		b = append(b, `,"valueEncoding":`...)
-		b = appendJSONString(b, f.ValueEncoding)
-	}
-	b = append(b, `,"context":`...)
-	b = appendJSONString(b, f.Context)
-	b = append(b, `,"path":`...)
-	b = appendJSONString(b, f.Path)
-	if f.TemplatePath != "" {
-		b = append(b, `,"templatePath":`...)
-		b = appendJSONString(b, f.TemplatePath)
-	}
-	b = append(b, `,"reasoning":`...)
-	b = appendJSONString(b, f.Reasoning)
-	if len(f.Decoding) > 0 {
-		b = append(b, `,"decoding":[`...)
-		for i := range f.Decoding {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendStepJSON(b, &f.Decoding[i])
-		}
-		b = append(b, ']')
-	}
-	if f.Indicator != nil {
-		b = appendIndicatorJSON(b, f.Indicator)
-	}
-	return append(b, '}'), ok
+	e := findingEncoder{noCache: true}
+	return e.append(b, f)
 }
 
 func appendIndicatorJSON(b []byte, in *match.IndicatorMatch) []byte {
@@ -416,11 +370,14 @@ func appendIndicatorJSON(b []byte, in *match.IndicatorMatch) []byte {
 	return append(b, '}')
 }
 
-// findingEncoder writes findings as appendFindingJSON does, reusing the
+// findingEncoder writes findings as json.Marshal does, reusing the
 // encoding of what repeats: the entry reference, the same for all the
 // findings of an entry, and the longer texts and the decoding steps, which
-// come from the adapter database. Its caches are bounded.
+// come from the adapter database. Its caches are bounded; with noCache
+// (appendFindingJSON, the reference the caches are tested against) it
+// encodes everything afresh.
 type findingEncoder struct {
+	noCache  bool
 	ref      match.EntryRef
 	refJSON  []byte
 	refOK    bool
@@ -431,7 +388,7 @@ type findingEncoder struct {
 }
 
 func (e *findingEncoder) append(b []byte, f *match.Finding) ([]byte, bool) {
-	if !e.haveRef || f.Entry != e.ref {
+	if e.noCache || !e.haveRef || f.Entry != e.ref {
 		e.ref, e.haveRef = f.Entry, true
 		e.refJSON, e.refOK = appendEntryRefJSON(e.refJSON[:0], &f.Entry)
 	}
@@ -488,7 +445,7 @@ func (e *findingEncoder) append(b []byte, f *match.Finding) ([]byte, bool) {
 // str appends s quoted, from the cache when it is long enough for a
 // lookup to cost less than quoting it.
 func (e *findingEncoder) str(b []byte, s string) []byte {
-	if len(s) < 24 {
+	if e.noCache || len(s) < 24 {
 		return appendJSONString(b, s)
 	}
 	q, ok := e.strs[s]
@@ -503,6 +460,9 @@ func (e *findingEncoder) str(b []byte, s string) []byte {
 }
 
 func (e *findingEncoder) step(b []byte, s *adapters.StepRecord) []byte {
+	if e.noCache {
+		return appendStepJSON(b, s)
+	}
 	q, ok := e.steps[*s]
 	if !ok {
 		if e.steps == nil || len(e.steps) >= e.limit() {
