@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/ohler55/ojg/oj"
 )
@@ -273,6 +274,39 @@ func parseRequestOnly(raw []byte) (m map[string]any, ok bool) {
 type plainParser struct {
 	b       []byte
 	scratch *[]byte // str's buffer for unescaping, from scratchPool
+	// arena holds the parsed strings: they are copied into it rather than
+	// allocated one by one (a request has hundreds). Its bytes are never
+	// written again once a string points at them: a full arena is left to
+	// its strings and a new one started.
+	arena []byte
+	nvs   []NameValue // nameValues' list while it grows
+}
+
+// arenaSize is the size of a plainParser's first arena; later ones double
+// up to maxArena. Strings of more than a quarter of it get their own
+// allocation, so that at most a quarter of an arena is wasted at its end.
+const (
+	arenaSize = 2 << 10
+	maxArena  = 64 << 10
+)
+
+// keep returns a string that holds b's bytes and points into no buffer
+// that is used again (neither the entry's text nor the scratch buffer).
+func (p *plainParser) keep(b []byte) string {
+	n := len(b)
+	if n == 0 {
+		return ""
+	}
+	if n > cap(p.arena)-len(p.arena) {
+		size := min(max(2*cap(p.arena), arenaSize), maxArena)
+		if n > size/4 {
+			return string(b)
+		}
+		p.arena = make([]byte, 0, size)
+	}
+	start := len(p.arena)
+	p.arena = append(p.arena, b...)
+	return unsafe.String(&p.arena[start], n)
 }
 
 // scratchPool holds the buffers strings with escapes are unescaped in,
@@ -297,7 +331,7 @@ func (p *plainParser) value(i, depth int) (v any, end int, ok bool) {
 	}
 	switch c := b[i]; {
 	case c == '"':
-		return p.str(i)
+		return p.strAny(i)
 	case c == '{':
 		if depth >= maxDepth {
 			return nil, 0, false
@@ -323,7 +357,7 @@ func (p *plainParser) value(i, depth int) (v any, end int, ok bool) {
 			if !ok {
 				return nil, 0, false
 			}
-			m[k.(string)] = v
+			m[k] = v
 			i = skipSpace(b, e)
 			if i < len(b) && b[i] == ',' {
 				i = skipSpace(b, i+1)
@@ -438,16 +472,25 @@ func (p *plainParser) number(i int) (any, int, bool) {
 	return f, i, true
 }
 
+// strAny is str for value.
+func (p *plainParser) strAny(i int) (any, int, bool) {
+	s, end, ok := p.str(i)
+	if !ok {
+		return nil, 0, false
+	}
+	return s, end, true
+}
+
 // str parses the string starting at b[i].
-func (p *plainParser) str(i int) (any, int, bool) {
+func (p *plainParser) str(i int) (string, int, bool) {
 	b := p.b
 	// Most strings have no escape: one pass finds their end.
 	j := nextSpecial(b, i+1, true)
 	if j == len(b) || b[j] < 0x20 {
-		return nil, 0, false
+		return "", 0, false
 	}
 	if b[j] == '"' {
-		return string(b[i+1 : j]), j + 1, true
+		return p.keep(b[i+1 : j]), j + 1, true
 	}
 	// Escapes (JSON bodies are full of \", a few bytes apart): the string
 	// is unescaped into a scratch buffer that the parser keeps, the runs
@@ -460,15 +503,15 @@ func (p *plainParser) str(i int) (any, int, bool) {
 	buf, n, j = copyPlain(b, i+1, buf, n)
 	for {
 		if j == len(b) || b[j] < 0x20 {
-			return nil, 0, false
+			return "", 0, false
 		}
 		if b[j] == '"' {
 			*p.scratch = buf
-			return string(buf[:n]), j + 1, true
+			return p.keep(buf[:n]), j + 1, true
 		}
 		// b[j] is a backslash.
 		if j+1 >= len(b) {
-			return nil, 0, false
+			return "", 0, false
 		}
 		if n+utf8.UTFMax > len(buf) {
 			buf = growScratch(buf, n)
@@ -488,12 +531,12 @@ func (p *plainParser) str(i int) (any, int, bool) {
 			buf[n] = '\t'
 		case 'u':
 			if j+6 > len(b) {
-				return nil, 0, false
+				return "", 0, false
 			}
 			var r rune
 			for _, h := range b[j+2 : j+6] {
 				if !isHexDigit(h) {
-					return nil, 0, false
+					return "", 0, false
 				}
 				r = r<<4 | rune(unhexDigit(h))
 			}
@@ -501,7 +544,7 @@ func (p *plainParser) str(i int) (any, int, bool) {
 			n += utf8.EncodeRune(buf[n:], r) - 1
 			j += 4
 		default:
-			return nil, 0, false
+			return "", 0, false
 		}
 		n++
 		buf, n, j = copyPlain(b, j+2, buf, n)
@@ -692,8 +735,8 @@ func parseTime(s string) (time.Time, bool) {
 
 // request decodes a request object into r.
 func (p *plainParser) request(i int, r *Request) (int, bool) {
-	return p.object(i, func(key string, i int) (end int, ok bool) {
-		switch key {
+	return p.object(i, func(key []byte, i int) (end int, ok bool) {
+		switch string(key) {
 		case "method":
 			r.Method, end, ok = p.textOrNull(i)
 		case "url":
@@ -725,7 +768,7 @@ func (p *plainParser) request(i int, r *Request) (int, bool) {
 		default:
 			var v any
 			if v, end, ok = p.value(i, 2); ok {
-				r.Extra.Set(key, v)
+				r.Extra.Set(p.keep(key), v)
 			}
 		}
 		return end, ok
@@ -734,15 +777,15 @@ func (p *plainParser) request(i int, r *Request) (int, bool) {
 
 func (p *plainParser) postData(i int, pd *PostData) (int, bool) {
 	var sawEncoding, sawOther bool
-	end, ok := p.object(i, func(key string, i int) (end int, ok bool) {
-		switch key {
+	end, ok := p.object(i, func(key []byte, i int) (end int, ok bool) {
+		switch string(key) {
 		case "mimeType":
 			pd.MimeType, end, ok = p.textOrNull(i)
 		case "text":
 			pd.Text, end, ok = p.textOrNull(i)
 		case "encoding", "_encoding":
-			sawEncoding = sawEncoding || key == "encoding"
-			sawOther = sawOther || key == "_encoding"
+			sawEncoding = sawEncoding || string(key) == "encoding"
+			sawOther = sawOther || string(key) == "_encoding"
 			pd.Encoding, end, ok = p.textOrNull(i)
 		case "comment":
 			pd.Comment, end, ok = p.textOrNull(i)
@@ -755,8 +798,8 @@ func (p *plainParser) postData(i int, pd *PostData) (int, bool) {
 			end, ok = p.array(i, func(i int) (end int, ok bool) {
 				var q Param
 				if end, ok = p.null(i); !ok {
-					end, ok = p.object(i, func(key string, i int) (end int, ok bool) {
-						switch key {
+					end, ok = p.object(i, func(key []byte, i int) (end int, ok bool) {
+						switch string(key) {
 						case "name":
 							q.Name, end, ok = p.textOrNull(i)
 						case "value":
@@ -780,7 +823,7 @@ func (p *plainParser) postData(i int, pd *PostData) (int, bool) {
 		default:
 			var v any
 			if v, end, ok = p.value(i, 3); ok {
-				pd.Extra.Set(key, v)
+				pd.Extra.Set(p.keep(key), v)
 			}
 		}
 		return end, ok
@@ -795,15 +838,17 @@ func (p *plainParser) postData(i int, pd *PostData) (int, bool) {
 // nameValues decodes a list of {name, value, comment} objects; null is an
 // empty list, as in conv.
 func (p *plainParser) nameValues(i int) ([]NameValue, int, bool) {
-	out := []NameValue{}
 	if end, ok := p.null(i); ok {
-		return out, end, true
+		return []NameValue{}, end, true
 	}
+	// The list grows in the parser's buffer and is copied out at its
+	// size: one allocation.
+	list := p.nvs[:0]
 	end, ok := p.array(i, func(i int) (end int, ok bool) {
 		var nv NameValue
 		if end, ok = p.null(i); !ok {
-			end, ok = p.object(i, func(key string, i int) (end int, ok bool) {
-				switch key {
+			end, ok = p.object(i, func(key []byte, i int) (end int, ok bool) {
+				switch string(key) {
 				case "name":
 					nv.Name, end, ok = p.textOrNull(i)
 				case "value":
@@ -816,9 +861,12 @@ func (p *plainParser) nameValues(i int) ([]NameValue, int, bool) {
 				return end, ok
 			})
 		}
-		out = append(out, nv)
+		list = append(list, nv)
 		return end, ok
 	})
+	p.nvs = list
+	out := make([]NameValue, len(list))
+	copy(out, list)
 	return out, end, ok
 }
 
@@ -830,8 +878,8 @@ func (p *plainParser) cookies(i int) ([]Cookie, int, bool) {
 	end, ok := p.array(i, func(i int) (end int, ok bool) {
 		var ck Cookie
 		if end, ok = p.null(i); !ok {
-			end, ok = p.object(i, func(key string, i int) (end int, ok bool) {
-				switch key {
+			end, ok = p.object(i, func(key []byte, i int) (end int, ok bool) {
+				switch string(key) {
 				case "name":
 					ck.Name, end, ok = p.textOrNull(i)
 				case "value":
@@ -863,7 +911,7 @@ func (p *plainParser) cookies(i int) ([]Cookie, int, bool) {
 // object calls f with each member of the object at b[i] (f parses the
 // value and returns the index after it), in the grammar of value. Keys
 // with escapes are not handled.
-func (p *plainParser) object(i int, f func(key string, i int) (int, bool)) (int, bool) {
+func (p *plainParser) object(i int, f func(key []byte, i int) (int, bool)) (int, bool) {
 	b := p.b
 	if i >= len(b) || b[i] != '{' {
 		return 0, false
@@ -888,7 +936,7 @@ func (p *plainParser) object(i int, f func(key string, i int) (int, bool)) (int,
 		if i >= len(b) || b[i] != ':' {
 			return 0, false
 		}
-		e, ok := f(string(key), skipSpace(b, i+1))
+		e, ok := f(key, skipSpace(b, i+1))
 		if !ok {
 			return 0, false
 		}
@@ -944,11 +992,7 @@ func (p *plainParser) text(i int) (string, int, bool) {
 	if i >= len(p.b) || p.b[i] != '"' {
 		return "", 0, false
 	}
-	v, end, ok := p.str(i)
-	if !ok {
-		return "", 0, false
-	}
-	return v.(string), end, true
+	return p.str(i)
 }
 
 // textOrNull is conv.str for the types it takes without a warning and
