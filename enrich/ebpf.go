@@ -30,11 +30,11 @@ const EBPFEventsName = "ebpf socket events"
 
 // ebpfRec is one event, compact.
 type ebpfRec struct {
-	ts                          float64 // seconds
-	pid, tid, fd, bytes         int64
-	hasPid, hasTid, hasFd, hasB bool
-	comm, process, event, stype uint32
-	managed, native             int32 // -1 = none
+	sockRec
+	bytes           int64
+	comm            uint32
+	managed, native int32 // -1 = none
+	hasB            bool
 }
 
 // ReadEBPFEvents reads socket events in tracewire's eBPF JSON Lines format.
@@ -346,31 +346,16 @@ func address(v any) (string, bool) {
 func (p *ebpfParser) render(ref int32) map[string]any {
 	r := &p.recs[ref]
 	m := make(map[string]any, 14)
-	m["timestamp"] = r.ts
-	proc := r.process
-	if proc == 0 {
-		proc = r.comm
-	}
-	if proc != 0 {
-		m["process"] = p.strs.strs[proc]
-	}
+	r.put(m, p.strs.strs)
 	if r.comm != 0 {
+		if r.process == 0 {
+			m["process"] = p.strs.strs[r.comm] // the command names the process
+		}
 		m["comm"] = p.strs.strs[r.comm]
-	}
-	if r.hasPid {
-		m["pid"] = r.pid
-	}
-	if r.hasTid {
-		m["threadId"] = r.tid
-	}
-	if r.hasFd {
-		m["socketFd"] = r.fd
 	}
 	if r.hasB {
 		m["bytes"] = r.bytes
 	}
-	m["socketType"] = p.strs.strs[r.stype]
-	m["socketEventType"] = p.strs.strs[r.event]
 	m["stack"], m["compact"] = nil, nil
 	if r.managed >= 0 {
 		sv := p.stackV[0][r.managed]

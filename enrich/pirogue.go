@@ -55,12 +55,37 @@ const (
 // pirogueRec is one record, compact: strings are interned, the stack is a
 // reference to a shared decoded stack.
 type pirogueRec struct {
+	sockRec
+	stack int32 // -1 = none
+	extra int32 // -1 = none, else index of extra data keys
+}
+
+// sockRec is what every socket record has, in both trace formats.
+type sockRec struct {
 	ts                    float64 // seconds
 	pid, tid, fd          int64
 	process, stype, event uint32 // interned strings, 0 = absent
-	stack                 int32  // -1 = none
-	extra                 int32  // -1 = none, else index of extra data keys
 	hasPid, hasTid, hasFd bool
+}
+
+// put writes the record's fields into its _stacktrace value m, with the
+// names pcapng-utils uses.
+func (r *sockRec) put(m map[string]any, strs []string) {
+	m["timestamp"] = r.ts
+	if r.process != 0 {
+		m["process"] = strs[r.process]
+	}
+	if r.hasPid {
+		m["pid"] = r.pid
+	}
+	if r.hasTid {
+		m["threadId"] = r.tid
+	}
+	if r.hasFd {
+		m["socketFd"] = r.fd
+	}
+	m["socketType"] = strs[r.stype]
+	m["socketEventType"] = strs[r.event]
 }
 
 // stackVal is a decoded stack shared by all records with the same bytes.
@@ -481,21 +506,7 @@ func (p *pirogueParser) render(ref int32) map[string]any {
 	for k, v := range p.extraOf(r) {
 		m[k] = v
 	}
-	m["timestamp"] = r.ts
-	if r.process != 0 {
-		m["process"] = p.strs.strs[r.process]
-	}
-	if r.hasPid {
-		m["pid"] = r.pid
-	}
-	if r.hasTid {
-		m["threadId"] = r.tid
-	}
-	if r.hasFd {
-		m["socketFd"] = r.fd
-	}
-	m["socketType"] = p.strs.strs[r.stype]
-	m["socketEventType"] = p.strs.strs[r.event]
+	r.put(m, p.strs.strs)
 	if r.stack >= 0 {
 		sv := p.stackV[r.stack]
 		m["stack"] = sv.frames

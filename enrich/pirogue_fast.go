@@ -33,6 +33,25 @@ func fastStr(b []byte, i int) (int, bool) {
 	return 0, false
 }
 
+// fastKey reads an object member's name at b[i] (a string fastStr takes)
+// and the colon after it; next is where the value starts.
+func fastKey(b []byte, i int) (name []byte, next int, ok bool) {
+	ke, ok := fastStr(b, i)
+	if !ok {
+		return nil, 0, false
+	}
+	name = b[i+1 : ke-1]
+	i = skipWS(b, ke)
+	if i >= len(b) || b[i] != ':' {
+		return nil, 0, false
+	}
+	i = skipWS(b, i+1)
+	if i >= len(b) {
+		return nil, 0, false
+	}
+	return name, i, true
+}
+
 // fastInt reads a number at b[i] written as a plain integer of at most 18
 // digits (what integer and num give as they are), followed by a byte that
 // ends it.
@@ -148,22 +167,11 @@ func (p *pirogueParser) parseFast(b []byte) (end int, ok bool) {
 	)
 	i := skipWS(b, 1)
 	for {
-		if i >= len(b) || b[i] != '"' {
-			return 0, false
-		}
-		ke, ok := fastStr(b, i)
+		name, vi, ok := fastKey(b, i)
 		if !ok {
 			return 0, false
 		}
-		name := b[i+1 : ke-1]
-		i = skipWS(b, ke)
-		if i >= len(b) || b[i] != ':' {
-			return 0, false
-		}
-		i = skipWS(b, i+1)
-		if i >= len(b) {
-			return 0, false
-		}
+		i = vi
 		var bit uint32
 		switch string(name) {
 		case "type":
@@ -212,22 +220,11 @@ func (p *pirogueParser) parseFast(b []byte) (end int, ok bool) {
 				break
 			}
 			for {
-				if i >= len(b) || b[i] != '"' {
-					return 0, false
-				}
-				ke, ok := fastStr(b, i)
+				dname, vi, ok := fastKey(b, i)
 				if !ok {
 					return 0, false
 				}
-				dname := b[i+1 : ke-1]
-				i = skipWS(b, ke)
-				if i >= len(b) || b[i] != ':' {
-					return 0, false
-				}
-				i = skipWS(b, i+1)
-				if i >= len(b) {
-					return 0, false
-				}
+				i = vi
 				var dbit uint32
 				var e int
 				switch string(dname) {
