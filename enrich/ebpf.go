@@ -205,14 +205,7 @@ func (p *ebpfParser) addrPort(addrName, portName string, ip uint32, port int64, 
 	if !have[0] {
 		return netip.AddrPort{}, problem(skipAddress, "no %s", addrName)
 	}
-	a, ok := p.addrs[ip]
-	if !ok {
-		var err error
-		if a, err = parseAddr(p.strs.strs[ip]); err != nil {
-			a = netip.Addr{}
-		}
-		p.addrs[ip] = a
-	}
+	a := cachedAddr(p.addrs, p.strs, ip)
 	if !a.IsValid() {
 		return netip.AddrPort{}, problem(skipAddress, "%s %q", addrName, p.strs.strs[ip])
 	}

@@ -397,18 +397,25 @@ func (p *pirogueParser) addrPort(which string, ip uint32, port int64, have [2]bo
 	if !have[0] {
 		return netip.AddrPort{}, problem(skipAddress, "no %s_ip", which)
 	}
-	a, ok := p.addrs[ip]
-	if !ok {
-		var err error
-		if a, err = parseAddr(p.strs.strs[ip]); err != nil {
-			a = netip.Addr{}
-		}
-		p.addrs[ip] = a
-	}
+	a := cachedAddr(p.addrs, p.strs, ip)
 	if !a.IsValid() {
 		return netip.AddrPort{}, problem(skipAddress, "%s_ip %q", which, p.strs.strs[ip])
 	}
 	return checkPort(which, a, port, have[1])
+}
+
+// cachedAddr returns the address interned as ip, parsed once (a trace has
+// few distinct addresses); the zero Addr when it is not one.
+func cachedAddr(addrs map[uint32]netip.Addr, strs *interner, ip uint32) netip.Addr {
+	a, ok := addrs[ip]
+	if !ok {
+		var err error
+		if a, err = parseAddr(strs.strs[ip]); err != nil {
+			a = netip.Addr{}
+		}
+		addrs[ip] = a
+	}
+	return a
 }
 
 func orUnknown(u string) string {

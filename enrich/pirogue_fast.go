@@ -52,6 +52,23 @@ func fastKey(b []byte, i int) (name []byte, next int, ok bool) {
 	return name, i, true
 }
 
+// fastNext reads what follows an object member's value at b[i]: a comma
+// (more members, next is the next one's start) or the closing brace (next
+// is after it).
+func fastNext(b []byte, i int) (next int, more, ok bool) {
+	i = skipWS(b, i)
+	if i >= len(b) {
+		return 0, false, false
+	}
+	switch b[i] {
+	case ',':
+		return skipWS(b, i+1), true, true
+	case '}':
+		return i + 1, false, true
+	}
+	return 0, false, false
+}
+
 // fastInt reads a number at b[i] written as a plain integer of at most 18
 // digits (what integer and num give as they are), followed by a byte that
 // ends it.
@@ -290,18 +307,12 @@ func (p *pirogueParser) parseFast(b []byte) (end int, ok bool) {
 					return 0, false
 				}
 				dseen |= dbit
-				i = skipWS(b, e)
-				if i >= len(b) {
+				var more bool
+				if i, more, ok = fastNext(b, e); !ok {
 					return 0, false
-				}
-				if b[i] == ',' {
-					i = skipWS(b, i+1)
+				} else if more {
 					continue
 				}
-				if b[i] != '}' {
-					return 0, false
-				}
-				i++
 				break
 			}
 			seen |= dseen
@@ -317,18 +328,12 @@ func (p *pirogueParser) parseFast(b []byte) (end int, ok bool) {
 			return 0, false
 		}
 		seen |= bit
-		i = skipWS(b, i)
-		if i >= len(b) {
+		var more bool
+		if i, more, ok = fastNext(b, i); !ok {
 			return 0, false
-		}
-		if b[i] == ',' {
-			i = skipWS(b, i+1)
+		} else if more {
 			continue
 		}
-		if b[i] != '}' {
-			return 0, false
-		}
-		i++
 		break
 	}
 	// What parse would skip or count as partial is left to it.
