@@ -1,6 +1,7 @@
 package adapters
 
 import (
+	"reflect"
 	"testing"
 )
 
@@ -36,11 +37,15 @@ func FuzzDecodeProtobuf(f *testing.F) {
 }
 
 func FuzzParseQueryString(f *testing.F) {
-	for _, s := range []string{"a=1&a=2", "a[b][c]=1&a[]=2&a[0]=3", "x=%zz+y", "/p?q[1]=a&q[0]=b", "a=1&a[b]=2&a[]=3"} {
+	for _, s := range []string{"a=1&a=2", "a[b][c]=1&a[]=2&a[0]=3", "x=%zz+y", "/p?q[1]=a&q[0]=b", "a=1&a[b]=2&a[]=3", "a=1&b&c=&a=2&[x]=3&d=%41+b&a=4"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		_ = Stringify(ParseQueryString(s))
+		got := ParseQueryString(s)
+		_ = Stringify(got)
+		if want := parseQueryString(s, false); !reflect.DeepEqual(got, want) {
+			t.Errorf("%q: with shortcuts %#v, without %#v", s, got, want)
+		}
 	})
 }
 

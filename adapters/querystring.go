@@ -21,11 +21,16 @@ const (
 // a list, "a[b][c]=1" nested objects, "a[]=1" and "a[0]=1" lists, "+" is a
 // space. When s is a URL or path with a query ("/p?a=1"), only the query
 // is parsed; a "?" inside a value ("a=1&r=/x?y") is kept.
-func ParseQueryString(s string) map[string]any {
+func ParseQueryString(s string) map[string]any { return parseQueryString(s, true) }
+
+// parseQueryString is ParseQueryString; without shortcuts, every key goes
+// through qsKeys and every value through qsFinish (for the tests that
+// compare both ways).
+func parseQueryString(s string, shortcuts bool) map[string]any {
 	if i := strings.IndexByte(s, '?'); i > 0 && !strings.ContainsAny(s[:i], "=&") {
 		s = s[i+1:]
 	}
-	root := map[string]any{}
+	root := make(map[string]any, min(strings.Count(s, "&")+1, qsMaxParams))
 	n := 0
 	for part := range strings.SplitSeq(s, "&") {
 		if part == "" {
@@ -49,11 +54,18 @@ func ParseQueryString(s string) map[string]any {
 		if k == "" {
 			continue
 		}
+		if shortcuts && strings.IndexByte(k, '[') < 0 {
+			// A plain key (most are): qsKeys would give it alone.
+			root[k] = qsPut(root[k], nil, v)
+			continue
+		}
 		chain := qsKeys(k)
 		root[chain[0].key] = qsPut(root[chain[0].key], chain[1:], v)
 	}
 	for k, v := range root {
-		root[k] = qsFinish(v)
+		if _, isString := v.(string); !isString || !shortcuts {
+			root[k] = qsFinish(v)
+		}
 	}
 	return root
 }
