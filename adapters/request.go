@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"unsafe"
 
 	"github.com/tracewire/tracewire/har"
 	"github.com/tracewire/tracewire/internal/decompress"
@@ -35,7 +36,8 @@ type Request struct {
 	// headers.
 	Cookies []har.NameValue
 	// Body is the request body with its Content-Encoding undone (when that
-	// fails, the body as sent) and the HAR's base64 removed.
+	// fails, the body as sent) and the HAR's base64 removed. It may share
+	// memory with the HAR entry's postData text: do not modify it.
 	Body []byte
 	// ContentType is the Content-Type header, or else postData.mimeType.
 	ContentType string
@@ -240,8 +242,12 @@ func NewRequest(hr *har.Request) (*Request, error) {
 		if r.ContentType == "" {
 			r.ContentType = pd.MimeType
 		}
-		b, err := pd.Body()
-		if err != nil {
+		var b []byte
+		if !strings.EqualFold(pd.Encoding, "base64") {
+			// What pd.Body gives, without the copy: the text stays as it
+			// is, and nothing writes to Body.
+			b = unsafe.Slice(unsafe.StringData(pd.Text), len(pd.Text))
+		} else if b, err = pd.Body(); err != nil {
 			r.BodyError = "postData: " + err.Error()
 			b = []byte(pd.Text)
 		}
