@@ -10,6 +10,9 @@ type acAutomaton struct {
 	delta    []int32   // state*nclass + class → next state
 	out      [][]int32 // state → patterns ending here (own and by suffix)
 	patterns [][]byte
+	// hits is delta for contains: next states premultiplied by nclass,
+	// and -1 for those where a pattern ends (contains stops there).
+	hits []int32
 }
 
 // newAC builds the automaton. Empty patterns are ignored.
@@ -81,6 +84,13 @@ func newAC(patterns [][]byte) *acAutomaton {
 		}
 	}
 	a.out = outs
+	a.hits = make([]int32, len(a.delta))
+	for i, n := range a.delta {
+		a.hits[i] = n * int32(nc)
+		if outs[n] != nil {
+			a.hits[i] = -1
+		}
+	}
 	return a
 }
 

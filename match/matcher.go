@@ -244,13 +244,13 @@ func (f *endpointFilter) mayMatch(u *adapters.RequestURL) bool {
 	return f.lits != nil && f.lits.contains(rest)
 }
 
-// contains reports whether any pattern occurs in hay.
+// contains reports whether any pattern occurs in hay, as scan would find
+// (without case folding).
 func (a *acAutomaton) contains(hay string) bool {
-	nc := a.nclass
+	t := a.hits
 	s := int32(0)
 	for i := 0; i < len(hay); i++ {
-		s = a.delta[int(s)*nc+int(a.classes[hay[i]])]
-		if a.out[s] != nil {
+		if s = t[int(s)+int(a.classes[hay[i]])]; s < 0 {
 			return true
 		}
 	}
