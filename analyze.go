@@ -448,7 +448,7 @@ func analyze(ctx context.Context, in Input, o Options, keep map[int]bool) (*Anal
 		}
 		inds = append(inds, more...)
 	}
-	ens, ownerInds, err := p.enrichers(o)
+	ens, ownerInds, err := p.enrichers(o, a.Inputs)
 	if err != nil {
 		return nil, err
 	}
@@ -508,16 +508,22 @@ func readIndicatorFile(path string) ([]match.Indicator, error) {
 // enrichers builds one enricher per trace file, in the order the stages
 // need: decryption first (detection must see plaintext), then stack
 // traces, process comments and provenance.
-func (p *plan) enrichers(o Options) ([]enrich.Enricher, []match.Indicator, error) {
+// The trace files are hashed already (hashed): their readers take those
+// digests instead of hashing them again.
+func (p *plan) enrichers(o Options, hashed []report.InputFile) ([]enrich.Enricher, []match.Indicator, error) {
 	var out []enrich.Enricher
 	var inds []match.Indicator
+	digests := map[string]string{}
+	for _, in := range hashed {
+		digests[in.Path] = in.SHA256
+	}
 	open := func(path string, read func(io.Reader, string) error) error {
 		f, err := os.Open(path)
 		if err != nil {
 			return err
 		}
 		defer f.Close()
-		return read(bufio.NewReaderSize(f, 1<<20), filepath.Base(path))
+		return read(&enrich.Digested{Reader: bufio.NewReaderSize(f, 1<<20), SHA256: digests[path]}, filepath.Base(path))
 	}
 	for _, f := range p.in.AESInfo {
 		if err := open(f, func(r io.Reader, name string) error {

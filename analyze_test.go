@@ -177,6 +177,10 @@ func TestAnalyzeExperiment(t *testing.T) {
 	}
 	if a.Enrichment == nil || a.Enrichment.Source(enrich.PiRogueSocketTraceName) == nil {
 		t.Errorf("enrichment summary %+v", a.Enrichment)
+	} else if r := a.Enrichment.Source(enrich.PiRogueSocketTraceName).Read; r == nil || r.SHA256 != a.Inputs[2].SHA256 || len(r.SHA256) != 64 {
+		// The trace is hashed once, for the inputs, and its reader takes
+		// that digest.
+		t.Errorf("the trace's digest in the enrichment summary %+v, in the inputs %s", r, a.Inputs[2].SHA256)
 	}
 	rows := report.Rows(a)
 	if len(rows) == 0 || rows[0].Process != "com.example.weatherapp (pid 4242)" {

@@ -2,7 +2,9 @@ package enrich
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -188,4 +190,33 @@ func FuzzJSONLex(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestDigestedReader checks that a trace read through Digested records the
+// given digest, and one read plainly the SHA-256 of its bytes.
+func TestDigestedReader(t *testing.T) {
+	b := []byte(`[]`)
+	plain, err := ReadPiRogueSocketTrace(bytes.NewReader(b), "t.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := fmt.Sprintf("%x", sha256.Sum256(b)); plain.Stats.SHA256 != want {
+		t.Errorf("plain read: sha256 %s, want %s", plain.Stats.SHA256, want)
+	}
+	const given = "given-digest"
+	for _, d := range []struct {
+		in   *Digested
+		want string
+	}{
+		{&Digested{Reader: bytes.NewReader(b), SHA256: given}, given},
+		{&Digested{Reader: bytes.NewReader(b)}, plain.Stats.SHA256}, // none given: hashed
+	} {
+		tr, err := ReadPiRogueSocketTrace(d.in, "t.json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tr.Stats.SHA256 != d.want {
+			t.Errorf("Digested %q: sha256 %s, want %s", d.in.SHA256, tr.Stats.SHA256, d.want)
+		}
+	}
 }

@@ -226,7 +226,7 @@ func (s *recordStream) next(parse recordFunc, stats *ReadStats) error {
 // record stops the reading without an error: stats.Truncated says where.
 // Other syntax errors are returned as *InputError.
 func readRecords(r io.Reader, stats *ReadStats, parse recordFunc) error {
-	h := newAsyncHash(r)
+	h := newDigester(r)
 	defer h.stop()
 	s := &recordStream{r: h}
 	for {

@@ -97,6 +97,34 @@ func sortedCounts(m map[string]int) []Count {
 	return out
 }
 
+// Digested is a trace file's reader with the file's SHA-256 (hex), when
+// the caller has hashed the file already (tracewire.Analyze hashes every
+// input for its report): the readers record SHA256 in their ReadStats
+// instead of hashing the bytes a second time.
+type Digested struct {
+	io.Reader
+	SHA256 string
+}
+
+// digester hashes what a trace reader reads, or knows the hash.
+type digester interface {
+	io.Reader
+	stop()
+	sum() string
+}
+
+func newDigester(r io.Reader) digester {
+	if d, ok := r.(*Digested); ok && d.SHA256 != "" {
+		return knownDigest{d}
+	}
+	return newAsyncHash(r)
+}
+
+type knownDigest struct{ *Digested }
+
+func (knownDigest) stop()         {}
+func (k knownDigest) sum() string { return k.SHA256 }
+
 // asyncHash hashes what is read through it on another goroutine, so the
 // SHA-256 of a trace file costs no time on the reading one.
 type asyncHash struct {
