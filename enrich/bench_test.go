@@ -178,32 +178,42 @@ func BenchmarkEnrich(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Run("correlate-100k-entries", func(b *testing.B) {
-		b.ReportAllocs()
-		var cpu time.Duration
-		for i := 0; i < b.N; i++ {
-			b.StopTimer()
-			for _, e := range benchEntries {
-				delete(e.Request.Extra, "_stacktrace")
-				delete(e.Response.Extra, "_stacktrace")
-			}
-			c0 := cpuTime()
-			b.StartTimer()
-			p := &Pipeline{Enrichers: []Enricher{tr.Enricher(DefaultCorrelation())}}
-			s, err := p.Run(context.Background(), SliceSource(benchEntries), func(*har.Entry) error { return nil })
-			if err != nil {
-				b.Fatal(err)
-			}
-			r := s.Source(PiRogueSocketTraceName)
-			if got := r.Count("requests with a stack trace") + r.Count("responses with a stack trace"); got != 2*len(benchEntries) {
-				b.Fatalf("%d requests and responses paired, want %d: %v", got, 2*len(benchEntries), r.Counts)
-			}
-			b.StopTimer()
-			cpu += cpuTime() - c0
-			b.StartTimer()
+	b.Run("correlate-100k-entries", func(b *testing.B) { benchPair(b, tr, benchEntries, true) })
+}
+
+// benchPair pairs and attaches the operations of tr to entries held in
+// memory, the enrichment proper; every request (and with responses,
+// every response) must get a stack.
+func benchPair(b *testing.B, tr *SocketTrace, entries []*har.Entry, responses bool) {
+	b.ReportAllocs()
+	var cpu time.Duration
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		for _, e := range entries {
+			delete(e.Request.Extra, "_stacktrace")
+			delete(e.Response.Extra, "_stacktrace")
 		}
-		b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/op")
-	})
+		c0 := cpuTime()
+		b.StartTimer()
+		p := &Pipeline{Enrichers: []Enricher{tr.Enricher(DefaultCorrelation())}}
+		s, err := p.Run(context.Background(), SliceSource(entries), func(*har.Entry) error { return nil })
+		if err != nil {
+			b.Fatal(err)
+		}
+		r := s.Source(PiRogueSocketTraceName)
+		got, want := r.Count("requests with a stack trace"), len(entries)
+		if responses {
+			got += r.Count("responses with a stack trace")
+			want *= 2
+		}
+		if got != want {
+			b.Fatalf("%d paired, want %d: %v", got, want, r.Counts)
+		}
+		b.StopTimer()
+		cpu += cpuTime() - c0
+		b.StartTimer()
+	}
+	b.ReportMetric(cpu.Seconds()/float64(b.N), "cpu-s/op")
 }
 
 // BenchmarkEnrichCapture compares enrichment with the conversion it
@@ -212,7 +222,10 @@ func BenchmarkEnrich(b *testing.B) {
 // and 10 socket records per request (1 M records, half with a 12-frame
 // stack) written on the capture's own flows. Sub-benchmarks:
 // convert-capture is pcap.ConvertHAR of the capture; read-trace reads the
-// socket_trace.json; enrich-har is the enrich command's work after that:
+// socket_trace.json (read-trace-digest-known without hashing it, as in
+// tracewire.Analyze); pair-attach pairs the operations with the converted
+// entries held in memory; enrich-har is the enrich command's work after
+// reading the trace:
 // both passes over the converted HAR file, pairing, and writing the
 // enriched HAR (to io.Discard).
 //
@@ -283,29 +296,53 @@ func benchEnrichCapture(b *testing.B, capPath, harPath, tracePath string, nrec i
 		}
 		b.ReportMetric((cpuTime()-cpu).Seconds()/float64(b.N), "cpu-s/op")
 	})
-	read := func() *SocketTrace {
+	// read reads the trace; with a known digest (as tracewire.Analyze,
+	// which hashes its inputs anyway, passes it), without hashing it.
+	read := func(digest string) *SocketTrace {
 		fh, err := os.Open(tracePath)
 		if err != nil {
 			b.Fatal(err)
 		}
 		defer fh.Close()
-		tr, err := ReadPiRogueSocketTrace(fh, "socket_trace.json")
+		tr, err := ReadPiRogueSocketTrace(&Digested{Reader: fh, SHA256: digest}, "socket_trace.json")
 		if err != nil {
 			b.Fatal(err)
 		}
 		return tr
 	}
-	b.Run("read-trace", func(b *testing.B) {
-		b.ReportAllocs()
-		cpu := cpuTime()
-		for i := 0; i < b.N; i++ {
-			if tr := read(); nrec >= 0 && tr.Len() != nrec {
-				b.Fatalf("%d operations, want %d", tr.Len(), nrec)
+	for _, v := range []struct{ name, digest string }{{"read-trace", ""}, {"read-trace-digest-known", "known"}} {
+		b.Run(v.name, func(b *testing.B) {
+			b.ReportAllocs()
+			cpu := cpuTime()
+			for i := 0; i < b.N; i++ {
+				if tr := read(v.digest); nrec >= 0 && tr.Len() != nrec {
+					b.Fatalf("%d operations, want %d", tr.Len(), nrec)
+				}
 			}
+			b.ReportMetric((cpuTime()-cpu).Seconds()/float64(b.N), "cpu-s/op")
+		})
+	}
+	tr := read("")
+	b.Run("pair-attach", func(b *testing.B) {
+		b.StopTimer()
+		fh, err := os.Open(harPath)
+		if err != nil {
+			b.Fatal(err)
 		}
-		b.ReportMetric((cpuTime()-cpu).Seconds()/float64(b.N), "cpu-s/op")
+		defer fh.Close()
+		var entries []*har.Entry
+		for hr := har.NewReader(bufio.NewReaderSize(fh, 1<<20)); ; {
+			e, err := hr.Next()
+			if err == io.EOF {
+				break
+			} else if err != nil {
+				b.Fatal(err)
+			}
+			entries = append(entries, e)
+		}
+		b.StartTimer()
+		benchPair(b, tr, entries, false)
 	})
-	tr := read()
 	b.Run("enrich-har", func(b *testing.B) {
 		b.ReportAllocs()
 		cpu := cpuTime()
