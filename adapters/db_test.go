@@ -30,6 +30,10 @@ func TestDatabase(t *testing.T) {
 			}
 		}
 		for _, a := range tr.Adapters {
+			// ID is kept from loading: it must still be what it stands for.
+			if want := tr.Slug + "/" + a.Slug; a.ID() != want || a.Tracker != tr {
+				t.Errorf("adapter %s: ID %q, tracker %s", want, a.ID(), a.Tracker.Slug)
+			}
 			if len(a.Description) > 0 && (a.Description["en"] == "" || a.Description["de"] == "") {
 				t.Errorf("adapter %s: description needs both en and de", a.ID())
 			}

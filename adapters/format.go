@@ -54,10 +54,17 @@ type Adapter struct {
 	ContainedDataPaths DataPaths `yaml:"containedDataPaths"`
 	// Tracker is the adapter's tracker (set by the loader).
 	Tracker *Tracker `yaml:"-"`
+
+	id string // ID, set by the loader (every finding carries it)
 }
 
 // ID is "<tracker slug>/<adapter slug>", unique in a database.
-func (a *Adapter) ID() string { return a.Tracker.Slug + "/" + a.Slug }
+func (a *Adapter) ID() string {
+	if a.id != "" {
+		return a.id
+	}
+	return a.Tracker.Slug + "/" + a.Slug
+}
 
 // Endpoint is an endpoint URL: an exact string, or a regular expression (Go
 // RE2 syntax) when Regex is set.

@@ -192,6 +192,7 @@ func (f *File) compile(cc *compiler) error {
 			return fmt.Errorf("tracker %s: empty adapter", t.Slug)
 		}
 		a.Tracker = t
+		a.id = t.Slug + "/" + a.Slug
 		if !slugRe.MatchString(a.Slug) {
 			return fmt.Errorf("adapter slug %q: want lowercase letters, digits and single hyphens", a.Slug)
 		}

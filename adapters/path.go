@@ -135,7 +135,8 @@ func (p *Path) Multi() bool { return p.multi }
 
 // Match is a value a path selected, with its concrete location.
 type Match struct {
-	// Loc is the concrete location: keys (string) and indexes (int).
+	// Loc is the concrete location: keys (string) and indexes (int). It
+	// may be shared with the Path: do not modify it in place.
 	Loc   []any
 	Value any
 }
@@ -176,7 +177,9 @@ func (p *Path) Find(data any) []Match {
 		if len(p.simple) == 0 {
 			return []Match{{Value: data}}
 		}
-		return []Match{{Loc: append([]any(nil), p.simple...), Value: v}}
+		// The location is the path's own, shared: capped, so that an
+		// append copies it.
+		return []Match{{Loc: p.simple[:len(p.simple):len(p.simple)], Value: v}}
 	}
 	var out []Match
 	if p.steps != nil {
