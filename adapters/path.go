@@ -38,9 +38,10 @@ type Path struct {
 
 // A step of a path that locate runs.
 type step struct {
-	op  uint8
-	key string // opChild
-	idx int    // opNth; for opChild the key as an index, or -1
+	op    uint8
+	key   string // opChild
+	boxed any    // opChild: key as an any, made once
+	idx   int    // opNth; for opChild the key as an index, or -1
 }
 
 const (
@@ -100,7 +101,7 @@ func compileSteps(x jp.Expr) []step {
 		case jp.Root, jp.Bracket:
 			steps = append(steps, step{op: opSkip})
 		case jp.Child:
-			steps = append(steps, step{op: opChild, key: string(f), idx: digitsIndex(string(f))})
+			steps = append(steps, step{op: opChild, key: string(f), boxed: string(f), idx: digitsIndex(string(f))})
 		case jp.Nth:
 			steps = append(steps, step{op: opNth, idx: int(f)})
 		case jp.Wildcard:
@@ -184,7 +185,8 @@ func (p *Path) Find(data any) []Match {
 	var out []Match
 	if p.steps != nil {
 		l := locator{steps: p.steps}
-		l.apply(0, data, nil)
+		var buf [8]locSeg
+		l.apply(0, data, buf[:0])
 		if !l.unknown {
 			out = l.out
 		}
@@ -327,7 +329,7 @@ type locator struct {
 }
 
 // apply runs step i (and those after it) on v at loc.
-func (l *locator) apply(i int, v any, loc []any) {
+func (l *locator) apply(i int, v any, loc []locSeg) {
 	if i == len(l.steps) || l.unknown {
 		return
 	}
@@ -338,11 +340,11 @@ func (l *locator) apply(i int, v any, loc []any) {
 		switch t := v.(type) {
 		case map[string]any:
 			if c, ok := t[st.key]; ok {
-				l.next(i+1, c, append(loc, st.key))
+				l.next(i+1, c, append(loc, locSeg{key: st.key, idx: -1, boxed: st.boxed}))
 			}
 		case []any:
 			if n := st.idx; n >= 0 && n < len(t) {
-				l.next(i+1, t[n], append(loc, n))
+				l.next(i+1, t[n], append(loc, locSeg{idx: n}))
 			}
 		default:
 			l.leaf(v)
@@ -355,7 +357,7 @@ func (l *locator) apply(i int, v any, loc []any) {
 				n += len(t)
 			}
 			if 0 <= n && n < len(t) {
-				l.next(i+1, t[n], append(loc, n))
+				l.next(i+1, t[n], append(loc, locSeg{idx: n}))
 			}
 		default:
 			l.leaf(v)
@@ -364,11 +366,11 @@ func (l *locator) apply(i int, v any, loc []any) {
 		switch t := v.(type) {
 		case map[string]any:
 			for _, k := range sortedKeys(t) {
-				l.next(i+1, t[k], append(loc, k))
+				l.next(i+1, t[k], append(loc, locSeg{key: k, idx: -1}))
 			}
 		case []any:
 			for n, c := range t {
-				l.next(i+1, c, append(loc, n))
+				l.next(i+1, c, append(loc, locSeg{idx: n}))
 			}
 		default:
 			l.leaf(v)
@@ -382,11 +384,11 @@ func (l *locator) apply(i int, v any, loc []any) {
 		switch t := v.(type) {
 		case map[string]any:
 			for _, k := range sortedKeys(t) {
-				l.apply(i, t[k], append(loc, k))
+				l.apply(i, t[k], append(loc, locSeg{key: k, idx: -1}))
 			}
 		case []any:
 			for n, c := range t {
-				l.apply(i, c, append(loc, n))
+				l.apply(i, c, append(loc, locSeg{idx: n}))
 			}
 		default:
 			l.leaf(v)
@@ -396,7 +398,7 @@ func (l *locator) apply(i int, v any, loc []any) {
 
 // next goes on after a step selected c: it is a match when no step is
 // left, and the path goes on only into objects and lists.
-func (l *locator) next(i int, c any, loc []any) {
+func (l *locator) next(i int, c any, loc []locSeg) {
 	if i == len(l.steps) {
 		l.emit(loc, c)
 	} else if isContainer(c) {
@@ -406,7 +408,7 @@ func (l *locator) next(i int, c any, loc []any) {
 	}
 }
 
-func (l *locator) emit(loc []any, v any) {
+func (l *locator) emit(loc []locSeg, v any) {
 	var c []any
 	if len(loc) > 0 {
 		if len(loc) > cap(l.locs)-len(l.locs) {
@@ -415,10 +417,31 @@ func (l *locator) emit(loc []any, v any) {
 			l.locs = make([]any, 0, max(min(2*cap(l.locs), 1024), 4*len(loc)))
 		}
 		n := len(l.locs)
-		l.locs = append(l.locs, loc...)
+		for _, sg := range loc {
+			l.locs = append(l.locs, sg.value())
+		}
 		c = l.locs[n:len(l.locs):len(l.locs)]
 	}
 	l.out = append(l.out, Match{Loc: c, Value: v})
+}
+
+// locSeg is a component of a location while the locator walks: a key
+// (idx -1) or an index. It becomes an any (which costs an allocation for
+// a key) only in a match's location.
+type locSeg struct {
+	key   string
+	idx   int
+	boxed any // the key as an any, when the step has it ready
+}
+
+func (sg locSeg) value() any {
+	switch {
+	case sg.boxed != nil:
+		return sg.boxed
+	case sg.idx < 0:
+		return sg.key
+	}
+	return sg.idx
 }
 
 // leaf checks that a value without children is of a known type.
