@@ -518,7 +518,20 @@ func (p *Path) computeStaticPrefix() []string {
 // properties dotted (bracketed and quoted when they hold ".", "[", "]",
 // quotes or spaces, or are empty), indexes in brackets.
 func FormatLoc(loc []any) string {
+	n := 0
+	for _, s := range loc {
+		switch s := s.(type) {
+		case int:
+			n += 22
+		case string:
+			if len(loc) == 1 && s != "" && !strings.ContainsAny(s, ".[]'\" \t\n") {
+				return s // a plain key alone is itself
+			}
+			n += len(s) + 4
+		}
+	}
 	var b strings.Builder
+	b.Grow(n)
 	for _, s := range loc {
 		switch s := s.(type) {
 		case int:

@@ -225,3 +225,18 @@ func TestDigitsSegmentOnList(t *testing.T) {
 		}
 	}
 }
+
+// FuzzFormatLoc checks FormatLoc's shortcut for a location of one key
+// against the general path (the same key followed by an index).
+func FuzzFormatLoc(f *testing.F) {
+	for _, s := range []string{"uid", "", "a.b", "x y", "it's", `\`, "[0]"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got := FormatLoc([]any{s})
+		want, ok := strings.CutSuffix(FormatLoc([]any{s, 7}), "[7]")
+		if !ok || got != want {
+			t.Errorf("%q: %q, general path %q", s, got, want)
+		}
+	})
+}

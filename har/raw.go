@@ -1274,7 +1274,7 @@ func peekMethodURL(b []byte, i int) (method, url string, ok bool) {
 	}) {
 		return "", "", false // not an object
 	}
-	method, okm := jsonString(m)
+	method, okm := methodString(m)
 	url, oku := jsonString(u)
 	return method, url, okm && oku
 }
@@ -1312,6 +1312,23 @@ func walkMembers(b []byte, i int, f func(key, value []byte) bool) bool {
 		}
 		i++
 	}
+}
+
+// methodString is jsonString without an allocation for the usual methods.
+func methodString(v []byte) (string, bool) {
+	switch string(v) {
+	case `"GET"`:
+		return "GET", true
+	case `"POST"`:
+		return "POST", true
+	case `"OPTIONS"`:
+		return "OPTIONS", true
+	case `"HEAD"`:
+		return "HEAD", true
+	case `"PUT"`:
+		return "PUT", true
+	}
+	return jsonString(v)
 }
 
 // jsonString returns the string a JSON string literal holds.

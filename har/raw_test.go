@@ -319,3 +319,15 @@ func checkDecodeRequest(t *testing.T, raw []byte) bool {
 	}
 	return true
 }
+
+// TestMethodString checks the methods methodString knows against
+// jsonString.
+func TestMethodString(t *testing.T) {
+	for _, v := range []string{`"GET"`, `"POST"`, `"OPTIONS"`, `"HEAD"`, `"PUT"`, `"PATCH"`, `"get"`, `"G\u0045T"`, `""`, `5`} {
+		m, ok := methodString([]byte(v))
+		wm, wok := jsonString([]byte(v))
+		if m != wm || ok != wok {
+			t.Errorf("%s: %q %v, jsonString %q %v", v, m, ok, wm, wok)
+		}
+	}
+}
