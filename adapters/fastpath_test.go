@@ -258,3 +258,20 @@ func (j *jsonProj) String() string {
 	}
 	return "{" + strings.Join(parts, ",") + "}"
 }
+
+// FuzzSkip checks jsonParser.skip's inline test against skipSpace alone.
+func FuzzSkip(f *testing.F) {
+	for _, s := range []string{" \t{", "/* c */1", "// x\n2", "\u00a0a", "\x7f", "/a", "\u2028]"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for i := 0; i <= len(s) && i < 64; i++ {
+			a, b := jsonParser{s: s, i: i}, jsonParser{s: s, i: i}
+			a.skip()
+			b.skipSpace()
+			if a.i != b.i {
+				t.Fatalf("%q from %d: skip stops at %d, skipSpace at %d", s, i, a.i, b.i)
+			}
+		}
+	})
+}

@@ -59,8 +59,25 @@ type jsonParser struct {
 
 func (p *jsonParser) err(msg string) error { return &JSONError{Offset: p.i, Msg: msg} }
 
-// skip passes whitespace and comments.
+// skip passes whitespace and comments. Most tokens follow the last one
+// directly: that is told inline, without a call.
 func (p *jsonParser) skip() {
+	if i := p.i; i < len(p.s) && !mayBeSpace[p.s[i]] {
+		return
+	}
+	p.skipSpace()
+}
+
+// mayBeSpace marks the bytes skipSpace may pass: ASCII whitespace and
+// control characters, '/' (comments), and bytes of multibyte runes.
+var mayBeSpace = func() (t [256]bool) {
+	for c := range 256 {
+		t[c] = c <= ' ' || c == '/' || c >= 0x7f
+	}
+	return t
+}()
+
+func (p *jsonParser) skipSpace() {
 	for p.i < len(p.s) {
 		c := p.s[p.i]
 		switch {
