@@ -493,15 +493,47 @@ func (p *plainParser) str(i int) (string, int, bool) {
 		return p.keep(b[i+1 : j]), j + 1, true
 	}
 	// Escapes (JSON bodies are full of \", a few bytes apart): the string
-	// is unescaped into a scratch buffer that the parser keeps, the runs
-	// between escapes copied by copyPlain.
+	// is unescaped into a scratch buffer that the parser keeps, from the
+	// plain bytes nextSpecial passed on.
 	if p.scratch == nil {
 		p.scratch = scratchPool.Get().(*[]byte)
 	}
 	buf := (*p.scratch)[:cap(*p.scratch)]
-	n := 0
-	buf, n, j = copyPlain(b, i+1, buf, n)
+	if m := j - (i + 1); m+8 > len(buf) {
+		buf = make([]byte, max(2*len(buf), m+64, 256))
+	}
+	n := copy(buf, b[i+1:j])
 	for {
+		// Runs of plain bytes, eight at a time, each word stored as it is
+		// tested: the bytes after the special one are overwritten later
+		// or lie beyond n. All in one loop: JSON bodies have an escape
+		// every few bytes, and a call per run cost more than the copy.
+		for j+8 <= len(b) {
+			if n+8 > len(buf) {
+				buf = growScratch(buf, n)
+			}
+			x := binary.LittleEndian.Uint64(b[j:])
+			binary.LittleEndian.PutUint64(buf[n:], x)
+			y := x ^ 0x5c5c5c5c5c5c5c5c
+			z := x ^ quotes8
+			// The lowest flagged byte is exact (see nextSpecial).
+			if t := ((x-ones8*0x20)&^x | (y-ones8)&^y | (z-ones8)&^z) & highs8; t != 0 {
+				k := bits.TrailingZeros64(t) / 8
+				j += k
+				n += k
+				goto special
+			}
+			j += 8
+			n += 8
+		}
+		for ; j < len(b) && strPlain[b[j]]; j++ {
+			if n == len(buf) {
+				buf = growScratch(buf, n)
+			}
+			buf[n] = b[j]
+			n++
+		}
+	special:
 		if j == len(b) || b[j] < 0x20 {
 			return "", 0, false
 		}
@@ -547,40 +579,8 @@ func (p *plainParser) str(i int) (string, int, bool) {
 			return "", 0, false
 		}
 		n++
-		buf, n, j = copyPlain(b, j+2, buf, n)
+		j += 2
 	}
-}
-
-// copyPlain copies the bytes of b from i up to the first quote, backslash
-// or control character (or the end) to buf[n:], and returns buf (grown as
-// needed), the new n and the index of that byte. It copies eight bytes at
-// a time, each word stored as it is tested: the bytes after the special
-// one are overwritten later or lie beyond n.
-func copyPlain(b []byte, i int, buf []byte, n int) ([]byte, int, int) {
-	for i+8 <= len(b) {
-		if n+8 > len(buf) {
-			buf = growScratch(buf, n)
-		}
-		x := binary.LittleEndian.Uint64(b[i:])
-		binary.LittleEndian.PutUint64(buf[n:], x)
-		y := x ^ 0x5c5c5c5c5c5c5c5c
-		z := x ^ quotes8
-		// The lowest flagged byte is exact (see nextSpecial).
-		if t := ((x-ones8*0x20)&^x | (y-ones8)&^y | (z-ones8)&^z) & highs8; t != 0 {
-			k := bits.TrailingZeros64(t) / 8
-			return buf, n + k, i + k
-		}
-		i += 8
-		n += 8
-	}
-	for ; i < len(b) && strPlain[b[i]]; i++ {
-		if n == len(buf) {
-			buf = growScratch(buf, n)
-		}
-		buf[n] = b[i]
-		n++
-	}
-	return buf, n, i
 }
 
 // growScratch returns buf with room for at least 64 more bytes after n,
