@@ -331,3 +331,20 @@ func TestMethodString(t *testing.T) {
 		}
 	}
 }
+
+// FuzzSkipValue compares skipValue (the vector scan for objects and lists)
+// with skipValueBytes, the loop it stands in for.
+func FuzzSkipValue(f *testing.F) {
+	for _, s := range append(requestSeeds, plainJSONSeeds...) {
+		f.Add([]byte(s))
+	}
+	f.Add([]byte(`{"a":"\\\"",[}]"\` + strings.Repeat(`{"k":["v\"",1]},`, 20) + `}`))
+	f.Add([]byte(`[` + strings.Repeat(`[`, 600) + strings.Repeat(`]`, 601)))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		for i := 0; i < len(b) && i < 8; i++ {
+			if got, want := skipValue(b, i), skipValueBytes(b, i); got != want {
+				t.Fatalf("%q from %d: %d, byte loop %d", b, i, got, want)
+			}
+		}
+	})
+}
