@@ -174,10 +174,8 @@ func parsePlainURL(raw string) (ep RequestURL, ok bool) {
 	if j < len(rest) {
 		ep.HasQuery = true
 		ep.Query = rest[j+1:]
-		for k := 0; k < len(ep.Query); k++ {
-			if c := ep.Query[k]; c < ' ' || c == 0x7f || c == '#' {
-				return ep, false // control characters fail, a fragment needs checking
-			}
+		if !plainQuery(ep.Query) {
+			return ep, false // control characters fail, a fragment needs checking
 		}
 	}
 	ep.Host = authority
@@ -193,6 +191,30 @@ func parsePlainURL(raw string) (ep RequestURL, ok bool) {
 		ep.URL = ep.Scheme + "://" + ep.Host + ep.Path
 	}
 	return ep, true
+}
+
+// plainQuery reports whether q has no control character (DEL included) and
+// no '#', eight bytes at a time: queries are the longest part of most URLs.
+func plainQuery(q string) bool {
+	const lo8, hi8 = 0x0101010101010101, 0x8080808080808080
+	k := 0
+	for ; k+8 <= len(q); k += 8 {
+		x := uint64(q[k]) | uint64(q[k+1])<<8 | uint64(q[k+2])<<16 | uint64(q[k+3])<<24 |
+			uint64(q[k+4])<<32 | uint64(q[k+5])<<40 | uint64(q[k+6])<<48 | uint64(q[k+7])<<56
+		y := x ^ 0x7f*lo8
+		z := x ^ '#'*lo8
+		// A flag means a byte below 0x20, or a zero byte of y or z: the
+		// borrows that flag other bytes start at such a byte.
+		if ((x-0x20*lo8)&^x|(y-lo8)&^y|(z-lo8)&^z)&hi8 != 0 {
+			return false
+		}
+	}
+	for ; k < len(q); k++ {
+		if c := q[k]; c < ' ' || c == 0x7f || c == '#' {
+			return false
+		}
+	}
+	return true
 }
 
 // plainPathByte marks the bytes a path may hold for parsePlainURL.
