@@ -2,6 +2,7 @@ package adapters
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"sort"
 	"strconv"
@@ -271,6 +272,23 @@ func FuzzSkip(f *testing.F) {
 			b.skipSpace()
 			if a.i != b.i {
 				t.Fatalf("%q from %d: skip stops at %d, skipSpace at %d", s, i, a.i, b.i)
+			}
+		}
+	})
+}
+
+// FuzzIsEmpty compares IsEmpty's shortcuts with the general path, for
+// strings and numbers.
+func FuzzIsEmpty(f *testing.F) {
+	for _, s := range []string{"", " NULL ", "N/A", "un\u212Anown", "00000000-0000-0000-0000-000000000000", "[Object Object]", `""`, "abc", "\tnan\n"} {
+		f.Add(s, int64(0), 0.0)
+	}
+	f.Add("x", int64(-5), math.Inf(-1))
+	f.Add("x", int64(7), math.NaN())
+	f.Fuzz(func(t *testing.T, s string, n int64, x float64) {
+		for _, v := range []any{s, n, x, int(n), n%2 == 0} {
+			if got, want := IsEmpty(v), isEmpty(v); got != want {
+				t.Errorf("%#v: %v, general path %v", v, got, want)
 			}
 		}
 	})

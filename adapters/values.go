@@ -128,6 +128,35 @@ var emptyValues = map[string]bool{
 // "unknown", "null", "undefined", "none", "n/a", "NaN", the all-zero UUID,
 // quotes with nothing between, and "[object Object]".
 func IsEmpty(v any) bool {
+	switch x := v.(type) {
+	case nil:
+		return true
+	case bool, int64, int:
+		return false // "true", "false" and digits mean something
+	case float64:
+		return math.IsNaN(x) // other numbers are digits or "Infinity"
+	case string:
+		// Most found values: compared without a lowercased copy when
+		// ASCII (where ToLower and EqualFold agree).
+		s := strings.TrimSpace(x)
+		if len(s) > 40 {
+			return false
+		}
+		if isASCII(s) {
+			for _, e := range emptyList {
+				if len(e) == len(s) && strings.EqualFold(e, s) {
+					return true
+				}
+			}
+			return false
+		}
+		return emptyValues[strings.ToLower(s)]
+	}
+	return isEmpty(v)
+}
+
+// isEmpty is IsEmpty for any value, the general path.
+func isEmpty(v any) bool {
 	if v == nil {
 		return true
 	}
@@ -140,6 +169,16 @@ func IsEmpty(v any) bool {
 	}
 	return emptyValues[strings.ToLower(s)]
 }
+
+// emptyList is emptyValues as a list, for IsEmpty's loop.
+var emptyList = func() []string {
+	l := make([]string, 0, len(emptyValues))
+	for k := range emptyValues {
+		l = append(l, k)
+	}
+	sort.Strings(l)
+	return l
+}()
 
 // IsText reports whether a decoded string value is text (valid UTF-8)
 // rather than raw bytes.
