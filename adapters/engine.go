@@ -41,45 +41,99 @@ type Decoded struct {
 // InitialState returns the state decoding starts from: header and cookie
 // as name → value objects (a repeated name keeps its last value), path,
 // query and body as text, and an empty res.
-func InitialState(r *Request) map[string]any {
-	header := make(map[string]any, len(r.Headers))
-	for _, h := range r.Headers {
-		header[h.Name] = h.Value
+func InitialState(r *Request) map[string]any { return initialState(r, readsAll) }
+
+// What of the initial state a decoding step can read (Adapter.reads): the
+// rest need not be built for DecodeLean.
+const (
+	readsHeader = 1 << iota
+	readsCookie
+	readsPath
+	readsQuery
+	readsBody
+	readsAll = readsHeader | readsCookie | readsPath | readsQuery | readsBody
+)
+
+// initialState is InitialState with only the parts in reads (res always).
+func initialState(r *Request, reads uint8) map[string]any {
+	st := make(map[string]any, 6)
+	if reads&readsHeader != 0 {
+		header := make(map[string]any, len(r.Headers))
+		for _, h := range r.Headers {
+			header[h.Name] = h.Value
+		}
+		st["header"] = header
 	}
-	cookie := make(map[string]any, len(r.Cookies))
-	for _, c := range r.Cookies {
-		cookie[c.Name] = c.Value
+	if reads&readsCookie != 0 {
+		cookie := make(map[string]any, len(r.Cookies))
+		for _, c := range r.Cookies {
+			cookie[c.Name] = c.Value
+		}
+		st["cookie"] = cookie
 	}
-	st := map[string]any{
-		"header": header,
-		"cookie": cookie,
-		"path":   r.Path,
-		"res":    map[string]any{},
+	if reads&readsPath != 0 {
+		st["path"] = r.Path
 	}
-	if r.HasQuery {
+	st["res"] = map[string]any{}
+	if r.HasQuery && reads&readsQuery != 0 {
 		st["query"] = r.Query
 	}
-	if len(r.Body) > 0 {
+	if len(r.Body) > 0 && reads&readsBody != 0 {
 		st["body"] = r.bodyString()
 	}
 	return st
 }
 
+// stateReads works out Adapter.reads: the roots of the state the inputs of
+// the steps start with (all when one starts with a wildcard or descent).
+func (a *Adapter) stateReads() uint8 {
+	var m uint8
+	for i := range a.DecodingSteps {
+		s := &a.DecodingSteps[i]
+		for _, p := range [2]*Path{s.input, s.mapInput} {
+			if p == nil {
+				continue
+			}
+			pre := p.staticPrefix()
+			if len(pre) == 0 {
+				return readsAll
+			}
+			switch pre[0] {
+			case "header":
+				m |= readsHeader
+			case "cookie":
+				m |= readsCookie
+			case "path":
+				m |= readsPath
+			case "query":
+				m |= readsQuery
+			case "body":
+				m |= readsBody
+			}
+		}
+	}
+	return m
+}
+
 // Decode runs the adapter's decoding steps over the request. A failing
 // step is recorded and the next steps run; Decode itself never fails.
-func (a *Adapter) Decode(r *Request) *Decoded { return a.decode(r, nil) }
+func (a *Adapter) Decode(r *Request) *Decoded { return a.decode(r, nil, readsAll) }
 
-// DecodeLean is a.Decode for finding what a's data paths select: JSON
+// DecodeLean is a.Decode for finding what a's data paths select (the
+// parts of the initial state no step reads are not built): JSON
 // that a parseJson step parses is kept only where a later step or a data
 // path reads it (and checked whole, so that the steps succeed and fail as
 // in Decode). Res holds every value a's data paths find, with the same
 // steps, and may lack the rest.
-func (db *DB) DecodeLean(a *Adapter, r *Request) *Decoded { return a.decode(r, db.leanOf(a)) }
+func (db *DB) DecodeLean(a *Adapter, r *Request) *Decoded {
+	return a.decode(r, db.leanOf(a), a.reads)
+}
 
 // decode is Decode, with lean's projections for parseJson steps.
-// lean[i], when there, is what to keep of what step i parses.
-func (a *Adapter) decode(r *Request, lean []*jsonProj) *Decoded {
-	st := InitialState(r)
+// lean[i], when there, is what to keep of what step i parses; reads says
+// which parts of the initial state to build.
+func (a *Adapter) decode(r *Request, lean []*jsonProj, reads uint8) *Decoded {
+	st := initialState(r, reads)
 	d := &Decoded{adapter: a, Steps: make([]StepRecord, 0, len(a.DecodingSteps))}
 	for i := range a.DecodingSteps {
 		s := &a.DecodingSteps[i]

@@ -251,6 +251,7 @@ func (a *Adapter) compile(cc *compiler) error {
 			return fmt.Errorf("decodingSteps[%d]: %w", i, err)
 		}
 	}
+	a.reads = a.stateReads()
 	if len(a.ContainedDataPaths) == 0 {
 		return errors.New("no containedDataPaths")
 	}
