@@ -1232,7 +1232,17 @@ func PeekRequest(raw []byte) (method, url string, ok bool) {
 	if !found {
 		return "", "", false
 	}
-	return peekMethodURL(raw, vs)
+	return peekMethodURL(raw, vs, false)
+}
+
+// PeekRequestShared is PeekRequest for callers that keep the URL only as
+// long as raw (or copy it): the URL may point into raw.
+func PeekRequestShared(raw []byte) (method, url string, ok bool) {
+	vs, found := firstMember(raw, "request")
+	if !found {
+		return "", "", false
+	}
+	return peekMethodURL(raw, vs, true)
 }
 
 // firstMember returns where the value of the first member called name
@@ -1275,7 +1285,7 @@ func firstMember(b []byte, name string) (int, bool) {
 
 // peekMethodURL walks the members of the request object starting at b[i]
 // until it has seen the first "method" and the first "url".
-func peekMethodURL(b []byte, i int) (method, url string, ok bool) {
+func peekMethodURL(b []byte, i int, shared bool) (method, url string, ok bool) {
 	var m, u []byte
 	if walkMembers(b, i, func(key []byte, v []byte) bool {
 		switch {
@@ -1289,6 +1299,9 @@ func peekMethodURL(b []byte, i int) (method, url string, ok bool) {
 		return "", "", false // not an object
 	}
 	method, okm := methodString(m)
+	if shared && len(u) >= 2 && u[0] == '"' && bytes.IndexByte(u, '\\') < 0 {
+		return method, unsafe.String(&u[1], len(u)-2), okm
+	}
 	url, oku := jsonString(u)
 	return method, url, okm && oku
 }

@@ -103,7 +103,11 @@ func FuzzRequestOnly(f *testing.F) {
 			}
 			_, _, _ = ParseEntry(raw, idx)
 			_, _, _ = ParseRequest(raw, idx)
-			_, _, _ = PeekRequest(raw)
+			m, u, ok := PeekRequest(raw)
+			sm, su, sok := PeekRequestShared(raw)
+			if m != sm || u != su || ok != sok {
+				t.Fatalf("%q: PeekRequest %q %q %v, PeekRequestShared %q %q %v", raw, m, u, ok, sm, su, sok)
+			}
 		}
 	})
 }
@@ -118,11 +122,14 @@ func TestPeekRequest(t *testing.T) {
 		{`{"request":{"method":"GET"}}`, "", "", false},
 		{`{"request":{"method":"GET","url":5}}`, "", "", false},
 		{`[1]`, "", "", false},
+		{`{"request":{"url":"","method":"PATCH"}}`, "PATCH", "", true},
 	}
 	for _, tt := range tests {
-		m, u, ok := PeekRequest([]byte(tt.raw))
-		if ok != tt.ok || (ok && (m != tt.method || u != tt.url)) {
-			t.Errorf("PeekRequest(%s) = %q, %q, %v", tt.raw, m, u, ok)
+		for _, peek := range []func([]byte) (string, string, bool){PeekRequest, PeekRequestShared} {
+			m, u, ok := peek([]byte(tt.raw))
+			if ok != tt.ok || (ok && (m != tt.method || u != tt.url)) {
+				t.Errorf("PeekRequest(%s) = %q, %q, %v", tt.raw, m, u, ok)
+			}
 		}
 	}
 }

@@ -3,6 +3,7 @@ package match_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -176,4 +177,64 @@ func TestEndpointFilter(t *testing.T) {
 		t.Errorf("the prefilter drops only %d of %d corpus URLs", dropped, corpus)
 	}
 	t.Logf("%d adapter URLs, %d corpus URLs of which %d dropped", matched, len(urls)-nCases, dropped)
+}
+
+// TestStreamResultsOwnTheirText streams a HAR many read blocks long, so
+// that the Reader recycles its blocks while results are held, and checks
+// every result's method and URL (and a tracker entry's findings) at the
+// end: nothing a Result holds may point into a block.
+func TestStreamResultsOwnTheirText(t *testing.T) {
+	m, err := match.New(match.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 40000
+	var b strings.Builder
+	b.WriteString(`{"log":{"version":"1.2","creator":{"name":"t","version":"1"},"entries":[`)
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		u := fmt.Sprintf("https://www.example.com/page/%d?q=%d", i, i)
+		if i%100 == 0 {
+			u = fmt.Sprintf("https://www.google-analytics.com/collect?v=1&cid=%d.%d&tid=UA-1-1", i, i)
+		}
+		fmt.Fprintf(&b, `{"startedDateTime":"2024-01-01T00:00:00Z","time":1,"request":{"method":"%s","url":%q,"httpVersion":"HTTP/1.1","cookies":[],"headers":[{"name":"X-Pad","value":"%s"}],"queryString":[],"headersSize":-1,"bodySize":0},"response":{"status":200,"statusText":"","httpVersion":"","cookies":[],"headers":[],"content":{"size":0,"mimeType":""},"redirectURL":"","headersSize":-1,"bodySize":0},"cache":{},"timings":{"send":0,"wait":0,"receive":0}}`,
+			[]string{"GET", "POST", "PATCH"}[i%3], u, strings.Repeat("p", 300))
+	}
+	b.WriteString(`]}}`)
+	var got []*match.Result
+	if err := m.Stream(context.Background(), har.NewReader(strings.NewReader(b.String())), 2, func(r *match.Result) error {
+		got = append(got, r)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != n {
+		t.Fatalf("%d results, want %d", len(got), n)
+	}
+	tracked := 0
+	for i, r := range got {
+		u := fmt.Sprintf("https://www.example.com/page/%d?q=%d", i, i)
+		if i%100 == 0 {
+			u = fmt.Sprintf("https://www.google-analytics.com/collect?v=1&cid=%d.%d&tid=UA-1-1", i, i)
+		}
+		if r.Entry.Index != i || r.Entry.URL != u || r.Entry.Method != []string{"GET", "POST", "PATCH"}[i%3] {
+			t.Fatalf("result %d: %+v, want URL %s", i, r.Entry, u)
+		}
+		for _, f := range r.Findings {
+			if f.Entry.URL != u {
+				t.Fatalf("result %d: finding for %s", i, f.Entry.URL)
+			}
+			if f.Property == "userId" || strings.Contains(f.Value, ".") {
+				if want := fmt.Sprintf("%d.%d", i, i); f.Value != want {
+					t.Fatalf("result %d: %s = %q, want %q", i, f.Property, f.Value, want)
+				}
+				tracked++
+			}
+		}
+	}
+	if tracked < n/100 {
+		t.Errorf("only %d findings of the client ID: the check says little", tracked)
+	}
 }
