@@ -1,11 +1,11 @@
 package adapters
 
 import (
-	"net/url"
 	"sort"
 	"strconv"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // Limits of query string parsing, as common parsers (PHP, Node's qs) have
@@ -75,12 +75,33 @@ func qsDecode(s string) string {
 	if strings.IndexByte(s, '%') < 0 {
 		return s
 	}
-	d, err := url.PathUnescape(s)
-	if err != nil || !utf8.ValidString(d) {
+	d, ok := pathUnescape(s)
+	if !ok || !utf8.ValidString(d) {
 		// As decodeURIComponent-based parsers: keep the text as it is.
 		return s
 	}
 	return d
+}
+
+// pathUnescape is url.PathUnescape in one pass (the values of query
+// strings are full of escapes): ok is false where that fails.
+func pathUnescape(s string) (string, bool) {
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == '%' {
+			if i+2 >= len(s) || !isHex(s[i+1]) || !isHex(s[i+2]) {
+				return "", false
+			}
+			c = unhex(s[i+1])<<4 | unhex(s[i+2])
+			i += 2
+		}
+		b = append(b, c)
+	}
+	if len(b) == 0 {
+		return "", true
+	}
+	return unsafe.String(&b[0], len(b)), true
 }
 
 type qsSeg struct {
