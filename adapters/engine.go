@@ -327,6 +327,9 @@ func (d *Decoded) Chain(ctx string, loc []any) []StepRecord {
 		} else if !hasPrefix(target, s.output) {
 			continue
 		}
+		if chain == nil {
+			chain = make([]StepRecord, 0, i+1) // the most it can hold
+		}
 		chain = append(chain, rec)
 		p := s.input
 		if p == nil {
