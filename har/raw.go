@@ -846,6 +846,10 @@ func (p *plainParser) nameValues(i int) ([]NameValue, int, bool) {
 	list := p.nvs[:0]
 	end, ok := p.array(i, func(i int) (end int, ok bool) {
 		var nv NameValue
+		if end, ok = p.nameValue(i, &nv); ok {
+			list = append(list, nv)
+			return end, true
+		}
 		if end, ok = p.null(i); !ok {
 			end, ok = p.object(i, func(key []byte, i int) (end int, ok bool) {
 				switch string(key) {
@@ -868,6 +872,27 @@ func (p *plainParser) nameValues(i int) ([]NameValue, int, bool) {
 	out := make([]NameValue, len(list))
 	copy(out, list)
 	return out, end, ok
+}
+
+// nameValue reads the object at b[i] into nv when it is exactly
+// {"name":"...","value":"..."} (what tracewire and most exporters write),
+// which the general walk of nameValues would read the same way.
+func (p *plainParser) nameValue(i int, nv *NameValue) (int, bool) {
+	const pre, mid = `{"name":"`, `,"value":"`
+	b := p.b
+	if !bytes.HasPrefix(b[i:], []byte(pre)) {
+		return 0, false
+	}
+	name, e, ok := p.str(i + len(pre) - 1)
+	if !ok || !bytes.HasPrefix(b[e:], []byte(mid)) {
+		return 0, false
+	}
+	value, e, ok := p.str(e + len(mid) - 1)
+	if !ok || e >= len(b) || b[e] != '}' {
+		return 0, false
+	}
+	nv.Name, nv.Value = name, value
+	return e + 1, true
 }
 
 func (p *plainParser) cookies(i int) ([]Cookie, int, bool) {

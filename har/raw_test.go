@@ -266,6 +266,8 @@ var requestSeeds = []string{
 	`{"_incomplete":1}`,
 	`{"request":{"h\u0065aders":[]}}`,
 	`{"serverIPAddress":"[10.0.0.1]","connection":null}`,
+	// nameValue's shape, exactly and nearly.
+	`{"request":{"headers":[{"name":"a","value":"b"},{"name":"a\"\u00e9","value":""},{"name":"x","value":"y","comment":"c"},{"name":"n","value":"v" },{"name":"q","value":5}],"queryString":[{"name":"","value":"\\"},{"value":"v","name":"n"},{"name":"a","value":"b"}]}}`,
 }
 
 // TestDecodeRequest checks the typed fast path against the generic one on
