@@ -514,10 +514,11 @@ func (p *plainParser) str(i int) (string, int, bool) {
 			}
 			x := binary.LittleEndian.Uint64(b[j:])
 			binary.LittleEndian.PutUint64(buf[n:], x)
+			w := x ^ 0x02*ones8
 			y := x ^ 0x5c5c5c5c5c5c5c5c
-			z := x ^ quotes8
-			// The lowest flagged byte is exact (see nextSpecial).
-			if t := ((x-ones8*0x20)&^x | (y-ones8)&^y | (z-ones8)&^z) & highs8; t != 0 {
+			// Control characters and quotes, backslashes; the lowest
+			// flagged byte is exact (see nextSpecial).
+			if t := ((w-0x21*ones8)&^w | (y-ones8)&^y) & highs8; t != 0 {
 				k := bits.TrailingZeros64(t) / 8
 				j += k
 				n += k
@@ -604,17 +605,20 @@ var strPlain = func() (t [256]bool) {
 // backslash or a control character (or a quote, with quotes set), or
 // len(s); eight bytes at a time.
 func nextSpecial(s []byte, i int, quotes bool) int {
-	q := uint64(0x5c5c5c5c5c5c5c5c) // backslashes: tested twice without quotes
+	// Bytes below lim after an XOR with flip: control characters, and
+	// with quotes also the quote (0x22 ^ 0x02 = 0x20, while the control
+	// characters stay below 0x20 and the rest at or above 0x21).
+	flip, lim := uint64(0), uint64(0x20*ones8)
 	if quotes {
-		q = quotes8
+		flip, lim = 0x02*ones8, 0x21*ones8
 	}
 	for ; i+8 <= len(s); i += 8 {
 		x := binary.LittleEndian.Uint64(s[i:])
+		w := x ^ flip
 		y := x ^ 0x5c5c5c5c5c5c5c5c
-		z := x ^ q
-		// Each term flags bytes below 0x20, backslashes, quotes; the
-		// lowest flagged byte of each is exact, so the lowest of all is.
-		if t := ((x-ones8*0x20)&^x | (y-ones8)&^y | (z-ones8)&^z) & highs8; t != 0 {
+		// One term flags bytes below lim, the other backslashes; the
+		// lowest flagged byte of each is exact, so the lowest of both is.
+		if t := ((w-lim)&^w | (y-ones8)&^y) & highs8; t != 0 {
 			return i + bits.TrailingZeros64(t)/8
 		}
 	}

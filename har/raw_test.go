@@ -357,3 +357,22 @@ func FuzzSkipValue(f *testing.F) {
 		}
 	})
 }
+
+// FuzzNextSpecial compares nextSpecial with a byte loop.
+func FuzzNextSpecial(f *testing.F) {
+	f.Add([]byte("abcdefgh\"ijk"), true)
+	f.Add([]byte("abcdefgh ! # \x1f"), false)
+	f.Add([]byte("\xa2\xa2\xa2\xa2\xa2\xa2\xa2\xa2\\"), true)
+	f.Fuzz(func(t *testing.T, s []byte, quotes bool) {
+		want := len(s)
+		for i, c := range s {
+			if c < 0x20 || c == '\\' || quotes && c == '"' {
+				want = i
+				break
+			}
+		}
+		if got := nextSpecial(s, 0, quotes); got != want {
+			t.Errorf("%q, quotes %v: %d, want %d", s, quotes, got, want)
+		}
+	})
+}
