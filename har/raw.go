@@ -638,7 +638,8 @@ func nextSpecial(s []byte, i int, quotes bool) int {
 // keys) it returns nil, and the generic path does the work. A member given
 // twice counts with its last value, as through a map.
 func decodeRequest(raw []byte) *Entry {
-	p := plainParser{b: raw}
+	var nvs [32]NameValue // nameValues' lists grow here first: one allocation
+	p := plainParser{b: raw, nvs: nvs[:0]}
 	defer p.release()
 	e := &Entry{Timings: NoTimings}
 	e.Request.HeadersSize, e.Request.BodySize = -1, -1
