@@ -111,6 +111,8 @@ type SocketTrace struct {
 	render func(ref int32) map[string]any
 	// fastRecords counts the records read by a fast path (for tests).
 	fastRecords int
+	// aheadRecords counts those read by the parse ahead (for tests).
+	aheadRecords int
 }
 
 type flowTuple struct {
@@ -210,12 +212,21 @@ type slab[T any] struct {
 const slabShift = 16
 
 func (s *slab[T]) add(v T) {
-	if s.n&(1<<slabShift-1) == 0 {
+	if s.n>>slabShift == len(s.chunks) {
 		s.chunks = append(s.chunks, make([]T, 0, 1<<slabShift))
 	}
 	c := &s.chunks[len(s.chunks)-1]
 	*c = append(*c, v)
 	s.n++
+}
+
+// reset empties s, keeping its first chunk for the next values.
+func (s *slab[T]) reset() {
+	if len(s.chunks) > 0 {
+		s.chunks = s.chunks[:1]
+		s.chunks[0] = s.chunks[0][:0]
+	}
+	s.n = 0
 }
 
 func (s *slab[T]) at(i int32) *T {

@@ -83,6 +83,12 @@ func FuzzPiRogueSocketTrace(f *testing.F) {
 		// parseFast reads what it reads as parse does.
 		tr2, err2 := readPiRogue(bytes.NewReader(b), "socket_trace.json", true)
 		sameTrace(t, "fast", err, err2, tr, tr2)
+		// So does the parse ahead, with chunks small enough for its
+		// guesses to fall anywhere.
+		for _, chunk := range []int{1 + len(b)%97, 7} {
+			tr3, err3 := readPiRogueAhead(bytes.NewReader(b), "socket_trace.json", false, chunk, 0)
+			sameTrace(t, fmt.Sprintf("ahead in chunks of %d", chunk), err3, err2, tr3, tr2)
+		}
 		if err != nil {
 			return
 		}

@@ -46,6 +46,83 @@ type recordStream struct {
 	state    int   // 0 before the first value, 1 in an array, 2 in a sequence, 3 done
 	n        int   // records read
 	err      error // read error
+	// ahead, when set, parses part of each chunk read on another
+	// goroutine, from a record start it guesses (see aheadParser).
+	ahead    aheadParser
+	chunk    int   // bytes to read at a time with ahead
+	aheadMin int   // fewest unparsed bytes worth parsing ahead
+	aheadAt  int64 // file offset where the parse ahead started, -1 none
+}
+
+// aheadParser parses records ahead of the stream, on another goroutine:
+// start is given the bytes from a guessed record start to the end of what
+// was read. The guess is only taken when the stream's own parse arrives
+// exactly there, between two records of the top-level array: join(true)
+// then adds the records parsed ahead as if the stream had parsed them and
+// says how many there were and where (in start's bytes) the last ends.
+// Otherwise join(false) drops them. Either way the stream goes on from
+// there as if there had been no guess, so the result never depends on it.
+type aheadParser interface {
+	// likely says whether a record is likely to start at b[0]; a guess
+	// that is wrong costs a wasted parse ahead, never a wrong result.
+	likely(b []byte) bool
+	start(b []byte)
+	join(take bool) (n, end int)
+}
+
+// joinAhead waits for the parse ahead, if any; take says whether the
+// stream is about to parse a record exactly where it started.
+func (s *recordStream) joinAhead(take bool) (int, int) {
+	if s.aheadAt < 0 {
+		return 0, 0
+	}
+	s.aheadAt = -1
+	return s.ahead.join(take)
+}
+
+// startAhead starts parsing the second half of what is unparsed ahead,
+// from the first place that looks like a record start there.
+func (s *recordStream) startAhead() {
+	u := len(s.buf) - s.pos
+	if s.ahead == nil || s.state != 1 || u < max(s.aheadMin, 2) {
+		return
+	}
+	at := s.pos + u/2
+	for try := 0; try < 1000; try++ {
+		if at = guessRecordStart(s.buf, at); at < 0 {
+			return
+		}
+		if b := s.buf[at:len(s.buf):len(s.buf)]; s.ahead.likely(b) {
+			s.aheadAt = s.off(at)
+			s.ahead.start(b)
+			return
+		}
+		at++
+	}
+}
+
+// guessRecordStart returns the first i >= from where b[i] is '{' after a
+// comma after a '}' (white space between), -1 if there is none: where a
+// record of an array of objects could start.
+func guessRecordStart(b []byte, from int) int {
+	for i := from; i < len(b); i++ {
+		k := bytes.IndexByte(b[i:], ',')
+		if k < 0 {
+			return -1
+		}
+		i += k
+		j := skipWS(b, i+1)
+		if j < len(b) && b[j] == '{' {
+			h := i - 1
+			for h >= 0 && (b[h] == ' ' || b[h] == '\t' || b[h] == '\r' || b[h] == '\n') {
+				h--
+			}
+			if h >= 0 && b[h] == '}' {
+				return j
+			}
+		}
+	}
+	return -1
 }
 
 // off returns the file offset of buf[i].
@@ -55,17 +132,32 @@ func (s *recordStream) off(i int) int64 { return s.base + int64(i) }
 // bytes (at least one read's worth when want is 0), or at the end of the
 // stream, reporting whether it added any.
 func (s *recordStream) fill(want int) bool {
+	// The buffer is about to change under the parse ahead: drop it (the
+	// stream's parse did not reach its start, or it would have taken it).
+	s.joinAhead(false)
 	if s.eof {
 		return false
 	}
+	if s.ahead == nil {
+		return s.read(want, readChunk)
+	}
+	if !s.read(max(want, s.chunk), s.chunk) {
+		return false
+	}
+	s.startAhead()
+	return true
+}
+
+// read is fill's reading, chunk bytes at least at a time.
+func (s *recordStream) read(want, chunk int) bool {
 	if s.pos > 0 {
 		n := copy(s.buf, s.buf[s.pos:])
 		s.base += int64(s.pos)
 		s.buf = s.buf[:n]
 		s.pos = 0
 	}
-	if cap(s.buf)-len(s.buf) < max(want, readChunk) {
-		nb := make([]byte, len(s.buf), len(s.buf)+max(want, readChunk))
+	if cap(s.buf)-len(s.buf) < max(want, chunk) {
+		nb := make([]byte, len(s.buf), len(s.buf)+max(want, chunk))
 		copy(nb, s.buf)
 		s.buf = nb
 	}
@@ -176,8 +268,27 @@ func (s *recordStream) next(parse recordFunc, stats *ReadStats) error {
 	case ']', '}', ',', ':':
 		return &streamError{s.off(s.pos), fmt.Sprintf("unexpected %q where a record should start", c)}
 	}
+	if s.aheadAt >= 0 && s.off(s.pos) >= s.aheadAt {
+		n, end := s.joinAhead(s.off(s.pos) == s.aheadAt)
+		if n > 0 {
+			stats.Used += n
+			stats.Records += n
+			s.n += n
+			s.pos += end
+			return nil
+		}
+	}
 	for {
 		end, err := parse(s.n, s.off(s.pos), s.buf[s.pos:])
+		if err == nil {
+			// The usual case, before the error variables below, which
+			// errors.As makes the heap hold (one allocation a record).
+			stats.Used++
+			stats.Records++
+			s.n++
+			s.pos += end
+			return nil
+		}
 		var je *jsonError
 		if errors.As(err, &je) && je.eof {
 			if len(s.buf)-s.pos > maxRecordSize {
@@ -203,18 +314,14 @@ func (s *recordStream) next(parse recordFunc, stats *ReadStats) error {
 			return &truncatedError{s.off(s.pos), s.n}
 		}
 		rec := s.n
-		if err != nil {
-			var rp *recordProblem
-			if !errors.As(err, &rp) {
-				if je != nil {
-					return &InputError{File: stats.File, Record: rec, Offset: s.off(s.pos) + int64(je.at), Msg: "invalid JSON: " + je.msg}
-				}
-				return err
+		var rp *recordProblem
+		if !errors.As(err, &rp) {
+			if je != nil {
+				return &InputError{File: stats.File, Record: rec, Offset: s.off(s.pos) + int64(je.at), Msg: "invalid JSON: " + je.msg}
 			}
-			stats.skip(rp.reason, rec, s.off(s.pos), rp.detail)
-		} else {
-			stats.Used++
+			return err
 		}
+		stats.skip(rp.reason, rec, s.off(s.pos), rp.detail)
 		stats.Records++
 		s.n++
 		s.pos += end
@@ -226,13 +333,24 @@ func (s *recordStream) next(parse recordFunc, stats *ReadStats) error {
 // record stops the reading without an error: stats.Truncated says where.
 // Other syntax errors are returned as *InputError.
 func readRecords(r io.Reader, stats *ReadStats, parse recordFunc) error {
+	return readRecordsAhead(r, stats, parse, nil, 0, 0)
+}
+
+// readRecordsAhead is readRecords with a parse ahead (when ahead is not
+// nil), reading chunk bytes at a time and parsing ahead when at least min
+// bytes are unparsed.
+func readRecordsAhead(r io.Reader, stats *ReadStats, parse recordFunc, ahead aheadParser, chunk, min int) error {
 	h := newDigester(r)
 	defer h.stop()
-	s := &recordStream{r: h}
+	s := &recordStream{r: h, ahead: ahead, chunk: max(chunk, 1), aheadMin: min, aheadAt: -1}
+	defer s.joinAhead(false)
 	for {
 		err := s.next(parse, stats)
 		if s.err != nil {
 			return fmt.Errorf("%s: %w", stats.File, s.err)
+		}
+		if err == nil {
+			continue
 		}
 		if err == io.EOF {
 			break

@@ -98,6 +98,17 @@ type stackVal struct {
 type interner struct {
 	ids  map[string]uint32
 	strs []string
+	// With track, order lists the ids used since newRound, in the order
+	// of their first use (for the parse ahead; see pirogueAhead).
+	track bool
+	round uint32
+	epoch []uint32 // round of each id's last listing
+	order []uint32
+}
+
+func (in *interner) newRound() {
+	in.round++
+	in.order = in.order[:0]
 }
 
 func newInterner() *interner { return &interner{ids: map[string]uint32{}, strs: []string{""}} }
@@ -116,10 +127,28 @@ func (in *interner) idRaw(raw []byte) (uint32, bool) {
 }
 
 func (in *interner) id(b []byte) uint32 {
-	if id, ok := in.ids[string(b)]; ok {
+	id, ok := in.ids[string(b)]
+	if !ok {
+		s := string(b)
+		id = uint32(len(in.strs))
+		in.ids[s] = id
+		in.strs = append(in.strs, s)
+	}
+	if in.track {
+		in.epoch = grow(in.epoch, int(id))
+		if in.epoch[id] != in.round {
+			in.epoch[id] = in.round
+			in.order = append(in.order, id)
+		}
+	}
+	return id
+}
+
+// idString is id for a string.
+func (in *interner) idString(s string) uint32 {
+	if id, ok := in.ids[s]; ok {
 		return id
 	}
-	s := string(b)
 	id := uint32(len(in.strs))
 	in.ids[s] = id
 	in.strs = append(in.strs, s)
@@ -159,9 +188,25 @@ func ReadPiRogueSocketTrace(r io.Reader, name string) (*SocketTrace, error) {
 // readPiRogue is ReadPiRogueSocketTrace; slow leaves out parseFast, for the
 // tests that compare the two ways.
 func readPiRogue(r io.Reader, name string, slow bool) (*SocketTrace, error) {
+	chunk := 0
+	if !slow && aheadOK() {
+		chunk = aheadChunk
+	}
+	return readPiRogueAhead(r, name, slow, chunk, aheadMin)
+}
+
+// readPiRogueAhead is readPiRogue reading chunk bytes at a time with a
+// parse ahead (pirogueAhead) when at least min are unparsed; none when
+// chunk is 0.
+func readPiRogueAhead(r io.Reader, name string, slow bool, chunk, min int) (*SocketTrace, error) {
 	tr := newSocketTrace(PiRogueSocketTraceName, name)
 	p := &pirogueParser{slow: slow, tr: tr, strs: newInterner(), stacks: map[string]int32{}, keys: map[string]string{}, addrs: map[uint32]netip.Addr{}}
-	err := readRecords(r, &tr.Stats, p.parse)
+	var err error
+	if chunk > 0 {
+		err = readRecordsAhead(r, &tr.Stats, p.parse, newPirogueAhead(p), chunk, min)
+	} else {
+		err = readRecords(r, &tr.Stats, p.parse)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -120,14 +120,21 @@ type fastState struct {
 	proto []uint8 // protocol, or 255: unknown type
 	addr  []fastAddr
 	flows map[fastFlow]int32
-	last  fastFlow
-	lastF int32
-	index stackIndex
+	// flowArgs holds the addresses of the flows parseFast made, by id.
+	flowArgs []flowArgs
+	last     fastFlow
+	lastF    int32
+	index    stackIndex
 }
 
 type fastAddr struct {
 	state uint8 // 0 unknown, 1 valid, 2 invalid
 	a     netip.Addr
+}
+
+type flowArgs struct {
+	proto         uint8
+	local, remote netip.AddrPort
 }
 
 type fastFlow struct {
@@ -377,7 +384,10 @@ func (p *pirogueParser) parseFast(b []byte) (end int, ok bool) {
 	if key != fs.last || f < 0 {
 		var found bool
 		if f, found = fs.flows[key]; !found {
-			f = p.tr.flow(proto, netip.AddrPortFrom(la, uint16(lport)), netip.AddrPortFrom(ra, uint16(rport)))
+			args := flowArgs{proto, netip.AddrPortFrom(la, uint16(lport)), netip.AddrPortFrom(ra, uint16(rport))}
+			f = p.tr.flow(args.proto, args.local, args.remote)
+			fs.flowArgs = grow(fs.flowArgs, int(f))
+			fs.flowArgs[f] = args
 			if fs.flows == nil {
 				fs.flows = map[fastFlow]int32{}
 			}

@@ -199,3 +199,51 @@ func TestFinishOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestPiRogueAhead: reading with a parse ahead gives what reading in one
+// pass gives (records, operations, flows, stacks, stats, skips, errors),
+// whether its guesses fall between records, inside a stack or inside a
+// record that holds what looks like records, on whole, truncated and
+// broken files; and it does take records read ahead.
+func TestPiRogueAhead(t *testing.T) {
+	// A record holding things that look like records after "},": a frame
+	// list, an array of fake records, a string.
+	fake := `{"type":"socket_trace_log","timestamp":1700000000000,"data":{"socket_type":"tcp","socket_event_type":"write","dest_ip":"1.2.3.4","dest_port":443,"local_ip":"10.0.0.1","local_port":1}}`
+	nested := `{"timestamp":1700000000000,"odd":[{"a":1}, ` + fake + `,` + fake + `],"process":"x}, {\"type\":1","data":{"socket_type":"tcp","socket_event_type":"read","dest_ip":"1.2.3.4","dest_port":443,"local_ip":"10.0.0.1","local_port":2}}`
+	var files []string
+	for seed := uint64(1); seed <= 3; seed++ {
+		js := fastTestTrace(2000, seed)
+		files = append(files, js)
+		// Every 50th record replaced by the nested one.
+		recs := strings.Split(js, ",\n")
+		for i := 3; i < len(recs)-1; i += 50 {
+			recs[i] = nested
+		}
+		files = append(files, strings.Join(recs, ",\n"))
+	}
+	js := files[1]
+	for _, k := range []int{1, 4, 7} {
+		cut := len(js) * k / 8
+		files = append(files, js[:cut], js[:cut]+`,]`, js[:cut]+"\n,{}]", js[:cut]+`x`+js[cut:], js[:cut]+`}`+js[cut:])
+	}
+	files = append(files, strings.Replace(js, ",\n", ";\n", 1500))
+	took := 0
+	for i, js := range files {
+		one, err1 := readPiRogueAhead(strings.NewReader(js), "t.json", false, 0, 0)
+		slow, err2 := readPiRogue(strings.NewReader(js), "t.json", true)
+		sameTrace(t, fmt.Sprintf("file %d: fast", i), err1, err2, one, slow)
+		for _, chunk := range []int{37, 300, 4096, 30000} {
+			ah, err := readPiRogueAhead(iotest.HalfReader(strings.NewReader(js)), "t.json", false, chunk, 0)
+			sameTrace(t, fmt.Sprintf("file %d: ahead in chunks of %d", i, chunk), err, err1, ah, one)
+			if ah != nil {
+				took += ah.aheadRecords
+				if ah.fastRecords != one.fastRecords {
+					t.Errorf("file %d, chunks of %d: %d records read the fast way, %d in one pass", i, chunk, ah.fastRecords, one.fastRecords)
+				}
+			}
+		}
+	}
+	if took < 10000 {
+		t.Errorf("%d records read ahead in all", took)
+	}
+}
