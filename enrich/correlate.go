@@ -250,8 +250,6 @@ func (t *SocketTrace) Enricher(opts CorrelationOptions) Planner {
 		opts.MaxCells = DefaultMaxCells
 	}
 	s := &stackEnricher{tr: t, opts: opts, slots: map[int32][]slot{}}
-	s.assigned[0] = map[int32]int32{}
-	s.assigned[1] = map[int32]int32{}
 	return s
 }
 
@@ -280,8 +278,12 @@ type stackEnricher struct {
 	tr    *SocketTrace
 	opts  CorrelationOptions
 	slots map[int32][]slot
-	// assigned maps entry index → index in tr.ops, per direction.
-	assigned  [2]map[int32]int32
+	// assigned holds, per direction and entry index, 1 + the index in
+	// tr.ops of the entry's operation (0: none).
+	assigned [2][]int32
+	// Buffers of planGroup, kept from one group to the next.
+	owner     []int32 // operation → unit that got it, -1 none
+	entries   []int32
 	counts    [2]dirCounts
 	conflicts int
 	examples  []string
@@ -358,7 +360,7 @@ func (s *stackEnricher) Plan(ctx context.Context) error {
 		groups = append(groups, g)
 	}
 	sort.Slice(groups, func(i, j int) bool { return groups[i] < groups[j] })
-	used := map[int32]bool{}
+	used := make([]uint64, len(s.tr.ops)/64+1)
 	for _, g := range groups {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -366,7 +368,7 @@ func (s *stackEnricher) Plan(ctx context.Context) error {
 		s.planGroup(g, s.slots[g], used)
 		delete(s.slots, g)
 	}
-	s.opsUsed = len(used)
+	s.owner, s.entries = nil, nil
 	return nil
 }
 
@@ -378,7 +380,7 @@ type unit struct {
 	lo, hi  int // candidate operations: ops[lo:hi+1]; lo > hi when none
 }
 
-func (s *stackEnricher) planGroup(g int32, slots []slot, used map[int32]bool) {
+func (s *stackEnricher) planGroup(g int32, slots []slot, used []uint64) {
 	d := Direction(g % 2)
 	win := s.opts.Request
 	if d == Inbound {
@@ -394,14 +396,19 @@ func (s *stackEnricher) planGroup(g int32, slots []slot, used map[int32]bool) {
 		return slots[i].entry < slots[j].entry
 	})
 	var units []unit
+	// The units' entries lie in one buffer (a unit's are appended at once,
+	// so a unit keeps its own even when the buffer moves).
+	ents := s.entries[:0]
 	for i := 0; i < len(slots); {
-		u := unit{t: slots[i].t, entries: []int32{slots[i].entry}}
+		at := len(ents)
+		ents = append(ents, slots[i].entry)
 		j := i + 1
 		// Several HTTP/2 streams in one frame: one socket call wrote them.
 		for slots[i].h2 && j < len(slots) && slots[j].h2 && slots[j].t == slots[i].t {
-			u.entries = append(u.entries, slots[j].entry)
+			ents = append(ents, slots[j].entry)
 			j++
 		}
+		u := unit{t: slots[i].t, entries: ents[at:len(ents):len(ents)]}
 		u.lo = sort.Search(len(ops), func(k int) bool { return ops[k].t >= u.t-win.Before.Seconds() })
 		u.hi = sort.Search(len(ops), func(k int) bool { return ops[k].t > u.t+win.After.Seconds() }) - 1
 		units = append(units, u)
@@ -427,12 +434,27 @@ func (s *stackEnricher) planGroup(g int32, slots []slot, used map[int32]bool) {
 	} else {
 		pick = assignOptimal(units, cand, ops)
 	}
-	owner := map[int]int{} // operation → unit that got it
+	s.entries = ents
+	owner := s.owner
+	if len(owner) < len(ops) {
+		owner = make([]int32, len(ops))
+		for i := range owner {
+			owner[i] = -1
+		}
+		s.owner = owner
+	}
 	for ci, k := range cand {
 		if pick[ci] >= 0 {
-			owner[pick[ci]] = k
+			owner[pick[ci]] = int32(k)
 		}
 	}
+	defer func() {
+		for _, op := range pick {
+			if op >= 0 {
+				owner[op] = -1
+			}
+		}
+	}()
 	for ci, k := range cand {
 		u := units[k]
 		op := pick[ci]
@@ -441,9 +463,13 @@ func (s *stackEnricher) planGroup(g int32, slots []slot, used map[int32]bool) {
 				s.unmatched(d, reasonOutmatched)
 			}
 		} else {
-			used[span[0]+int32(op)] = true
+			if o := span[0] + int32(op); used[o/64]&(1<<(o%64)) == 0 {
+				used[o/64] |= 1 << (o % 64)
+				s.opsUsed++
+			}
 			for n, e := range u.entries {
-				s.assigned[d][e] = span[0] + int32(op)
+				s.assigned[d] = grow(s.assigned[d], int(e))
+				s.assigned[d][e] = 1 + span[0] + int32(op)
 				s.counts[d].matched++
 				if n > 0 {
 					s.counts[d].shared++
@@ -452,7 +478,8 @@ func (s *stackEnricher) planGroup(g int32, slots []slot, used map[int32]bool) {
 		}
 		// A conflict: the operation nearest to this unit went to another.
 		near := nearestIn(ops, u.lo, u.hi, u.t)
-		if k2, ok := owner[near]; ok && near != op {
+		if near >= 0 && owner[near] >= 0 && near != op {
+			k2 := owner[near]
 			s.conflicts++
 			if len(s.examples) < maxExamples {
 				got := "nothing"
@@ -611,11 +638,14 @@ func assignOptimal(units []unit, cand []int, ops []sockOp) []int {
 
 // Enrich implements Enricher.
 func (s *stackEnricher) Enrich(i int, e *har.Entry) error {
-	if op, ok := s.assigned[Outbound][int32(i)]; ok {
-		s.attach(&e.Request.Extra, Outbound, op)
-	}
-	if op, ok := s.assigned[Inbound][int32(i)]; ok {
-		s.attach(&e.Response.Extra, Inbound, op)
+	for _, d := range []Direction{Outbound, Inbound} {
+		if a := s.assigned[d]; i < len(a) && a[i] > 0 {
+			x := &e.Request.Extra
+			if d == Inbound {
+				x = &e.Response.Extra
+			}
+			s.attach(x, d, a[i]-1)
+		}
 	}
 	return nil
 }

@@ -54,6 +54,7 @@ func ReadEBPFEvents(r io.Reader, name string) (*SocketTrace, error) {
 	p.stacks = [2]map[string]int32{}
 	p.strs.ids = nil
 	p.addrs = nil
+	p.boxed = p.strs.boxed()
 	tr.render = p.render
 	tr.finish()
 	return tr, nil
@@ -63,6 +64,7 @@ type ebpfParser struct {
 	tr     *SocketTrace
 	recs   []ebpfRec
 	strs   *interner
+	boxed  []any               // strs.strs boxed, once read
 	stacks [2]map[string]int32 // managed, native: raw bytes → id
 	stackV [2][]stackVal
 	addrs  map[uint32]netip.Addr
@@ -339,12 +341,12 @@ func address(v any) (string, bool) {
 func (p *ebpfParser) render(ref int32) map[string]any {
 	r := &p.recs[ref]
 	m := make(map[string]any, 14)
-	r.put(m, p.strs.strs)
+	r.put(m, p.boxed)
 	if r.comm != 0 {
 		if r.process == 0 {
-			m["process"] = p.strs.strs[r.comm] // the command names the process
+			m["process"] = p.boxed[r.comm] // the command names the process
 		}
-		m["comm"] = p.strs.strs[r.comm]
+		m["comm"] = p.boxed[r.comm]
 	}
 	if r.hasB {
 		m["bytes"] = r.bytes

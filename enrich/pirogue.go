@@ -70,7 +70,7 @@ type sockRec struct {
 
 // put writes the record's fields into its _stacktrace value m, with the
 // names pcapng-utils uses.
-func (r *sockRec) put(m map[string]any, strs []string) {
+func (r *sockRec) put(m map[string]any, strs []any) {
 	m["timestamp"] = r.ts
 	if r.process != 0 {
 		m["process"] = strs[r.process]
@@ -112,6 +112,16 @@ func (in *interner) newRound() {
 }
 
 func newInterner() *interner { return &interner{ids: map[string]uint32{}, strs: []string{""}} }
+
+// boxed returns the strings as values of type any, so that putting one in
+// a map allocates nothing.
+func (in *interner) boxed() []any {
+	out := make([]any, len(in.strs))
+	for i, s := range in.strs {
+		out[i] = s
+	}
+	return out
+}
 
 // idRaw interns the value of a raw JSON string; ok is false (and the id
 // 0) for other types.
@@ -218,6 +228,7 @@ func readPiRogueAhead(r io.Reader, name string, slow bool, chunk, min int) (*Soc
 	p.strs.ids = nil
 	p.addrs = nil
 	p.fast = fastState{}
+	p.boxed = p.strs.boxed()
 	tr.render = p.render
 	tr.finish()
 	return tr, nil
@@ -238,6 +249,7 @@ type pirogueParser struct {
 	slow     bool        // no parseFast
 	wrong    *InputError // first record with a timestamp in a wrong unit
 	fast     fastState
+	boxed    []any // strs.strs boxed, once read
 }
 
 // recordProblem is a record that cannot be used, with why.
@@ -558,7 +570,7 @@ func (p *pirogueParser) render(ref int32) map[string]any {
 	for k, v := range p.extraOf(r) {
 		m[k] = v
 	}
-	r.put(m, p.strs.strs)
+	r.put(m, p.boxed)
 	if r.stack >= 0 {
 		sv := p.stackV[r.stack]
 		m["stack"] = sv.frames
