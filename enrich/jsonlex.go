@@ -52,7 +52,22 @@ type recordStream struct {
 	chunk    int   // bytes to read at a time with ahead
 	aheadMin int   // fewest unparsed bytes worth parsing ahead
 	aheadAt  int64 // file offset where the parse ahead started, -1 none
+	// With ahead, the goroutine parsing ahead then reads the next chunk
+	// (so that reading overlaps the stream's parse) into pre, a buffer
+	// whose first preRoom bytes are left for what is unparsed of buf.
+	pre    prefetch
+	spare  []byte // the buffer pre reads into
+	bufAll []byte // all of buf's array, to take as spare once pre is taken
 }
+
+type prefetch struct {
+	buf []byte // the bytes read, from preRoom on
+	eof bool
+	err error
+	ok  bool
+}
+
+const preRoom = 64 << 10
 
 // aheadParser parses records ahead of the stream, on another goroutine:
 // start is given the bytes from a guessed record start to the end of what
@@ -66,7 +81,8 @@ type aheadParser interface {
 	// likely says whether a record is likely to start at b[0]; a guess
 	// that is wrong costs a wasted parse ahead, never a wrong result.
 	likely(b []byte) bool
-	start(b []byte)
+	// start parses b on another goroutine, then calls then there.
+	start(b []byte, then func())
 	join(take bool) (n, end int)
 }
 
@@ -80,21 +96,27 @@ func (s *recordStream) joinAhead(take bool) (int, int) {
 	return s.ahead.join(take)
 }
 
-// startAhead starts parsing the second half of what is unparsed ahead,
-// from the first place that looks like a record start there.
+// startAhead starts parsing the last 2/5 of what is unparsed ahead, from
+// the first place that looks like a record start there. (The goroutine
+// parsing ahead also reads the next chunk, the stream's merges what was
+// parsed ahead; the split that keeps both busy was measured.)
 func (s *recordStream) startAhead() {
 	u := len(s.buf) - s.pos
 	if s.ahead == nil || s.state != 1 || u < max(s.aheadMin, 2) {
 		return
 	}
-	at := s.pos + u/2
+	at := s.pos + u*3/5
 	for try := 0; try < 1000; try++ {
 		if at = guessRecordStart(s.buf, at); at < 0 {
 			return
 		}
 		if b := s.buf[at:len(s.buf):len(s.buf)]; s.ahead.likely(b) {
 			s.aheadAt = s.off(at)
-			s.ahead.start(b)
+			then := func() {}
+			if !s.eof {
+				then = s.prefetch
+			}
+			s.ahead.start(b, then)
 			return
 		}
 		at++
@@ -141,11 +163,73 @@ func (s *recordStream) fill(want int) bool {
 	if s.ahead == nil {
 		return s.read(want, readChunk)
 	}
-	if !s.read(max(want, s.chunk), s.chunk) {
+	added := 0
+	if s.pre.ok {
+		added = s.takePrefetch()
+		if s.err != nil {
+			return false
+		}
+		want -= added
+	}
+	if !s.eof && (added == 0 || want > 0) && s.read(max(want, s.chunk), s.chunk) {
+		added++
+	}
+	if s.err != nil || added == 0 {
 		return false
 	}
 	s.startAhead()
 	return true
+}
+
+// prefetch reads the next chunk into pre, as read would read it.
+func (s *recordStream) prefetch() {
+	if cap(s.spare) < preRoom+s.chunk {
+		s.spare = make([]byte, preRoom+s.chunk)
+	}
+	b := s.spare[:cap(s.spare)]
+	n := preRoom
+	var err error
+	for n < len(b) && err == nil {
+		var k int
+		k, err = s.r.Read(b[n:])
+		n += k
+	}
+	s.pre = prefetch{buf: b[:n], ok: true}
+	if err == io.EOF {
+		s.pre.eof = true
+	} else if err != nil {
+		s.pre.eof, s.pre.err = true, err
+	}
+}
+
+// takePrefetch adds the bytes of pre after buf[pos:], and returns how
+// many. Unless too much of buf is unparsed, the unparsed bytes go before
+// pre's, and pre's buffer becomes buf (no copy of the chunk).
+func (s *recordStream) takePrefetch() int {
+	p := s.pre
+	s.pre = prefetch{}
+	s.spare = nil
+	n := len(p.buf) - preRoom
+	if left := s.buf[s.pos:]; len(left) <= preRoom {
+		at := preRoom - len(left)
+		copy(p.buf[at:], left)
+		s.base += int64(s.pos)
+		if cap(s.bufAll) >= preRoom+s.chunk {
+			s.spare = s.bufAll
+		}
+		s.buf, s.bufAll, s.pos = p.buf[at:], p.buf[:cap(p.buf)], 0
+	} else {
+		if s.pos > 0 {
+			k := copy(s.buf, s.buf[s.pos:])
+			s.base += int64(s.pos)
+			s.buf = s.buf[:k]
+			s.pos = 0
+		}
+		s.buf = append(s.buf, p.buf[preRoom:]...)
+		s.bufAll = nil
+	}
+	s.eof, s.err = p.eof, p.err
+	return n
 }
 
 // read is fill's reading, chunk bytes at least at a time.
@@ -159,7 +243,7 @@ func (s *recordStream) read(want, chunk int) bool {
 	if cap(s.buf)-len(s.buf) < max(want, chunk) {
 		nb := make([]byte, len(s.buf), len(s.buf)+max(want, chunk))
 		copy(nb, s.buf)
-		s.buf = nb
+		s.buf, s.bufAll = nb, nb
 	}
 	added := 0
 	for {

@@ -64,11 +64,12 @@ func (a *pirogueAhead) likely(b []byte) bool {
 	return false
 }
 
-func (a *pirogueAhead) start(b []byte) {
+func (a *pirogueAhead) start(b []byte, then func()) {
 	a.done = make(chan struct{})
 	go func() {
 		defer close(a.done)
 		a.n, a.end = a.w.parseAhead(b)
+		then()
 	}()
 }
 

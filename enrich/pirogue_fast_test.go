@@ -2,7 +2,9 @@ package enrich
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"reflect"
 	"sort"
@@ -235,6 +237,15 @@ func TestPiRogueAhead(t *testing.T) {
 		for _, chunk := range []int{37, 300, 4096, 30000} {
 			ah, err := readPiRogueAhead(iotest.HalfReader(strings.NewReader(js)), "t.json", false, chunk, 0)
 			sameTrace(t, fmt.Sprintf("file %d: ahead in chunks of %d", i, chunk), err, err1, ah, one)
+			// A read error, wherever it comes, is the same error.
+			cut := len(js) * (chunk % 7) / 7
+			failing := io.MultiReader(strings.NewReader(js[:cut]), iotest.ErrReader(errors.New("disk on fire")))
+			_, errF1 := readPiRogueAhead(failing, "t.json", false, 0, 0)
+			failing = io.MultiReader(strings.NewReader(js[:cut]), iotest.ErrReader(errors.New("disk on fire")))
+			_, errF := readPiRogueAhead(failing, "t.json", false, chunk, 0)
+			if fmt.Sprint(errF) != fmt.Sprint(errF1) || errF == nil {
+				t.Errorf("file %d, chunks of %d, read error after %d bytes: %v, in one pass %v", i, chunk, cut, errF, errF1)
+			}
 			if ah != nil {
 				took += ah.aheadRecords
 				if ah.fastRecords != one.fastRecords {
