@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"os"
 	"regexp"
-	"regexp/syntax"
 	"runtime"
 	"slices"
 	"sort"
@@ -621,44 +620,6 @@ func (db *DB) Select(r *Request) *Adapter {
 		}
 	}
 	return nil
-}
-
-// requiredLiteral returns the longest literal that every match of the
-// regular expression contains (case-sensitively), or "" if there is none.
-// It lets Candidates skip most regexes with a substring test.
-func requiredLiteral(expr string) string {
-	re, err := syntax.Parse(expr, syntax.Perl)
-	if err != nil {
-		return ""
-	}
-	re = re.Simplify()
-	best := ""
-	var cur strings.Builder
-	flush := func() {
-		if cur.Len() > len(best) {
-			best = cur.String()
-		}
-		cur.Reset()
-	}
-	var subs []*syntax.Regexp
-	switch re.Op {
-	case syntax.OpConcat:
-		subs = re.Sub
-	case syntax.OpLiteral:
-		subs = []*syntax.Regexp{re}
-	}
-	for _, s := range subs {
-		switch {
-		case s.Op == syntax.OpLiteral && s.Flags&syntax.FoldCase == 0:
-			cur.WriteString(string(s.Rune))
-		case s.Op == syntax.OpBeginText || s.Op == syntax.OpBeginLine:
-			// zero-width: keeps the run going
-		default:
-			flush()
-		}
-	}
-	flush()
-	return best
 }
 
 // Find returns the values this data path selects in a decoded context,

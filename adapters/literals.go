@@ -15,6 +15,32 @@ import (
 // requiredLiterals returns the literal runs (case-sensitive, of at least
 // three bytes) that every match of the regular expression contains.
 func requiredLiterals(expr string) []string {
+	var out []string
+	for _, l := range literalRuns(expr) {
+		if len(l) >= 3 {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// requiredLiteral returns the longest literal that every match of the
+// regular expression contains (case-sensitively), or "" if there is none.
+// It lets a prefilter skip most regexes with a substring test.
+func requiredLiteral(expr string) string {
+	best := ""
+	for _, l := range literalRuns(expr) {
+		if len(l) > len(best) {
+			best = l
+		}
+	}
+	return best
+}
+
+// literalRuns returns, in order, the runs of case-sensitive literal text
+// between the other parts of the expression's top-level concatenation
+// (zero-width anchors do not break a run); nil when it does not parse.
+func literalRuns(expr string) []string {
 	re, err := syntax.Parse(expr, syntax.Perl)
 	if err != nil {
 		return nil
@@ -30,7 +56,7 @@ func requiredLiterals(expr string) []string {
 	var out []string
 	var cur strings.Builder
 	flush := func() {
-		if cur.Len() >= 3 {
+		if cur.Len() > 0 {
 			out = append(out, cur.String())
 		}
 		cur.Reset()
