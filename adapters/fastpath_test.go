@@ -308,3 +308,25 @@ func FuzzPathUnescape(f *testing.F) {
 		}
 	})
 }
+
+func TestRequiredLiterals(t *testing.T) {
+	for _, tc := range []struct {
+		expr     string
+		longest  string
+		atLeast3 []string
+	}{
+		{`^https://app\.adjust\.com/(session|event)$`, "https://app.adjust.com/", []string{"https://app.adjust.com/"}},
+		{`^https://[a-z]+\.ab/x(?i)Case`, "https://", []string{"https://", ".ab/x"}},
+		{`https://ab.c/[0-9]+/track`, "https://ab", []string{"https://ab", "/track"}}, // "." is any byte
+		{`a|b`, "", nil},
+		{`(`, "", nil},
+		{`^ab$`, "ab", nil},
+	} {
+		if got := requiredLiteral(tc.expr); got != tc.longest {
+			t.Errorf("requiredLiteral(%q) = %q, want %q", tc.expr, got, tc.longest)
+		}
+		if got := requiredLiterals(tc.expr); !slices.Equal(got, tc.atLeast3) {
+			t.Errorf("requiredLiterals(%q) = %q, want %q", tc.expr, got, tc.atLeast3)
+		}
+	}
+}
