@@ -1,19 +1,14 @@
 package adapters_test
 
 import (
-	"bufio"
 	"bytes"
 	"compress/gzip"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
-	"math"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -286,7 +281,7 @@ func TestAdapterCasesCoverDatabase(t *testing.T) {
 // request, property and value). It skips when node or the package is absent;
 // .ci/run installs it.
 func TestAdapterCasesCoverTrackHAR(t *testing.T) {
-	nm := testutil.NodeModules(t, "trackhar")
+	testutil.NodeModules(t, "trackhar") // skip before building the HAR
 	m, err := match.New(match.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -325,26 +320,8 @@ func TestAdapterCasesCoverTrackHAR(t *testing.T) {
 	if err := os.WriteFile(harFile, buf.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	script := filepath.Join(testutil.RepoRoot(), "scripts", "compare-trackhar", "trackhar.mjs")
-	cmd := exec.Command("node", script, nm, harFile)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("trackhar: %v\n%s", err, stderr.String())
-	}
 	n := 0
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	sc.Buffer(make([]byte, 1<<20), 64<<20)
-	for sc.Scan() {
-		var f struct {
-			Entry                                   int
-			Adapter, Property, Context, Path, Value string
-			Error                                   string
-		}
-		if err := json.Unmarshal(sc.Bytes(), &f); err != nil {
-			t.Fatalf("trackhar output: %v: %s", err, sc.Text())
-		}
+	for _, f := range testutil.RunTrackHAR(t, "", harFile) {
 		if f.Entry < 0 || f.Entry >= len(refs) {
 			t.Fatalf("trackhar output: entry %d out of range", f.Entry)
 		}
@@ -356,7 +333,7 @@ func TestAdapterCasesCoverTrackHAR(t *testing.T) {
 		n++
 		found := false
 		for _, v := range r.ours[f.Property] {
-			if sameCaseValue(f.Value, v) {
+			if testutil.SameTrackHARValue(f.Value, v) {
 				found = true
 				break
 			}
@@ -369,25 +346,4 @@ func TestAdapterCasesCoverTrackHAR(t *testing.T) {
 		t.Fatal("TrackHAR found nothing in the cases; is the script working?")
 	}
 	t.Logf("%d TrackHAR findings in %d case requests, all reported by tracewire", n, len(refs))
-}
-
-// sameCaseValue compares a TrackHAR value with ours: numbers numerically
-// (TrackHAR's are JavaScript doubles), JSON lists and objects whatever their
-// key order.
-func sameCaseValue(theirs, ours string) bool {
-	if theirs == ours {
-		return true
-	}
-	a, errA := strconv.ParseFloat(theirs, 64)
-	b, errB := strconv.ParseFloat(ours, 64)
-	if errA == nil && errB == nil {
-		return a == b || math.Abs(a-b) <= 1e-15*math.Max(math.Abs(a), math.Abs(b))
-	}
-	var x, y any
-	if json.Unmarshal([]byte(theirs), &x) == nil && json.Unmarshal([]byte(ours), &y) == nil {
-		bx, _ := json.Marshal(x)
-		by, _ := json.Marshal(y)
-		return bytes.Equal(bx, by)
-	}
-	return false
 }

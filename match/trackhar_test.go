@@ -1,19 +1,13 @@
 package match_test
 
 import (
-	"bufio"
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -23,43 +17,15 @@ import (
 	"github.com/tracewire/tracewire/pcap"
 )
 
-// trackharFinding is one line of scripts/compare-trackhar/trackhar.mjs.
-type trackharFinding struct {
-	File     string `json:"file"`
-	Entry    int    `json:"entry"`
-	Adapter  string `json:"adapter"`
-	Property string `json:"property"`
-	Context  string `json:"context"`
-	Path     string `json:"path"`
-	Value    string `json:"value"`
-	Error    string `json:"error"`
-}
+type trackharFinding = testutil.TrackHARFinding
 
 // runTrackHAR runs TrackHAR over files (skipping when node or the npm
-// package is missing) and returns its findings.
+// package is missing) and returns its findings; entries it failed on are
+// logged.
 func runTrackHAR(t *testing.T, indicators string, files ...string) []trackharFinding {
 	t.Helper()
-	nm := testutil.NodeModules(t, "trackhar")
-	script := filepath.Join(testutil.RepoRoot(), "scripts", "compare-trackhar", "trackhar.mjs")
-	args := []string{script, nm}
-	if indicators != "" {
-		args = append(args, "--indicators", indicators)
-	}
-	cmd := exec.Command("node", append(args, files...)...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("trackhar: %v\n%s", err, stderr.String())
-	}
 	var fs []trackharFinding
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	sc.Buffer(make([]byte, 1<<20), 64<<20)
-	for sc.Scan() {
-		var f trackharFinding
-		if err := json.Unmarshal(sc.Bytes(), &f); err != nil {
-			t.Fatalf("trackhar output: %v: %s", err, sc.Text())
-		}
+	for _, f := range testutil.RunTrackHAR(t, indicators, files...) {
 		if f.Error != "" {
 			t.Logf("TrackHAR failed on %s entry %d: %s", f.File, f.Entry, f.Error)
 			continue
@@ -92,27 +58,6 @@ func ourFindings(t *testing.T, m *match.Matcher, file string) []match.Finding {
 	return out
 }
 
-// sameValue compares values as text, numbers numerically (TrackHAR's are
-// JavaScript doubles, ours exact) and JSON lists/objects whatever their
-// key order.
-func sameValue(theirs, ours string) bool {
-	if theirs == ours {
-		return true
-	}
-	a, errA := strconv.ParseFloat(theirs, 64)
-	b, errB := strconv.ParseFloat(ours, 64)
-	if errA == nil && errB == nil {
-		return a == b || math.Abs(a-b) <= 1e-15*math.Max(math.Abs(a), math.Abs(b))
-	}
-	var x, y any
-	if json.Unmarshal([]byte(theirs), &x) == nil && json.Unmarshal([]byte(ours), &y) == nil {
-		bx, _ := json.Marshal(x)
-		by, _ := json.Marshal(y)
-		return bytes.Equal(bx, by)
-	}
-	return false
-}
-
 // compareWithTrackHAR fails for every TrackHAR finding that tracewire does
 // not report too (same file, entry, property and value) and logs
 // tracewire's extra findings.
@@ -136,7 +81,7 @@ func compareWithTrackHAR(t *testing.T, theirs []trackharFinding, ours map[string
 	for _, th := range theirs {
 		found := false
 		for _, f := range byKey[key{th.File, th.Entry, th.Property}] {
-			if sameValue(th.Value, f.Value) {
+			if testutil.SameTrackHARValue(th.Value, f.Value) {
 				found = true
 				used[f] = true
 			}

@@ -1,5 +1,5 @@
 // Package testutil has helpers shared by tests: locating the external
-// corpus and running the npm har-validator oracle.
+// corpus and running the npm oracles (har-validator, trackhar).
 package testutil
 
 import (
