@@ -41,99 +41,33 @@ type Decoded struct {
 // InitialState returns the state decoding starts from: header and cookie
 // as name → value objects (a repeated name keeps its last value), path,
 // query and body as text, and an empty res.
-func InitialState(r *Request) map[string]any { return initialState(r, readsAll) }
-
-// What of the initial state a decoding step can read (Adapter.reads): the
-// rest need not be built for DecodeLean.
-const (
-	readsHeader = 1 << iota
-	readsCookie
-	readsPath
-	readsQuery
-	readsBody
-	readsAll = readsHeader | readsCookie | readsPath | readsQuery | readsBody
-)
-
-// initialState is InitialState with only the parts in reads (res always).
-func initialState(r *Request, reads uint8) map[string]any {
+func InitialState(r *Request) map[string]any {
 	st := make(map[string]any, 6)
-	if reads&readsHeader != 0 {
-		header := make(map[string]any, len(r.Headers))
-		for _, h := range r.Headers {
-			header[h.Name] = h.Value
-		}
-		st["header"] = header
+	header := make(map[string]any, len(r.Headers))
+	for _, h := range r.Headers {
+		header[h.Name] = h.Value
 	}
-	if reads&readsCookie != 0 {
-		cookie := make(map[string]any, len(r.Cookies))
-		for _, c := range r.Cookies {
-			cookie[c.Name] = c.Value
-		}
-		st["cookie"] = cookie
+	st["header"] = header
+	cookie := make(map[string]any, len(r.Cookies))
+	for _, c := range r.Cookies {
+		cookie[c.Name] = c.Value
 	}
-	if reads&readsPath != 0 {
-		st["path"] = r.Path
-	}
+	st["cookie"] = cookie
+	st["path"] = r.Path
 	st["res"] = map[string]any{}
-	if r.HasQuery && reads&readsQuery != 0 {
+	if r.HasQuery {
 		st["query"] = r.Query
 	}
-	if len(r.Body) > 0 && reads&readsBody != 0 {
+	if len(r.Body) > 0 {
 		st["body"] = r.bodyString()
 	}
 	return st
 }
 
-// stateReads works out Adapter.reads: the roots of the state the inputs of
-// the steps start with (all when one starts with a wildcard or descent).
-func (a *Adapter) stateReads() uint8 {
-	var m uint8
-	for i := range a.DecodingSteps {
-		s := &a.DecodingSteps[i]
-		for _, p := range [2]*Path{s.input, s.mapInput} {
-			if p == nil {
-				continue
-			}
-			pre := p.staticPrefix()
-			if len(pre) == 0 {
-				return readsAll
-			}
-			switch pre[0] {
-			case "header":
-				m |= readsHeader
-			case "cookie":
-				m |= readsCookie
-			case "path":
-				m |= readsPath
-			case "query":
-				m |= readsQuery
-			case "body":
-				m |= readsBody
-			}
-		}
-	}
-	return m
-}
-
 // Decode runs the adapter's decoding steps over the request. A failing
 // step is recorded and the next steps run; Decode itself never fails.
-func (a *Adapter) Decode(r *Request) *Decoded { return a.decode(r, nil, readsAll) }
-
-// DecodeLean is a.Decode for finding what a's data paths select (the
-// parts of the initial state no step reads are not built): JSON
-// that a parseJson step parses is kept only where a later step or a data
-// path reads it (and checked whole, so that the steps succeed and fail as
-// in Decode). Res holds every value a's data paths find, with the same
-// steps, and may lack the rest.
-func (db *DB) DecodeLean(a *Adapter, r *Request) *Decoded {
-	return a.decode(r, db.leanOf(a), a.reads)
-}
-
-// decode is Decode, with lean's projections for parseJson steps.
-// lean[i], when there, is what to keep of what step i parses; reads says
-// which parts of the initial state to build.
-func (a *Adapter) decode(r *Request, lean []*jsonProj, reads uint8) *Decoded {
-	st := initialState(r, reads)
+func (a *Adapter) Decode(r *Request) *Decoded {
+	st := InitialState(r)
 	d := &Decoded{adapter: a, Steps: make([]StepRecord, 0, len(a.DecodingSteps))}
 	for i := range a.DecodingSteps {
 		s := &a.DecodingSteps[i]
@@ -190,13 +124,7 @@ func (a *Adapter) decode(r *Request, lean []*jsonProj, reads uint8) *Decoded {
 			d.Steps = append(d.Steps, rec)
 			continue
 		}
-		var v any
-		var err error
-		if i < len(lean) && lean[i] != nil {
-			v, err = parseJSONLean(in, lean[i])
-		} else {
-			v, err = callSafe(spec.f, in, &s.Options, r)
-		}
+		v, err := callSafe(spec.f, in, &s.Options, r)
 		switch {
 		case err != nil:
 			rec.Status, rec.Error = "failed", err.Error()
@@ -398,183 +326,3 @@ func hasPrefix(s, prefix []string) bool {
 	return true
 }
 
-// parseJSONLean is parseJSONFn keeping what proj selects.
-func parseJSONLean(in any, proj *jsonProj) (v any, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			v, err = nil, fmt.Errorf("internal error: %v", p)
-		}
-	}()
-	t, err := asText(in)
-	if err != nil {
-		return nil, err
-	}
-	return parseJSONProj(t, proj)
-}
-
-// jsonProj is what of a parsed JSON value the rest of an adapter reads: a
-// tree of the object keys (named) and of the wildcards (wild, for every
-// member or element) that later steps and data paths follow from where a
-// parseJson step writes. DB.DecodeLean parses such bodies keeping only
-// that; keepAll keeps a whole value (what a path ends at, or meets a
-// descent, an index or a filter in), skipAll nothing.
-type jsonProj struct {
-	named map[string]*jsonProj
-	wild  *jsonProj
-}
-
-var (
-	keepAll = &jsonProj{}
-	skipAll = &jsonProj{}
-)
-
-// member is what to keep of the value of an object's member.
-func (j *jsonProj) member(key string) *jsonProj {
-	if j == keepAll || j == skipAll {
-		return j
-	}
-	if c, ok := j.named[key]; ok {
-		return c // merged with wild when built
-	}
-	if j.wild != nil {
-		return j.wild
-	}
-	return skipAll
-}
-
-// element is what to keep of each element of a list.
-func (j *jsonProj) element() *jsonProj {
-	if j == keepAll || j == skipAll {
-		return j
-	}
-	if len(j.named) == 0 {
-		if j.wild == nil {
-			return skipAll
-		}
-		return j.wild
-	}
-	// A key on a list selects an element by its digits: the list is kept
-	// whole rather than followed.
-	return keepAll
-}
-
-// mergeProj returns what keeps what a or b keeps.
-func mergeProj(a, b *jsonProj) *jsonProj {
-	switch {
-	case a == nil || a == skipAll:
-		return b
-	case b == nil || b == skipAll:
-		return a
-	case a == keepAll || b == keepAll:
-		return keepAll
-	}
-	m := &jsonProj{wild: mergeProj(a.wild, b.wild)}
-	for _, src := range []*jsonProj{a, b} {
-		for k, c := range src.named {
-			if m.named == nil {
-				m.named = map[string]*jsonProj{}
-			}
-			m.named[k] = mergeProj(m.named[k], c)
-		}
-	}
-	return m
-}
-
-// finish returns j with the wildcard merged into each named member, so
-// that member needs one lookup.
-func (j *jsonProj) finish() *jsonProj {
-	if j == keepAll || j == skipAll || j == nil {
-		return j
-	}
-	f := &jsonProj{wild: j.wild.finish()}
-	for k, c := range j.named {
-		if f.named == nil {
-			f.named = map[string]*jsonProj{}
-		}
-		f.named[k] = mergeProj(c, j.wild).finish()
-	}
-	return f
-}
-
-// projFromPath returns what of the value written at out a path that reads
-// the state (ops over the state, from compileSteps) needs: skipAll when it
-// does not reach into it, keepAll when it reads all of it or more (or
-// cannot be told).
-func projFromPath(out []string, ops []step) *jsonProj {
-	k := 0
-	i := 0
-	for ; i < len(ops) && k < len(out); i++ {
-		switch op := ops[i]; op.op {
-		case opSkip:
-		case opChild:
-			if op.key != out[k] {
-				return skipAll
-			}
-			k++
-		case opWildcard:
-			k++
-		case opNth:
-			return skipAll // out's containers are objects
-		default: // a descent reaches everything below
-			return keepAll
-		}
-	}
-	if k < len(out) {
-		return keepAll // a container of the value, or the state itself
-	}
-	// The rest of the path, from the value.
-	root := &jsonProj{}
-	node := root
-	for ; i < len(ops); i++ {
-		var next **jsonProj
-		switch op := ops[i]; op.op {
-		case opSkip:
-			continue
-		case opChild:
-			if node.named == nil {
-				node.named = map[string]*jsonProj{}
-			}
-			c := node.named[op.key]
-			if c == nil {
-				c = &jsonProj{}
-				node.named[op.key] = c
-			}
-			node = c
-			continue
-		case opWildcard:
-			next = &node.wild
-		default:
-			return replaceLeaf(root, node)
-		}
-		if *next == nil {
-			*next = &jsonProj{}
-		}
-		node = *next
-	}
-	return replaceLeaf(root, node)
-}
-
-// replaceLeaf makes leaf keep everything: it is replaced by keepAll in the
-// tree from root.
-func replaceLeaf(root, leaf *jsonProj) *jsonProj {
-	if root == leaf {
-		return keepAll
-	}
-	var walk func(n *jsonProj)
-	walk = func(n *jsonProj) {
-		if n.wild == leaf {
-			n.wild = keepAll
-		} else if n.wild != nil {
-			walk(n.wild)
-		}
-		for k, c := range n.named {
-			if c == leaf {
-				n.named[k] = keepAll
-			} else {
-				walk(c)
-			}
-		}
-	}
-	walk(root)
-	return root
-}

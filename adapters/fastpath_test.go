@@ -1,12 +1,10 @@
 package adapters
 
 import (
-	"fmt"
 	"math"
 	"net/url"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -125,157 +123,6 @@ func ids(as []*Adapter) []string {
 		out = append(out, a.ID())
 	}
 	return out
-}
-
-// restrict is what parseJSONProj keeps of a value ParseJSON gave: the
-// reference for FuzzParseJSONProj.
-func restrict(v any, proj *jsonProj) any {
-	if proj == keepAll {
-		return v
-	}
-	switch t := v.(type) {
-	case map[string]any:
-		out := map[string]any{}
-		for k, c := range t {
-			if p := proj.member(k); p != skipAll {
-				out[k] = restrict(c, p)
-			}
-		}
-		return out
-	case []any:
-		out := make([]any, len(t))
-		if p := proj.element(); p != skipAll {
-			for i, c := range t {
-				out[i] = restrict(c, p)
-			}
-		}
-		return out
-	}
-	return v
-}
-
-// projPaths are data paths from which FuzzParseJSONProj builds
-// projections (reading from res.body, where the parse writes).
-var projPaths = [][]string{
-	{"a.b", "a.c.*.d"},
-	{"*.x", "y"},
-	{"a[0].b", "list.*"},
-	{"..id"},
-	{"events.*.app.version", "events.*.device.osName", "notifier.version", "events.*.metaData.*.brand"},
-	{"a.1.b", "a.*.c"},
-	{"$"},
-	{},
-	{"q[?(@.x == 1)].y", "z"},
-}
-
-func projFor(t testing.TB, paths []string) *jsonProj {
-	a := &Adapter{
-		DecodingSteps: []Step{{Function: "parseJson", Input: "body", Output: "res.body"}},
-	}
-	for i, p := range paths {
-		a.ContainedDataPaths = append(a.ContainedDataPaths, PropertyPaths{Property: "p" + strconv.Itoa(i), Paths: []*DataPath{{Context: "body", Path: p}}})
-	}
-	cc := newCompiler()
-	if err := a.DecodingSteps[0].compile(cc); err != nil {
-		t.Fatal(err)
-	}
-	for _, pp := range a.ContainedDataPaths {
-		var err error
-		if pp.Paths[0].path, err = cc.path(pp.Paths[0].Path); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if p := a.leanProj(0); p != nil {
-		return p
-	}
-	return keepAll
-}
-
-func FuzzParseJSONProj(f *testing.F) {
-	for _, s := range []string{
-		`{"a":{"b":1,"c":[{"d":2,"e":3},{"d":"x"}]},"z":[1,,2],"events":[{"app":{"version":"1"},"threads":[{"x":1}]}]}`,
-		`{a:'b',/*c*/ c:[0x1F,-Infinity,NaN], 'd':"\x41\u00e9\ud83d\ude00", e: undefined,}`,
-		`[{"x":1,"y":[1,2]},{"x":{"deep":[{}]}}]`,
-		`{"a":[{"b":1},{"b":2}],"a":{"1":{"b":3}}}`,
-		`{"list":"bad \x4", "a": 1}`, `{"a":"\u12"}`, `{"a":[1,2,{"b":"unterminated`, `{"q":[{"x":1,"y":2}],"z":0}`,
-		`{"a":{"b":1e999,"c":-0x,"d":1.2.3}}`, `{"a":{"b":.5,"c":+1,"id":"x"}}`,
-	} {
-		for i := range projPaths {
-			f.Add(s, uint8(i))
-		}
-	}
-	projs := make([]*jsonProj, len(projPaths))
-	for i, ps := range projPaths {
-		projs[i] = projFor(f, ps)
-	}
-	f.Fuzz(func(t *testing.T, s string, which uint8) {
-		proj := projs[int(which)%len(projs)]
-		full, ferr := ParseJSON(s)
-		got, err := parseJSONProj(s, proj)
-		if fmt.Sprint(err) != fmt.Sprint(ferr) {
-			t.Fatalf("%q: error %v, ParseJSON's %v", s, err, ferr)
-		}
-		if err != nil {
-			return
-		}
-		if want := restrict(full, proj); fmt.Sprintf("%#v", got) != fmt.Sprintf("%#v", want) {
-			t.Fatalf("%q (paths %q):\n got %#v\nwant %#v", s, projPaths[int(which)%len(projs)], got, want)
-		}
-	})
-}
-
-func TestLeanProjections(t *testing.T) {
-	for i, want := range []string{
-		`{a:{b:*,c:{*:{d:*}}}}`,
-		`{y:*,*:{x:*}}`,
-		`{a:*,list:{*:*}}`,
-		`*`,
-		`{events:{*:{app:{version:*},device:{osName:*},metaData:{*:{brand:*}}}},notifier:{version:*}}`,
-		`{a:{1:{b:*,c:*},*:{c:*}}}`,
-		`*`,
-		`{}`,
-		`*`,
-	} {
-		if got := projFor(t, projPaths[i]).String(); got != want {
-			t.Errorf("%q: %s, want %s", projPaths[i], got, want)
-		}
-	}
-}
-
-// String shows a projection as {key:…,*:…}, * for everything.
-func (j *jsonProj) String() string {
-	switch j {
-	case keepAll:
-		return "*"
-	case skipAll:
-		return "-"
-	}
-	var parts []string
-	for k, c := range j.named {
-		parts = append(parts, k+":"+c.String())
-	}
-	sort.Strings(parts)
-	if j.wild != nil {
-		parts = append(parts, "*:"+j.wild.String())
-	}
-	return "{" + strings.Join(parts, ",") + "}"
-}
-
-// FuzzSkip checks jsonParser.skip's inline test against skipSpace alone.
-func FuzzSkip(f *testing.F) {
-	for _, s := range []string{" \t{", "/* c */1", "// x\n2", "\u00a0a", "\x7f", "/a", "\u2028]"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		for i := 0; i <= len(s) && i < 64; i++ {
-			a, b := jsonParser{s: s, i: i}, jsonParser{s: s, i: i}
-			a.skip()
-			b.skipSpace()
-			if a.i != b.i {
-				t.Fatalf("%q from %d: skip stops at %d, skipSpace at %d", s, i, a.i, b.i)
-			}
-		}
-	})
 }
 
 // FuzzIsEmpty compares IsEmpty's shortcuts with the general path, for

@@ -56,7 +56,6 @@ type Adapter struct {
 	Tracker *Tracker `yaml:"-"`
 
 	id    string // ID, set by the loader (every finding carries it)
-	reads uint8  // what of the initial state the steps read (stateReads)
 }
 
 // ID is "<tracker slug>/<adapter slug>", unique in a database.

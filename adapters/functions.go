@@ -342,3 +342,13 @@ func decodeHexFn(in any, _ *StepOptions, _ *Request) (any, error) {
 	}
 	return string(b), nil
 }
+
+// isHexText reports whether s is all hexadecimal digits.
+func isHexText(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !isHex(s[i]) {
+			return false
+		}
+	}
+	return true
+}

@@ -2,13 +2,16 @@ package adapters
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
-	"math"
+	"io"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
-	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/go-json-experiment/json/jsontext"
 )
 
 // maxJSONDepth bounds nesting in parsed bodies; real tracking payloads nest
@@ -28,496 +31,417 @@ func (e *JSONError) Error() string { return fmt.Sprintf("parseJson: byte %d: %s"
 // trailing commas, comments, hexadecimal numbers, NaN, Infinity and
 // undefined. Integers become int64 (json.Number when they do not fit),
 // other numbers float64. A repeated key keeps its last value, as in
-// JavaScript.
-func ParseJSON(s string) (any, error) { return parseJSONProj(s, keepAll) }
-
-// parseJSONProj is ParseJSON keeping of the value only what proj selects
-// (see jsonProj); the text is checked whole all the same, so it fails
-// exactly when ParseJSON does, with the same error.
-func parseJSONProj(s string, proj *jsonProj) (any, error) {
-	p := &jsonParser{s: s}
-	p.skip()
-	if p.i < len(p.s) && strings.HasPrefix(p.s[p.i:], "\ufeff") {
-		p.i += 3
-		p.skip()
+// JavaScript; bytes that are not UTF-8 read as U+FFFD, as in a browser.
+//
+// The text is read by json/v2's jsontext decoder. Text that is not JSON
+// goes through jsLiteralToJSON, a pre-pass that rewrites an object
+// literal into the JSON it means, and is read again; an error names the
+// byte of the original text where JSON reading stopped.
+func ParseJSON(s string) (any, error) {
+	s = strings.TrimLeft(s, " \t\r\n")
+	s = strings.TrimPrefix(s, "\ufeff")
+	v, err := decodeJSON(s)
+	if err == nil {
+		return v, nil
 	}
-	v, err := p.value(0, proj)
+	if lit, ok := jsLiteralToJSON(s); ok {
+		if v, lerr := decodeJSON(lit); lerr == nil {
+			return v, nil
+		}
+	}
+	return nil, err
+}
+
+var noText = strings.NewReader("")
+
+var decoders = sync.Pool{New: func() any { return new(jsontext.Decoder) }}
+
+// decodeJSON reads one JSON value (and nothing after it) into the value
+// model: map[string]any, []any, string, int64, json.Number, float64, bool,
+// nil.
+func decodeJSON(s string) (any, error) {
+	dec := decoders.Get().(*jsontext.Decoder)
+	defer func() {
+		dec.Reset(noText) // do not keep the text alive in the pool
+		decoders.Put(dec)
+	}()
+	dec.Reset(strings.NewReader(s), jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true))
+	v, err := readJSON(dec)
+	if err == nil {
+		if _, err = dec.ReadToken(); err == io.EOF {
+			return v, nil
+		} else if err == nil {
+			err = errors.New("unexpected text after the value")
+		}
+	}
+	off := int(dec.InputOffset())
+	var se *jsontext.SyntacticError
+	if errors.As(err, &se) {
+		off, err = int(se.ByteOffset), se.Err
+	}
+	return nil, &JSONError{Offset: off, Msg: err.Error()}
+}
+
+func readJSON(dec *jsontext.Decoder) (any, error) {
+	tok, err := dec.ReadToken()
 	if err != nil {
 		return nil, err
 	}
-	p.skip()
-	if p.i < len(p.s) {
-		return nil, p.err("unexpected text after the value")
+	switch tok.Kind() {
+	case '{', '[':
+		if dec.StackDepth() > maxJSONDepth {
+			return nil, errors.New("nesting too deep")
+		}
 	}
-	return v, nil
+	switch tok.Kind() {
+	case '{':
+		m := map[string]any{}
+		for dec.PeekKind() == '"' {
+			k, err := dec.ReadToken()
+			if err != nil {
+				return nil, err
+			}
+			key := k.String()
+			if m[key], err = readJSON(dec); err != nil {
+				return nil, err
+			}
+		}
+		if _, err := dec.ReadToken(); err != nil {
+			return nil, err
+		}
+		return m, nil
+	case '[':
+		a := []any{}
+		for k := dec.PeekKind(); k != ']' && k != 0; k = dec.PeekKind() {
+			v, err := readJSON(dec)
+			if err != nil {
+				return nil, err
+			}
+			a = append(a, v)
+		}
+		if _, err := dec.ReadToken(); err != nil {
+			return nil, err
+		}
+		return a, nil
+	case '"':
+		return tok.String(), nil
+	case '0':
+		return jsonNumber(tok.String()), nil
+	case 't', 'f':
+		return tok.Bool(), nil
+	}
+	return nil, nil
 }
 
-type jsonParser struct {
-	s string
-	i int
+// jsonNumber gives a JSON number's value: an int64 when it is an integer
+// that fits, its digits (json.Number) when it is a larger one, float64
+// otherwise (±Inf beyond float64's range).
+func jsonNumber(text string) any {
+	if !strings.ContainsAny(text, ".eE") {
+		if n, err := strconv.ParseInt(text, 10, 64); err == nil {
+			return n
+		}
+		return json.Number(text)
+	}
+	f, _ := strconv.ParseFloat(text, 64) // valid JSON: only range errors
+	return f
 }
 
-func (p *jsonParser) err(msg string) error { return &JSONError{Offset: p.i, Msg: msg} }
-
-// skip passes whitespace and comments. Most tokens follow the last one
-// directly: that is told inline, without a call.
-func (p *jsonParser) skip() {
-	if i := p.i; i < len(p.s) && !mayBeSpace[p.s[i]] {
-		return
-	}
-	p.skipSpace()
-}
-
-// mayBeSpace marks the bytes skipSpace may pass: ASCII whitespace and
-// control characters, '/' (comments), and bytes of multibyte runes.
-var mayBeSpace = func() (t [256]bool) {
-	for c := range 256 {
-		t[c] = c <= ' ' || c == '/' || c >= 0x7f
-	}
-	return t
-}()
-
-func (p *jsonParser) skipSpace() {
-	for p.i < len(p.s) {
-		c := p.s[p.i]
+// jsLiteralToJSON rewrites a JavaScript object literal into JSON: comments
+// and the whitespace JavaScript adds (no-break space, BOM, U+2028/9)
+// dropped; unquoted and number keys quoted; single-quoted strings
+// double-quoted, their escapes (\x41, \v, \0, \', line continuations)
+// written as JSON escapes and raw control characters escaped; hexadecimal
+// numbers, a leading "+", "." or zeros written as JSON numbers; undefined
+// and NaN as null, ±Infinity as ±1e999 (which reads as ±Inf); trailing
+// commas dropped and holes ([1,,2]) filled with null. It reports false on
+// text it cannot rewrite; what it rewrites still has to be valid JSON.
+func jsLiteralToJSON(s string) (string, bool) {
+	var b strings.Builder
+	b.Grow(len(s) + 16)
+	var stack []byte // '{' or '['
+	keyNext := false // an object key may come next
+	prev := byte(0)  // the last significant byte written
+	for i := 0; i < len(s); {
+		c := s[i]
 		switch {
 		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v':
-			p.i++
-		case c == '/' && p.i+1 < len(p.s) && p.s[p.i+1] == '/':
-			for p.i < len(p.s) && p.s[p.i] != '\n' {
-				p.i++
+			b.WriteByte(' ') // what separates tokens keeps them apart
+			i++
+			continue
+		case c == '/' && strings.HasPrefix(s[i:], "//"):
+			b.WriteByte(' ')
+			if end := strings.IndexByte(s[i:], '\n'); end >= 0 {
+				i += end
+			} else {
+				i = len(s)
 			}
-		case c == '/' && p.i+1 < len(p.s) && p.s[p.i+1] == '*':
-			end := strings.Index(p.s[p.i+2:], "*/")
-			if end < 0 {
-				p.i = len(p.s)
-				return
+			continue
+		case c == '/' && strings.HasPrefix(s[i:], "/*"):
+			b.WriteByte(' ')
+			if end := strings.Index(s[i+2:], "*/"); end >= 0 {
+				i += end + 4
+			} else {
+				i = len(s)
 			}
-			p.i += end + 4
+			continue
 		case c >= 0x80:
-			r, n := utf8.DecodeRuneInString(p.s[p.i:])
+			r, n := utf8.DecodeRuneInString(s[i:])
 			if r == '\u00a0' || r == '\ufeff' || r == '\u2028' || r == '\u2029' {
-				p.i += n
+				b.WriteByte(' ')
+				i += n
 				continue
 			}
-			return
+			if !keyNext {
+				return "", false
+			}
+		}
+		switch c {
+		case '{', '[':
+			stack = append(stack, c)
+			keyNext = c == '{'
+			b.WriteByte(c)
+			i++
+		case '}', ']':
+			if len(stack) > 0 {
+				stack = stack[:len(stack)-1]
+			}
+			keyNext = false
+			b.WriteByte(c)
+			i++
+		case ':':
+			keyNext = false
+			b.WriteByte(c)
+			i++
+		case ',':
+			i++
+			inArray := len(stack) > 0 && stack[len(stack)-1] == '['
+			if inArray && (prev == '[' || prev == ',') {
+				b.WriteString("null") // a hole reads as undefined
+			}
+			if next := nextSignificant(s, i); next == '}' || next == ']' {
+				prev = 'x' // a trailing comma: dropped
+				continue
+			}
+			keyNext = !inArray
+			b.WriteByte(c)
+		case '"', '\'':
+			n, ok := jsString(&b, s[i:])
+			if !ok {
+				return "", false
+			}
+			i += n
 		default:
-			return
+			n, ok := jsWordOrNumber(&b, s[i:], keyNext)
+			if !ok {
+				return "", false
+			}
+			b.WriteByte(' ') // keeps it apart from what follows ("1+0")
+			i += n
 		}
+		prev = c
 	}
+	return b.String(), true
 }
 
-// value parses the value at p.i, of which it keeps what proj selects:
-// everything with keepAll, nothing (the text is only checked) with
-// skipAll.
-func (p *jsonParser) value(depth int, proj *jsonProj) (any, error) {
-	if depth > maxJSONDepth {
-		return nil, p.err("nesting too deep")
-	}
-	if p.i >= len(p.s) {
-		return nil, p.err("unexpected end")
-	}
-	switch c := p.s[p.i]; {
-	case c == '{':
-		return p.object(depth, proj)
-	case c == '[':
-		return p.array(depth, proj)
-	case c == '"' || c == '\'':
-		if proj == skipAll {
-			return nil, p.skipStr(c)
+// nextSignificant returns the first byte at or after i that is not
+// whitespace or in a comment (0 at the end).
+func nextSignificant(s string, i int) byte {
+	for i < len(s) {
+		switch c := s[i]; {
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v':
+			i++
+		case strings.HasPrefix(s[i:], "//"):
+			end := strings.IndexByte(s[i:], '\n')
+			if end < 0 {
+				return 0
+			}
+			i += end
+		case strings.HasPrefix(s[i:], "/*"):
+			end := strings.Index(s[i+2:], "*/")
+			if end < 0 {
+				return 0
+			}
+			i += end + 4
+		case c >= 0x80:
+			r, n := utf8.DecodeRuneInString(s[i:])
+			if r != '\u00a0' && r != '\ufeff' && r != '\u2028' && r != '\u2029' {
+				return c
+			}
+			i += n
+		default:
+			return c
 		}
-		return p.str(c)
-	case c == '-' || c == '+' || c == '.' || (c >= '0' && c <= '9'):
-		return p.number(proj != skipAll)
-	default:
-		w := p.word()
-		switch w {
-		case "true":
-			return true, nil
-		case "false":
-			return false, nil
-		case "null", "undefined":
-			return nil, nil
-		case "NaN":
-			return math.NaN(), nil
-		case "Infinity":
-			return math.Inf(1), nil
-		case "":
-			return nil, p.err(fmt.Sprintf("unexpected %q", c))
-		}
-		p.i -= len(w)
-		return nil, p.err(fmt.Sprintf("unexpected word %q", w))
 	}
+	return 0
 }
 
-// word reads an identifier (for keywords and unquoted keys).
-func (p *jsonParser) word() string {
-	start := p.i
-	for p.i < len(p.s) {
-		r, n := utf8.DecodeRuneInString(p.s[p.i:])
-		if r == '_' || r == '$' || unicode.IsLetter(r) || unicode.IsDigit(r) || (r == '-' && p.i > start) {
-			p.i += n
+// jsString writes the string literal at the start of s as a JSON string
+// and returns its length in s.
+func jsString(b *strings.Builder, s string) (int, bool) {
+	q := s[0]
+	b.WriteByte('"')
+	for i := 1; i < len(s); {
+		c := s[i]
+		switch {
+		case c == q:
+			b.WriteByte('"')
+			return i + 1, true
+		case c == '"':
+			b.WriteString(`\"`)
+			i++
+		case c < 0x20:
+			fmt.Fprintf(b, `\u%04x`, c)
+			i++
+		case c != '\\':
+			b.WriteByte(c)
+			i++
+		case i+1 >= len(s):
+			return 0, false
+		default:
+			e := s[i+1]
+			i += 2
+			switch e {
+			case 'n', 't', 'r', 'b', 'f', '/', '\\', '"':
+				b.WriteByte('\\')
+				b.WriteByte(e)
+			case 'u':
+				if i+4 > len(s) || !isHexText(s[i:i+4]) {
+					return 0, false
+				}
+				b.WriteString(`\u`)
+				b.WriteString(s[i : i+4])
+				i += 4
+			case 'x':
+				if i+2 > len(s) || !isHexText(s[i:i+2]) {
+					return 0, false
+				}
+				b.WriteString(`\u00`)
+				b.WriteString(s[i : i+2])
+				i += 2
+			case 'v':
+				b.WriteString(`\u000b`)
+			case '0':
+				b.WriteString(`\u0000`)
+			case '\r':
+				if i < len(s) && s[i] == '\n' {
+					i++
+				}
+			case '\n':
+				// a line continuation
+			default:
+				if e < 0x20 {
+					fmt.Fprintf(b, `\u%04x`, e)
+				} else {
+					b.WriteByte(e) // \' and any other escaped character: itself
+				}
+			}
+		}
+	}
+	return 0, false
+}
+
+// jsWordOrNumber writes the identifier, keyword or number at the start of
+// s as JSON (quoted when it is a key) and returns its length in s.
+func jsWordOrNumber(b *strings.Builder, s string, key bool) (int, bool) {
+	if c := s[0]; c == '-' || c == '+' || c == '.' || c >= '0' && c <= '9' {
+		n := numberLen(s)
+		if key {
+			b.WriteByte('"')
+			b.WriteString(s[:n]) // a number key is named by its text
+			b.WriteByte('"')
+			return n, n > 0
+		}
+		return n, jsNumberLiteral(b, s[:n])
+	}
+	n := 0
+	for n < len(s) {
+		r, size := utf8.DecodeRuneInString(s[n:])
+		if r == '_' || r == '$' || unicode.IsLetter(r) || unicode.IsDigit(r) || r == '-' && n > 0 {
+			n += size
 			continue
 		}
 		break
 	}
-	return p.s[start:p.i]
-}
-
-func (p *jsonParser) object(depth int, proj *jsonProj) (any, error) {
-	p.i++ // {
-	var m map[string]any
-	if proj != skipAll {
-		m = map[string]any{}
-	}
-	for {
-		p.skip()
-		if p.i >= len(p.s) {
-			return nil, p.err("unterminated object")
-		}
-		if p.s[p.i] == '}' {
-			p.i++
-			if m == nil {
-				return nil, nil // skipped
-			}
-			return m, nil
-		}
-		var key string
-		switch c := p.s[p.i]; {
-		case c == '"' || c == '\'':
-			if proj == skipAll {
-				if err := p.skipStr(c); err != nil {
-					return nil, err
-				}
-				break
-			}
-			k, err := p.str(c)
-			if err != nil {
-				return nil, err
-			}
-			key = k
-		case c >= '0' && c <= '9' || c == '-' || c == '.':
-			start := p.i
-			if _, err := p.number(false); err != nil {
-				return nil, err
-			}
-			key = p.s[start:p.i]
-		default:
-			key = p.word()
-			if key == "" {
-				return nil, p.err(fmt.Sprintf("expected an object key, found %q", c))
-			}
-		}
-		p.skip()
-		if p.i >= len(p.s) || p.s[p.i] != ':' {
-			return nil, p.err("expected ':'")
-		}
-		p.i++
-		p.skip()
-		child := proj.member(key)
-		v, err := p.value(depth+1, child)
-		if err != nil {
-			return nil, err
-		}
-		if child != skipAll {
-			m[key] = v
-		}
-		p.skip()
-		if p.i >= len(p.s) {
-			return nil, p.err("unterminated object")
-		}
-		switch p.s[p.i] {
-		case ',':
-			p.i++
-		case '}':
-		default:
-			return nil, p.err(fmt.Sprintf("expected ',' or '}', found %q", p.s[p.i]))
-		}
-	}
-}
-
-func (p *jsonParser) array(depth int, proj *jsonProj) (any, error) {
-	p.i++ // [
-	keep := proj != skipAll
-	var a []any
-	if keep {
-		a = []any{}
-	}
-	elem := proj.element()
-	for {
-		p.skip()
-		if p.i >= len(p.s) {
-			return nil, p.err("unterminated array")
-		}
-		if p.s[p.i] == ']' {
-			p.i++
-			if !keep {
-				return nil, nil
-			}
-			return a, nil
-		}
-		if p.s[p.i] == ',' {
-			// A hole, as in [1,,2]: JavaScript reads undefined.
-			if keep {
-				a = append(a, nil)
-			}
-			p.i++
-			continue
-		}
-		v, err := p.value(depth+1, elem)
-		if err != nil {
-			return nil, err
-		}
-		if keep {
-			a = append(a, v) // nil when skipped: indexes stay
-		}
-		p.skip()
-		if p.i >= len(p.s) {
-			return nil, p.err("unterminated array")
-		}
-		switch p.s[p.i] {
-		case ',':
-			p.i++
-		case ']':
-		default:
-			return nil, p.err(fmt.Sprintf("expected ',' or ']', found %q", p.s[p.i]))
-		}
-	}
-}
-
-func (p *jsonParser) str(q byte) (string, error) {
-	start := p.i
-	p.i++
-	// Fast path: no escapes.
-	if end := strings.IndexByte(p.s[p.i:], q); end >= 0 && strings.IndexByte(p.s[p.i:p.i+end], '\\') < 0 {
-		s := p.s[p.i : p.i+end]
-		p.i += end + 1
-		return s, nil
-	}
-	var b strings.Builder
-	for p.i < len(p.s) {
-		c := p.s[p.i]
-		if c == q {
-			p.i++
-			return b.String(), nil
-		}
-		if c != '\\' {
-			b.WriteByte(c)
-			p.i++
-			continue
-		}
-		p.i++
-		if p.i >= len(p.s) {
-			break
-		}
-		e := p.s[p.i]
-		p.i++
-		switch e {
-		case 'n':
-			b.WriteByte('\n')
-		case 't':
-			b.WriteByte('\t')
-		case 'r':
-			b.WriteByte('\r')
-		case 'b':
-			b.WriteByte('\b')
-		case 'f':
-			b.WriteByte('\f')
-		case 'v':
-			b.WriteByte('\v')
-		case '0':
-			b.WriteByte(0)
-		case '\r':
-			if p.i < len(p.s) && p.s[p.i] == '\n' {
-				p.i++
-			}
-		case '\n':
-			// line continuation
-		case 'x':
-			if p.i+2 > len(p.s) || !isHex(p.s[p.i]) || !isHex(p.s[p.i+1]) {
-				return "", p.err("bad \\x escape")
-			}
-			b.WriteRune(rune(unhex(p.s[p.i])<<4 | unhex(p.s[p.i+1])))
-			p.i += 2
-		case 'u':
-			r, ok := p.hex4()
-			if !ok {
-				return "", p.err("bad \\u escape")
-			}
-			if utf16.IsSurrogate(r) && strings.HasPrefix(p.s[p.i:], "\\u") {
-				save := p.i
-				p.i += 2
-				if r2, ok := p.hex4(); ok {
-					if d := utf16.DecodeRune(r, r2); d != unicode.ReplacementChar {
-						b.WriteRune(d)
-						continue
-					}
-				}
-				p.i = save
-			}
-			b.WriteRune(r)
-		default:
-			b.WriteByte(e)
-		}
-	}
-	p.i = start
-	return "", p.err("unterminated string")
-}
-
-// skipStr checks the string at p.i as str does (the same errors at the
-// same offsets), and passes it.
-func (p *jsonParser) skipStr(q byte) error {
-	start := p.i
-	p.i++
-	for {
-		rest := p.s[p.i:]
-		end := strings.IndexByte(rest, q)
-		lim := end
-		if end < 0 {
-			lim = len(rest)
-		}
-		bs := strings.IndexByte(rest[:lim], '\\')
-		if bs < 0 {
-			if end < 0 {
-				break
-			}
-			p.i += end + 1
-			return nil
-		}
-		// An escape before the quote (or the end): checked as str does.
-		p.i += bs + 1
-		if p.i >= len(p.s) {
-			break
-		}
-		e := p.s[p.i]
-		p.i++
-		switch e {
-		case '\r':
-			if p.i < len(p.s) && p.s[p.i] == '\n' {
-				p.i++
-			}
-		case 'x':
-			if p.i+2 > len(p.s) || !isHex(p.s[p.i]) || !isHex(p.s[p.i+1]) {
-				return p.err("bad \\x escape")
-			}
-			p.i += 2
-		case 'u':
-			r, ok := p.hex4()
-			if !ok {
-				return p.err("bad \\u escape")
-			}
-			if utf16.IsSurrogate(r) && strings.HasPrefix(p.s[p.i:], "\\u") {
-				save := p.i
-				p.i += 2
-				if r2, ok := p.hex4(); ok && utf16.DecodeRune(r, r2) != unicode.ReplacementChar {
-					continue
-				}
-				p.i = save
-			}
-		}
-	}
-	p.i = start
-	return p.err("unterminated string")
-}
-
-func (p *jsonParser) hex4() (rune, bool) {
-	if p.i+4 > len(p.s) {
+	w := s[:n]
+	switch {
+	case w == "":
+		return 0, false
+	case key:
+		// Letters, digits, "_", "$" and "-": nothing to escape.
+		b.WriteByte('"')
+		b.WriteString(w)
+		b.WriteByte('"')
+	case w == "true" || w == "false" || w == "null":
+		b.WriteString(w)
+	case w == "undefined" || w == "NaN":
+		b.WriteString("null")
+	case w == "Infinity":
+		b.WriteString("1e999")
+	default:
 		return 0, false
 	}
-	var r rune
-	for k := 0; k < 4; k++ {
-		c := p.s[p.i+k]
-		if !isHex(c) {
-			return 0, false
-		}
-		r = r<<4 | rune(unhex(c))
-	}
-	p.i += 4
-	return r, true
+	return n, true
 }
 
-// number parses a number; without build it only checks it (and returns
-// nil).
-func (p *jsonParser) number(build bool) (any, error) {
-	start := p.i
-	neg := false
-	if c := p.s[p.i]; c == '-' || c == '+' {
-		neg = c == '-'
-		p.i++
+// numberLen returns the length of the number-like text at the start of s:
+// signs, digits, letters (hexadecimal, exponents, Infinity), ".", and a
+// sign after an exponent's "e".
+func numberLen(s string) int {
+	n := 0
+	for n < len(s) {
+		c := s[n]
+		if c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '.' ||
+			(c == '-' || c == '+') && (n == 0 || s[n-1] == 'e' || s[n-1] == 'E') {
+			n++
+			continue
+		}
+		break
 	}
-	if strings.HasPrefix(p.s[p.i:], "Infinity") {
-		p.i += len("Infinity")
-		if neg {
-			return math.Inf(-1), nil
-		}
-		return math.Inf(1), nil
+	return n
+}
+
+// jsNumberLiteral writes a JavaScript number literal as a JSON number: a "+"
+// dropped, hexadecimal in decimal, leading zeros dropped, "0" before a
+// leading "." and after a trailing one, ±Infinity as ±1e999.
+func jsNumberLiteral(b *strings.Builder, w string) bool {
+	if w[0] == '-' {
+		b.WriteByte('-')
+		w = w[1:]
+	} else if w[0] == '+' {
+		w = w[1:]
 	}
-	if p.i+1 < len(p.s) && p.s[p.i] == '0' && (p.s[p.i+1] == 'x' || p.s[p.i+1] == 'X') {
-		p.i += 2
-		hs := p.i
-		for p.i < len(p.s) && isHex(p.s[p.i]) {
-			p.i++
-		}
-		u, err := strconv.ParseUint(p.s[hs:p.i], 16, 64)
-		if err != nil || p.i == hs {
-			return nil, p.err("bad hexadecimal number")
-		}
-		if !build {
-			return nil, nil
-		}
-		if neg {
-			if u <= 1<<63 {
-				return -int64(u), nil
-			}
-			return json.Number("-" + strconv.FormatUint(u, 10)), nil
-		}
-		if u <= math.MaxInt64 {
-			return int64(u), nil
-		}
-		return json.Number(strconv.FormatUint(u, 10)), nil
+	if w == "Infinity" {
+		b.WriteString("1e999")
+		return true
 	}
-	digits := 0
-	isInt := true
-	for p.i < len(p.s) {
-		c := p.s[p.i]
-		switch {
-		case c >= '0' && c <= '9':
-			digits++
-		case c == '.' || c == 'e' || c == 'E':
-			isInt = false
-		case (c == '+' || c == '-') && (p.s[p.i-1] == 'e' || p.s[p.i-1] == 'E'):
-		default:
-			goto done
+	if len(w) > 2 && w[0] == '0' && (w[1] == 'x' || w[1] == 'X') {
+		u, err := strconv.ParseUint(w[2:], 16, 64)
+		if err != nil {
+			return false
 		}
-		p.i++
+		b.WriteString(strconv.FormatUint(u, 10))
+		return true
 	}
-done:
-	text := p.s[start:p.i]
-	if digits == 0 {
-		return nil, p.err(fmt.Sprintf("bad number %q", text))
+	mant, exp := w, ""
+	if k := strings.IndexAny(w, "eE"); k >= 0 {
+		mant, exp = w[:k], w[k:]
 	}
-	text = strings.TrimPrefix(text, "+")
-	if isInt {
-		if !build {
-			return nil, nil // an integer is never an error
+	ip, frac, dot := strings.Cut(mant, ".")
+	if ip == "" && frac == "" {
+		return false
+	}
+	if ip = strings.TrimLeft(ip, "0"); ip == "" {
+		ip = "0"
+	}
+	b.WriteString(ip)
+	if dot {
+		if frac == "" {
+			frac = "0"
 		}
-		if n, err := strconv.ParseInt(text, 10, 64); err == nil {
-			return n, nil
-		}
-		return json.Number(strings.TrimLeft(text, "0")), nil
+		b.WriteByte('.')
+		b.WriteString(frac)
 	}
-	f, err := strconv.ParseFloat(text, 64)
-	if err != nil {
-		if ne, ok := err.(*strconv.NumError); ok && ne.Err == strconv.ErrRange {
-			if !build {
-				return nil, nil
-			}
-			return f, nil
-		}
-		return nil, p.err(fmt.Sprintf("bad number %q", text))
-	}
-	if !build {
-		return nil, nil
-	}
-	return f, nil
+	b.WriteString(exp) // checked by the JSON reader
+	return true
 }

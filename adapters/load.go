@@ -9,7 +9,6 @@ import (
 	"os"
 	"regexp"
 	"runtime"
-	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -34,10 +33,6 @@ type DB struct {
 	// lits finds the literals of the endpoint regexes in a URL; each
 	// regex is tried only when all of its own are there.
 	lits *litIndex
-	// lean holds, per adapter ([]*jsonProj by step), what DecodeLean keeps
-	// of what parseJson steps parse; worked out on an adapter's first use,
-	// as most runs use few adapters.
-	lean     sync.Map
 	trackers map[string]*Tracker
 	byID     map[string]*Adapter
 }
@@ -250,7 +245,6 @@ func (a *Adapter) compile(cc *compiler) error {
 			return fmt.Errorf("decodingSteps[%d]: %w", i, err)
 		}
 	}
-	a.reads = a.stateReads()
 	if len(a.ContainedDataPaths) == 0 {
 		return errors.New("no containedDataPaths")
 	}
@@ -450,87 +444,6 @@ func NewDB(files ...*File) (*DB, error) {
 	}
 	db.indexLiterals()
 	return db, nil
-}
-
-// leanOf returns a's projections by step (nil where a step is not
-// projected).
-func (db *DB) leanOf(a *Adapter) []*jsonProj {
-	if v, ok := db.lean.Load(a); ok {
-		return v.([]*jsonProj)
-	}
-	var projs []*jsonProj
-	for i := range a.DecodingSteps {
-		if p := a.leanProj(i); p != nil {
-			if projs == nil {
-				projs = make([]*jsonProj, len(a.DecodingSteps))
-			}
-			projs[i] = p
-		}
-	}
-	v, _ := db.lean.LoadOrStore(a, projs)
-	return v.([]*jsonProj)
-}
-
-// leanProj returns what the adapter reads of what its step i parses, when
-// that step is a parseJson of one input and what it reads is less than
-// the whole; else nil.
-func (a *Adapter) leanProj(i int) *jsonProj {
-	s := &a.DecodingSteps[i]
-	if s.Function != "parseJson" || s.input == nil {
-		return nil
-	}
-	out := s.output
-	for _, seg := range out {
-		if digitsIndex(seg) >= 0 {
-			return nil // a write into a list
-		}
-	}
-	readers := []*jsonProj{}
-	read := func(prefix []step, p *Path) {
-		ops := compileSteps(p.expr)
-		if ops == nil {
-			// Filters and the like: all of it, if the path can reach it.
-			ops = prefix
-			for _, k := range p.staticPrefix() {
-				ops = append(ops, step{op: opChild, key: k, idx: digitsIndex(k)})
-			}
-			if projFromPath(out, ops) != skipAll {
-				readers = append(readers, keepAll)
-			}
-			return
-		}
-		readers = append(readers, projFromPath(out, append(prefix, ops...)))
-	}
-	for j := i + 1; j < len(a.DecodingSteps); j++ {
-		t := &a.DecodingSteps[j]
-		p := t.input
-		if p == nil {
-			p = t.mapInput
-		}
-		read(nil, p)
-		if t.Options.path != nil && projFromPath(out, compileSteps(p.expr)) != skipAll {
-			return nil // a path within what the step reads
-		}
-		if len(t.output) > len(out) && slices.Equal(t.output[:len(out)], out) {
-			return nil // a write into the value
-		}
-	}
-	for _, pp := range a.ContainedDataPaths {
-		for _, dp := range pp.Paths {
-			read([]step{{op: opChild, key: "res", idx: -1}, {op: opChild, key: dp.Context, idx: -1}}, dp.path)
-		}
-	}
-	var proj *jsonProj
-	for _, r := range readers {
-		proj = mergeProj(proj, r)
-	}
-	if proj == nil || proj == skipAll {
-		proj = &jsonProj{} // nothing is read: the top value alone
-	}
-	if proj == keepAll {
-		return nil
-	}
-	return proj.finish()
 }
 
 // indexLiterals builds DB.lits.

@@ -325,7 +325,7 @@ func (m *Matcher) trackerFor(r *adapters.Request, a *adapters.Adapter) *TrackerR
 }
 
 func (m *Matcher) applyAdapter(res *Result, a *adapters.Adapter, r *adapters.Request) {
-	d := m.db.DecodeLean(a, r)
+	d := a.Decode(r)
 	res.Steps = d.Steps
 	tr := &TrackerRef{Slug: a.Tracker.Slug, Name: a.Tracker.Name}
 	id := a.ID()
