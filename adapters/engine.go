@@ -325,4 +325,3 @@ func hasPrefix(s, prefix []string) bool {
 	}
 	return true
 }
-

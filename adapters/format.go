@@ -55,7 +55,7 @@ type Adapter struct {
 	// Tracker is the adapter's tracker (set by the loader).
 	Tracker *Tracker `yaml:"-"`
 
-	id    string // ID, set by the loader (every finding carries it)
+	id string // ID, set by the loader (every finding carries it)
 }
 
 // ID is "<tracker slug>/<adapter slug>", unique in a database.

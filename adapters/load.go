@@ -32,7 +32,7 @@ type DB struct {
 	regexes []*regexEndpoint
 	// lits finds the literals of the endpoint regexes in a URL; each
 	// regex is tried only when all of its own are there.
-	lits *litIndex
+	lits     *litIndex
 	trackers map[string]*Tracker
 	byID     map[string]*Adapter
 }
