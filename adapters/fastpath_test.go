@@ -2,7 +2,6 @@ package adapters
 
 import (
 	"math"
-	"net/url"
 	"slices"
 	"sort"
 	"strings"
@@ -138,20 +137,6 @@ func FuzzIsEmpty(f *testing.F) {
 			if got, want := IsEmpty(v), isEmpty(v); got != want {
 				t.Errorf("%#v: %v, general path %v", v, got, want)
 			}
-		}
-	})
-}
-
-// FuzzPathUnescape compares pathUnescape with url.PathUnescape.
-func FuzzPathUnescape(f *testing.F) {
-	for _, s := range []string{"a%20b", "%", "%4", "%4g", "%C3%A9+x", "100%", "%%41", ""} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		got, ok := pathUnescape(s)
-		want, err := url.PathUnescape(s)
-		if ok != (err == nil) || ok && got != want {
-			t.Errorf("%q: %q %v, url.PathUnescape %q %v", s, got, ok, want, err)
 		}
 	})
 }

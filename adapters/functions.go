@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
 	"sort"
 	"strings"
 	"unicode/utf8"
@@ -199,41 +200,24 @@ func decodeURLFn(in any, _ *StepOptions, _ *Request) (any, error) {
 
 // DecodeURIComponent undoes %XX escapes like JavaScript's
 // decodeURIComponent: "+" is kept, and a malformed escape or a result that
-// is not UTF-8 is an error.
+// is not UTF-8 is an error. It is the one percent-decoder of adapters.
 func DecodeURIComponent(s string) (string, error) {
 	if strings.IndexByte(s, '%') < 0 {
 		return s, nil
 	}
-	b := make([]byte, 0, len(s))
-	for i := 0; i < len(s); i++ {
-		if s[i] != '%' {
-			b = append(b, s[i])
-			continue
-		}
-		if i+2 >= len(s) || !isHex(s[i+1]) || !isHex(s[i+2]) {
-			return "", fmt.Errorf("decodeUrl: malformed escape at %d", i)
-		}
-		b = append(b, unhex(s[i+1])<<4|unhex(s[i+2]))
-		i += 2
+	d, err := url.PathUnescape(s)
+	if err != nil {
+		return "", fmt.Errorf("decodeUrl: malformed escape: %w", err)
 	}
-	if !utf8.Valid(b) {
+	if !utf8.ValidString(d) {
 		return "", errors.New("decodeUrl: escapes are not UTF-8")
 	}
-	return string(b), nil
+	return d, nil
 }
 
+// isHex reports whether c is a hexadecimal digit.
 func isHex(c byte) bool {
 	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
-}
-
-func unhex(c byte) byte {
-	switch {
-	case c >= '0' && c <= '9':
-		return c - '0'
-	case c >= 'a' && c <= 'f':
-		return c - 'a' + 10
-	}
-	return c - 'A' + 10
 }
 
 func decodeJWTFn(in any, o *StepOptions, _ *Request) (any, error) {

@@ -5,8 +5,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"strconv"
+
+	"google.golang.org/protobuf/encoding/protowire"
 )
 
 // maxProtoDepth bounds how deep length-delimited fields are tried as
@@ -44,21 +47,14 @@ type protoError struct {
 func (e *protoError) Error() string { return fmt.Sprintf("decodeProtobuf: byte %d: %s", e.off, e.msg) }
 
 func readVarint(b []byte, off int) (uint64, int, error) {
-	var v uint64
-	for i := 0; i < 10; i++ {
-		if off+i >= len(b) {
+	v, n := protowire.ConsumeVarint(b[off:])
+	if n < 0 {
+		if errors.Is(protowire.ParseError(n), io.ErrUnexpectedEOF) {
 			return 0, 0, &protoError{off, "truncated varint"}
 		}
-		c := b[off+i]
-		if i == 9 && c > 1 {
-			return 0, 0, &protoError{off, "varint overflows 64 bits"}
-		}
-		v |= uint64(c&0x7f) << (7 * i)
-		if c < 0x80 {
-			return v, off + i + 1, nil
-		}
+		return 0, 0, &protoError{off, "varint overflows 64 bits"}
 	}
-	return 0, 0, &protoError{off, "varint longer than 10 bytes"}
+	return v, off + n, nil
 }
 
 func unsignedValue(u uint64) any {

@@ -4,8 +4,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"unicode/utf8"
-	"unsafe"
 )
 
 // Limits of query string parsing, as common parsers (PHP, Node's qs) have
@@ -70,38 +68,15 @@ func parseQueryString(s string, shortcuts bool) map[string]any {
 	return root
 }
 
+// qsDecode decodes a query string's key or value: "+" is a space, %XX
+// escapes are undone, and text whose escapes are malformed or not UTF-8 is
+// kept as it is (as decodeURIComponent-based parsers do).
 func qsDecode(s string) string {
 	s = strings.ReplaceAll(s, "+", " ")
-	if strings.IndexByte(s, '%') < 0 {
-		return s
+	if d, err := DecodeURIComponent(s); err == nil {
+		return d
 	}
-	d, ok := pathUnescape(s)
-	if !ok || !utf8.ValidString(d) {
-		// As decodeURIComponent-based parsers: keep the text as it is.
-		return s
-	}
-	return d
-}
-
-// pathUnescape is url.PathUnescape in one pass (the values of query
-// strings are full of escapes): ok is false where that fails.
-func pathUnescape(s string) (string, bool) {
-	b := make([]byte, 0, len(s))
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c == '%' {
-			if i+2 >= len(s) || !isHex(s[i+1]) || !isHex(s[i+2]) {
-				return "", false
-			}
-			c = unhex(s[i+1])<<4 | unhex(s[i+2])
-			i += 2
-		}
-		b = append(b, c)
-	}
-	if len(b) == 0 {
-		return "", true
-	}
-	return unsafe.String(&b[0], len(b)), true
+	return s
 }
 
 type qsSeg struct {
