@@ -88,6 +88,10 @@ func (k *Keys) AddKeyLog(data []byte) (added, skipped int) {
 			line, data = data, nil
 		}
 		line = bytes.TrimSpace(line)
+		// Some key logs end their lines with a backslash, as if written
+		// for a shell (Wireshark's quic_follow_multistream.pcapng DSB);
+		// Wireshark reads them, so do we.
+		line = bytes.TrimSpace(bytes.TrimSuffix(line, []byte{'\\'}))
 		if len(line) == 0 || line[0] == '#' {
 			continue
 		}
