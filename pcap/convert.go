@@ -111,7 +111,9 @@ type converter struct {
 	// seq numbers the entries of each open connection (by Index).
 	seq       map[uint64]uint32
 	tlsFailed map[uint64]bool
-	err       error
+	// unanalysed collects the current input's flows without HTTP.
+	unanalysed unanalysed
+	err        error
 }
 
 func run(ctx context.Context, inputs []string, opts Options, mode emitMode, out func(*item) error) (*Summary, error) {
@@ -240,6 +242,7 @@ func (c *converter) convertFile(i, n int, path string) error {
 		c.opts.Progress(Progress{File: path, FileIndex: i, Files: n, Offset: off, Size: size,
 			Packets: c.fsum.Packets, Entries: c.sum.Entries, Done: done})
 	}
+	udp := newUDPFlows(c)
 	dec := decode.NewDecoder()
 	var firstErr error
 	var firstErrFrame uint64
@@ -272,6 +275,12 @@ func (c *converter) convertFile(i, n int, path string) error {
 			continue
 		}
 		if d.TCP == nil {
+			if d.Proto == protoUDP {
+				udp.add(d, p.Time, p.Frame, p.Comments)
+				if c.err != nil {
+					return c.err
+				}
+			}
 			continue
 		}
 		*tp = tcp.Packet{Src: d.Src, Dst: d.Dst, TCP: d.TCP, Time: p.Time, Frame: p.Frame, Comments: p.Comments}
@@ -281,9 +290,11 @@ func (c *converter) convertFile(i, n int, path string) error {
 		}
 	}
 	asm.Close()
+	udp.close()
 	if c.err != nil {
 		return c.err
 	}
+	c.sum.Warnings = append(c.sum.Warnings, c.unanalysed.warnings(path)...)
 	for _, w := range r.Warnings() {
 		c.sum.Warnings = append(c.sum.Warnings, Warning{File: path, Frame: w.Frame, Message: w.Msg})
 	}
@@ -375,13 +386,21 @@ func (c *converter) trimNotes() {
 	}
 }
 
+// protoUDP is UDP's IP protocol number.
+const protoUDP = 17
+
 // ended is called by the reassembler when a connection is done.
 func (c *converter) ended(conn *stream.Conn) {
 	c.sum.Conns++
 	c.fsum.Conns++
 	reqs := max(conn.Requests, int(c.seq[conn.Index]))
 	delete(c.seq, conn.Index)
+	failed := c.tlsFailed[conn.Index]
 	delete(c.tlsFailed, conn.Index)
+	if reqs == 0 && !failed {
+		// Undecrypted TLS is named in the TLS errors already.
+		c.unanalysed.add("", conn, 0)
+	}
 	if !c.opts.ListFlows {
 		return
 	}
@@ -390,7 +409,7 @@ func (c *converter) ended(conn *stream.Conn) {
 		proto = "http/1"
 	}
 	c.sum.Flows = append(c.sum.Flows, FlowInfo{
-		File: c.file, Index: conn.Index,
+		File: c.file, Index: conn.Index, Transport: "tcp",
 		Client: conn.Client, Server: conn.Server, CommunityID: conn.CommunityID,
 		Protocol: proto, First: conn.First, Last: conn.Last,
 		BytesToServer: conn.Bytes[stream.ClientToServer], BytesToClient: conn.Bytes[stream.ServerToClient],

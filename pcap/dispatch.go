@@ -10,7 +10,9 @@ import (
 	"github.com/tracewire/tracewire/communityid"
 	"github.com/tracewire/tracewire/pcap/internal/http1"
 	"github.com/tracewire/tracewire/pcap/internal/http2"
+	"github.com/tracewire/tracewire/pcap/internal/http3"
 	"github.com/tracewire/tracewire/pcap/internal/httpmsg"
+	"github.com/tracewire/tracewire/pcap/internal/quic"
 	"github.com/tracewire/tracewire/pcap/internal/stream"
 	"github.com/tracewire/tracewire/pcap/internal/tls"
 )
@@ -99,6 +101,15 @@ func (d *dispatcher) tls(c *stream.Conn, sink stream.Sink, depth int) stream.Par
 		return discard{}
 	}
 	return tls.New(c, sink, tls.Config{Keys: d.keys, Inner: d.factory(depth + 1)})
+}
+
+// http3 makes the parser of a decrypted QUIC connection's streams: HTTP/3
+// when the ALPN says so (h3, or a draft's h3-NN), nothing otherwise.
+func (d *dispatcher) http3(c *stream.Conn, sink stream.Sink, alpn string) quic.App {
+	if alpn != "h3" && !strings.HasPrefix(alpn, "h3-") {
+		return nil
+	}
+	return http3.New(c, sink, http3.Config{Limits: d.limits})
 }
 
 // sniffer holds a connection's first chunks until it can tell the protocol,

@@ -3,6 +3,10 @@
 // reassembles TCP, decrypts TLS with key logs (files or pcapng Decryption
 // Secrets Blocks) and RSA keys, and parses HTTP/1.x and HTTP/2 into HAR
 // entries that carry each flow's Community ID and the capture's timestamps.
+// UDP flows are followed too: QUIC connections are decrypted with the same
+// key logs and their HTTP/3 parsed into entries; every other flow (DNS,
+// other UDP, TCP without HTTP) is listed and named in the warnings, so no
+// traffic goes unmentioned.
 //
 // Protocols are recognised by content, never by port: a TLS ClientHello,
 // the HTTP/2 connection preface, an HTTP/1 request or status line, or a

@@ -35,7 +35,8 @@ type Options struct {
 	MemoryBudget int64
 	// TempDir is where the spool file goes (default os.TempDir()).
 	TempDir string
-	// ListFlows fills Summary.Flows with every TCP connection.
+	// ListFlows fills Summary.Flows with every TCP connection and UDP
+	// flow.
 	ListFlows bool
 	// Progress, when set, is called now and then while packets are read
 	// and once at the end of each input.
@@ -64,10 +65,10 @@ type Summary struct {
 	Packets, DecodeErrors uint64
 	// Entries is the number of HAR entries found.
 	Entries int
-	// Conns is the number of TCP connections.
-	Conns int
-	// Flows lists the TCP connections in the order their first packet
-	// appears (only with Options.ListFlows).
+	// Conns is the number of TCP connections, UDPFlows of UDP flows.
+	Conns, UDPFlows int
+	// Flows lists the TCP connections and UDP flows in the order their
+	// first packet appears (only with Options.ListFlows).
 	Flows []FlowInfo
 	// TLSErrors lists the TLS connections that could not be decrypted, one
 	// per connection, in the order of their first packet.
@@ -90,9 +91,11 @@ type FileSummary struct {
 	Conns, Entries        int
 }
 
-// FlowInfo describes one TCP connection.
+// FlowInfo describes one TCP connection or UDP flow.
 type FlowInfo struct {
 	File string
+	// Transport is "tcp" or "udp".
+	Transport string
 	// Index numbers the connections of all inputs in the order of their
 	// first packet.
 	Index       uint64
@@ -100,12 +103,17 @@ type FlowInfo struct {
 	Server      netip.AddrPort
 	CommunityID string
 	// Protocol is what was recognised: "http/1", "h2c", "tls", "tls→http/1",
-	// "tls→h2", ..., or "" when unknown.
+	// "tls→h2", ..., or "" when unknown; for UDP "quic", "quic→h3", or
+	// "udp/" and the service of a well-known port ("udp/dns", "udp/ntp"),
+	// "udp" for others.
 	Protocol    string
 	First, Last time.Time
 	// BytesToServer and BytesToClient count the payload reassembled in
 	// each direction.
 	BytesToServer, BytesToClient int64
+	// Datagrams counts a UDP flow's datagrams (both directions; a DNS
+	// message is one datagram).
+	Datagrams int
 	// Requests is the number of HAR entries found in the connection.
 	Requests int
 	// SNI, ALPN, TLSVersion, CipherSuite and Decrypted describe a TLS
@@ -116,7 +124,8 @@ type FlowInfo struct {
 	Gaps int
 }
 
-// TLSError is a TLS connection that could not be decrypted.
+// TLSError is a TLS connection (or QUIC connection) that could not be
+// decrypted.
 type TLSError struct {
 	File           string
 	Index          uint64

@@ -92,7 +92,7 @@ func TestReportContent(t *testing.T) {
 			"alice@example.com",                      // owner
 			"matches the known email (SHA-256 hash)", // how the indicator was found
 			"app.pcapng",                             // input
-			"Of 2 TLS connections, 1 were decrypted", // decryption
+			"Of 2 TLS connections (QUIC included), 1 were decrypted", // decryption
 			"x.example",                              // undecrypted SNI
 			"192.0.2.2:853",                          // flow without entries
 			"persisted", "appeared",                  // comparison

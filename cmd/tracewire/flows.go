@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/olekukonko/tablewriter"
@@ -22,11 +23,12 @@ func newFlowsCmd(e *env) *cobra.Command {
 	)
 	cmd := &cobra.Command{
 		Use:   "flows IN...",
-		Short: "List the TCP connections of captures and what was found in them",
-		Long: `Flows lists every TCP connection of the captures in the order of its first
-packet: addresses, Community ID, the protocol recognised from the content, bytes
-each way, HTTP requests found, and for TLS the SNI, ALPN and whether it could be
-decrypted (with --keylog files or secrets embedded in the pcapng).`,
+		Short: "List the TCP connections and UDP flows of captures and what was found in them",
+		Long: `Flows lists every TCP connection and UDP flow of the captures in the order of
+its first packet: addresses, Community ID, the protocol recognised from the content
+(QUIC; for other UDP flows the service of a well-known port, such as udp/dns),
+bytes each way, HTTP requests found, and for TLS and QUIC the SNI, ALPN and whether
+it could be decrypted (with --keylog files or secrets embedded in the pcapng).`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if format != "table" && format != "json" {
@@ -65,6 +67,7 @@ decrypted (with --keylog files or secrets embedded in the pcapng).`,
 type flowJSON struct {
 	File          string `json:"file"`
 	Index         uint64 `json:"index"`
+	Transport     string `json:"transport"`
 	Client        string `json:"client"`
 	Server        string `json:"server"`
 	CommunityID   string `json:"communityId"`
@@ -73,6 +76,7 @@ type flowJSON struct {
 	Last          string `json:"lastPacket"`
 	BytesToServer int64  `json:"bytesToServer"`
 	BytesToClient int64  `json:"bytesToClient"`
+	Datagrams     int    `json:"datagrams,omitempty"`
 	Requests      int    `json:"requests"`
 	SNI           string `json:"sni,omitempty"`
 	ALPN          string `json:"alpn,omitempty"`
@@ -83,8 +87,9 @@ type flowJSON struct {
 	Gaps          int    `json:"gaps,omitempty"`
 }
 
+// isTLS reports whether f is TLS or QUIC (whose handshake is TLS 1.3).
 func isTLS(f *pcap.FlowInfo) bool {
-	return len(f.Protocol) >= 3 && f.Protocol[:3] == "tls"
+	return strings.HasPrefix(f.Protocol, "tls") || strings.HasPrefix(f.Protocol, "quic")
 }
 
 func tlsErrors(sum *pcap.Summary) map[uint64]string {
@@ -101,10 +106,10 @@ func flowsJSON(w io.Writer, sum *pcap.Summary) error {
 	for i := range sum.Flows {
 		f := &sum.Flows[i]
 		j := flowJSON{
-			File: displayPath(f.File), Index: f.Index, Client: f.Client.String(), Server: f.Server.String(),
+			File: displayPath(f.File), Index: f.Index, Transport: f.Transport, Client: f.Client.String(), Server: f.Server.String(),
 			CommunityID: f.CommunityID, Protocol: f.Protocol,
 			First: f.First.UTC().Format(time.RFC3339Nano), Last: f.Last.UTC().Format(time.RFC3339Nano),
-			BytesToServer: f.BytesToServer, BytesToClient: f.BytesToClient, Requests: f.Requests,
+			BytesToServer: f.BytesToServer, BytesToClient: f.BytesToClient, Datagrams: f.Datagrams, Requests: f.Requests,
 			SNI: f.SNI, ALPN: f.ALPN, TLSVersion: f.TLSVersion, CipherSuite: f.CipherSuite,
 			TLSError: errs[f.Index], Gaps: f.Gaps,
 		}

@@ -67,6 +67,9 @@ type Conn struct {
 	Requests int
 	// Gaps counts the holes in the reassembled streams.
 	Gaps int
+	// UDP marks a UDP flow (QUIC); Client is then the side that sent the
+	// first Initial packet, or the first datagram.
+	UDP bool
 }
 
 // Swap exchanges client and server, for a parser that found the connection
