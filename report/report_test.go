@@ -93,9 +93,9 @@ func TestReportContent(t *testing.T) {
 			"matches the known email (SHA-256 hash)", // how the indicator was found
 			"app.pcapng",                             // input
 			"Of 2 TLS connections (QUIC included), 1 were decrypted", // decryption
-			"x.example",                              // undecrypted SNI
-			"192.0.2.2:853",                          // flow without entries
-			"persisted", "appeared",                  // comparison
+			"x.example",             // undecrypted SNI
+			"192.0.2.2:853",         // flow without entries
+			"persisted", "appeared", // comparison
 			"TrackerControl export (Android)", "tc.csv", // device report
 			"api.example.com",                               // backend
 			"This record comes from a iOS phone",            // platform mismatch
