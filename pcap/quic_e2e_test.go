@@ -39,6 +39,8 @@ import (
 	"github.com/quic-go/quic-go/http3"
 
 	"github.com/tracewire/tracewire/har"
+	"github.com/tracewire/tracewire/pcap/internal/stream"
+	"github.com/tracewire/tracewire/pcap/internal/tls/tlsgen"
 )
 
 // datagram is one recorded UDP datagram.
@@ -78,7 +80,7 @@ func (c *recConn) WriteTo(p []byte, addr net.Addr) (int, error) {
 
 // writePcapng writes the datagrams as raw IPv4 packets, swapping a few
 // neighbours so the capture is out of order.
-func (r *recorder) writePcapng(t *testing.T, path string) {
+func (r *recorder) writePcapng(t testing.TB, path string) {
 	f, err := os.Create(path)
 	if err != nil {
 		t.Fatal(err)
@@ -113,7 +115,7 @@ func (r *recorder) writePcapng(t *testing.T, path string) {
 	}
 }
 
-func selfSigned(t *testing.T) (stdtls.Certificate, *x509.CertPool) {
+func selfSigned(t testing.TB) (stdtls.Certificate, *x509.CertPool) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
@@ -159,7 +161,6 @@ func TestQUICEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("skipping the QUIC loopback test in -short mode")
 	}
-	t.Setenv("QUIC_GO_DISABLE_RECEIVE_BUFFER_WARNING", "true")
 	exchanges := []e2eExchange{
 		{method: "GET", path: "/small?user=alice%40example.com", status: 200, respBody: []byte("hello")},
 		{method: "POST", path: "/upload", reqBody: payload("up", 200_000), status: 201, respBody: []byte("stored")},
@@ -170,129 +171,16 @@ func TestQUICEndToEnd(t *testing.T) {
 	for i := range 8 {
 		exchanges = append(exchanges, e2eExchange{method: "GET", path: fmt.Sprintf("/par/%d", i), status: 200, respBody: payload(strconv.Itoa(i), 3000*i+1)})
 	}
-	byPath := map[string]*e2eExchange{}
-	for i := range exchanges {
-		byPath[strings.Split(exchanges[i].path, "?")[0]] = &exchanges[i]
-	}
-
-	cert, pool := selfSigned(t)
-	rec := &recorder{}
-	sconn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Skipf("no UDP on loopback: %v", err)
-	}
-	srv := &http3.Server{
-		TLSConfig: http3.ConfigureTLSConfig(&stdtls.Config{Certificates: []stdtls.Certificate{cert}}),
-		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			x := byPath[r.URL.Path]
-			if x == nil {
-				http.Error(w, "unknown", 500)
-				return
-			}
-			if got, _ := io.ReadAll(r.Body); !bytes.Equal(got, x.reqBody) {
-				http.Error(w, "body differs", 500)
-				return
-			}
-			w.Header().Set("X-Reply", r.URL.Path)
-			b := x.respBody
-			if x.gzip {
-				var z bytes.Buffer
-				gw := gzip.NewWriter(&z)
-				gw.Write(b)
-				gw.Close()
-				b = z.Bytes()
-				w.Header().Set("Content-Encoding", "gzip")
-			}
-			w.WriteHeader(x.status)
-			w.Write(b)
-		}),
-	}
-	sc := &recConn{PacketConn: sconn, rec: rec, dropEvery: 17}
-	go srv.Serve(sc)
-	defer srv.Close()
-
-	cconn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cc := &recConn{PacketConn: cconn, rec: rec, dropEvery: 13}
-	var keylog bytes.Buffer
-	var klMu sync.Mutex
-	tr := &quicgo.Transport{Conn: cc}
-	rt := &http3.Transport{
-		TLSClientConfig: &stdtls.Config{RootCAs: pool, ServerName: "h3.test", KeyLogWriter: lockedWriter{&klMu, &keylog}},
-		Dial: func(ctx context.Context, _ string, tc *stdtls.Config, qc *quicgo.Config) (*quicgo.Conn, error) {
-			return tr.DialEarly(ctx, sconn.LocalAddr(), tc, qc)
-		},
-	}
-	client := &http.Client{Transport: rt, Timeout: 20 * time.Second}
-	ctx := context.Background()
-	do := func(x *e2eExchange) error {
-		req, err := http.NewRequestWithContext(ctx, x.method, "https://h3.test"+x.path, bytes.NewReader(x.reqBody))
-		if err != nil {
-			return err
-		}
-		if x.reqBody == nil {
-			req.Body = nil
-		}
-		req.Header.Set("X-Test", x.path)
-		resp, err := client.Do(req)
-		if err != nil {
-			return err
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		if resp.StatusCode != x.status || !bytes.Equal(b, x.respBody) {
-			return fmt.Errorf("%s: status %d, %d bytes", x.path, resp.StatusCode, len(b))
-		}
-		return nil
-	}
-	// The first exchanges one after the other, the last ones at once.
-	for i := range 5 {
-		if err := do(&exchanges[i]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	var wg sync.WaitGroup
-	errs := make(chan error, len(exchanges))
-	for i := 5; i < len(exchanges); i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs <- do(&exchanges[i])
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	rt.Close()
-	tr.Close()
-	srv.Close()
-	time.Sleep(50 * time.Millisecond)
-	if sc.dropped+cc.dropped == 0 {
+	capPath, klPath, dropped := recordExchanges(t, exchanges, 5, true, 13, 17)
+	if dropped == 0 {
 		t.Fatal("nothing was dropped")
 	}
-
-	dir := t.TempDir()
-	capPath := filepath.Join(dir, "h3.pcapng")
-	rec.mu.Lock()
-	rec.writePcapng(t, capPath)
-	rec.mu.Unlock()
-	klPath := filepath.Join(dir, "keys.txt")
-	klMu.Lock()
-	if err := os.WriteFile(klPath, keylog.Bytes(), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	klMu.Unlock()
+	byPath := pathIndex(exchanges)
 
 	out, sum := convertFiles(t, Options{KeyLogFiles: []string{klPath}, ListFlows: true}, capPath)
 	writeAndValidate(t, out)
 	h := readHAR(t, out)
-	t.Logf("%d datagrams recorded, %d dropped; %d entries", len(rec.all), sc.dropped+cc.dropped, len(h.Log.Entries))
+	t.Logf("%d datagrams dropped; %d entries", dropped, len(h.Log.Entries))
 	if len(h.Log.Entries) != len(exchanges) {
 		t.Errorf("%d entries, want %d: %q", len(h.Log.Entries), len(exchanges), entryURLs(h.Log.Entries))
 	}
@@ -314,6 +202,188 @@ func TestQUICEndToEnd(t *testing.T) {
 		seen[path] = true
 		checkE2E(t, e, x)
 	}
+}
+
+func pathIndex(exchanges []e2eExchange) map[string]*e2eExchange {
+	byPath := map[string]*e2eExchange{}
+	for i := range exchanges {
+		byPath[strings.Split(exchanges[i].path, "?")[0]] = &exchanges[i]
+	}
+	return byPath
+}
+
+// handler answers each exchange's request with its response, after
+// checking the request body.
+func handler(byPath map[string]*e2eExchange) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		x := byPath[r.URL.Path]
+		if x == nil {
+			http.Error(w, "unknown", 500)
+			return
+		}
+		if got, _ := io.ReadAll(r.Body); !bytes.Equal(got, x.reqBody) {
+			http.Error(w, "body differs", 500)
+			return
+		}
+		w.Header().Set("X-Reply", r.URL.Path)
+		b := x.respBody
+		if x.gzip {
+			var z bytes.Buffer
+			gw := gzip.NewWriter(&z)
+			gw.Write(b)
+			gw.Close()
+			b = z.Bytes()
+			w.Header().Set("Content-Encoding", "gzip")
+		}
+		w.WriteHeader(x.status)
+		w.Write(b)
+	})
+}
+
+// recordExchanges runs the exchanges between a real client and server on
+// loopback, the first sequential ones one after the other and the rest at
+// once, and writes what went over the wire as a capture with the client's
+// key log: HTTP/3 over QUIC (h3, dropping every dropC-th datagram of the
+// client and dropS-th of the server) or HTTP/2 over TLS over TCP.
+func recordExchanges(tb testing.TB, exchanges []e2eExchange, sequential int, h3 bool, dropC, dropS int) (capPath, klPath string, dropped int) {
+	tb.Helper()
+	byPath := pathIndex(exchanges)
+	cert, pool := selfSigned(tb)
+	var keylog bytes.Buffer
+	var klMu sync.Mutex
+	clientTLS := &stdtls.Config{RootCAs: pool, ServerName: "h3.test", KeyLogWriter: lockedWriter{&klMu, &keylog}}
+	dir := tb.TempDir()
+	var client *http.Client
+	var finish func()
+	if h3 {
+		tb.Setenv("QUIC_GO_DISABLE_RECEIVE_BUFFER_WARNING", "true")
+		rec := &recorder{}
+		sconn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+		if err != nil {
+			tb.Skipf("no UDP on loopback: %v", err)
+		}
+		srv := &http3.Server{
+			TLSConfig: http3.ConfigureTLSConfig(&stdtls.Config{Certificates: []stdtls.Certificate{cert}}),
+			Handler:   handler(byPath),
+		}
+		sc := &recConn{PacketConn: sconn, rec: rec, dropEvery: dropS}
+		go srv.Serve(sc)
+		cconn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		cc := &recConn{PacketConn: cconn, rec: rec, dropEvery: dropC}
+		tr := &quicgo.Transport{Conn: cc}
+		rt := &http3.Transport{
+			TLSClientConfig: clientTLS,
+			Dial: func(ctx context.Context, _ string, tc *stdtls.Config, qc *quicgo.Config) (*quicgo.Conn, error) {
+				return tr.DialEarly(ctx, sconn.LocalAddr(), tc, qc)
+			},
+		}
+		client = &http.Client{Transport: rt, Timeout: 20 * time.Second}
+		capPath = filepath.Join(dir, "h3.pcapng")
+		finish = func() {
+			rt.Close()
+			tr.Close()
+			srv.Close()
+			time.Sleep(50 * time.Millisecond)
+			rec.mu.Lock()
+			defer rec.mu.Unlock()
+			dropped = sc.dropped + cc.dropped
+			rec.writePcapng(tb, capPath)
+		}
+	} else {
+		var rec tlsgen.Recorder
+		ln, err := net.Listen("tcp4", "127.0.0.1:0")
+		if err != nil {
+			tb.Skipf("no TCP on loopback: %v", err)
+		}
+		srv := &http.Server{Handler: handler(byPath), TLSConfig: &stdtls.Config{Certificates: []stdtls.Certificate{cert}}}
+		go srv.ServeTLS(recListener{ln, &rec}, "", "")
+		rt := &http.Transport{
+			TLSClientConfig: clientTLS, ForceAttemptHTTP2: true, MaxConnsPerHost: 1,
+			DialContext: func(ctx context.Context, network, _ string) (net.Conn, error) {
+				c, err := (&net.Dialer{}).DialContext(ctx, network, ln.Addr().String())
+				if err != nil {
+					return nil, err
+				}
+				return rec.Conn(c, stream.ClientToServer), nil
+			},
+		}
+		client = &http.Client{Transport: rt, Timeout: 20 * time.Second}
+		capPath = filepath.Join(dir, "h2.pcap")
+		finish = func() {
+			rt.CloseIdleConnections()
+			srv.Close()
+			if err := tlsgen.WritePcap(capPath, rec.Wires()); err != nil {
+				tb.Fatal(err)
+			}
+		}
+	}
+	ctx := context.Background()
+	do := func(x *e2eExchange) error {
+		req, err := http.NewRequestWithContext(ctx, x.method, "https://h3.test"+x.path, bytes.NewReader(x.reqBody))
+		if err != nil {
+			return err
+		}
+		if x.reqBody == nil {
+			req.Body = nil
+		}
+		req.Header.Set("X-Test", x.path)
+		resp, err := client.Do(req)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != x.status || !bytes.Equal(b, x.respBody) {
+			return fmt.Errorf("%s: status %d, %d bytes", x.path, resp.StatusCode, len(b))
+		}
+		return nil
+	}
+	for i := range min(sequential, len(exchanges)) {
+		if err := do(&exchanges[i]); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, len(exchanges))
+	for i := sequential; i < len(exchanges); i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- do(&exchanges[i])
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			tb.Fatal(err)
+		}
+	}
+	finish()
+	klPath = filepath.Join(dir, "keys.txt")
+	klMu.Lock()
+	defer klMu.Unlock()
+	if err := os.WriteFile(klPath, keylog.Bytes(), 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	return capPath, klPath, dropped
+}
+
+// recListener records the TCP connections it accepts (server side).
+type recListener struct {
+	net.Listener
+	rec *tlsgen.Recorder
+}
+
+func (l recListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return l.rec.Conn(c, stream.ServerToClient), nil
 }
 
 func checkE2E(t *testing.T, e *har.Entry, x *e2eExchange) {
@@ -352,4 +422,57 @@ func (l lockedWriter) Write(p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(p)
+}
+
+// BenchmarkConvertHTTP3 converts the same 64 exchanges (GETs with
+// responses of 1 KiB to 256 KiB, 4.2 MB) captured as HTTP/3 over QUIC and
+// as HTTP/2 over TLS 1.3 over TCP, both with their key logs, alternately,
+// and reports the ratio of the times: what QUIC and HTTP/3 cost against
+// the TCP path.
+func BenchmarkConvertHTTP3(b *testing.B) {
+	var exchanges []e2eExchange
+	for i := range 64 {
+		exchanges = append(exchanges, e2eExchange{method: "GET", path: fmt.Sprintf("/r%d", i), status: 200,
+			respBody: payload(strconv.Itoa(i), 1024<<(i%9))})
+	}
+	h3Path, h3Keys, _ := recordExchanges(b, exchanges, len(exchanges), true, 0, 0)
+	h2Path, h2Keys, _ := recordExchanges(b, exchanges, len(exchanges), false, 0, 0)
+	conv := func(path, keys string) int {
+		sum, err := ConvertHAR(context.Background(), []string{path}, Options{KeyLogFiles: []string{keys}}, io.Discard)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return sum.Entries
+	}
+	for path, want := range map[string]string{h3Path: "HTTP/3", h2Path: "HTTP/2"} {
+		keys := h3Keys
+		if path == h2Path {
+			keys = h2Keys
+		}
+		_, err := Convert(context.Background(), []string{path}, Options{KeyLogFiles: []string{keys}}, func(e *har.Entry) error {
+			if e.Request.HTTPVersion != want {
+				return fmt.Errorf("%s entry in the %s capture", e.Request.HTTPVersion, want)
+			}
+			return nil
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	var t3, t2 time.Duration
+	for range b.N {
+		start := time.Now()
+		n := conv(h3Path, h3Keys)
+		t3 += time.Since(start)
+		start = time.Now()
+		m := conv(h2Path, h2Keys)
+		t2 += time.Since(start)
+		if n != 64 || m != 64 {
+			b.Fatalf("%d entries from HTTP/3, %d from HTTP/2, want 64", n, m)
+		}
+	}
+	b.ReportMetric(float64(t3.Nanoseconds())/float64(b.N), "h3-ns/op")
+	b.ReportMetric(float64(t2.Nanoseconds())/float64(b.N), "h2-ns/op")
+	b.ReportMetric(float64(t3)/float64(t2), "h3/h2")
 }
