@@ -381,7 +381,9 @@ func AdapterDBInfo(db *adapters.DB, embedded bool) (*report.AdapterDB, error) {
 		h.Write(b)
 	}
 	info := &report.AdapterDB{
-		Version:  "embedded " + version.Version,
+		// The database's own content is named by SHA256; the tool's
+		// exact build is in the analysis's Tool.
+		Version:  "embedded " + version.Base,
 		SHA256:   hex.EncodeToString(h.Sum(nil)),
 		Trackers: len(db.Trackers),
 		Adapters: len(db.Adapters),
@@ -405,31 +407,199 @@ func Analyze(ctx context.Context, in Input, o Options) (*Analysis, error) {
 // Evidence is Analyze for findings made elsewhere (an earlier run, or
 // "tracewire detect --format json"): it reads the input for the metadata
 // and the requests the findings point to, and returns an analysis with
-// the given findings instead of its own.
-func Evidence(ctx context.Context, in Input, o Options, findings []match.Finding) (*Analysis, error) {
-	keep := map[int]bool{}
-	for _, f := range findings {
-		keep[f.Entry.Index] = true
+// made's findings instead of its own.
+//
+// The findings must belong to the input: made's input digests and
+// analysis ID (when it names them; a warning says so when it does not)
+// are checked before the input is analysed, then its entry count and the
+// method and URL of every entry a finding refers to. When anything
+// differs, Evidence returns a *MismatchError that says what.
+func Evidence(ctx context.Context, in Input, o Options, made *Analysis) (*Analysis, error) {
+	ev := &evidence{made: made, refs: map[int]match.EntryRef{}}
+	for _, f := range made.Findings {
+		if r, ok := ev.refs[f.Entry.Index]; ok && (r.Method != f.Entry.Method || r.URL != f.Entry.URL) {
+			ev.differ(fmt.Sprintf("the findings file's findings name two requests as entry %d: %s %s and %s %s",
+				f.Entry.Index, r.Method, r.URL, f.Entry.Method, f.Entry.URL))
+			continue
+		}
+		ev.refs[f.Entry.Index] = f.Entry
 	}
-	a, err := analyze(ctx, in, o, keep)
+	a, err := analyze(ctx, in, o, ev)
 	if err != nil {
 		return nil, err
 	}
-	a.Findings = append([]match.Finding(nil), findings...)
+	a.Findings = append([]match.Finding(nil), made.Findings...)
 	sort.SliceStable(a.Findings, func(i, j int) bool { return a.Findings[i].Entry.Index < a.Findings[j].Entry.Index })
 	return a, nil
 }
 
-func analyze(ctx context.Context, in Input, o Options, keep map[int]bool) (*Analysis, error) {
+// MismatchError says how findings made elsewhere do not belong to the
+// input Evidence was given.
+type MismatchError struct {
+	// Differences are what differs, one sentence each.
+	Differences []string
+}
+
+func (e *MismatchError) Error() string {
+	return "the findings were not made from this input: " + strings.Join(e.Differences, "; ")
+}
+
+// evidence is what Evidence checks an analysis against.
+type evidence struct {
+	made *Analysis
+	// refs are the requests the findings refer to, by entry index.
+	refs map[int]match.EntryRef
+	// seen counts the referred entries the input has.
+	seen  int
+	diffs []string
+	more  int
+}
+
+// maxDifferences bounds the differences a MismatchError lists.
+const maxDifferences = 10
+
+func (ev *evidence) differ(s string) {
+	if len(ev.diffs) < maxDifferences {
+		ev.diffs = append(ev.diffs, s)
+	} else {
+		ev.more++
+	}
+}
+
+func (ev *evidence) err() error {
+	if len(ev.diffs) == 0 {
+		return nil
+	}
+	d := ev.diffs
+	if ev.more > 0 {
+		d = append(d[:len(d):len(d)], fmt.Sprintf("%d more differences", ev.more))
+	}
+	return &MismatchError{Differences: d}
+}
+
+func describeInput(f report.InputFile) string {
+	return fmt.Sprintf("%s %s (SHA-256 %s)", f.Role, f.Name, f.SHA256)
+}
+
+// checkInputs compares the findings file's inputs with those of the
+// analysis, before it runs.
+func (ev *evidence) checkInputs(a *Analysis) {
+	made := ev.made
+	if len(made.Inputs) == 0 && made.ID == "" {
+		a.Warnings = append(a.Warnings, "the findings file names no input digest (made by an older version?): only its entry count and the requests its findings refer to were checked against the input")
+		return
+	}
+	main := func(ins []report.InputFile) []report.InputFile {
+		var out []report.InputFile
+		for _, f := range ins {
+			if f.Role == report.RoleCapture || f.Role == report.RoleHAR {
+				out = append(out, f)
+			}
+		}
+		return out
+	}
+	mine, theirs := main(a.Inputs), main(made.Inputs)
+	same := len(mine) == len(theirs)
+	for i := 0; same && i < len(mine); i++ {
+		same = mine[i].SHA256 == theirs[i].SHA256
+	}
+	if !same && len(theirs) > 0 {
+		var x, y []string
+		for _, f := range theirs {
+			x = append(x, describeInput(f))
+		}
+		for _, f := range mine {
+			y = append(y, describeInput(f))
+		}
+		ev.differ(fmt.Sprintf("the findings were made from %s, the input is %s", strings.Join(x, ", "), strings.Join(y, ", ")))
+		return
+	}
+	if made.ID == "" || made.ID == a.ID {
+		return
+	}
+	// Same capture or HAR, other inputs besides (key logs, traces,
+	// indicators): name them.
+	key := func(f report.InputFile) string { return f.Role + "\t" + f.SHA256 }
+	have := map[string]bool{}
+	for _, f := range a.Inputs {
+		have[key(f)] = true
+	}
+	had := map[string]bool{}
+	var only []string
+	for _, f := range made.Inputs {
+		had[key(f)] = true
+		if !have[key(f)] {
+			only = append(only, describeInput(f))
+		}
+	}
+	var extra []string
+	for _, f := range a.Inputs {
+		if !had[key(f)] {
+			extra = append(extra, describeInput(f))
+		}
+	}
+	msg := fmt.Sprintf("the findings file's analysis ID is %s, this analysis's is %s", made.ID, a.ID)
+	if len(only) > 0 {
+		msg += "; only the findings file's analysis read " + strings.Join(only, ", ")
+	}
+	if len(extra) > 0 {
+		msg += "; only this analysis reads " + strings.Join(extra, ", ")
+	}
+	ev.differ(msg)
+}
+
+// checkEntry compares an entry of the input with the request the
+// findings name at its index.
+func (ev *evidence) checkEntry(got match.EntryRef) {
+	want, ok := ev.refs[got.Index]
+	if !ok {
+		return
+	}
+	ev.seen++
+	if want.Method != got.Method || want.URL != got.URL {
+		ev.differ(fmt.Sprintf("entry %d is %s %s in the findings file but %s %s in the input",
+			got.Index, want.Method, want.URL, got.Method, got.URL))
+	}
+}
+
+// checkEnd compares what only the whole input tells: the entry count, and
+// findings that refer to entries the input does not have.
+func (ev *evidence) checkEnd(a *Analysis) {
+	if n := ev.made.EntriesRead; n != a.EntriesRead {
+		ev.differ(fmt.Sprintf("the findings file counts %d entries, the input has %d", n, a.EntriesRead))
+	}
+	if ev.seen == len(ev.refs) {
+		return
+	}
+	var missing []int
+	for i := range ev.refs {
+		if i < 0 || i >= a.EntriesRead {
+			missing = append(missing, i)
+		}
+	}
+	sort.Ints(missing)
+	for _, i := range missing {
+		r := ev.refs[i]
+		ev.differ(fmt.Sprintf("a finding refers to entry %d (%s %s), which the input does not have", i, r.Method, r.URL))
+	}
+}
+
+func analyze(ctx context.Context, in Input, o Options, ev *evidence) (*Analysis, error) {
 	p, err := resolve(in)
 	if err != nil {
 		return nil, err
 	}
-	a := &Analysis{Tool: report.Tool{Name: version.Name, Version: version.Version}}
+	a := &Analysis{Tool: report.ThisTool()}
 	if a.Inputs, err = p.hashed(o.Hashed); err != nil {
 		return nil, err
 	}
 	a.ID = AnalysisID(a.Inputs)
+	if ev != nil {
+		// Findings of another input are refused before the work.
+		if ev.checkInputs(a); ev.err() != nil {
+			return nil, ev.err()
+		}
+	}
 	db := o.DB
 	if db == nil {
 		if db, err = adapters.Default(); err != nil {
@@ -478,9 +648,14 @@ func analyze(ctx context.Context, in Input, o Options, keep map[int]bool) (*Anal
 	if err != nil {
 		return nil, err
 	}
-	r := &run{p: p, o: o, a: a, m: m, ens: ens, hosts: map[string]int{}, keep: keep}
+	r := &run{p: p, o: o, a: a, m: m, ens: ens, hosts: map[string]int{}, ev: ev}
 	if err := r.run(ctx); err != nil {
 		return nil, err
+	}
+	if ev != nil {
+		if ev.checkEnd(a); ev.err() != nil {
+			return nil, ev.err()
+		}
 	}
 	r.finish()
 	if in.Name != "" {
@@ -632,9 +807,10 @@ type run struct {
 	evidenceDropped int
 	// harIn is the HAR input read by the enrichment pipeline.
 	harIn *enrich.HARFile
-	// keep, when set, names the entries to keep as evidence instead of
-	// those with findings (see Evidence).
-	keep map[int]bool
+	// ev, when set, holds findings made elsewhere: the entries they refer
+	// to are kept as evidence instead of those with findings, and checked
+	// (see Evidence).
+	ev *evidence
 }
 
 // maxWarnings bounds the warnings an analysis keeps.
@@ -899,8 +1075,9 @@ func (r *run) result(res *match.Result, it queued) error {
 	a.EntriesRead++
 	e := it.e
 	keepEntry := len(res.Findings) > 0
-	if r.keep != nil {
-		keepEntry = r.keep[res.Entry.Index]
+	if r.ev != nil {
+		_, keepEntry = r.ev.refs[res.Entry.Index]
+		r.ev.checkEntry(res.Entry)
 	}
 	needEntry := keepEntry || r.o.HAR != nil
 	if e == nil && it.raw != nil && needEntry {
@@ -937,7 +1114,7 @@ func (r *run) result(res *match.Result, it queued) error {
 			r.last = t
 		}
 	}
-	if r.keep == nil {
+	if r.ev == nil {
 		a.Findings = append(a.Findings, res.Findings...)
 	}
 	if keepEntry && e != nil {

@@ -332,7 +332,8 @@ func TestEvidence(t *testing.T) {
 	}
 	// Findings made elsewhere, pointing at both requests.
 	fs := []match.Finding{a.Findings[0], {Entry: match.EntryRef{Index: 0, Method: "POST", URL: "https://api.payments.example/v1/charges"}, Property: "orderId", Value: "order-4711", Source: "indicator"}}
-	b, err := Evidence(context.Background(), Input{Files: []string{"testdata/report/shop-backend.har"}}, Options{}, fs)
+	made := &Analysis{ID: a.ID, Inputs: a.Inputs, EntriesRead: a.EntriesRead, Findings: fs}
+	b, err := Evidence(context.Background(), Input{Files: []string{"testdata/report/shop-backend.har"}}, Options{}, made)
 	if err != nil {
 		t.Fatal(err)
 	}

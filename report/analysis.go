@@ -13,6 +13,7 @@ import (
 
 	"github.com/tracewire/tracewire/enrich"
 	"github.com/tracewire/tracewire/har"
+	"github.com/tracewire/tracewire/internal/version"
 	"github.com/tracewire/tracewire/match"
 )
 
@@ -62,10 +63,21 @@ type Analysis struct {
 	Warnings []string `json:"warnings"`
 }
 
-// Tool names the program and version that made an analysis.
+// Tool names the program and the exact build that made an analysis.
 type Tool struct {
-	Name    string `json:"name"`
+	Name string `json:"name"`
+	// Version is the release version with the VCS revision, as
+	// version.Version gives it ("0.1.0-dev (revision 0123…, modified)").
 	Version string `json:"version"`
+	// Revision is the VCS revision of the build ("" when unknown);
+	// Modified says the tree had uncommitted changes.
+	Revision string `json:"revision,omitempty"`
+	Modified bool   `json:"modified,omitempty"`
+}
+
+// ThisTool is the Tool of the running build.
+func ThisTool() Tool {
+	return Tool{Name: version.Name, Version: version.Version, Revision: version.Revision, Modified: version.Modified}
 }
 
 // AdapterDB identifies the tracker adapter database of an analysis.

@@ -246,7 +246,7 @@ func buildView(a *Analysis, o *Options) (*view, error) {
 	}
 	v.Title = tr.t("report.title")
 	v.Subtitle = tr.t("report.subtitle", "name", name)
-	v.MadeWith = tr.t("report.madeWith", "tool", orDash(a.Tool.Name), "version", orDash(a.Tool.Version))
+	v.MadeWith = tr.t("report.madeWith", "tool", orDash(a.Tool.Name), "version", orDash(toolVersion(a.Tool, tr)))
 
 	txs := transmissions(a)
 	recips := map[string]*recipientView{}
@@ -460,7 +460,7 @@ func metaRows(a *Analysis, tr *translator) []kv {
 		add("report.meta.period", fmtTime(p.Start)+" – "+fmtTime(p.End)+" ("+fmtDuration(p.End.Sub(p.Start))+")")
 	}
 	add("report.meta.entries", tr.num(a.EntriesRead))
-	add("report.meta.tool", strings.TrimSpace(a.Tool.Name+" "+a.Tool.Version))
+	add("report.meta.tool", strings.TrimSpace(a.Tool.Name+" "+toolVersion(a.Tool, tr)))
 	if d := a.AdapterDB; d != nil {
 		add("report.meta.adapters", tr.t("report.meta.adaptersValue", "version", d.Version,
 			"trackers", tr.num(d.Trackers), "adapters", tr.num(d.Adapters)))
@@ -479,6 +479,22 @@ func metaRows(a *Analysis, tr *translator) []kv {
 	}
 	add("report.meta.analysisId", a.ID)
 	return out
+}
+
+// toolVersion is the exact build of the tool as people read it: the
+// release and, in the report's language, the VCS revision (Tool.Version
+// is "0.1.0-dev (revision …)", see internal/version).
+func toolVersion(t Tool, tr *translator) string {
+	base, rest, ok := strings.Cut(t.Version, " (")
+	switch {
+	case t.Revision != "" && t.Modified:
+		return base + " (" + tr.t("report.tool.revisionModified", "revision", t.Revision) + ")"
+	case t.Revision != "":
+		return base + " (" + tr.t("report.tool.revision", "revision", t.Revision) + ")"
+	case ok && rest == "revision unknown)":
+		return base + " (" + tr.t("report.tool.revisionUnknown") + ")"
+	}
+	return t.Version
 }
 
 func platformName(tr *translator, p string) string {

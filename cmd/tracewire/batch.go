@@ -59,7 +59,8 @@ other cores to other work. Each writes to
 OUTDIR/<folder>/<path of its input>/: findings.json, report.<format> for each
 --format, analysis.har (the converted or enriched HAR; not for a HAR read as is)
 and manifest.json with the SHA-256 of every input. A second run skips every
-analysis whose inputs, options and tracewire version are unchanged, including
+analysis whose inputs, options and tracewire build (version and VCS revision)
+are unchanged, including
 those that failed (--retry-failed runs them again). OUTDIR/findings.jsonl and
 OUTDIR/findings.parquet hold one flat row per finding of all analyses, in the
 same order whatever --jobs.
@@ -89,7 +90,12 @@ to standard output instead of files, so the command runs as a map step
 // manifest records an analysis's inputs and options, so a later run can
 // tell whether its outputs are still current.
 type manifest struct {
-	Tool      rep.Tool        `json:"tool"`
+	Tool rep.Tool `json:"tool"`
+	// Build is the SHA-256 of the tracewire binary when the tool's
+	// revision does not name the build alone (unknown, or a tree with
+	// uncommitted changes), so a rebuilt binary does not skip analyses
+	// another build made.
+	Build     string          `json:"build,omitempty"`
 	AdapterDB *rep.AdapterDB  `json:"adapterDb,omitempty"`
 	Options   string          `json:"options"`
 	Inputs    []rep.InputFile `json:"inputs"`
@@ -186,6 +192,9 @@ func runBatch(ctx context.Context, e *env, dirs []string, f *batchFlags) error {
 	b := &batch{e: e, f: f, opts: opts, formats: formats, stream: stream, db: info, jobs: jobs,
 		results: make([]jobResult, len(jobs)), ready: make([]bool, len(jobs)), optKey: optionsKey(f, formats)}
 	if !stream {
+		b.build = buildDigest()
+	}
+	if !stream {
 		if err := os.MkdirAll(f.out, 0o755); err != nil {
 			return err
 		}
@@ -220,6 +229,24 @@ func runBatch(ctx context.Context, e *env, dirs []string, f *batchFlags) error {
 		return &exitError{code: 1}
 	}
 	return nil
+}
+
+// buildDigest is the SHA-256 of the running binary when the VCS revision
+// does not name the build ("" when it does). A binary that cannot be read
+// gives "unknown", which never matches a digest.
+func buildDigest() string {
+	if version.Revision != "" && !version.Modified {
+		return ""
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return "unknown"
+	}
+	f, err := tracewire.HashFile("", exe)
+	if err != nil {
+		return "unknown"
+	}
+	return f.SHA256
 }
 
 // setProcs is runtime.GOMAXPROCS, replaced by tests.
@@ -298,6 +325,7 @@ type batch struct {
 	jobs     []tracewire.Job
 	results  []jobResult
 	optKey   string
+	build    string
 	progress *batchProgress
 
 	// The tables across all analyses (not with -o -).
@@ -421,7 +449,7 @@ func (b *batch) one(ctx context.Context, j *tracewire.Job) jobResult {
 	if err != nil {
 		return b.failed(j, inputs, nil, err)
 	}
-	m := manifest{Tool: rep.Tool{Name: version.Name, Version: version.Version}, AdapterDB: b.db, Options: b.optKey, Inputs: inputs, Devices: devices}
+	m := manifest{Tool: rep.ThisTool(), Build: b.build, AdapterDB: b.db, Options: b.optKey, Inputs: inputs, Devices: devices}
 	if old, ok := b.readManifest(j); ok && sameRun(old, &m) {
 		switch {
 		case old.Status == jobOK && b.outputsIntact(j, old):
@@ -454,7 +482,7 @@ func hashDevices(paths []string) ([]rep.InputFile, error) {
 }
 
 func sameRun(a, b *manifest) bool {
-	if a.Tool != b.Tool || a.Options != b.Options || (a.AdapterDB == nil) != (b.AdapterDB == nil) ||
+	if a.Tool != b.Tool || a.Build != b.Build || a.Build == "unknown" || a.Options != b.Options || (a.AdapterDB == nil) != (b.AdapterDB == nil) ||
 		a.AdapterDB != nil && a.AdapterDB.SHA256 != b.AdapterDB.SHA256 {
 		return false
 	}
@@ -523,7 +551,7 @@ func (b *batch) failed(j *tracewire.Job, inputs, devices []rep.InputFile, err er
 		msg = strings.TrimPrefix(msg, j.Input.Files[0]+": ")
 	}
 	if inputs != nil {
-		m := manifest{Tool: rep.Tool{Name: version.Name, Version: version.Version}, AdapterDB: b.db, Options: b.optKey,
+		m := manifest{Tool: rep.ThisTool(), Build: b.build, AdapterDB: b.db, Options: b.optKey,
 			Inputs: inputs, Devices: devices, Status: jobFailed, Error: msg}
 		if os.MkdirAll(b.dir(j), 0o755) == nil {
 			_ = b.writeManifest(j, &m)

@@ -4,12 +4,16 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"math"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"sort"
 	"strconv"
@@ -19,11 +23,13 @@ import (
 	"github.com/olekukonko/tablewriter/tw"
 	"github.com/spf13/cobra"
 
+	"github.com/tracewire/tracewire"
 	"github.com/tracewire/tracewire/adapters"
 	"github.com/tracewire/tracewire/har"
 	"github.com/tracewire/tracewire/i18n"
 	"github.com/tracewire/tracewire/match"
 	"github.com/tracewire/tracewire/pcap"
+	rep "github.com/tracewire/tracewire/report"
 )
 
 func init() { subcommands = append(subcommands, newDetectCmd) }
@@ -143,11 +149,19 @@ func runDetect(ctx context.Context, e *env, in string, f *detectFlags) error {
 		defer fh.Close()
 		r = fh
 	}
+	// A findings file names the input it was made from (its SHA-256), so
+	// that a report made from it can be checked against the input.
+	var dg *digester
+	if f.format == "json" && !f.valuesOnly {
+		dg = newDigester()
+		r = io.TeeReader(r, dg)
+	}
 	br := bufio.NewReaderSize(r, 1<<20)
 	head, _ := br.Peek(16)
 	out := newDetectOutput(e.stdout, f)
 	var warnings []string
-	if isCapture(head) {
+	capture := isCapture(head)
+	if capture {
 		// The capture goes through the conversion pipeline in memory; the
 		// bytes already peeked are still in br.
 		inputs, cleanup, err := stdinInputs(&env{stdin: br, stdout: e.stdout, stderr: e.stderr}, []string{in})
@@ -183,7 +197,81 @@ func runDetect(ctx context.Context, e *env, in string, f *detectFlags) error {
 	for _, w := range warnings {
 		fmt.Fprintln(e.stderr, "tracewire: warning:", w)
 	}
+	if dg != nil {
+		var err error
+		if out.meta, err = f.meta(in, capture, br, dg); err != nil {
+			return err
+		}
+	}
 	return out.finish(warnings)
+}
+
+// digester hashes and counts what is written to it.
+type digester struct {
+	h hash.Hash
+	n int64
+}
+
+func newDigester() *digester { return &digester{h: sha256.New()} }
+
+func (d *digester) Write(p []byte) (int, error) {
+	d.n += int64(len(p))
+	return d.h.Write(p)
+}
+
+// analysisMeta is what detect's JSON says about the analysis besides the
+// findings: the build that made it and the inputs, with the same ID and
+// digests that "tracewire report" and batch's findings.json give them.
+type analysisMeta struct {
+	Tool   rep.Tool        `json:"tool"`
+	ID     string          `json:"id"`
+	Inputs []rep.InputFile `json:"inputs"`
+}
+
+// meta describes detect's inputs: the input read through dg (drained to
+// its end), or hashed again for a capture file, which pcap reads itself;
+// then the key logs, RSA keys and indicator file, in the order an
+// analysis lists them.
+func (f *detectFlags) meta(in string, capture bool, rest io.Reader, dg *digester) (*analysisMeta, error) {
+	role := rep.RoleHAR
+	if capture {
+		role = rep.RoleCapture
+	}
+	var main rep.InputFile
+	if capture && in != "-" {
+		var err error
+		if main, err = tracewire.HashFile(role, in); err != nil {
+			return nil, err
+		}
+	} else {
+		if _, err := io.Copy(io.Discard, rest); err != nil {
+			return nil, fmt.Errorf("%s: %w", in, err)
+		}
+		main = rep.InputFile{Role: role, Path: in, Name: filepath.Base(in), Size: dg.n, SHA256: hex.EncodeToString(dg.h.Sum(nil))}
+		if in == "-" {
+			main.Name = "stdin"
+		}
+	}
+	m := &analysisMeta{Tool: rep.ThisTool(), Inputs: []rep.InputFile{main}}
+	more := [][2]string{}
+	for _, k := range f.capture.keylogs {
+		more = append(more, [2]string{rep.RoleKeyLog, k})
+	}
+	for _, k := range f.capture.rsaKeys {
+		more = append(more, [2]string{rep.RoleRSAKey, k})
+	}
+	if f.indFile != "" {
+		more = append(more, [2]string{rep.RoleIndicators, f.indFile})
+	}
+	for _, x := range more {
+		in, err := tracewire.HashFile(x[0], x[1])
+		if err != nil {
+			return nil, err
+		}
+		m.Inputs = append(m.Inputs, in)
+	}
+	m.ID = tracewire.AnalysisID(m.Inputs)
+	return m, nil
 }
 
 // isCapture tells pcap, pcapng and gzip (a gzipped capture) from JSON.
@@ -211,6 +299,8 @@ type detectOutput struct {
 	n       int
 	entries int
 	rows    [][]string
+	// meta, when set, is written into the JSON document after warnings.
+	meta *analysisMeta
 }
 
 func newDetectOutput(w io.Writer, f *detectFlags) *detectOutput {
@@ -323,6 +413,18 @@ func (o *detectOutput) finish(warnings []string) error {
 		}
 		b, _ := json.Marshal(warnings)
 		o.w.Write(b)
+		if m := o.meta; m != nil {
+			tool, err := json.Marshal(m.Tool)
+			if err != nil {
+				return err
+			}
+			inputs, err := json.Marshal(m.Inputs)
+			if err != nil {
+				return err
+			}
+			id, _ := json.Marshal(m.ID)
+			fmt.Fprintf(o.w, ",\n\"tool\": %s,\n\"id\": %s,\n\"inputs\": %s", tool, id, inputs)
+		}
 		o.w.WriteString("\n}\n")
 	case "table":
 		if len(o.rows) == 0 {

@@ -80,5 +80,12 @@ func runDetectEnriched(ctx context.Context, e *env, in string, f *detectFlags) e
 	for _, w := range a.Warnings {
 		fmt.Fprintln(e.stderr, "tracewire: warning:", w)
 	}
+	if f.format == "json" && !f.valuesOnly {
+		m := &analysisMeta{Tool: a.Tool, ID: a.ID, Inputs: a.Inputs}
+		for i := range m.Inputs {
+			m.Inputs[i].Path = displayPath(m.Inputs[i].Path)
+		}
+		out.meta = m
+	}
 	return out.finish(a.Warnings)
 }

@@ -151,7 +151,11 @@ IN is a capture (pcap, pcapng) or HAR file, analysed on the fly with the same
 options as detect and enrich (several captures are one analysis; a PiRogue
 experiment folder names its own files); or a findings file, written by
 "tracewire batch" or by "tracewire detect --format json" (then give the HAR or
-capture with it, or use --findings F IN). "-" reads standard input.
+capture with it, or use --findings F IN). "-" reads standard input. With
+--findings, F must have been made from IN: its input SHA-256 and analysis ID
+(when it names them), its entry count and the method and URL of every request
+its findings refer to are checked first; when anything differs, report says
+what, writes nothing and exits with status 2.
 
 --compare OTHER compares with an earlier analysis of the same app (which
 transmissions persisted, appeared, disappeared); --device-report adds a
@@ -197,6 +201,16 @@ func runReport(ctx context.Context, e *env, args []string, f *reportFlags) error
 	}
 	a, err := loadAnalysis(ctx, inputs, f.findings, &f.an, opts)
 	if err != nil {
+		var me *tracewire.MismatchError
+		if errors.As(err, &me) {
+			// Findings of another input would make a report that is
+			// wrong without saying so: refused, with what differs.
+			fmt.Fprintf(e.stderr, "tracewire: report: the findings file %s does not belong to %s (no report written):\n", f.findings, strings.Join(args, " "))
+			for _, d := range me.Differences {
+				fmt.Fprintf(e.stderr, "  - %s\n", d)
+			}
+			return &exitError{code: 2}
+		}
 		return err
 	}
 	for i := range a.Inputs {
@@ -266,7 +280,7 @@ func loadAnalysis(ctx context.Context, inputs []string, findingsFile string, f *
 	if err != nil {
 		return nil, err
 	}
-	a, err := tracewire.Evidence(ctx, in, o, fa.Findings)
+	a, err := tracewire.Evidence(ctx, in, o, fa)
 	if err != nil {
 		return nil, err
 	}
