@@ -95,6 +95,9 @@ type Result struct {
 	// Warnings are problems with the entry (unparsable URL, undecodable
 	// body).
 	Warnings []string `json:"warnings,omitempty"`
+	// Undecoded is set when the request went to a tracking company, no
+	// adapter handled it, and it carried data.
+	Undecoded *Undecoded `json:"undecoded,omitempty"`
 }
 
 // Values returns the values-only view {property: [values]}, values in
@@ -131,6 +134,7 @@ type Matcher struct {
 	everywhere bool
 	hosts      map[string]*adapters.Tracker
 	filter     endpointFilter
+	dir        *adapters.HostDirectory
 }
 
 // New returns a Matcher.
@@ -142,6 +146,7 @@ func New(o Options) (*Matcher, error) {
 			return nil, err
 		}
 	}
+	var err error
 	m := &Matcher{db: db, everywhere: o.IndicatorsEverywhere, hosts: map[string]*adapters.Tracker{}}
 	for _, in := range o.Indicators {
 		if in.Property == "" || in.Value == "" {
@@ -164,6 +169,9 @@ func New(o Options) (*Matcher, error) {
 		}
 	}
 	m.filter = newEndpointFilter(db)
+	if m.dir, err = adapters.Hosts(); err != nil {
+		return nil, err
+	}
 	return m, nil
 }
 
@@ -180,10 +188,12 @@ func (m *Matcher) mayFind(rawURL string) (bool, []*adapters.Adapter) {
 		return true, nil // parse fully, for the warning
 	}
 	if !m.filter.mayMatch(&u) {
-		return false, nil
+		// Requests to tracking companies are parsed all the same, to
+		// list them when no adapter decodes them.
+		return m.companyOf(u.Host) != nil, nil
 	}
 	cands := m.db.Candidates(u.URL)
-	return len(cands) > 0, cands
+	return len(cands) > 0 || m.companyOf(u.Host) != nil, cands
 }
 
 // endpointFilter is a quick necessary test for DB.Candidates, which tries
@@ -304,6 +314,8 @@ func (m *Matcher) entry(index int, e *har.Entry, candURL string, cands []*adapte
 	if a != nil {
 		res.Adapter = a.ID()
 		m.applyAdapter(res, a, r)
+	} else {
+		res.Undecoded = m.undecoded(r)
 	}
 	if m.inds != nil && (a == nil || m.everywhere) {
 		tr := m.trackerFor(r, a)
