@@ -43,21 +43,22 @@ func (s funcSpec) allows(name string) bool {
 // functions is the registry of decoding functions; FORMAT.md documents
 // each one.
 var functions = map[string]funcSpec{
-	"getProperty":      {f: getProperty, options: []string{"path"}, required: []string{"path"}, doc: "select with a path (options.path); one value, or a list when the path can select several"},
-	"parseQueryString": {f: parseQueryStringFn, doc: "parse a query string (or the query of a URL): nested a[b][c] keys, a[]= and a[0]= arrays, + as space, repeated keys as lists"},
-	"parseJson":        {f: parseJSONFn, doc: "parse JSON, also JavaScript object literals (unquoted keys, single quotes, trailing commas, comments)"},
-	"decodeBase64":     {f: decodeBase64Fn, doc: "decode base64, standard or URL-safe alphabet, padding optional, whitespace ignored"},
-	"decodeUrl":        {f: decodeURLFn, doc: "undo percent-encoding (%XX; + stays +); fails on malformed escapes or invalid UTF-8"},
-	"decodeProtobuf":   {f: decodeProtobufFn, options: []string{"schema"}, doc: "decode protobuf without a schema (keys are field numbers) or with options.schema"},
-	"decodeJwt":        {f: decodeJWTFn, options: []string{"part"}, doc: "decode a JSON Web Token's payload (options.part: payload, header or both); the signature is not checked"},
-	"ensureArray":      {f: ensureArrayFn, doc: "wrap a value that is not a list into a list of one"},
-	"split":            {f: splitFn, options: []string{"separator"}, required: []string{"separator"}, doc: "split text at options.separator"},
-	"gunzip":           {f: codingFn("gzip"), doc: "decompress gzip"},
-	"inflate":          {f: codingFn("deflate"), doc: "decompress deflate (zlib-wrapped or raw)"},
-	"decodeBrotli":     {f: codingFn("br"), doc: "decompress brotli"},
-	"decodeZstd":       {f: codingFn("zstd"), doc: "decompress zstd"},
-	"decodeHex":        {f: decodeHexFn, doc: "decode hexadecimal (either case; spaces and colons ignored)"},
-	"parseMultipart":   {f: parseMultipartFn, options: []string{"boundary"}, doc: "parse multipart/form-data into {field: value} (repeated fields as lists); the boundary comes from options.boundary or the request's Content-Type"},
+	"getProperty":         {f: getProperty, options: []string{"path"}, required: []string{"path"}, doc: "select with a path (options.path); one value, or a list when the path can select several"},
+	"parseQueryString":    {f: parseQueryStringFn, doc: "parse a query string (or the query of a URL): nested a[b][c] keys, a[]= and a[0]= arrays, + as space, repeated keys as lists"},
+	"parseJson":           {f: parseJSONFn, doc: "parse JSON, also JavaScript object literals (unquoted keys, single quotes, trailing commas, comments)"},
+	"decodeBase64":        {f: decodeBase64Fn, doc: "decode base64, standard or URL-safe alphabet, padding optional, whitespace ignored"},
+	"decodeUrl":           {f: decodeURLFn, doc: "undo percent-encoding (%XX; + stays +); fails on malformed escapes or invalid UTF-8"},
+	"decodeProtobuf":      {f: decodeProtobufFn, options: []string{"schema"}, doc: "decode protobuf without a schema (keys are field numbers) or with options.schema"},
+	"decodeJwt":           {f: decodeJWTFn, options: []string{"part"}, doc: "decode a JSON Web Token's payload (options.part: payload, header or both); the signature is not checked"},
+	"ensureArray":         {f: ensureArrayFn, doc: "wrap a value that is not a list into a list of one"},
+	"split":               {f: splitFn, options: []string{"separator"}, required: []string{"separator"}, doc: "split text at options.separator"},
+	"gunzip":              {f: codingFn("gzip"), doc: "decompress gzip"},
+	"inflate":             {f: codingFn("deflate"), doc: "decompress deflate (zlib-wrapped or raw)"},
+	"decodeBrotli":        {f: codingFn("br"), doc: "decompress brotli"},
+	"decodeZstd":          {f: codingFn("zstd"), doc: "decompress zstd"},
+	"decodeHex":           {f: decodeHexFn, doc: "decode hexadecimal (either case; spaces and colons ignored)"},
+	"parsePathParameters": {f: parsePathParametersFn, doc: "parse ;key=value parameters of a URL path (DoubleClick Floodlight's /activityi;src=1;type=x) into {key: value}"},
+	"parseMultipart":      {f: parseMultipartFn, options: []string{"boundary"}, doc: "parse multipart/form-data into {field: value} (repeated fields as lists); the boundary comes from options.boundary or the request's Content-Type"},
 }
 
 // Functions returns the names of the decoding functions, sorted.
@@ -128,6 +129,35 @@ func typeName(v any) string {
 
 func getProperty(in any, o *StepOptions, _ *Request) (any, error) {
 	return o.path.Get(in), nil
+}
+
+func parsePathParametersFn(in any, _ *StepOptions, _ *Request) (any, error) {
+	s, err := asText(in)
+	if err != nil {
+		return nil, err
+	}
+	return ParsePathParameters(s), nil
+}
+
+// ParsePathParameters reads the key=value pairs that some URL paths carry
+// between semicolons, in any segment: "/activityi;src=1;cat=x" and
+// "/ddm/activity/src=1;cat=x" both give {src: "1", cat: "x"}. A query
+// after "?" is left out; values are percent-decoded as query values are
+// (kept as they are when malformed); a repeated key keeps its last value;
+// parts without "=" (the segment's name) are skipped.
+func ParsePathParameters(path string) map[string]any {
+	path, _, _ = strings.Cut(path, "?")
+	out := map[string]any{}
+	for _, seg := range strings.Split(path, "/") {
+		for _, part := range strings.Split(seg, ";") {
+			k, v, ok := strings.Cut(part, "=")
+			if !ok || k == "" {
+				continue
+			}
+			out[qsDecode(k)] = qsDecode(v)
+		}
+	}
+	return out
 }
 
 func parseQueryStringFn(in any, _ *StepOptions, _ *Request) (any, error) {

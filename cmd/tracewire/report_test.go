@@ -125,7 +125,7 @@ func TestReportCompareAndDevice(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"Persisted: 31. Appeared: 0. Disappeared: 27.", "| graph.facebook.com | Meta Platforms Ireland Ltd. | tld.sample.app |"} {
+	for _, want := range []string{"Persisted: 32. Appeared: 0. Disappeared: 27.", "| graph.facebook.com | Meta Platforms Ireland Ltd. | tld.sample.app |"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q", want)
 		}
