@@ -90,9 +90,20 @@ func (r *recorder) writePcapng(t testing.TB, path string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Reordered as a network can: a 1-RTT datagram overtaken by a later
+	// one of the same sender (one that answers the other side cannot come
+	// first).
 	all := append([]datagram(nil), r.all...)
-	for i := 5; i+1 < len(all); i += 13 {
-		all[i], all[i+1] = all[i+1], all[i]
+	for i := 5; i+2 < len(all); i += 13 {
+		if all[i].data[0]&0x80 != 0 {
+			continue
+		}
+		for j := i + 1; j < i+3; j++ {
+			if all[j].src.Port == all[i].src.Port && all[j].data[0]&0x80 == 0 {
+				all[i], all[j] = all[j], all[i]
+				break
+			}
+		}
 	}
 	for _, d := range all {
 		pkt := make([]byte, 28, 28+len(d.data))
@@ -171,10 +182,20 @@ func TestQUICEndToEnd(t *testing.T) {
 	for i := range 8 {
 		exchanges = append(exchanges, e2eExchange{method: "GET", path: fmt.Sprintf("/par/%d", i), status: 200, respBody: payload(strconv.Itoa(i), 3000*i+1)})
 	}
-	capPath, klPath, dropped := recordExchanges(t, exchanges, 5, true, 13, 17)
-	if dropped == 0 {
-		t.Fatal("nothing was dropped")
+	for _, retry := range []bool{false, true} {
+		t.Run(fmt.Sprintf("retry=%v", retry), func(t *testing.T) {
+			capPath, klPath, dropped := recordExchanges(t, exchanges, 5, true, 13, 17, retry)
+			if dropped == 0 {
+				t.Fatal("nothing was dropped")
+			}
+			checkExchanges(t, exchanges, capPath, klPath, dropped)
+		})
 	}
+}
+
+// checkExchanges converts the capture and compares every entry with its
+// exchange.
+func checkExchanges(t *testing.T, exchanges []e2eExchange, capPath, klPath string, dropped int) {
 	byPath := pathIndex(exchanges)
 
 	out, sum := convertFiles(t, Options{KeyLogFiles: []string{klPath}, ListFlows: true}, capPath)
@@ -245,7 +266,10 @@ func handler(byPath map[string]*e2eExchange) http.Handler {
 // once, and writes what went over the wire as a capture with the client's
 // key log: HTTP/3 over QUIC (h3, dropping every dropC-th datagram of the
 // client and dropS-th of the server) or HTTP/2 over TLS over TCP.
-func recordExchanges(tb testing.TB, exchanges []e2eExchange, sequential int, h3 bool, dropC, dropS int) (capPath, klPath string, dropped int) {
+//
+// With retry the QUIC server validates the client's address with a Retry
+// packet first.
+func recordExchanges(tb testing.TB, exchanges []e2eExchange, sequential int, h3 bool, dropC, dropS int, retry bool) (capPath, klPath string, dropped int) {
 	tb.Helper()
 	byPath := pathIndex(exchanges)
 	cert, pool := selfSigned(tb)
@@ -267,7 +291,15 @@ func recordExchanges(tb testing.TB, exchanges []e2eExchange, sequential int, h3 
 			Handler:   handler(byPath),
 		}
 		sc := &recConn{PacketConn: sconn, rec: rec, dropEvery: dropS}
-		go srv.Serve(sc)
+		str := &quicgo.Transport{Conn: sc}
+		if retry {
+			str.VerifySourceAddress = func(net.Addr) bool { return true }
+		}
+		ln, err := str.ListenEarly(srv.TLSConfig, &quicgo.Config{})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		go srv.ServeListener(ln)
 		cconn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
 		if err != nil {
 			tb.Fatal(err)
@@ -286,6 +318,7 @@ func recordExchanges(tb testing.TB, exchanges []e2eExchange, sequential int, h3 
 			rt.Close()
 			tr.Close()
 			srv.Close()
+			str.Close()
 			time.Sleep(50 * time.Millisecond)
 			rec.mu.Lock()
 			defer rec.mu.Unlock()
@@ -435,8 +468,8 @@ func BenchmarkConvertHTTP3(b *testing.B) {
 		exchanges = append(exchanges, e2eExchange{method: "GET", path: fmt.Sprintf("/r%d", i), status: 200,
 			respBody: payload(strconv.Itoa(i), 1024<<(i%9))})
 	}
-	h3Path, h3Keys, _ := recordExchanges(b, exchanges, len(exchanges), true, 0, 0)
-	h2Path, h2Keys, _ := recordExchanges(b, exchanges, len(exchanges), false, 0, 0)
+	h3Path, h3Keys, _ := recordExchanges(b, exchanges, len(exchanges), true, 0, 0, false)
+	h2Path, h2Keys, _ := recordExchanges(b, exchanges, len(exchanges), false, 0, 0, false)
 	conv := func(path, keys string) int {
 		sum, err := ConvertHAR(context.Background(), []string{path}, Options{KeyLogFiles: []string{keys}}, io.Discard)
 		if err != nil {

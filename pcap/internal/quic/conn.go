@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -80,23 +81,25 @@ type conn struct {
 	cids [2][][]byte
 	// initDCID is the destination of the client's Initial packets that
 	// derived the Initial keys.
-	initDCID  []byte
-	retrySCID []byte
+	initDCID   []byte
+	retrySCIDs [][]byte
 	// keys[d][level] protect what d sends; keys[d][levelApp] is the
 	// current key phase.
-	keys    [2][4]*keys
-	phase   [2]bool
-	prev    [2]*keys
-	largest [2][3]int64
-	crypto  [2][3]*reasm
-	hs      [2][3]hsReader
-	random  []byte
-	sni     string
-	offered []string
-	alpn    string
-	suite   uint16
-	secrets *tls.Secrets13
-	noKeys  bool // the ClientHello was seen and the key logs lack it
+	keys [2][4]*keys
+	// oldInitial are the Initial keys replaced after a Retry.
+	oldInitial [2]*keys
+	phase      [2]bool
+	prev       [2]*keys
+	largest    [2][3]int64
+	crypto     [2][3]*reasm
+	hs         [2][3]hsReader
+	random     []byte
+	sni        string
+	offered    []string
+	alpn       string
+	suite      uint16
+	secrets    *tls.Secrets13
+	noKeys     bool // the ClientHello was seen and the key logs lack it
 	// replayDue marks keys installed while a packet's frames are handled.
 	replayDue bool
 	app       App
@@ -178,6 +181,17 @@ func (f *Flow) long(from stream.Dir, h header, pkt []byte, m Meta) {
 	}
 	c, _ := f.find(from, h.dcid, true)
 	if c == nil && h.typ == typeInitial && from == stream.ClientToServer {
+		// A client Initial to a connection ID not seen yet (the server's
+		// Initial that chose it is later in the capture) still uses the
+		// Initial keys of its connection.
+		for i := len(f.conns) - 1; i >= 0 && c == nil; i-- {
+			if f.conns[i].opens(from, h, pkt) {
+				c = f.conns[i]
+				c.addCID(stream.ClientToServer, h.dcid)
+			}
+		}
+	}
+	if c == nil && h.typ == typeInitial && from == stream.ClientToServer {
 		c = &conn{f: f, version: h.version, streams: map[streamKey]*reasm{}, first: m.Time}
 		for d := range c.largest {
 			c.largest[d] = [3]int64{-1, -1, -1}
@@ -185,7 +199,7 @@ func (f *Flow) long(from stream.Dir, h header, pkt []byte, m Meta) {
 		c.cids[stream.ClientToServer] = [][]byte{bytes.Clone(h.dcid)}
 		f.conns = append(f.conns, c)
 	}
-	if c == nil && len(f.conns) > 0 && h.typ != typeInitial {
+	if c == nil && len(f.conns) > 0 && (h.typ != typeInitial || from == stream.ServerToClient) {
 		// A zero-length connection ID matches everything; otherwise the
 		// newest connection is the best guess.
 		c = f.conns[len(f.conns)-1]
@@ -234,7 +248,12 @@ func (c *conn) longPacket(from stream.Dir, h header, pkt []byte, m Meta) {
 	case h.typ == typeRetry:
 		// The client starts again towards the Retry's connection ID, with
 		// Initial keys derived from it (RFC 9001 section 5.2).
-		c.retrySCID = bytes.Clone(h.scid)
+		// A server answers each of the client's first Initial datagrams
+		// (two when the ClientHello is large) with a Retry; the client
+		// follows one of them.
+		if len(c.retrySCIDs) < 8 {
+			c.retrySCIDs = append(c.retrySCIDs, bytes.Clone(h.scid))
+		}
 		c.addCID(stream.ClientToServer, h.scid)
 		return
 	case from == stream.ServerToClient:
@@ -244,14 +263,34 @@ func (c *conn) longPacket(from stream.Dir, h header, pkt []byte, m Meta) {
 		c.addCID(stream.ClientToServer, h.dcid)
 	}
 	if h.typ == typeInitial && from == stream.ClientToServer && (c.initDCID == nil || h.version != c.version ||
-		c.retrySCID != nil && bytes.Equal(h.dcid, c.retrySCID) && !bytes.Equal(c.initDCID, h.dcid)) {
+		!bytes.Equal(c.initDCID, h.dcid) && slices.ContainsFunc(c.retrySCIDs, func(id []byte) bool { return bytes.Equal(id, h.dcid) })) {
 		c.version = h.version
 		c.initDCID = bytes.Clone(h.dcid)
+		// Initial packets sent before the Retry (or the other version)
+		// may still follow in the capture.
+		c.oldInitial = [2]*keys{c.keys[stream.ClientToServer][levelInitial], c.keys[stream.ServerToClient][levelInitial]}
 		cl, sv := initialKeys(h.version, h.dcid)
 		c.keys[stream.ClientToServer][levelInitial] = cl
 		c.keys[stream.ServerToClient][levelInitial] = sv
 	}
 	c.packet(from, h, pkt, m)
+}
+
+// opens reports whether an Initial packet decrypts with c's Initial keys,
+// without changing any state.
+func (c *conn) opens(from stream.Dir, h header, pkt []byte) bool {
+	k := c.keys[from][levelInitial]
+	if k == nil {
+		return false
+	}
+	b := bytes.Clone(pkt[:h.end])
+	tpn, pnLen, _, err := unprotect(k, &h, b)
+	if err != nil {
+		return false
+	}
+	pn := decodePN(c.largest[from][levelInitial], tpn, pnLen)
+	_, err = k.open(nil, pn, b[:h.pnOffset+pnLen], b[h.pnOffset+pnLen:])
+	return err == nil
 }
 
 // packet decrypts one packet and handles its frames.
@@ -362,6 +401,9 @@ func (c *conn) decrypt(from stream.Dir, h header, pkt []byte, m Meta) {
 				}
 			}
 		}
+	}
+	if !ok && lv == levelInitial && c.oldInitial[from] != nil {
+		pn, _, ok = try(c.oldInitial[from])
 	}
 	if !ok && c.suite == 0 && c.secrets != nil && lv != levelInitial {
 		// Suite unknown: the other ones.
