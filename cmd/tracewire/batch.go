@@ -37,6 +37,7 @@ type batchFlags struct {
 	jobs        int
 	lang        string
 	formats     []string
+	documents   []string
 	retryFailed bool
 }
 
@@ -84,6 +85,7 @@ to standard output instead of files, so the command runs as a map step
 	fl.StringVar(&f.lang, "lang", "en", "language of the reports: en or de")
 	fl.StringSliceVar(&f.formats, "format", []string{"html"}, "report formats per analysis: html, md, pdf (comma-separated or repeated)")
 	fl.BoolVar(&f.retryFailed, "retry-failed", false, "run analyses again that failed in an earlier run")
+	fl.StringSliceVar(&f.documents, "document", nil, "letters per analysis besides the report: notice, complaint, complaint-informal (each needs a details.yaml beside the input)")
 	return cmd
 }
 
@@ -104,8 +106,10 @@ type manifest struct {
 	Error     string          `json:"error,omitempty"`
 	// Outputs are the analysis's files with their SHA-256, checked before
 	// a later run skips the analysis.
-	Outputs  []outputDigest `json:"outputs,omitempty"`
-	Findings int            `json:"findings"`
+	Outputs []outputDigest `json:"outputs,omitempty"`
+	// Notes say why an output that was asked for is not there.
+	Notes    []string `json:"notes,omitempty"`
+	Findings int      `json:"findings"`
 }
 
 type outputDigest struct {
@@ -149,6 +153,24 @@ func runBatch(ctx context.Context, e *env, dirs []string, f *batchFlags) error {
 			formats = append(formats, fm)
 		}
 	}
+	var docs []rep.Document
+	for _, s := range f.documents {
+		for _, x := range strings.Split(s, ",") {
+			if x = strings.TrimSpace(x); x == "" {
+				continue
+			}
+			d, err := rep.ParseDocument(x)
+			if err != nil {
+				return err
+			}
+			if d != rep.DocReport && !slices.Contains(docs, d) {
+				docs = append(docs, d)
+			}
+		}
+	}
+	if len(docs) > 0 && stream {
+		return errors.New("batch: --document writes files; it cannot be used with -o -")
+	}
 	if len(dirs) == 1 && dirs[0] == "-" {
 		var err error
 		if dirs, err = readLines(e.stdin); err != nil {
@@ -189,7 +211,7 @@ func runBatch(ctx context.Context, e *env, dirs []string, f *batchFlags) error {
 	if procs := runtime.GOMAXPROCS(0); n < procs {
 		defer setProcs(setProcs(n))
 	}
-	b := &batch{e: e, f: f, opts: opts, formats: formats, stream: stream, db: info, jobs: jobs,
+	b := &batch{e: e, f: f, opts: opts, formats: formats, docs: docs, stream: stream, db: info, jobs: jobs,
 		results: make([]jobResult, len(jobs)), ready: make([]bool, len(jobs)), optKey: optionsKey(f, formats)}
 	if !stream {
 		b.build = buildDigest()
@@ -304,6 +326,9 @@ func optionsKey(f *batchFlags, formats []rep.Format) string {
 	for _, fm := range formats {
 		fmt.Fprintf(h, "format=%s\n", fm)
 	}
+	for _, d := range f.documents {
+		fmt.Fprintf(h, "document=%s\n", d)
+	}
 	for _, s := range f.an.indicators {
 		fmt.Fprintf(h, "indicator=%s\n", s)
 	}
@@ -320,6 +345,7 @@ type batch struct {
 	f        *batchFlags
 	opts     tracewire.Options
 	formats  []rep.Format
+	docs     []rep.Document
 	stream   bool
 	db       *rep.AdapterDB
 	jobs     []tracewire.Job
@@ -448,6 +474,15 @@ func (b *batch) one(ctx context.Context, j *tracewire.Job) jobResult {
 	devices, err := hashDevices(j.DeviceReports)
 	if err != nil {
 		return b.failed(j, inputs, nil, err)
+	}
+	if len(b.docs) > 0 {
+		// The letters' details are an input: a changed file makes them again.
+		p := detailsBeside(j)
+		df, err := tracewire.HashFile("details", p)
+		if err != nil {
+			return b.failed(j, inputs, devices, fmt.Errorf("--document %s needs %s beside the input (the parties and dates; see testdata/details.yaml): %w", b.docs[0], p, err))
+		}
+		inputs = append(inputs, df)
 	}
 	m := manifest{Tool: rep.ThisTool(), Build: b.build, AdapterDB: b.db, Options: b.optKey, Inputs: inputs, Devices: devices}
 	if old, ok := b.readManifest(j); ok && sameRun(old, &m) {
@@ -620,6 +655,23 @@ func (b *batch) analyse(ctx context.Context, j *tracewire.Job, in tracewire.Inpu
 			return b.failed(j, m.Inputs, m.Devices, err)
 		}
 	}
+	for _, doc := range b.docs {
+		if len(a.Findings) == 0 {
+			// Refused, not failed: the analysis is complete, and the
+			// manifest says why there is no letter.
+			m.Notes = append(m.Notes, fmt.Sprintf("no %s: %v", doc, rep.ErrNoFindings))
+			continue
+		}
+		d, err := readDetails(detailsBeside(j), doc)
+		if err != nil {
+			return b.failed(j, m.Inputs, m.Devices, err)
+		}
+		for _, fm := range b.formats {
+			if err := write(string(doc)+fm.Ext(), func(w io.Writer) error { return rep.WriteDocument(w, fm, doc, a, d, ro) }); err != nil {
+				return b.failed(j, m.Inputs, m.Devices, err)
+			}
+		}
+	}
 	m.Status, m.Findings = jobOK, len(a.Findings)
 	if err := b.writeManifest(j, &m); err != nil {
 		return jobResult{status: jobFailed, err: oneLine(err)}
@@ -789,4 +841,12 @@ func (p *batchProgress) done() {
 	if p.tty && p.shown {
 		fmt.Fprintln(p.w)
 	}
+}
+
+// detailsBeside is the details.yaml in the folder of a job's main input.
+func detailsBeside(j *tracewire.Job) string {
+	if len(j.Input.Files) == 0 {
+		return "details.yaml"
+	}
+	return filepath.Join(filepath.Dir(j.Input.Files[0]), "details.yaml")
 }

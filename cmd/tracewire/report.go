@@ -132,6 +132,8 @@ type reportFlags struct {
 	devices  []string
 	out      string
 	maxBody  int
+	document string
+	details  string
 }
 
 func newReportCmd(e *env) *cobra.Command {
@@ -176,10 +178,23 @@ standard output); the format follows --format, else the extension of -o.`,
 	fl.StringArrayVar(&f.devices, "device-report", nil, "TrackerControl CSV export or iOS App Privacy Report (ndjson) of the user's phone; repeatable")
 	fl.StringVarP(&f.out, "output", "o", "-", "output file (\"-\": standard output)")
 	fl.IntVar(&f.maxBody, "max-body", 0, "bytes of each request body reproduced in the appendix (default 256 KiB)")
+	fl.StringVar(&f.document, "document", "report", "report, notice (to the controller), complaint or complaint-informal (to the authority)")
+	fl.StringVar(&f.details, "details", "", "details.yaml with what only you know (parties, dates, circumstances); needed for notice and complaints")
 	return cmd
 }
 
 func runReport(ctx context.Context, e *env, args []string, f *reportFlags) error {
+	doc, err := rep.ParseDocument(f.document)
+	if err != nil {
+		return err
+	}
+	var details *rep.Details
+	if doc != rep.DocReport {
+		// Checked before the analysis: a missing field is found at once.
+		if details, err = readDetails(f.details, doc); err != nil {
+			return err
+		}
+	}
 	format := rep.HTML
 	switch {
 	case f.format != "":
@@ -236,7 +251,22 @@ func runReport(ctx context.Context, e *env, args []string, f *reportFlags) error
 	for _, w := range a.Warnings {
 		fmt.Fprintln(e.stderr, "tracewire: warning:", w)
 	}
-	return writeOutput(f.out, e.stdout, func(w io.Writer) error { return rep.Write(w, format, a, ro) })
+	if doc != rep.DocReport && len(a.Findings) == 0 {
+		return fmt.Errorf("--document %s: %w", doc, rep.ErrNoFindings)
+	}
+	return writeOutput(f.out, e.stdout, func(w io.Writer) error { return rep.WriteDocument(w, format, doc, a, details, ro) })
+}
+
+func readDetails(path string, doc rep.Document) (*rep.Details, error) {
+	if path == "" {
+		return nil, fmt.Errorf("--document %s needs --details details.yaml (the parties and dates; see testdata/details.yaml)", doc)
+	}
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("--details: %w", err)
+	}
+	defer fh.Close()
+	return rep.ReadDetails(fh, path, doc)
 }
 
 func readDeviceReport(path string) (*rep.DeviceReport, error) {
