@@ -264,6 +264,15 @@ func (c *conn) longPacket(from stream.Dir, h header, pkt []byte, m Meta) {
 	}
 	if h.typ == typeInitial && from == stream.ClientToServer && (c.initDCID == nil || h.version != c.version ||
 		!bytes.Equal(c.initDCID, h.dcid) && slices.ContainsFunc(c.retrySCIDs, func(id []byte) bool { return bytes.Equal(id, h.dcid) })) {
+		if c.initDCID != nil && h.version != c.version {
+			// After Version Negotiation the client starts a new handshake
+			// (a new ClientHello, with a new random) in another version.
+			c.crypto, c.hs = [2][3]*reasm{}, [2][3]hsReader{}
+			c.random, c.secrets, c.noKeys, c.suite = nil, nil, false, 0
+			for d := range c.largest {
+				c.largest[d][levelInitial] = -1
+			}
+		}
 		c.version = h.version
 		c.initDCID = bytes.Clone(h.dcid)
 		// Initial packets sent before the Retry (or the other version)
@@ -703,9 +712,15 @@ func (c *conn) handshake(typ byte, body []byte, m Meta) {
 }
 
 // install derives the Handshake, 0-RTT and 1-RTT keys once secrets and
-// suite are known, and decrypts the packets that waited for them.
+// suite are known (without the suite, tryGuess does it per packet), and
+// has the packets that waited for them decrypted.
 func (c *conn) install(m Meta) {
-	if c.secrets == nil || c.suite == 0 {
+	if c.secrets == nil {
+		return
+	}
+	if c.suite == 0 {
+		// The suite is guessed per level when a packet needs it.
+		c.replayDue = len(c.waiting) > 0
 		return
 	}
 	lab := labelsOf(c.version)

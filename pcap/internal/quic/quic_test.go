@@ -237,3 +237,127 @@ func TestInitialSNI(t *testing.T) {
 		})
 	}
 }
+
+// sealShort builds a protected 1-RTT packet.
+func sealShort(k *keys, dcid []byte, pn uint32, phase bool, payload []byte) []byte {
+	for len(payload) < 20 {
+		payload = append(payload, 0)
+	}
+	b := []byte{0x40 | 3}
+	if phase {
+		b[0] |= 0x04
+	}
+	b = append(b, dcid...)
+	pnOff := len(b)
+	b = binary.BigEndian.AppendUint32(b, pn)
+	var nonce [12]byte
+	copy(nonce[:], k.iv)
+	for i := range 8 {
+		nonce[11-i] ^= byte(uint64(pn) >> (8 * i))
+	}
+	b = k.aead.Seal(b, nonce[:], payload, b)
+	m := k.hp.mask(b[pnOff+4 : pnOff+20])
+	b[0] ^= m[0] & 0x1f
+	for i := range 4 {
+		b[pnOff+i] ^= m[1+i]
+	}
+	return b
+}
+
+func streamFrame(id, off uint64, data string, fin bool) []byte {
+	b := []byte{0x0e}
+	if fin {
+		b[0] |= 1
+	}
+	b = AppendVarint(b, id)
+	b = AppendVarint(b, off)
+	b = AppendVarint(b, uint64(len(data)))
+	return append(b, data...)
+}
+
+// 1-RTT packets are decrypted with the key log's traffic secret (the
+// suite found by trial, the ServerHello being absent), across a key
+// update, with a packet of the old phase arriving after the new phase
+// began, one arriving before its keys (between the two Initial packets
+// of the ClientHello), and one that belongs to no key counted as
+// undecryptable.
+func TestKeyUpdate(t *testing.T) {
+	random := bytes.Repeat([]byte{7}, 32)
+	secret := unhex(t, "9ac312a7f877468ebe69422748ad00a15443f18203a07d6060f688f30f21632b")
+	kl := fmt.Sprintf("CLIENT_TRAFFIC_SECRET_0 %x %x\n", random, secret)
+	keys := tls.NewKeys()
+	keys.AddKeyLog([]byte(kl))
+	dcid := []byte{1, 2, 3, 4, 5, 6, 7, 8}
+	ck, _ := initialKeys(Version1, dcid)
+	k0, err := newKeys(suiteAES128, secret, labelsOf(Version1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	k1 := k0.next()
+	wrong, _ := newKeys(suiteAES128, bytes.Repeat([]byte{1}, 32), labelsOf(Version1))
+	ch := clientHello(random, "ku.example", "h3")
+	pkts := [][]byte{
+		sealPacket(ck, 0, true, Version1, dcid, []byte{9}, 0, cryptoFrame(0, ch[:40])),
+		sealShort(k0, dcid, 0, false, streamFrame(0, 0, "early ", false)), // before the rest of the ClientHello
+		sealPacket(ck, 0, true, Version1, dcid, []byte{9}, 1, cryptoFrame(40, ch[40:])),
+		sealShort(k0, dcid, 1, false, streamFrame(0, 6, "phase0 ", false)),
+		sealShort(k1, dcid, 3, true, streamFrame(0, 19, "phase1 ", false)),
+		sealShort(k0, dcid, 2, false, streamFrame(0, 13, "late0 ", false)),
+		sealShort(k1, dcid, 4, true, streamFrame(0, 26, "end", true)),
+		sealShort(wrong, dcid, 5, false, streamFrame(0, 29, "never", false)),
+	}
+	a := &recordApp{data: map[uint64][]byte{}, fin: map[uint64]bool{}}
+	var alpn string
+	c := &stream.Conn{}
+	s := &sink{}
+	f := NewFlow(c, s, Config{Keys: keys, NewApp: func(_ *stream.Conn, _ stream.Sink, p string) App { alpn = p; return a }})
+	at := time.Unix(1700000000, 0)
+	for _, p := range pkts {
+		f.Datagram(stream.ClientToServer, p, Meta{Time: at})
+	}
+	f.End(at)
+	if got := string(a.data[0]); got != "early phase0 late0 phase1 end" || !a.fin[0] {
+		t.Errorf("stream 0: %q, fin %v", got, a.fin[0])
+	}
+	if alpn != "h3" || !c.Decrypted || c.CipherSuite != "TLS_AES_128_GCM_SHA256" || c.SNI != "ku.example" {
+		t.Errorf("alpn %q, conn %+v", alpn, c)
+	}
+	if len(s.notes) != 1 || s.notes[0].Kind != "quic" || !strings.Contains(s.notes[0].Reason, "1 of 8 packets could not be decrypted: 1 1-RTT") {
+		t.Errorf("notes %+v", s.notes)
+	}
+}
+
+// Version negotiation: the client's v1 Initial is refused with a Version
+// Negotiation packet and it starts again in v2 to the same connection ID;
+// the v2 Initial is read with v2 keys, as one connection, and its new
+// ClientHello's random is the one looked up.
+func TestVersionNegotiation(t *testing.T) {
+	dcid := []byte{8, 7, 6, 5, 4, 3, 2, 1}
+	k1, _ := initialKeys(Version1, dcid)
+	k2, _ := initialKeys(Version2, dcid)
+	// Version 0, DCID the client's SCID (9), SCID the client's DCID, and
+	// the versions the server speaks.
+	vn := []byte{0x80, 0, 0, 0, 0, 1, 9, 8}
+	vn = append(vn, dcid...)
+	vn = binary.BigEndian.AppendUint32(vn, Version2)
+	pkts := [][]byte{
+		sealPacket(k1, 0, true, Version1, dcid, []byte{9}, 0, cryptoFrame(0, clientHello(bytes.Repeat([]byte{1}, 32), "v1.example", "h3"))),
+		vn,
+		sealPacket(k2, 1, true, Version2, dcid, []byte{9}, 1, cryptoFrame(0, clientHello(bytes.Repeat([]byte{2}, 32), "v2.example", "h3"))),
+	}
+	c := &stream.Conn{}
+	s := &sink{}
+	f := NewFlow(c, s, Config{Keys: tls.NewKeys()})
+	at := time.Unix(1700000000, 0)
+	dirs := []stream.Dir{stream.ClientToServer, stream.ServerToClient, stream.ClientToServer}
+	for i, p := range pkts {
+		f.Datagram(dirs[i], p, Meta{Time: at})
+	}
+	f.End(at)
+	if len(f.conns) != 1 || f.vn != 1 || f.conns[0].version != Version2 || c.SNI != "v1.example" {
+		t.Errorf("%d conns, %d VN, SNI %q", len(f.conns), f.vn, c.SNI)
+	}
+	if len(s.notes) != 1 || !strings.Contains(s.notes[0].Reason, "no TLS 1.3 traffic secrets for client random 0202") {
+		t.Errorf("notes %+v", s.notes)
+	}
+}
