@@ -209,6 +209,7 @@ func resolveFiles(in Input) (*plan, error) {
 		addFile(&p.in.KeyLogs, x.SSLKeyLog)
 		addFile(&p.in.SocketTraces, x.SocketTrace)
 		addFile(&p.in.AESInfo, x.AESInfo)
+		addFile(&p.in.EBPFEvents, x.EBPFEvents)
 		if x.HasTimeShift {
 			p.timeShift = x.TimeShift
 		}

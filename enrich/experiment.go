@@ -19,6 +19,9 @@ import (
 //	 "socket_traces": {"file": "socket_trace.json"}, "crypto_traces": {"file": "aes_info.json"},
 //	 "sslkeylog": {"file": "sslkeylog.txt"}}
 //
+// tracewire collect writes the same layout with "socket_events": {"file":
+// "socket_events.jsonl"}, eBPF socket events (docs/ebpf-socket-events.md).
+//
 // Paths are absolute (joined with the folder); empty when absent.
 type Experiment struct {
 	Dir         string
@@ -26,6 +29,7 @@ type Experiment struct {
 	SocketTrace string
 	AESInfo     string
 	SSLKeyLog   string
+	EBPFEvents  string
 	// TimeShift is (device.start_capture_time − network.start_capture_time)
 	// / 1000 s, added to entry timestamps before pairing them with device
 	// records; HasTimeShift is false when either time is missing.
@@ -98,7 +102,7 @@ func ReadExperiment(path string) (*Experiment, error) {
 	for _, f := range []struct {
 		key string
 		dst *string
-	}{{"network", &x.Capture}, {"socket_traces", &x.SocketTrace}, {"crypto_traces", &x.AESInfo}, {"sslkeylog", &x.SSLKeyLog}} {
+	}{{"network", &x.Capture}, {"socket_traces", &x.SocketTrace}, {"crypto_traces", &x.AESInfo}, {"sslkeylog", &x.SSLKeyLog}, {"socket_events", &x.EBPFEvents}} {
 		if *f.dst, err = file(f.key); err != nil {
 			return nil, err
 		}
@@ -125,6 +129,7 @@ var (
 	defaultSocketTrace = "socket_trace.json"
 	defaultAESInfo     = "aes_info.json"
 	defaultSSLKeyLog   = "sslkeylog.txt"
+	defaultEBPFEvents  = "socket_events.jsonl"
 )
 
 // FindExperiment describes the experiment in dir: experiment.json when
@@ -154,6 +159,7 @@ func FindExperiment(dir string) (*Experiment, error) {
 	x.SocketTrace = pick(x.SocketTrace, defaultSocketTrace)
 	x.AESInfo = pick(x.AESInfo, defaultAESInfo)
 	x.SSLKeyLog = pick(x.SSLKeyLog, defaultSSLKeyLog)
+	x.EBPFEvents = pick(x.EBPFEvents, defaultEBPFEvents)
 	if x.Capture == "" {
 		ents, err := os.ReadDir(dir)
 		if err != nil {

@@ -73,7 +73,7 @@ func (f *enrichFlags) build(in string) (*enrichSetup, error) {
 			return nil, err
 		}
 	}
-	socketTrace, aesInfo := f.socketTrace, f.aesInfo
+	socketTrace, aesInfo, ebpf := f.socketTrace, f.aesInfo, f.ebpf
 	opts := enrich.DefaultCorrelation()
 	if x != nil {
 		if socketTrace == "" {
@@ -81,6 +81,9 @@ func (f *enrichFlags) build(in string) (*enrichSetup, error) {
 		}
 		if aesInfo == "" {
 			aesInfo = existing(x.AESInfo)
+		}
+		if ebpf == "" {
+			ebpf = existing(x.EBPFEvents)
 		}
 		if k := existing(x.SSLKeyLog); k != "" {
 			s.keylogs = append(s.keylogs, k)
@@ -116,8 +119,8 @@ func (f *enrichFlags) build(in string) (*enrichSetup, error) {
 		}
 		s.add(enrich.PiRogueSocketTraceName, &tr.Stats, tr.Enricher(opts))
 	}
-	if f.ebpf != "" {
-		tr, err := readTrace(f.ebpf, enrich.ReadEBPFEvents)
+	if ebpf != "" {
+		tr, err := readTrace(ebpf, enrich.ReadEBPFEvents)
 		if err != nil {
 			return nil, err
 		}

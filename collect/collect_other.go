@@ -1,0 +1,10 @@
+//go:build !linux
+
+package collect
+
+import "context"
+
+// Run is only available on Linux.
+func Run(ctx context.Context, opts Options) (*Summary, error) {
+	return nil, ErrUnsupported
+}
