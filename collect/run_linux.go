@@ -305,7 +305,9 @@ func readEvents(rd *ringbuf.Reader, w *bufio.Writer, procs map[uint32]*procInfo)
 	}
 }
 
-func leUint32(b []byte) uint32 { return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24 }
+func leUint32(b []byte) uint32 {
+	return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
+}
 
 // startHeld starts cmd stopped right after its execve, calls register with
 // its pid, then lets it run: no call of the command happens before the BPF

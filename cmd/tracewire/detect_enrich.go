@@ -87,5 +87,11 @@ func runDetectEnriched(ctx context.Context, e *env, in string, f *detectFlags) e
 		}
 		out.meta = m
 	}
-	return out.finish(a.Warnings)
+	if err := out.finish(a.Warnings); err != nil {
+		return err
+	}
+	if f.format == "table" {
+		return writeSenders(e.stdout, a.Entries)
+	}
+	return nil
 }
