@@ -8,6 +8,8 @@ import (
 	"net"
 	"os"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -61,8 +63,32 @@ func dropOutgoing() ([]bpf.RawInstruction, error) {
 	})
 }
 
+// rmemDefault is the receive buffer new sockets get. A packet socket's
+// buffer cannot be set through pcapgo, and the default (about 200 KiB)
+// overflows at a few thousand requests a second on lo, so the default is
+// raised while the capture's sockets are made, then put back.
+const rmemDefault = "/proc/sys/net/core/rmem_default"
+
+const captureBuffer = 32 << 20
+
+func raiseRmemDefault() (restore func()) {
+	old, err := os.ReadFile(rmemDefault)
+	if err != nil {
+		return func() {}
+	}
+	if n, err := strconv.Atoi(strings.TrimSpace(string(old))); err != nil || n >= captureBuffer {
+		return func() {}
+	}
+	if err := os.WriteFile(rmemDefault, []byte(strconv.Itoa(captureBuffer)), 0o644); err != nil {
+		return func() {}
+	}
+	return func() { os.WriteFile(rmemDefault, old, 0o644) }
+}
+
 func startCapture(path string, ifaces []string) (*capturer, error) {
 	c := &capturer{names: ifaces}
+	restore := raiseRmemDefault()
+	defer restore()
 	for _, name := range ifaces {
 		h, err := pcapgo.NewEthernetHandle(name)
 		if err != nil {

@@ -247,7 +247,7 @@ func TestWriteCapture(t *testing.T) {
 	}
 	f.Close()
 	keep := map[flowKey]bool{
-		keyOf(6, netip.MustParseAddrPort("127.0.0.1:80"), netip.MustParseAddrPort("127.0.0.1:40000")):    true,
+		keyOf(6, netip.MustParseAddrPort("127.0.0.1:80"), netip.MustParseAddrPort("127.0.0.1:40000")):     true,
 		keyOf(6, netip.MustParseAddrPort("10.0.0.2:50001"), netip.MustParseAddrPort("93.184.216.34:443")): true,
 	}
 	out := filepath.Join(dir, "out.pcapng")

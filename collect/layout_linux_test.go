@@ -12,7 +12,7 @@ import (
 func TestEventLayout(t *testing.T) {
 	var e collectEvent
 	for _, c := range []struct {
-		name     string
+		name      string
 		got, want uintptr
 	}{
 		{"mono_ns", unsafe.Offsetof(e.MonoNs), offMono},
