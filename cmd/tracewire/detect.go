@@ -301,6 +301,17 @@ type detectOutput struct {
 	rows    [][]string
 	// meta, when set, is written into the JSON document after warnings.
 	meta *analysisMeta
+	// undecoded lists the requests to tracking companies no adapter
+	// decoded (json format), in entry order.
+	undecoded  []undecodedEntry
+	nUndecoded int
+}
+
+// undecodedEntry is a request to a tracking company that no adapter
+// decoded, as detect's JSON lists it (never as findings).
+type undecodedEntry struct {
+	Entry match.EntryRef `json:"entry"`
+	*match.Undecoded
 }
 
 func newDetectOutput(w io.Writer, f *detectFlags) *detectOutput {
@@ -323,6 +334,12 @@ type valuesLine struct {
 
 func (o *detectOutput) add(r *match.Result) error {
 	o.entries++
+	if r.Undecoded != nil {
+		o.nUndecoded++
+		if o.f.format == "json" {
+			o.undecoded = append(o.undecoded, undecodedEntry{Entry: r.Entry, Undecoded: r.Undecoded})
+		}
+	}
 	if o.f.valuesOnly && o.f.format != "table" {
 		if len(r.Findings) == 0 {
 			return nil
@@ -405,7 +422,16 @@ func cut(s string, n int) string {
 func (o *detectOutput) finish(warnings []string) error {
 	switch o.f.format {
 	case "json":
-		o.w.WriteString("\n],\n\"entries_read\": ")
+		o.w.WriteString("\n],\n\"undecoded\": ")
+		if o.undecoded == nil {
+			o.undecoded = []undecodedEntry{}
+		}
+		ub, err := json.Marshal(o.undecoded)
+		if err != nil {
+			return err
+		}
+		o.w.Write(ub)
+		o.w.WriteString(",\n\"entries_read\": ")
 		o.w.WriteString(strconv.Itoa(o.entries))
 		o.w.WriteString(",\n\"warnings\": ")
 		if warnings == nil {
@@ -439,6 +465,9 @@ func (o *detectOutput) finish(warnings []string) error {
 		if err := t.Render(); err != nil {
 			return err
 		}
+	}
+	if o.f.format == "table" && o.nUndecoded > 0 {
+		fmt.Fprintf(o.w, i18n.UI(o.f.lang, "detect.undecoded")+"\n", o.nUndecoded)
 	}
 	return o.w.Flush()
 }
