@@ -154,46 +154,85 @@ func (d *pdfDoc) width(s string) float64 {
 	return w
 }
 
-// wrap breaks s into lines no wider than w: at spaces where it can, inside
-// words (hashes, URLs) where it must.
+// wrap breaks s into lines no wider than w: at spaces where it can. A word
+// wider than a line (a hash, a URL) is broken after a separator (. / ? & =
+// , ; : ( ) _ -) where there is one, and never so that a piece of fewer
+// than minPiece runes stands alone ("parseJson(body" / ")").
 func (d *pdfDoc) wrap(s string, w float64) []string {
 	s = d.clean(s)
 	var lines []string
 	for _, para := range strings.Split(s, "\n") {
 		var line []rune
 		lineW := 0.0
-		lastSpace := -1
-		for _, r := range para {
-			rw := d.runeWidth(r)
-			if lineW+rw > w && len(line) > 0 {
-				if r == ' ' {
-					lines = append(lines, string(line))
-					line, lineW, lastSpace = line[:0], 0, -1
+		flush := func() {
+			lines = append(lines, string(line))
+			line, lineW = nil, 0
+		}
+		for i, word := range strings.Split(para, " ") {
+			rs := []rune(word)
+			ww := d.runesWidth(rs)
+			if i > 0 {
+				if sp := d.runeWidth(' '); lineW+sp+ww <= w {
+					line = append(append(line, ' '), rs...)
+					lineW += sp + ww
 					continue
 				}
-				if lastSpace > 0 {
-					rest := append([]rune(nil), line[lastSpace+1:]...)
-					lines = append(lines, string(line[:lastSpace]))
-					line = rest
-				} else {
-					lines = append(lines, string(line))
-					line = line[:0]
-				}
-				lastSpace = -1
-				lineW = 0
-				for _, x := range line {
-					lineW += d.runeWidth(x)
-				}
+				flush()
 			}
-			if r == ' ' {
-				lastSpace = len(line)
+			if ww <= w {
+				line, lineW = rs, ww
+				continue
 			}
-			line = append(line, r)
-			lineW += rw
+			for j, piece := range d.splitWord(rs, w) {
+				if j > 0 {
+					flush()
+				}
+				line, lineW = piece, d.runesWidth(piece)
+			}
 		}
 		lines = append(lines, string(line))
 	}
 	return lines
+}
+
+const minPiece = 4
+
+// splitWord cuts a word wider than w into pieces no wider than w.
+func (d *pdfDoc) splitWord(rs []rune, w float64) [][]rune {
+	var out [][]rune
+	for len(rs) > 0 {
+		n, width := 0, 0.0
+		for n < len(rs) && width+d.runeWidth(rs[n]) <= w {
+			width += d.runeWidth(rs[n])
+			n++
+		}
+		if n == 0 {
+			n = 1 // a rune wider than the column still goes somewhere
+		}
+		if n < len(rs) {
+			// Prefer a separator, leaving neither piece tiny.
+			for k := n; k >= minPiece; k-- {
+				if strings.ContainsRune("./?&=,;:()_-", rs[k-1]) && len(rs)-k >= minPiece {
+					n = k
+					break
+				}
+			}
+			if len(rs)-n < minPiece && n > minPiece {
+				n -= minPiece - (len(rs) - n)
+			}
+		}
+		out = append(out, rs[:n])
+		rs = rs[n:]
+	}
+	return out
+}
+
+func (d *pdfDoc) runesWidth(rs []rune) float64 {
+	w := 0.0
+	for _, r := range rs {
+		w += d.runeWidth(r)
+	}
+	return w
 }
 
 func (d *pdfDoc) newPage() {

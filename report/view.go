@@ -1,12 +1,15 @@
 package report
 
 import (
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/tracewire/tracewire/adapters"
@@ -150,8 +153,11 @@ type appendixEntry struct {
 
 // Limits of what a report lists.
 const (
-	maxListed      = 50
-	defaultMaxBody = 256 << 10
+	maxListed = 50
+	// defaultMaxBody cuts long bodies in the appendix, as ReportHAR does:
+	// one 128 KB crash report would otherwise fill 17 pages. The full
+	// body's size and SHA-256 are given, and --max-body overrides it.
+	defaultMaxBody = 4 << 10
 	maxHostBars    = 25
 )
 
@@ -448,7 +454,11 @@ func metaRows(a *Analysis, tr *translator) []kv {
 		}
 		add("report.meta.recorder", s.Recorder)
 		if s.RecordingStart != "" || s.RecordingEnd != "" {
-			add("report.meta.recording", orDash(s.RecordingStart)+" – "+orDash(s.RecordingEnd))
+			rec := orDash(s.RecordingStart) + " – " + orDash(s.RecordingEnd)
+			if differsFromCapture(s, a.Period) {
+				rec += " " + tr.t("report.meta.recordingDiffers")
+			}
+			add("report.meta.recording", rec)
 		}
 		var tools []string
 		for _, t := range s.Tools {
@@ -533,7 +543,7 @@ func (v *view) figures(a *Analysis, txs []*tx, order []string, recips map[string
 				continue
 			}
 			r.Times = append(r.Times, t.time)
-			r.Tips = append(r.Tips, tr.t("report.fig.timeline.tip", "index", strconv.Itoa(t.index), "time", fmtTime(t.time)))
+			r.Tips = append(r.Tips, tr.t("report.fig.timeline.tip", "index", requestNumber(t.index), "time", fmtTime(t.time)))
 		}
 		if len(r.Times) > 0 {
 			rows = append(rows, r)
@@ -727,11 +737,20 @@ func location(lang, ctx, path string) string {
 }
 
 func txViewOf(t *tx, db *adapters.DB, lang string, tr *translator) txView {
-	tv := txView{Anchor: "tx-" + strconv.Itoa(t.index), Heading: tr.t("report.tx.heading", "index", strconv.Itoa(t.index))}
+	tv := txView{Anchor: "tx-" + strconv.Itoa(t.index), Heading: tr.t("report.tx.heading", "index", requestNumber(t.index))}
 	host := HostOf(t.ref.URL)
 	tv.Facts = append(tv.Facts,
 		kv{tr.t("report.tx.time"), fmtTime(t.time)},
 		kv{tr.t("report.tx.request"), t.ref.Method + " " + host + clip(PathOf(t.ref.URL), 120)})
+	if e := t.entry; e != nil {
+		// What a reader needs to find the packets in Wireshark.
+		if e.CommunityID != "" {
+			tv.Facts = append(tv.Facts, kv{tr.t("report.tx.communityId"), e.CommunityID})
+		}
+		if c := connectionOf(e, tr); c != "" {
+			tv.Facts = append(tv.Facts, kv{tr.t("report.tx.connection"), c})
+		}
+	}
 	ads := map[string]bool{}
 	for _, f := range t.findings {
 		if f.Adapter != "" {
@@ -785,14 +804,70 @@ func decodingOf(f *match.Finding, lang string, tr *translator) string {
 		}
 		return s
 	}
-	if len(f.Decoding) == 0 {
+	var parts []string
+	for _, s := range f.Decoding {
+		if s.Function == "ensureArray" {
+			continue // a technicality of the adapter, nothing a reader needs
+		}
+		key := "report.step." + s.Function
+		if !hasUIKey(tr.lang, key) {
+			parts = append(parts, s.Function+"("+s.Input+")")
+			continue
+		}
+		parts = append(parts, tr.t(key, "input", stepInput(s.Input, lang, tr)))
+	}
+	if len(parts) == 0 {
 		return tr.t("report.decoding.none")
 	}
-	parts := make([]string, len(f.Decoding))
-	for i, s := range f.Decoding {
-		parts[i] = s.Function + "(" + s.Input + ")"
+	return sentence(strings.Join(parts, tr.t("report.step.then")) + ".")
+}
+
+// stepInput names what a decoding step read: a part of the request
+// ("body"), or a field of what an earlier step decoded ("res.body.extinfo").
+func stepInput(in, lang string, tr *translator) string {
+	if rest, ok := strings.CutPrefix(in, "res."); ok {
+		ctx, field, _ := strings.Cut(rest, ".")
+		if field == "" {
+			return tr.t("report.step.decoded", "context", contextNoun(i18n.Context(lang, ctx), lang))
+		}
+		return tr.t("report.step.field", "field", field, "context", contextNoun(i18n.Context(lang, ctx), lang))
 	}
-	return strings.Join(parts, " → ")
+	return tr.t("report.step.part", "context", contextNoun(i18n.Context(lang, in), lang))
+}
+
+// contextNoun lowers an English context name for use inside a sentence
+// ("the request body"); German nouns keep their capital.
+func contextNoun(s, lang string) string {
+	if lang != "en" || s == "" || strings.HasPrefix(s, "HTTP") || strings.HasPrefix(s, "URL") {
+		return s
+	}
+	r, n := utf8.DecodeRuneInString(s)
+	return string(unicode.ToLower(r)) + s[n:]
+}
+
+// sentence capitalises the first letter.
+func sentence(s string) string {
+	r, n := utf8.DecodeRuneInString(s)
+	if n == 0 {
+		return s
+	}
+	return string(unicode.ToUpper(r)) + s[n:]
+}
+
+// requestNumber is how reports number requests: from 1, as HAR viewers
+// do; the JSON's entry index counts from 0.
+func requestNumber(index int) string { return strconv.Itoa(index + 1) }
+
+// connectionOf says which connection carried an entry: the server's
+// address and the client's port as the HAR records them.
+func connectionOf(e *har.Entry, tr *translator) string {
+	switch {
+	case e.ServerIPAddress != "" && e.Connection != "":
+		return tr.t("report.tx.connectionBoth", "server", e.ServerIPAddress, "port", e.Connection)
+	case e.ServerIPAddress != "":
+		return tr.t("report.tx.connectionServer", "server", e.ServerIPAddress)
+	}
+	return ""
 }
 
 // processOf names the process that sent a request: the stack trace's
@@ -989,7 +1064,7 @@ func methodOf(a *Analysis, tr *translator) methodView {
 }
 
 func appendixOf(t *tx, tr *translator, maxBody int) appendixEntry {
-	ae := appendixEntry{Anchor: "a-" + strconv.Itoa(t.index), Heading: tr.t("report.appendix.request", "index", strconv.Itoa(t.index))}
+	ae := appendixEntry{Anchor: "a-" + strconv.Itoa(t.index), Heading: tr.t("report.appendix.request", "index", requestNumber(t.index))}
 	e := t.entry
 	if e == nil {
 		ae.RequestLine = t.ref.Method + " " + t.ref.URL
@@ -1028,7 +1103,9 @@ func appendixOf(t *tx, tr *translator, maxBody int) appendixEntry {
 		ae.Body = wrap(base64.StdEncoding.EncodeToString(shown), 76)
 	}
 	if len(body) > len(shown) {
-		ae.BodyNote = tr.t("report.appendix.truncated", "n", tr.num(len(body)-len(shown)))
+		sum := sha256.Sum256(body)
+		ae.BodyNote = tr.t("report.appendix.truncated", "n", tr.num(len(body)-len(shown)),
+			"size", tr.num(len(body)), "sha", hex.EncodeToString(sum[:]))
 	}
 	return ae
 }
@@ -1042,4 +1119,20 @@ func wrap(s string, n int) string {
 	}
 	b.WriteString(s)
 	return b.String()
+}
+
+// differsFromCapture tells whether the recorder's stated times and the
+// capture's own timestamps disagree by more than a minute: recorders
+// often write local time, or the time the app was started rather than the
+// first packet.
+func differsFromCapture(s *Subject, p *Period) bool {
+	if p == nil || p.Start.IsZero() || s.RecordingStart == "" {
+		return false
+	}
+	t, err := time.Parse(time.RFC3339Nano, s.RecordingStart)
+	if err != nil {
+		return true
+	}
+	d := t.Sub(p.Start)
+	return d > time.Minute || d < -time.Minute
 }
