@@ -8,11 +8,11 @@ import (
 	"net"
 	"os"
 	"sort"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
+	"github.com/gopacket/gopacket/afpacket"
 	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
 	"golang.org/x/net/bpf"
@@ -24,10 +24,11 @@ type capturer struct {
 	f       *os.File
 	w       *pcapgo.NgWriter
 	names   []string
-	handles []*pcapgo.EthernetHandle
+	handles []*afpacket.TPacket
 	mu      sync.Mutex
 	wg      sync.WaitGroup
 	packets int
+	drops   uint64
 	err     error
 	closing atomic.Bool
 }
@@ -63,34 +64,26 @@ func dropOutgoing() ([]bpf.RawInstruction, error) {
 	})
 }
 
-// rmemDefault is the receive buffer new sockets get. A packet socket's
-// buffer cannot be set through pcapgo, and the default (about 200 KiB)
-// overflows at a few thousand requests a second on lo, so the default is
-// raised while the capture's sockets are made, then put back.
-const rmemDefault = "/proc/sys/net/core/rmem_default"
-
-const captureBuffer = 32 << 20
-
-func raiseRmemDefault() (restore func()) {
-	old, err := os.ReadFile(rmemDefault)
-	if err != nil {
-		return func() {}
-	}
-	if n, err := strconv.Atoi(strings.TrimSpace(string(old))); err != nil || n >= captureBuffer {
-		return func() {}
-	}
-	if err := os.WriteFile(rmemDefault, []byte(strconv.Itoa(captureBuffer)), 0o644); err != nil {
-		return func() {}
-	}
-	return func() { os.WriteFile(rmemDefault, old, 0o644) }
-}
+// The capture reads a TPACKET_V3 ring (32 blocks of 1 MiB per interface)
+// mapped into our memory: no system call per packet, so it takes little CPU
+// from the recorded program, and a packet of up to a block (lo's 64 KiB
+// segments included) is captured whole.
+const (
+	ringBlockSize = 1 << 20
+	ringBlocks    = 32
+	ringFrameSize = 1 << 16
+	// The kernel hands over a block that is not full after this long;
+	// reads wake up this often to see whether the capture is stopping.
+	ringBlockTimeout = 10 * time.Millisecond
+	ringPollTimeout  = 50 * time.Millisecond
+)
 
 func startCapture(path string, ifaces []string) (*capturer, error) {
 	c := &capturer{names: ifaces}
-	restore := raiseRmemDefault()
-	defer restore()
 	for _, name := range ifaces {
-		h, err := pcapgo.NewEthernetHandle(name)
+		h, err := afpacket.NewTPacket(afpacket.OptInterface(name), afpacket.OptTPacketVersion(afpacket.TPacketVersion3),
+			afpacket.OptBlockSize(ringBlockSize), afpacket.OptNumBlocks(ringBlocks), afpacket.OptFrameSize(ringFrameSize),
+			afpacket.OptBlockTimeout(ringBlockTimeout), afpacket.OptPollTimeout(ringPollTimeout))
 		if err != nil {
 			c.closeHandles()
 			return nil, fmt.Errorf("capture on %s: %w", name, err)
@@ -114,7 +107,7 @@ func startCapture(path string, ifaces []string) (*capturer, error) {
 	}
 	c.f = f
 	intf := func(name string) pcapgo.NgInterface {
-		return pcapgo.NgInterface{Name: name, OS: "linux", LinkType: layers.LinkTypeEthernet, TimestampResolution: 9, SnapLength: 262144}
+		return pcapgo.NgInterface{Name: name, OS: "linux", LinkType: layers.LinkTypeEthernet, TimestampResolution: 9, SnapLength: ringBlockSize}
 	}
 	c.w, err = pcapgo.NewNgWriterInterface(f, intf(ifaces[0]), pcapgo.NgWriterOptions{SectionInfo: pcapgo.NgSectionInfo{OS: "linux", Application: "tracewire collect"}})
 	for _, n := range ifaces[1:] {
@@ -134,20 +127,28 @@ func startCapture(path string, ifaces []string) (*capturer, error) {
 	return c, nil
 }
 
-func (c *capturer) read(idx int, h *pcapgo.EthernetHandle) {
+func (c *capturer) read(idx int, h *afpacket.TPacket) {
 	defer c.wg.Done()
+	// This goroutine closes its handle: closing unmaps the ring, which
+	// must not happen under a read.
+	defer func() {
+		if _, v3, err := h.SocketStats(); err == nil {
+			c.mu.Lock()
+			c.drops += uint64(v3.Drops())
+			c.mu.Unlock()
+		}
+		h.Close()
+	}()
 	for {
-		data, ci, err := h.ReadPacketData()
-		if err != nil {
-			// Closing the handle is how the capture stops (a blocked
-			// read is not woken by a deadline).
-			if c.closing.Load() || errors.Is(err, os.ErrClosed) || errors.Is(err, net.ErrClosed) {
+		data, ci, err := h.ZeroCopyReadPacketData()
+		if errors.Is(err, afpacket.ErrTimeout) {
+			// Nothing more in the ring: stop when asked to.
+			if c.closing.Load() {
 				return
 			}
-			var se interface{ Temporary() bool }
-			if errors.As(err, &se) && se.Temporary() {
-				continue
-			}
+			continue
+		}
+		if err != nil {
 			c.mu.Lock()
 			if c.err == nil {
 				c.err = fmt.Errorf("capture on %s: %w", c.names[idx], err)
@@ -175,14 +176,9 @@ func (c *capturer) closeHandles() {
 
 // stop ends the capture and returns the packets the kernel dropped.
 func (c *capturer) stop() (drops uint64, err error) {
-	for _, h := range c.handles {
-		if st, err := h.Stats(); err == nil {
-			drops += uint64(st.Drops)
-		}
-	}
 	c.closing.Store(true)
-	c.closeHandles()
 	c.wg.Wait()
+	drops = c.drops
 	if c.err != nil {
 		c.f.Close()
 		return drops, c.err
