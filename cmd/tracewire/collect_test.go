@@ -137,8 +137,10 @@ func TestCollectTrafficGen(t *testing.T) {
 		}
 		ids[e.CommunityID] = true
 	}
-	if len(ids) != 3 {
-		t.Errorf("events on %d flows, want 3 (one per server)", len(ids))
+	// One connection per server, or more when the client dialled again
+	// before a kept-alive one was back in its pool.
+	if len(ids) < 3 {
+		t.Errorf("events on %d flows, want at least 3 (one per server)", len(ids))
 	}
 
 	// Every flow of the events is in the capture, and the capture holds
