@@ -49,7 +49,12 @@ type parser struct {
 	blocked [2][]uint64
 	notes   map[string]bool
 	done    map[uint64]bool
+	// doneFloor: streams below it were written (see emit).
+	doneFloor uint64
 }
+
+// maxDone bounds the IDs of written streams remembered one by one.
+const maxDone = 1 << 15
 
 // New returns the HTTP/3 parser of a QUIC connection; it emits one entry
 // per request stream.
@@ -159,8 +164,8 @@ func (p *parser) request(id uint64) *request {
 	if r := p.reqs[id]; r != nil {
 		return r
 	}
-	if p.done[id] {
-		return nil
+	if p.done[id] || id < p.doneFloor {
+		return nil // a late retransmission of a stream already written
 	}
 	if len(p.reqs) >= maxOpenStreams {
 		oldest := uint64(1<<63 - 1)
@@ -408,6 +413,19 @@ func errName(code uint64) string {
 func (p *parser) emit(r *request, cut bool) {
 	delete(p.reqs, r.id)
 	p.done[r.id] = true
+	if len(p.done) > maxDone {
+		// Request streams are opened in ID order: the older half becomes
+		// a floor.
+		ids := make([]uint64, 0, len(p.done))
+		for id := range p.done {
+			ids = append(ids, id)
+		}
+		slices.Sort(ids)
+		p.doneFloor = ids[len(ids)/2]
+		for _, id := range ids[:len(ids)/2] {
+			delete(p.done, id)
+		}
+	}
 	rq, rs := &r.half[stream.ClientToServer], &r.half[stream.ServerToClient]
 	if !rq.headers {
 		if rq.msg.BodySize > 0 || rs.headers || rq.broken {

@@ -104,6 +104,9 @@ type conn struct {
 	replayDue bool
 	app       App
 	streams   map[streamKey]*reasm
+	ended     closedSet
+	held      int // bytes the streams hold while waiting for holes
+	tooMany   bool
 	waiting   []waitingPacket
 	packets   int
 	bad       [4]int // packets not decrypted, by level
@@ -802,48 +805,113 @@ func (c *conn) streamData(id uint64, from stream.Dir, off uint64, data []byte, f
 		return
 	}
 	k := streamKey{id, from}
+	if c.ended.has(k) {
+		return // a retransmission after the end
+	}
 	r := c.streams[k]
 	if r == nil {
 		if len(c.streams) >= maxStreams {
+			if !c.tooMany {
+				c.tooMany = true
+				c.f.sink.Note(stream.Note{Conn: c.f.c, Time: m.Time, Kind: "quic",
+					Reason: fmt.Sprintf("QUIC: more than %d streams open at once; data of further streams is dropped", maxStreams)})
+			}
 			return
 		}
 		r = newReasm()
 		c.streams[k] = r
 	}
-	if r.fin >= 0 && r.complete() {
-		return
-	}
 	if fin && r.fin < 0 {
 		r.fin = int64(off + uint64(len(data)))
 	}
 	app := c.appFor()
-	r.add(off, data, m, func(b []byte, skip uint64, m Meta) {
-		app.Data(id, from, b, skip, m)
-	})
+	out := func(b []byte, skip uint64, m Meta) { app.Data(id, from, b, skip, m) }
+	before := r.held
+	r.add(off, data, m, out)
+	c.held += r.held - before
+	if c.held > maxConnPending {
+		// Too much waiting for holes across the streams: this stream's
+		// holes are given up.
+		before = r.held
+		r.flush(out)
+		c.held += r.held - before
+	}
 	if r.complete() {
 		app.Fin(id, from, m)
-		r.pending = nil
+		c.held -= r.held
+		c.finish(k)
 	}
 }
 
-// maxStreams bounds the streams a connection tracks.
-const maxStreams = 1 << 16
+// maxStreams bounds the streams a connection tracks at once;
+// maxConnPending the bytes its streams hold while waiting for holes.
+const (
+	maxStreams     = 1 << 14
+	maxConnPending = 32 << 20
+)
+
+// finish forgets a stream that ended (its later retransmissions are
+// recognised by ended).
+func (c *conn) finish(k streamKey) {
+	delete(c.streams, k)
+	c.ended.add(k)
+}
 
 func (c *conn) reset(id uint64, from stream.Dir, code uint64, m Meta) {
 	k := streamKey{id, from}
-	r := c.streams[k]
-	if r != nil && r.complete() {
+	if c.ended.has(k) {
 		return
 	}
 	app := c.appFor()
-	if r != nil {
+	if r := c.streams[k]; r != nil {
 		r.flush(func(b []byte, skip uint64, m Meta) { app.Data(id, from, b, skip, m) })
-		r.fin = 0 // nothing more
-		r.next = 0
-	} else {
-		c.streams[k] = &reasm{fin: 0}
+		c.held -= r.held
 	}
+	c.finish(k)
 	app.Reset(id, from, code, m)
+}
+
+// closedSet remembers the streams that ended. Streams of a kind are opened
+// in ID order, so when it grows large the oldest half is replaced by a
+// floor per kind: IDs below it count as ended.
+type closedSet struct {
+	ids   map[streamKey]bool
+	floor [2][4]uint64 // by sender and the ID's two low bits
+}
+
+const maxClosed = 1 << 15
+
+func (s *closedSet) has(k streamKey) bool {
+	return k.id < s.floor[k.from][k.id&3] || s.ids[k]
+}
+
+func (s *closedSet) add(k streamKey) {
+	if s.ids == nil {
+		s.ids = map[streamKey]bool{}
+	}
+	s.ids[k] = true
+	if len(s.ids) <= maxClosed {
+		return
+	}
+	// Per kind, the median ID of the closed ones becomes the floor.
+	var byKind [2][4][]uint64
+	for x := range s.ids {
+		byKind[x.from][x.id&3] = append(byKind[x.from][x.id&3], x.id)
+	}
+	for d := range byKind {
+		for t, ids := range byKind[d] {
+			if len(ids) < 2 {
+				continue
+			}
+			slices.Sort(ids)
+			s.floor[d][t] = max(s.floor[d][t], ids[len(ids)/2])
+		}
+	}
+	for x := range s.ids {
+		if x.id < s.floor[x.from][x.id&3] {
+			delete(s.ids, x)
+		}
+	}
 }
 
 // End finishes the flow: what waits in the stream buffers is given after

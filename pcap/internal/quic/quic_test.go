@@ -361,3 +361,26 @@ func TestVersionNegotiation(t *testing.T) {
 		t.Errorf("notes %+v", s.notes)
 	}
 }
+
+// The streams that ended are remembered, individually and then by a floor
+// per kind, in bounded memory.
+func TestClosedSet(t *testing.T) {
+	var s closedSet
+	const n = 3 * maxClosed
+	for i := uint64(0); i < n; i++ {
+		s.add(streamKey{id: 4 * i, from: stream.ClientToServer})
+	}
+	if len(s.ids) > maxClosed {
+		t.Errorf("%d IDs kept", len(s.ids))
+	}
+	for i := uint64(0); i < n; i++ {
+		if !s.has(streamKey{id: 4 * i, from: stream.ClientToServer}) {
+			t.Fatalf("stream %d forgotten", 4*i)
+		}
+	}
+	for _, k := range []streamKey{{id: 4 * n, from: stream.ClientToServer}, {id: 4, from: stream.ServerToClient}, {id: 2}} {
+		if s.has(k) {
+			t.Errorf("%+v counted as ended", k)
+		}
+	}
+}
