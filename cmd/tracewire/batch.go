@@ -187,6 +187,7 @@ func runBatch(ctx context.Context, e *env, dirs []string, f *batchFlags) error {
 	if err != nil {
 		return err
 	}
+	warnEmptyFolders(e, dirs)
 	if !stream {
 		jobs = outside(jobs, f.out)
 	}
@@ -245,8 +246,8 @@ func runBatch(ctx context.Context, e *env, dirs []string, f *batchFlags) error {
 			return err
 		}
 	}
-	fmt.Fprintf(e.stderr, "tracewire: batch: %d analyses: %d done, %d skipped (unchanged), %d failed\n",
-		len(jobs), counts[jobOK], counts[jobSkipped], failed)
+	fmt.Fprintf(e.stderr, "tracewire: batch: %s: %d done, %d skipped (unchanged), %d failed\n",
+		plural(len(jobs), "analysis", "analyses"), counts[jobOK], counts[jobSkipped], failed)
 	if failed > 0 {
 		return &exitError{code: 1}
 	}
@@ -849,4 +850,25 @@ func detailsBeside(j *tracewire.Job) string {
 		return "details.yaml"
 	}
 	return filepath.Join(filepath.Dir(j.Input.Files[0]), "details.yaml")
+}
+
+// plural writes a count with the noun's singular or plural.
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
+// warnEmptyFolders says which folders given hold nothing to analyse: a
+// mistyped or unmounted path would otherwise look like a clean run.
+func warnEmptyFolders(e *env, dirs []string) {
+	for _, d := range dirs {
+		if st, err := os.Stat(d); err != nil || !st.IsDir() {
+			continue
+		}
+		if js, err := tracewire.Discover([]string{d}); err == nil && len(js) == 0 {
+			fmt.Fprintf(e.stderr, "tracewire: warning: batch: %s holds no capture, HAR file or experiment folder\n", d)
+		}
+	}
 }
