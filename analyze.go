@@ -658,6 +658,9 @@ func analyze(ctx context.Context, in Input, o Options, ev *evidence) (*Analysis,
 			return nil, ev.err()
 		}
 	}
+	if err := CaptureReadError(r.pcapSum); err != nil {
+		return nil, err
+	}
 	r.finish()
 	if in.Name != "" {
 		a.Name = in.Name
@@ -823,6 +826,21 @@ func (r *run) warn(s string) {
 	} else {
 		r.dropped++
 	}
+}
+
+// skip records an entry left out because it could not be read: it is
+// named in the warnings and in the analysis's SkippedEntries, always (not
+// bounded like other warnings), since the findings do not cover it.
+func (r *run) skip(index int, why string) {
+	r.a.SkippedEntries = append(r.a.SkippedEntries, index)
+	r.a.Warnings = append(r.a.Warnings, SkippedWarning(index, why))
+}
+
+// SkippedWarning is the warning for an entry left out unread, the same
+// in every command.
+func SkippedWarning(index int, why string) string {
+	why = strings.TrimSuffix(why, "; skipped")
+	return fmt.Sprintf("entry %d skipped as malformed (%s): not analysed", index, why)
 }
 
 // queue hands the entries the matcher reads to the callback that gets
@@ -1087,8 +1105,12 @@ func (r *run) result(res *match.Result, it queued) error {
 			e = nil
 		}
 	}
-	for _, w := range res.Warnings {
-		r.warn(fmt.Sprintf("entry %d: %s", res.Entry.Index, w))
+	if res.Skipped {
+		r.skip(res.Entry.Index, strings.Join(res.Warnings, "; "))
+	} else {
+		for _, w := range res.Warnings {
+			r.warn(fmt.Sprintf("entry %d: %s", res.Entry.Index, w))
+		}
 	}
 	if h := report.HostOf(res.Entry.URL); h != "" {
 		r.hosts[h]++
@@ -1196,8 +1218,13 @@ func tlsErrorsJSON(errs []pcap.TLSError) []any {
 func (r *run) finish() {
 	a := r.a
 	for _, w := range r.hwarn {
+		if w.Skipped {
+			r.skip(w.Entry, w.Msg)
+			continue
+		}
 		r.warn(w.String())
 	}
+	sort.Ints(a.SkippedEntries)
 	if s := r.enrSum; s != nil && len(s.Sources) > 0 {
 		a.Enrichment = s
 	}

@@ -91,6 +91,9 @@ func stem(name string) string {
 //   - TrackerControl CSV exports and iOS App Privacy Reports in a folder go
 //     with every analysis of that folder.
 //
+// A path that does not exist, or a file that is not a capture or HAR, is a
+// job with Err set, so one bad path does not stop the others.
+//
 // Jobs come sorted by ID, the same whatever the file system's order.
 func Discover(paths []string) ([]Job, error) {
 	var jobs []Job
@@ -98,13 +101,22 @@ func Discover(paths []string) ([]Job, error) {
 	for _, root := range paths {
 		st, err := os.Stat(root)
 		if err != nil {
-			return nil, err
+			// One path that cannot be read is one failed analysis; the
+			// others go on (a list of paths from a distributed engine
+			// may name a file another worker moved).
+			jobs = append(jobs, Job{ID: uniqueID(ids, filepath.Base(root)), Input: Input{Files: []string{root}}, Err: err})
+			continue
 		}
 		prefix := filepath.Base(filepath.Clean(root))
 		if !st.IsDir() {
 			js, err := discoverDir(filepath.Dir(root), "", []string{filepath.Base(root)})
 			if err != nil {
 				return nil, err
+			}
+			if len(js) == 0 {
+				jobs = append(jobs, Job{ID: uniqueID(ids, filepath.Base(root)), Input: Input{Files: []string{root}},
+					Err: fmt.Errorf("%s: not a capture, HAR file or experiment folder", root)})
+				continue
 			}
 			for _, j := range js {
 				j.ID = uniqueID(ids, filepath.Base(root))

@@ -130,7 +130,9 @@ func TestDiscover(t *testing.T) {
 	if w := "a.pcap:caps/sslkeylog.txt,caps/a.keys a.pcap-2:caps/sslkeylog.txt,caps/a.keys tc.csv:"; strings.Join(ids, " ") != w {
 		t.Errorf("direct files: %v", ids)
 	}
-	if _, err := Discover([]string{filepath.Join(root, "nope")}); err == nil {
-		t.Error("a missing folder was accepted")
+	// A missing path is one failed job; the others are found.
+	jobs, err = Discover([]string{filepath.Join(root, "nope"), filepath.Join(root, "caps", "a.pcap")})
+	if err != nil || len(jobs) != 2 || jobs[1].ID != "nope" || jobs[1].Err == nil || jobs[0].Err != nil {
+		t.Errorf("a missing path: %v, %+v", err, jobs)
 	}
 }

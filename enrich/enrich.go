@@ -314,7 +314,7 @@ func newParallelEntries(f *os.File, r *har.Reader, path string, workers int, war
 			}
 			if kindOf(raw) != "an object" {
 				// As Reader.Next: skipped, with a warning.
-				warn.add([]har.Warning{{Entry: idx, Msg: "entry is not an object; skipped"}})
+				warn.add([]har.Warning{{Entry: idx, Msg: "entry is not an object; skipped", Skipped: true}})
 				continue
 			}
 			out := make(chan parsed, 1)

@@ -163,18 +163,18 @@ func ParseEntry(raw []byte, index int) (e *Entry, warnings []Warning, err error)
 	defer func() {
 		if rec := recover(); rec != nil {
 			// ojg's parser panics on some malformed input; do not reuse it.
-			e, err = nil, fmt.Errorf("har: entry %d: malformed JSON value (%v)", index, rec)
+			e, err = nil, &EntryError{Index: index, Err: fmt.Errorf("malformed JSON value (%v)", rec)}
 			return
 		}
 		parserPool.Put(p)
 	}()
 	v, perr := p.Parse(raw)
 	if perr != nil {
-		return nil, nil, fmt.Errorf("har: entry %d: %w", index, perr)
+		return nil, nil, &EntryError{Index: index, Err: perr}
 	}
 	m, ok := v.(map[string]any)
 	if !ok {
-		return nil, nil, fmt.Errorf("har: entry %d: %w", index, errNotObject)
+		return nil, nil, &EntryError{Index: index, Err: errNotObject}
 	}
 	c := conv{idx: index, warn: func(entry int, path, msg string) {
 		if len(warnings) < 100 {
@@ -185,6 +185,18 @@ func ParseEntry(raw []byte, index int) (e *Entry, warnings []Warning, err error)
 }
 
 var errNotObject = errors.New("entry is not an object")
+
+// EntryError is an entry that cannot be read at all (not a JSON object,
+// malformed JSON): readers leave it out, and whoever reports on the HAR
+// must say so, with Index, the entry's index in log.entries.
+type EntryError struct {
+	Index int
+	Err   error
+}
+
+func (e *EntryError) Error() string { return fmt.Sprintf("har: entry %d: %v", e.Index, e.Err) }
+
+func (e *EntryError) Unwrap() error { return e.Err }
 
 // ParseRequest is ParseEntry for entries read with RequestOnly in mind: the
 // response and exporters' extensions are skipped unparsed, and the Entry's

@@ -27,6 +27,9 @@ type Warning struct {
 	// Path is where in the entry (or log), e.g. "response.content.size".
 	Path string
 	Msg  string
+	// Skipped is set when the entry was left out: it could not be read
+	// at all (see EntryError).
+	Skipped bool
 }
 
 func (w Warning) String() string {
@@ -250,7 +253,8 @@ func (r *Reader) next() (*Entry, error) {
 		r.index++
 		m, ok := v.(map[string]any)
 		if !ok {
-			r.warn(idx, "", "entry is not an object; skipped")
+			// Always recorded: every entry left out must be named.
+			r.warnings = append(r.warnings, Warning{Entry: idx, Msg: "entry is not an object; skipped", Skipped: true})
 			continue
 		}
 		c2 := conv{idx: idx, warn: r.warn}

@@ -98,6 +98,9 @@ type Result struct {
 	// Undecoded is set when the request went to a tracking company, no
 	// adapter handled it, and it carried data.
 	Undecoded *Undecoded `json:"undecoded,omitempty"`
+	// Skipped is set when the entry could not be read at all (not a JSON
+	// object, malformed JSON): it was not searched, and Warnings says why.
+	Skipped bool `json:"skipped,omitempty"`
 }
 
 // Values returns the values-only view {property: [values]}, values in

@@ -219,7 +219,11 @@ func (m *Matcher) raw(raw []byte, idx int, urls *[]byte) *Result {
 	}
 	e, warns, err := har.ParseRequest(raw, idx)
 	if err != nil {
-		return &Result{Entry: EntryRef{Index: idx}, Warnings: []string{err.Error() + "; entry skipped"}}
+		var ee *har.EntryError
+		if errors.As(err, &ee) {
+			err = ee.Err // the index is the Result's
+		}
+		return &Result{Entry: EntryRef{Index: idx}, Skipped: true, Warnings: []string{err.Error()}}
 	}
 	// u may point into raw: it is compared, not kept.
 	r := m.entry(idx, e, u, cands)

@@ -61,6 +61,10 @@ type Analysis struct {
 	Entries []Evidence `json:"entries,omitempty"`
 	// Warnings are problems with the inputs that were worked around.
 	Warnings []string `json:"warnings"`
+	// SkippedEntries are the indexes of the entries left out because they
+	// could not be read at all (each also has a warning): the findings
+	// do not cover them.
+	SkippedEntries []int `json:"skippedEntries,omitempty"`
 }
 
 // Tool names the program and the exact build that made an analysis.
@@ -324,19 +328,28 @@ const maxAnalysisJSON = 4 << 30
 // "tracewire detect --format json" (findings only). name is used in errors.
 func ReadAnalysis(r io.Reader, name string) (*Analysis, error) {
 	dec := json.NewDecoder(io.LimitReader(r, maxAnalysisJSON))
-	var a Analysis
-	if err := dec.Decode(&a); err != nil {
+	var doc struct {
+		Analysis
+		// Error is set by "tracewire detect --format json" when its input
+		// could not be read to the end.
+		Error string `json:"error"`
+	}
+	a := &doc.Analysis
+	if err := dec.Decode(&doc); err != nil {
 		var se *json.SyntaxError
 		if errors.As(err, &se) {
 			return nil, fmt.Errorf("%s: byte %d: %w", name, se.Offset, err)
 		}
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
+	if doc.Error != "" {
+		return nil, fmt.Errorf("%s: the analysis that wrote this findings file failed, its findings are incomplete: %s", name, doc.Error)
+	}
 	if a.Findings == nil && a.EntriesRead == 0 && a.Tool.Name == "" {
 		return nil, fmt.Errorf("%s: not a findings file (no \"findings\")", name)
 	}
 	a.SortEntries()
-	return &a, nil
+	return a, nil
 }
 
 // IsFindingsJSON reports whether head, the first bytes of a JSON file,

@@ -18,9 +18,9 @@ var htmlTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
 		// The SVG is built from escaped text by figure.svg.
 		return template.HTML(f.svg())
 	},
-	"css":    func() template.CSS { return template.CSS(htmlCSS) },
-	"list2":  func(a, b tableView) []tableView { return []tableView{a, b} },
-	"list2l": func(a, b listView) []listView { return []listView{a, b} },
+	"css":   func() template.CSS { return template.CSS(htmlCSS) },
+	"list2": func(a, b tableView) []tableView { return []tableView{a, b} },
+	"lists": func(ls ...listView) []listView { return ls },
 }).Parse(htmlTemplate))
 
 // WriteHTML writes the report as one self-contained HTML file: styles and

@@ -379,7 +379,7 @@ func (m *mdWriter) method() {
 			m.p()
 		}
 	}
-	for _, l := range []listView{me.Notes, me.Warnings} {
+	for _, l := range []listView{me.Skipped, me.Notes, me.Warnings} {
 		if l.Title == "" {
 			continue
 		}

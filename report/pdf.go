@@ -767,7 +767,7 @@ func (d *pdfDoc) method() {
 		}
 		d.para(t.More, "reg", 9.5, "#1f2328")
 	}
-	for _, l := range []listView{m.Notes, m.Warnings} {
+	for _, l := range []listView{m.Skipped, m.Notes, m.Warnings} {
 		if l.Title == "" {
 			continue
 		}

@@ -120,6 +120,7 @@ type methodView struct {
 	Enrichment  []string
 	Undecrypted tableView
 	NoEntries   tableView
+	Skipped     listView
 	Notes       listView
 	Warnings    listView
 	Limits      string
@@ -1047,6 +1048,17 @@ func methodOf(a *Analysis, tr *translator) methodView {
 			if shown := len(m.Notes.Items); c.NotesTotal > shown {
 				m.Notes.More = tr.t("report.more", "n", tr.num(c.NotesTotal-shown))
 			}
+		}
+	}
+	if n := len(a.SkippedEntries); n > 0 {
+		// Named apart from the warnings: these requests were not searched.
+		m.Skipped = listView{Title: tr.t("report.method.skipped.title"), Lead: tr.n("report.method.skipped.lead", n)}
+		for i, idx := range a.SkippedEntries {
+			if i == maxListed {
+				m.Skipped.More = tr.t("report.more", "n", tr.num(n-maxListed))
+				break
+			}
+			m.Skipped.Items = append(m.Skipped.Items, tr.t("report.method.skipped.item", "index", strconv.Itoa(idx)))
 		}
 	}
 	if len(a.Warnings) > 0 {

@@ -34,6 +34,7 @@ adapters/FORMAT.md.`,
 	}
 	cmd.PersistentFlags().StringVar(&dir, "adapters", "", "directory of adapter files to use instead of the embedded database")
 	cmd.PersistentFlags().StringVar(&lang, "lang", "en", "language of labels and descriptions: en or de")
+	cmd.PersistentPreRunE = func(*cobra.Command, []string) error { return checkLang(lang) }
 	list := &cobra.Command{
 		Use:   "list",
 		Short: "List trackers and their adapters",

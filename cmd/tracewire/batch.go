@@ -15,6 +15,7 @@ import (
 	"runtime"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -23,7 +24,6 @@ import (
 
 	"github.com/tracewire/tracewire"
 	"github.com/tracewire/tracewire/adapters"
-	"github.com/tracewire/tracewire/i18n"
 	"github.com/tracewire/tracewire/internal/atomicfile"
 	"github.com/tracewire/tracewire/internal/version"
 	rep "github.com/tracewire/tracewire/report"
@@ -110,6 +110,8 @@ type manifest struct {
 	// Notes say why an output that was asked for is not there.
 	Notes    []string `json:"notes,omitempty"`
 	Findings int      `json:"findings"`
+	// SkippedEntries counts the entries left out as malformed.
+	SkippedEntries int `json:"skippedEntries,omitempty"`
 }
 
 type outputDigest struct {
@@ -129,6 +131,9 @@ type jobResult struct {
 	status   string
 	err      string
 	findings int
+	skipped  int // entries left out as malformed
+	// warnings are printed when the job ends.
+	warnings []string
 	rows     []rep.Row // the analysis's finding rows, until written
 }
 
@@ -180,8 +185,13 @@ func runBatch(ctx context.Context, e *env, dirs []string, f *batchFlags) error {
 			return errors.New("batch: no paths on standard input")
 		}
 	}
-	if !slices.Contains(i18n.Languages, f.lang) {
-		return fmt.Errorf("--lang %q: want one of %s", f.lang, strings.Join(i18n.Languages, ", "))
+	if err := checkLang(f.lang); err != nil {
+		return err
+	}
+	if !stream {
+		if err := atomicfile.CheckDir(f.out, dirs...); err != nil {
+			return &exitError{code: exitFailed, err: err}
+		}
 	}
 	jobs, err := tracewire.Discover(dirs)
 	if err != nil {
@@ -233,12 +243,15 @@ func runBatch(ctx context.Context, e *env, dirs []string, f *batchFlags) error {
 	if err := b.run(ctx, n); err != nil {
 		return err
 	}
-	failed := 0
+	failed, skipped := 0, 0
 	counts := map[string]int{}
 	for _, r := range b.results {
 		counts[r.status]++
 		if r.status == jobFailed || r.status == jobFailedAgain {
 			failed++
+		}
+		if r.skipped > 0 {
+			skipped++
 		}
 	}
 	if !stream {
@@ -248,8 +261,11 @@ func runBatch(ctx context.Context, e *env, dirs []string, f *batchFlags) error {
 	}
 	fmt.Fprintf(e.stderr, "tracewire: batch: %s: %d done, %d skipped (unchanged), %d failed\n",
 		plural(len(jobs), "analysis", "analyses"), counts[jobOK], counts[jobSkipped], failed)
-	if failed > 0 {
-		return &exitError{code: 1}
+	if skipped > 0 {
+		fmt.Fprintf(e.stderr, "tracewire: batch: %s left out entries they could not read (see their warnings)\n", plural(skipped, "analysis", "analyses"))
+	}
+	if failed > 0 || skipped > 0 {
+		return &exitError{code: exitIncomplete}
 	}
 	return nil
 }
@@ -424,6 +440,9 @@ func (b *batch) finish(i int, r jobResult) {
 	default:
 		b.progress.log(fmt.Sprintf("tracewire: batch: %s %s (%d findings)", r.status, j.ID, r.findings))
 	}
+	for _, w := range r.warnings {
+		b.progress.line(fmt.Sprintf("tracewire: batch: warning: %s: %s", j.ID, w))
+	}
 	b.progress.add(r.status)
 	// Rows are written in job order, whatever order the jobs end in; a
 	// result that comes early waits for those before it.
@@ -465,8 +484,9 @@ func (b *batch) one(ctx context.Context, j *tracewire.Job) jobResult {
 		if err != nil {
 			return jobResult{status: jobFailed, err: oneLine(err)}
 		}
-		// The rows name the path as given, for the engine to join on.
-		return jobResult{status: jobOK, findings: len(a.Findings), rows: rep.Rows(a)}
+		// The rows name the path as given, for the engine to join on;
+		// the warnings go to standard error, the only place they can.
+		return jobResult{status: jobOK, findings: len(a.Findings), skipped: len(a.SkippedEntries), rows: rep.Rows(a), warnings: a.Warnings}
 	}
 	inputs, err := tracewire.HashInputs(in)
 	if err != nil {
@@ -492,13 +512,30 @@ func (b *batch) one(ctx context.Context, j *tracewire.Job) jobResult {
 			// The rows for the tables come from the findings file; one
 			// that cannot be read is made again.
 			if rows, err := b.readRows(j); err == nil {
-				return jobResult{status: jobSkipped, findings: old.Findings, rows: rows}
+				return jobResult{status: jobSkipped, findings: old.Findings, skipped: old.SkippedEntries, rows: rows}
 			}
 		case old.Status == jobFailed && !b.f.retryFailed:
 			return jobResult{status: jobFailedAgain, err: old.Error}
 		}
 	}
 	return b.analyse(ctx, j, in, m)
+}
+
+// inputPaths lists every file an input reads.
+func inputPaths(in tracewire.Input, more []string) []string {
+	var out []string
+	for _, l := range [][]string{in.Files, in.KeyLogs, in.RSAKeys, in.SocketTraces, in.EBPFEvents, in.AESInfo, in.Provenance, in.IndicatorFiles, {in.Experiment}, more} {
+		out = append(out, l...)
+	}
+	return out
+}
+
+func joinInts(xs []int) string {
+	s := make([]string, len(xs))
+	for i, x := range xs {
+		s[i] = strconv.Itoa(x)
+	}
+	return strings.Join(s, ", ")
 }
 
 func oneLine(err error) string {
@@ -602,6 +639,17 @@ func (b *batch) analyse(ctx context.Context, j *tracewire.Job, in tracewire.Inpu
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return jobResult{status: jobFailed, err: oneLine(err)}
 	}
+	// No output may replace an input (a folder of inputs linked into the
+	// output folder, say).
+	names := []string{"analysis.har", "findings.json", "manifest.json"}
+	for _, fm := range b.formats {
+		names = append(names, "report"+fm.Ext())
+	}
+	for _, name := range names {
+		if err := atomicfile.CheckOutput(filepath.Join(dir, name), inputPaths(in, j.DeviceReports)...); err != nil {
+			return b.failed(j, m.Inputs, m.Devices, err)
+		}
+	}
 	// The HAR is written for captures and enriched HAR files; a HAR read
 	// as it is would only be copied.
 	writeHAR := len(in.Files) == 0 || !isHARName(in.Files[0]) ||
@@ -673,11 +721,16 @@ func (b *batch) analyse(ctx context.Context, j *tracewire.Job, in tracewire.Inpu
 			}
 		}
 	}
-	m.Status, m.Findings = jobOK, len(a.Findings)
+	m.Status, m.Findings, m.SkippedEntries = jobOK, len(a.Findings), len(a.SkippedEntries)
 	if err := b.writeManifest(j, &m); err != nil {
 		return jobResult{status: jobFailed, err: oneLine(err)}
 	}
-	return jobResult{status: jobOK, findings: len(a.Findings), rows: jobRows(j, a)}
+	r := jobResult{status: jobOK, findings: len(a.Findings), skipped: len(a.SkippedEntries), rows: jobRows(j, a)}
+	if len(a.SkippedEntries) > 0 {
+		// Named here too: the findings do not cover these entries.
+		r.warnings = []string{fmt.Sprintf("entries %s skipped as malformed (see the report's methodology)", joinInts(a.SkippedEntries))}
+	}
+	return r
 }
 
 // output is a file of one analysis, written atomically and hashed as it

@@ -60,6 +60,23 @@ Entries are sorted by request time; the output is the same on every run.`,
 			if out != "" && outDir != "" {
 				return fmt.Errorf("-o and --out-dir exclude each other")
 			}
+			ins := append(append(append([]string(nil), args...), cf.keylogs...), cf.rsaKeys...)
+			if err := checkOutput(out, ins...); err != nil {
+				return err
+			}
+			if outDir != "" {
+				if err := atomicfile.CheckDir(outDir, ins...); err != nil {
+					return &exitError{code: exitFailed, err: err}
+				}
+				for _, a := range args {
+					if _, err := os.Stat(outDir); err != nil {
+						break // made below, so nothing in it is an input
+					}
+					if err := checkOutput(filepath.Join(outDir, harName(a)), ins...); err != nil {
+						return err
+					}
+				}
+			}
 			inputs, cleanup, err := stdinInputs(e, args)
 			if err != nil {
 				return err

@@ -15,8 +15,10 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/olekukonko/tablewriter"
@@ -27,6 +29,7 @@ import (
 	"github.com/tracewire/tracewire/adapters"
 	"github.com/tracewire/tracewire/har"
 	"github.com/tracewire/tracewire/i18n"
+	"github.com/tracewire/tracewire/internal/atomicfile"
 	"github.com/tracewire/tracewire/match"
 	"github.com/tracewire/tracewire/pcap"
 	rep "github.com/tracewire/tracewire/report"
@@ -46,6 +49,7 @@ type detectFlags struct {
 	lang        string
 	valuesOnly  bool
 	maxValueLen int
+	out         string
 }
 
 func newDetectCmd(e *env) *cobra.Command {
@@ -87,6 +91,7 @@ like indicators.`,
 	fl.StringVar(&f.lang, "lang", "en", "language of table labels: en or de")
 	fl.BoolVar(&f.valuesOnly, "values-only", false, "json/jsonl: per entry only {property: [values]}")
 	fl.IntVar(&f.maxValueLen, "max-value", 80, "table: cut values longer than this (0: never)")
+	fl.StringVarP(&f.out, "output", "o", "", "write to this file instead of standard output")
 	return cmd
 }
 
@@ -94,8 +99,35 @@ func runDetect(ctx context.Context, e *env, in string, f *detectFlags) error {
 	switch f.format {
 	case "json", "jsonl", "table":
 	default:
-		return fmt.Errorf("--format %q: want json, jsonl or table", f.format)
+		return usageErrorf("--format %q: want json, jsonl or table", f.format)
 	}
+	if err := checkLang(f.lang); err != nil {
+		return err
+	}
+	an := analysisFlags{capture: f.capture, enrich: f.enrich, indFile: f.indFile}
+	if err := checkOutput(f.out, append([]string{in}, an.paths()...)...); err != nil {
+		return err
+	}
+	if f.out == "" || f.out == "-" {
+		return detectTo(ctx, e, in, f)
+	}
+	af, err := atomicfile.Create(f.out, 0o644)
+	if err != nil {
+		return err
+	}
+	defer af.Abort()
+	err = detectTo(ctx, &env{stdin: e.stdin, stdout: af, stderr: e.stderr}, in, f)
+	if exitStatus(err) == exitFailed {
+		return err // no output file for an input that could not be read
+	}
+	if cerr := af.Commit(); cerr != nil {
+		return cerr
+	}
+	return err
+}
+
+// detectTo runs detect with its output to e.stdout.
+func detectTo(ctx context.Context, e *env, in string, f *detectFlags) error {
 	if f.enriched(in) {
 		return runDetectEnriched(ctx, e, in, f)
 	}
@@ -159,7 +191,9 @@ func runDetect(ctx context.Context, e *env, in string, f *detectFlags) error {
 	br := bufio.NewReaderSize(r, 1<<20)
 	head, _ := br.Peek(16)
 	out := newDetectOutput(e.stdout, f)
-	var warnings []string
+	if len(head) == 0 {
+		return out.fail(e, fmt.Errorf("%s: empty file, nothing to analyse", in))
+	}
 	capture := isCapture(head)
 	if capture {
 		// The capture goes through the conversion pipeline in memory; the
@@ -172,10 +206,15 @@ func runDetect(ctx context.Context, e *env, in string, f *detectFlags) error {
 		src := newCaptureSource(ctx, inputs, f.capture.options(e))
 		err = m.Stream(ctx, src, f.workers, out.add)
 		src.stop()
-		warnings = src.warnings()
+		out.warnings = append(out.warnings, src.warnings()...)
+		if err == nil {
+			err = tracewire.CaptureReadError(src.sum)
+		}
 		if err != nil {
-			_ = out.finish(warnings)
-			return err
+			if in == "-" {
+				err = errors.New(strings.ReplaceAll(err.Error(), inputs[0], "-"))
+			}
+			return out.fail(e, err)
 		}
 	} else {
 		hr := har.NewReader(br)
@@ -183,19 +222,22 @@ func runDetect(ctx context.Context, e *env, in string, f *detectFlags) error {
 		hr.RequestOnly = true
 		err := m.Stream(ctx, hr, f.workers, out.add)
 		for _, w := range hr.Warnings() {
-			warnings = append(warnings, w.String())
+			if w.Skipped {
+				out.skip(w.Entry, w.Msg)
+				continue
+			}
+			out.warnings = append(out.warnings, w.String())
 		}
 		if err != nil {
 			var se *har.SyntaxError
 			if errors.As(err, &se) {
-				err = fmt.Errorf("%s: %w (findings before this point were reported)", in, err)
+				err = fmt.Errorf("%s: %w", in, err)
+				if out.n > 0 {
+					err = fmt.Errorf("%w (the findings before this point were written)", err)
+				}
 			}
-			_ = out.finish(warnings)
-			return err
+			return out.fail(e, err)
 		}
-	}
-	for _, w := range warnings {
-		fmt.Fprintln(e.stderr, "tracewire: warning:", w)
 	}
 	if dg != nil {
 		var err error
@@ -203,7 +245,20 @@ func runDetect(ctx context.Context, e *env, in string, f *detectFlags) error {
 			return err
 		}
 	}
-	return out.finish(warnings)
+	return out.done(e)
+}
+
+// usageErrorf is a usage error: exit status 2.
+func usageErrorf(format string, args ...any) error {
+	return &exitError{code: exitFailed, err: fmt.Errorf(format, args...)}
+}
+
+// checkLang refuses a language the reports and labels do not have.
+func checkLang(lang string) error {
+	if !slices.Contains(i18n.Languages, lang) {
+		return usageErrorf("--lang %q: not a supported language; want one of %s", lang, strings.Join(i18n.Languages, ", "))
+	}
+	return nil
 }
 
 // digester hashes and counts what is written to it.
@@ -291,14 +346,18 @@ func isCapture(head []byte) bool {
 
 // detectOutput writes results as they come.
 type detectOutput struct {
-	enc     findingEncoder
-	buf     []byte
-	w       *bufio.Writer
-	raw     io.Writer
-	f       *detectFlags
-	n       int
-	entries int
-	rows    [][]string
+	// warnings are what the inputs' readers worked around; skips the
+	// entries left out as malformed.
+	warnings []string
+	skips    []skipped
+	enc      findingEncoder
+	buf      []byte
+	w        *bufio.Writer
+	raw      io.Writer
+	f        *detectFlags
+	n        int
+	entries  int
+	rows     [][]string
 	// meta, when set, is written into the JSON document after warnings.
 	meta *analysisMeta
 	// undecoded lists the requests to tracking companies no adapter
@@ -332,7 +391,63 @@ type valuesLine struct {
 	Values  map[string][]string `json:"values"`
 }
 
+// skipped is an entry left out as malformed, and its warning.
+type skipped struct {
+	index int
+	text  string
+}
+
+// skip records an entry left out as malformed.
+func (o *detectOutput) skip(index int, why string) {
+	o.skips = append(o.skips, skipped{index, tracewire.SkippedWarning(index, why)})
+}
+
+// allWarnings are the skipped entries' warnings, in entry order, then the
+// others.
+func (o *detectOutput) allWarnings() []string {
+	sort.SliceStable(o.skips, func(i, j int) bool { return o.skips[i].index < o.skips[j].index })
+	var out []string
+	for _, sk := range o.skips {
+		out = append(out, sk.text)
+	}
+	return append(out, o.warnings...)
+}
+
+// done ends a complete run: warnings to stderr, the output's end, and
+// exit status 1 when entries were skipped.
+func (o *detectOutput) done(e *env) error {
+	for _, w := range o.allWarnings() {
+		fmt.Fprintln(e.stderr, "tracewire: warning:", w)
+	}
+	if err := o.finish(""); err != nil {
+		return err
+	}
+	if len(o.skips) > 0 {
+		return &exitError{code: exitIncomplete}
+	}
+	return nil
+}
+
+// fail ends a run stopped by err (an input that cannot be read, or not to
+// its end): the output says so instead of looking complete (json: an
+// "error" member, jsonl: an {"error": ...} line, table: no "nothing
+// found"), and the exit status is 2.
+func (o *detectOutput) fail(e *env, err error) error {
+	for _, w := range o.allWarnings() {
+		fmt.Fprintln(e.stderr, "tracewire: warning:", w)
+	}
+	if ferr := o.finish(err.Error()); ferr != nil {
+		return ferr
+	}
+	return &exitError{code: exitFailed, err: err}
+}
+
 func (o *detectOutput) add(r *match.Result) error {
+	if r.Skipped {
+		o.skip(r.Entry.Index, strings.Join(r.Warnings, "; "))
+		o.entries++
+		return nil
+	}
 	o.entries++
 	if r.Undecoded != nil {
 		o.nUndecoded++
@@ -419,7 +534,10 @@ func cut(s string, n int) string {
 	return string(r[:n]) + "…"
 }
 
-func (o *detectOutput) finish(warnings []string) error {
+// finish writes the end of the output; failure is the error that stopped
+// the run, "" when it completed.
+func (o *detectOutput) finish(failure string) error {
+	warnings := o.allWarnings()
 	switch o.f.format {
 	case "json":
 		o.w.WriteString("\n],\n\"undecoded\": ")
@@ -451,8 +569,50 @@ func (o *detectOutput) finish(warnings []string) error {
 			id, _ := json.Marshal(m.ID)
 			fmt.Fprintf(o.w, ",\n\"tool\": %s,\n\"id\": %s,\n\"inputs\": %s", tool, id, inputs)
 		}
+		if len(o.skips) > 0 {
+			idx := make([]int, len(o.skips))
+			for i, sk := range o.skips {
+				idx[i] = sk.index
+			}
+			b, _ := json.Marshal(idx)
+			o.w.WriteString(",\n\"skippedEntries\": ")
+			o.w.Write(b)
+		}
+		if failure != "" {
+			b, _ := json.Marshal(failure)
+			o.w.WriteString(",\n\"error\": ")
+			o.w.Write(b)
+		}
 		o.w.WriteString("\n}\n")
+	case "jsonl":
+		// After the findings, one line per warning and the error, so a
+		// reader of the lines knows what they do not cover.
+		for _, sk := range o.skips {
+			b, _ := json.Marshal(struct {
+				Warning    string `json:"warning"`
+				EntryIndex int    `json:"entry_index"`
+			}{sk.text, sk.index})
+			o.w.Write(b)
+			o.w.WriteByte('\n')
+		}
+		for _, w := range o.warnings {
+			b, _ := json.Marshal(struct {
+				Warning string `json:"warning"`
+			}{w})
+			o.w.Write(b)
+			o.w.WriteByte('\n')
+		}
+		if failure != "" {
+			b, _ := json.Marshal(struct {
+				Error string `json:"error"`
+			}{failure})
+			o.w.Write(b)
+			o.w.WriteByte('\n')
+		}
 	case "table":
+		if failure != "" && len(o.rows) == 0 {
+			break // the error says what happened; nothing was found or not
+		}
 		if len(o.rows) == 0 {
 			fmt.Fprintln(o.w, i18n.UI(o.f.lang, "detect.noFindings"))
 			break

@@ -77,8 +77,9 @@ func runDetectEnriched(ctx context.Context, e *env, in string, f *detectFlags) e
 			return err
 		}
 	}
-	for _, w := range a.Warnings {
-		fmt.Fprintln(e.stderr, "tracewire: warning:", w)
+	isSkipped := map[int]bool{}
+	for _, idx := range a.SkippedEntries {
+		isSkipped[idx] = true
 	}
 	if f.format == "json" && !f.valuesOnly {
 		m := &analysisMeta{Tool: a.Tool, ID: a.ID, Inputs: a.Inputs}
@@ -87,11 +88,22 @@ func runDetectEnriched(ctx context.Context, e *env, in string, f *detectFlags) e
 		}
 		out.meta = m
 	}
-	if err := out.finish(a.Warnings); err != nil {
-		return err
+	for _, w := range a.Warnings {
+		var idx int
+		if _, err := fmt.Sscanf(w, "entry %d skipped as malformed", &idx); err == nil && isSkipped[idx] {
+			out.skips = append(out.skips, skipped{idx, w})
+			continue
+		}
+		out.warnings = append(out.warnings, w)
+	}
+	status := out.done(e)
+	if exitStatus(status) == exitFailed {
+		return status
 	}
 	if f.format == "table" {
-		return writeSenders(e.stdout, a.Entries)
+		if err := writeSenders(e.stdout, a.Entries); err != nil {
+			return err
+		}
 	}
-	return nil
+	return status
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tracewire/tracewire"
 	"github.com/tracewire/tracewire/enrich"
 	"github.com/tracewire/tracewire/har"
 	"github.com/tracewire/tracewire/internal/atomicfile"
@@ -54,6 +55,8 @@ type enrichSetup struct {
 	sources []any
 	// indicators are the owner IDs of the provenance log.
 	indicators []enrich.Indicator
+	// traces are the trace files read (from the flags or the experiment).
+	traces []string
 }
 
 // build reads the trace files. in is the input argument: a capture, a HAR
@@ -111,6 +114,7 @@ func (f *enrichFlags) build(in string) (*enrichSetup, error) {
 		return nil, fmt.Errorf("--provenance-window: %w", err)
 	}
 
+	s.traces = []string{socketTrace, aesInfo}
 	s.enrichers = append(s.enrichers, enrich.Ptcpdump())
 	if socketTrace != "" {
 		tr, err := readTrace(socketTrace, enrich.ReadPiRogueSocketTrace)
@@ -256,8 +260,17 @@ was not goes to standard error.`,
 }
 
 func runEnrich(ctx context.Context, e *env, in, out string, indent bool, f *enrichFlags, cf *captureFlags) error {
+	ins := append(append([]string{in, f.socketTrace, f.experiment, f.aesInfo, f.provenance, f.ebpf}, cf.keylogs...), cf.rsaKeys...)
+	if err := checkOutput(out, ins...); err != nil {
+		return err
+	}
 	setup, err := f.build(in)
 	if err != nil {
+		return err
+	}
+	// The files an experiment names (checked above when the input is its
+	// folder, not when --experiment names them).
+	if err := checkOutput(out, append(append([]string{setup.input}, setup.keylogs...), setup.traces...)...); err != nil {
 		return err
 	}
 	inputs, cleanup, err := stdinInputs(e, []string{setup.input})
@@ -341,10 +354,21 @@ func runEnrich(ctx context.Context, e *env, in, out string, indent bool, f *enri
 			return err
 		}
 	}
+	skipped := false
 	for _, wn := range src.Warnings() {
-		fmt.Fprintln(e.stderr, "tracewire: warning:", wn)
+		msg := wn.String()
+		if wn.Skipped {
+			msg, skipped = tracewire.SkippedWarning(wn.Entry, wn.Msg), true
+		}
+		fmt.Fprintln(e.stderr, "tracewire: warning:", msg)
 	}
-	return sum.WriteText(e.stderr)
+	if err := sum.WriteText(e.stderr); err != nil {
+		return err
+	}
+	if skipped {
+		return &exitError{code: exitIncomplete}
+	}
+	return nil
 }
 
 // sniffCapture tells a capture from a HAR by its first bytes.

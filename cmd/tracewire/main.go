@@ -17,19 +17,60 @@ func main() {
 	stop()
 	if err != nil {
 		var ee *exitError
-		if errors.As(err, &ee) {
-			os.Exit(ee.code)
+		if !errors.As(err, &ee) || ee.err != nil {
+			fmt.Fprintln(os.Stderr, "tracewire:", err)
 		}
-		fmt.Fprintln(os.Stderr, "tracewire:", err)
-		os.Exit(1)
+		os.Exit(exitStatus(err))
 	}
 }
 
-// exitError ends the program with a status and no further message (the
-// command has already reported what went wrong).
-type exitError struct{ code int }
+// Exit statuses, the same in every command (exitHelp says them to users).
+const (
+	// exitIncomplete: the command finished and wrote its output, but not
+	// everything could be analysed: an analysis of a batch failed, or
+	// entries were skipped as malformed (warnings name them).
+	exitIncomplete = 1
+	// exitFailed: a usage error (unknown flag or value, an output that
+	// would overwrite an input or lies in a missing folder) or an input
+	// that cannot be read (missing, empty, not a capture or HAR, broken
+	// before its end), or any other error that stopped the command.
+	exitFailed = 2
+)
 
-func (e *exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+const exitHelp = `Exit status: 0 when everything was read and analysed; 1 when the command
+finished but not everything could be analysed (a failed analysis in a batch,
+entries skipped as malformed: the warnings name them); 2 for a usage error
+(unknown flag or value, an output that is an input or lies in a missing folder)
+or an input that cannot be read (missing, empty, not a capture or HAR, broken
+before its end), and for any other error that stopped the command.`
+
+// exitError ends the program with a status; err, when set, is printed,
+// else the command has already reported what went wrong.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string {
+	if e.err != nil {
+		return e.err.Error()
+	}
+	return fmt.Sprintf("exit status %d", e.code)
+}
+
+func (e *exitError) Unwrap() error { return e.err }
+
+// exitStatus is the program's exit status for what run returned.
+func exitStatus(err error) int {
+	if err == nil {
+		return 0
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
+	return exitFailed
+}
 
 // run is the whole program, testable: arguments in, output to the writers.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {

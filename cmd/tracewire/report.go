@@ -44,6 +44,15 @@ func (f *analysisFlags) register(cmd *cobra.Command, withEnrich bool) {
 	fl.StringVar(&f.adapterDir, "adapters", "", "directory of adapter files to use instead of the embedded database")
 }
 
+// paths are the files the flags name as inputs (key logs, traces,
+// indicators), for the check that no output overwrites one.
+func (f *analysisFlags) paths() []string {
+	e := &f.enrich
+	out := append([]string(nil), f.capture.keylogs...)
+	out = append(out, f.capture.rsaKeys...)
+	return append(out, f.indFile, e.socketTrace, e.experiment, e.aesInfo, e.provenance, e.ebpf)
+}
+
 // input returns the library input for files, with the flags' trace files.
 func (f *analysisFlags) input(files []string) (tracewire.Input, error) {
 	in := tracewire.Input{Files: files, KeyLogs: f.capture.keylogs, RSAKeys: f.capture.rsaKeys}
@@ -184,6 +193,13 @@ standard output); the format follows --format, else the extension of -o.`,
 }
 
 func runReport(ctx context.Context, e *env, args []string, f *reportFlags) error {
+	ins := append(append(append([]string(nil), args...), f.findings, f.compare, f.details), f.devices...)
+	if err := checkOutput(f.out, append(ins, f.an.paths()...)...); err != nil {
+		return err
+	}
+	if err := checkLang(f.lang); err != nil {
+		return err
+	}
 	doc, err := rep.ParseDocument(f.document)
 	if err != nil {
 		return err
@@ -200,7 +216,7 @@ func runReport(ctx context.Context, e *env, args []string, f *reportFlags) error
 	case f.format != "":
 		var err error
 		if format, err = rep.ParseFormat(f.format); err != nil {
-			return err
+			return &exitError{code: exitFailed, err: err}
 		}
 	case f.out != "-" && rep.FormatOf(f.out) != "":
 		format = rep.FormatOf(f.out)
@@ -254,7 +270,19 @@ func runReport(ctx context.Context, e *env, args []string, f *reportFlags) error
 	if doc != rep.DocReport && len(a.Findings) == 0 {
 		return fmt.Errorf("--document %s: %w", doc, rep.ErrNoFindings)
 	}
-	return writeOutput(f.out, e.stdout, func(w io.Writer) error { return rep.WriteDocument(w, format, doc, a, details, ro) })
+	if err := writeOutput(f.out, e.stdout, func(w io.Writer) error { return rep.WriteDocument(w, format, doc, a, details, ro) }); err != nil {
+		return err
+	}
+	return incomplete(a)
+}
+
+// incomplete is exit status 1 for an analysis that left entries out (the
+// warnings have named them), nil otherwise.
+func incomplete(a *tracewire.Analysis) error {
+	if len(a.SkippedEntries) > 0 {
+		return &exitError{code: exitIncomplete}
+	}
+	return nil
 }
 
 func readDetails(path string, doc rep.Document) (*rep.Details, error) {
@@ -346,6 +374,16 @@ func readFindings(path string) (*tracewire.Analysis, error) {
 	}
 	defer fh.Close()
 	return rep.ReadAnalysis(fh, path)
+}
+
+// checkOutput refuses an output that is an input, a folder or in a folder
+// that does not exist, before any work (atomicfile.CheckOutput), as a
+// usage error.
+func checkOutput(path string, inputs ...string) error {
+	if err := atomicfile.CheckOutput(path, inputs...); err != nil {
+		return &exitError{code: exitFailed, err: err}
+	}
+	return nil
 }
 
 // writeOutput writes to path atomically, or to stdout for "-" or "".

@@ -23,13 +23,17 @@ func newRootCmd(e *env) *cobra.Command {
 	root := &cobra.Command{
 		Use:           "tracewire",
 		Short:         "Prove which personal data an app or backend sent to which tracking company",
-		Long:          "tracewire turns network captures (pcap, pcapng, with TLS key logs) into HAR, enriches them with stack traces and data provenance, finds the personal data each request sent to trackers, and writes reports.",
+		Long:          "tracewire turns network captures (pcap, pcapng, with TLS key logs) into HAR, enriches them with stack traces and data provenance, finds the personal data each request sent to trackers, and writes reports.\n\n" + exitHelp,
 		Version:       version.Version,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
 	for _, mk := range subcommands {
-		root.AddCommand(mk(e))
+		c := mk(e)
+		if c.Long != "" {
+			c.Long += "\n\n" + exitHelp
+		}
+		root.AddCommand(c)
 	}
 	return root
 }

@@ -3,6 +3,7 @@ package atomicfile
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -94,5 +95,91 @@ func TestNoSync(t *testing.T) {
 	}
 	if b, err := os.ReadFile(p); err != nil || string(b) != "data" {
 		t.Errorf("%q %v", b, err)
+	}
+}
+
+func TestCheckOutput(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.pcap")
+	if err := os.WriteFile(in, []byte("evidence"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "link.pcap")
+	if err := os.Symlink(in, link); err != nil {
+		t.Fatal(err)
+	}
+	hard := filepath.Join(dir, "hard.pcap")
+	if err := os.Link(in, hard); err != nil {
+		t.Fatal(err)
+	}
+	exp := filepath.Join(dir, "experiment")
+	if err := os.MkdirAll(exp, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	inExp := filepath.Join(exp, "capture.pcap")
+	if err := os.WriteFile(inExp, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	other := filepath.Join(dir, "other.har")
+	if err := os.WriteFile(other, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		out    string
+		inputs []string
+		want   string // "" for no error
+	}{
+		{"-", []string{in}, ""},
+		{"", []string{in}, ""},
+		{filepath.Join(dir, "new.har"), []string{in}, ""},
+		{other, []string{in}, ""},            // an existing file that is no input
+		{in, []string{in}, "is the input"},   // the same path
+		{in, []string{link}, "is the input"}, // the input through a link
+		{link, []string{in}, "is the input"}, // the output through a link
+		{hard, []string{in}, "is the input"}, // same inode, other name
+		{filepath.Join(dir, ".", "in.pcap"), []string{in}, "is the input"},
+		{inExp, []string{exp}, "is the input"}, // a file of an input folder
+		{dir, []string{in}, "is a folder"},     // onto a folder
+		{filepath.Join(dir, "nope", "out.har"), nil, "does not exist"},
+		{filepath.Join(in, "out.har"), nil, "is not a folder"},
+	} {
+		err := CheckOutput(c.out, c.inputs...)
+		if c.want == "" {
+			if err != nil {
+				t.Errorf("CheckOutput(%s, %v): %v", c.out, c.inputs, err)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), c.out) {
+			t.Errorf("CheckOutput(%s, %v) = %v, want an error naming the path and saying %q", c.out, c.inputs, err, c.want)
+		}
+	}
+	if b, _ := os.ReadFile(in); string(b) != "evidence" {
+		t.Fatal("input changed")
+	}
+}
+
+func TestCheckDir(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.har")
+	if err := os.WriteFile(in, []byte("{}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckDir(filepath.Join(dir, "new"), in); err != nil {
+		t.Error(err)
+	}
+	if err := CheckDir(dir, in); err != nil {
+		t.Error(err)
+	}
+	if err := CheckDir(in, in); err == nil || !strings.Contains(err.Error(), "is the input") {
+		t.Errorf("output folder = input: %v", err)
+	}
+}
+
+func TestCreateNamesThePath(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "missing", "out.html")
+	_, err := Create(p, 0o644)
+	if err == nil || !strings.Contains(err.Error(), p) || strings.Contains(err.Error(), ".tmp-") {
+		t.Errorf("Create in a missing folder: %v, want the path and not the temporary file", err)
 	}
 }
