@@ -206,7 +206,10 @@ func detectTo(ctx context.Context, e *env, in string, f *detectFlags) error {
 		src := newCaptureSource(ctx, inputs, f.capture.options(e))
 		err = m.Stream(ctx, src, f.workers, out.add)
 		src.stop()
-		out.warnings = append(out.warnings, src.warnings()...)
+		for _, w := range src.warnings() {
+			// Standard input's spool file is named "-", as the user gave it.
+			out.warnings = append(out.warnings, strings.ReplaceAll(w, inputs[0], in))
+		}
 		if err == nil {
 			err = tracewire.CaptureReadError(src.sum)
 		}
@@ -585,20 +588,15 @@ func (o *detectOutput) finish(failure string) error {
 		}
 		o.w.WriteString("\n}\n")
 	case "jsonl":
-		// After the findings, one line per warning and the error, so a
-		// reader of the lines knows what they do not cover.
+		// After the findings, a line per entry left out and one for the
+		// error, so a reader of the lines knows what they do not cover
+		// (the other warnings, which name the input as given, go to
+		// standard error only).
 		for _, sk := range o.skips {
 			b, _ := json.Marshal(struct {
 				Warning    string `json:"warning"`
 				EntryIndex int    `json:"entry_index"`
 			}{sk.text, sk.index})
-			o.w.Write(b)
-			o.w.WriteByte('\n')
-		}
-		for _, w := range o.warnings {
-			b, _ := json.Marshal(struct {
-				Warning string `json:"warning"`
-			}{w})
 			o.w.Write(b)
 			o.w.WriteByte('\n')
 		}
