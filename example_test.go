@@ -12,6 +12,30 @@ import (
 	"github.com/tracewire/tracewire/report"
 )
 
+// The README's library example (TestREADMELibraryExample keeps the two
+// the same): one call analyses a capture; every finding says which
+// adapter found which value where.
+func ExampleAnalyze() {
+	ctx := context.Background()
+	a, err := tracewire.Analyze(ctx, tracewire.Input{
+		Files: []string{"testdata/sample/tracking.pcapng"},
+	}, tracewire.Options{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(len(a.Findings), "findings in", a.EntriesRead, "requests")
+	for _, f := range a.Findings {
+		if f.Property == "advertisingId" {
+			fmt.Println(f.Entry.Index, f.Adapter, f.Value, f.Context, f.Path)
+		}
+	}
+	// Output:
+	// 59 findings in 8 requests
+	// 3 google/app-measurement 6f1c2a3e-8b4d-4e2f-9a1b-3c5d7e9f0a2b body 1[0].19
+	// 4 facebook/graph-activities-qs 6f1c2a3e-8b4d-4e2f-9a1b-3c5d7e9f0a2b body advertiser_id
+	// 5 adjust/body 6f1c2a3e-8b4d-4e2f-9a1b-3c5d7e9f0a2b body gps_adid
+}
+
 // A capture goes through conversion, enrichment and detection in one call.
 // The sample is a made-up weather app that reports to analytics and
 // advertising SDKs' endpoints, mostly over TLS 1.3 whose keys the capture
