@@ -23,9 +23,9 @@ func exampleAnalysis() *report.Analysis {
 		Inputs:      []report.InputFile{{Role: report.RoleHAR, Path: "app.har", Name: "app.har", Size: 1234, SHA256: strings.Repeat("ab", 32)}},
 		EntriesRead: 1,
 		Findings: []match.Finding{{
-			Entry:    match.EntryRef{Index: 0, StartedDateTime: "2024-05-06T07:08:09Z", Method: "POST", URL: "https://api2.branch.io/v1/open"},
-			Tracker:  &match.TrackerRef{Slug: "branch-io", Name: "Branch Metrics, Inc."},
-			Adapter:  "branch-io/v1", Source: "adapter", Property: "advertisingId",
+			Entry:   match.EntryRef{Index: 0, StartedDateTime: "2024-05-06T07:08:09Z", Method: "POST", URL: "https://api2.branch.io/v1/open"},
+			Tracker: &match.TrackerRef{Slug: "branch-io", Name: "Branch Metrics, Inc."},
+			Adapter: "branch-io/v1", Source: "adapter", Property: "advertisingId",
 			Value: "6a1c2f6e-0d5c-4f3b-9a7e-0123456789ab", Context: "body", Path: "google_advertising_id",
 			Reasoning: "obvious property name",
 		}},
