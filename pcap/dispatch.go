@@ -76,8 +76,9 @@ func prefix(depth int) string { return strings.Repeat("tls→", depth) }
 func (d *dispatcher) http1(c *stream.Conn, sink stream.Sink, depth int) stream.Parser {
 	c.Protocol = prefix(depth) + "http/1"
 	return http1.New(c, sink, http1.Config{
-		TLS:    depth > 0,
-		Limits: d.limits,
+		TLS:       depth > 0,
+		Limits:    d.limits,
+		WebSocket: true,
 		Upgrade: func(protocol string, req *httpmsg.Message) stream.Parser {
 			switch strings.ToLower(strings.TrimSpace(protocol)) {
 			case "h2c":
@@ -88,8 +89,8 @@ func (d *dispatcher) http1(c *stream.Conn, sink stream.Sink, depth int) stream.P
 				// sniffed like a new connection.
 				return &sniffer{d: d, c: c, sink: sink, depth: depth}
 			}
-			// WebSocket and others: the handshake is an entry, the frames
-			// after it are not HTTP.
+			// Others: the handshake is an entry, the bytes after it are
+			// not decoded. (WebSocket is decoded by the HTTP/1 parser.)
 			return nil
 		},
 	})

@@ -9,6 +9,7 @@ import (
 	"github.com/tracewire/tracewire/har"
 	"github.com/tracewire/tracewire/pcap/internal/httpmsg"
 	"github.com/tracewire/tracewire/pcap/internal/stream"
+	"github.com/tracewire/tracewire/pcap/internal/websocket"
 )
 
 // Config configures a parser.
@@ -23,6 +24,11 @@ type Config struct {
 	// request is given so it becomes stream 1; req is nil when the request
 	// is not in the capture.
 	Upgrade func(protocol string, req *httpmsg.Message) stream.Parser
+	// WebSocket makes the parser decode the frames after a 101 to
+	// "websocket" itself: the handshake's entry is then handed to the sink
+	// when the connection ends, with the messages as "_webSocketMessages",
+	// and Upgrade is not called for it.
+	WebSocket bool
 }
 
 // Bounds on what one connection may hold.
@@ -352,7 +358,10 @@ func (p *parser) flush(all bool) {
 }
 
 // emit hands an exchange to the sink.
-func (p *parser) emit(x *exchange) {
+func (p *parser) emit(x *exchange) { p.emitWith(x, nil) }
+
+// emitWith hands an exchange to the sink after add changed its entry.
+func (p *parser) emitWith(x *exchange, add func(*har.Entry)) {
 	req := finalize(x.req)
 	var resp *httpmsg.Message
 	if x.resp != nil {
@@ -362,6 +371,9 @@ func (p *parser) emit(x *exchange) {
 		}
 	}
 	e := httpmsg.BuildEntry(p.conn, req, resp, p.cfg.TLS, p.lim)
+	if add != nil {
+		add(e)
+	}
 	p.conn.Requests++
 	p.sink.Entry(p.conn, e)
 }
@@ -391,7 +403,23 @@ func (p *parser) switchProtocols(x *exchange, proto string) {
 		}
 	}
 	var next stream.Parser
-	if p.cfg.Upgrade != nil {
+	switch {
+	case proto == "websocket" && p.cfg.WebSocket && x != nil && x.resp != nil:
+		p.pending = slices.DeleteFunc(p.pending, func(y *exchange) bool { return y == x })
+		next = websocket.New(websocket.ConfigFrom(x.resp.m.Headers), func(msgs []websocket.Message, warnings []string) {
+			for _, w := range warnings {
+				x.resp.warn(w)
+			}
+			p.emitWith(x, func(e *har.Entry) {
+				e.Extra.Set("_webSocketMessages", websocket.HAR(msgs))
+				for _, m := range msgs {
+					if m.Truncated || m.Broken != "" {
+						e.Incomplete = true
+					}
+				}
+			})
+		})
+	case p.cfg.Upgrade != nil:
 		next = p.cfg.Upgrade(proto, req)
 	}
 	if x != nil && next != nil && proto == "h2c" {
