@@ -138,3 +138,10 @@ type Sink interface {
 	Entry(c *Conn, e *har.Entry)
 	Note(n Note)
 }
+
+// Holder is implemented by parsers that hold bytes of a connection
+// (messages not yet complete, bytes kept while sniffing): Held says how
+// many, for the reassembler's memory budget.
+type Holder interface {
+	Held() int
+}

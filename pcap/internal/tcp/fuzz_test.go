@@ -75,10 +75,10 @@ func FuzzAssembler(f *testing.F) {
 				checkers = append(checkers, ch)
 				return ch
 			},
-			Sink:            nopSink{},
-			IdleTimeout:     time.Minute,
-			MaxPagesPerConn: 8,
-			MaxPagesTotal:   16,
+			Sink:               nopSink{},
+			IdleTimeout:        time.Minute,
+			MaxBufferedPerConn: 8 * 1900,
+			MaxBufferedTotal:   16 * 1900,
 		})
 		hosts := [2]netip.AddrPort{netip.MustParseAddrPort("10.0.0.1:40000"), netip.MustParseAddrPort("10.0.0.2:80")}
 		at := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)

@@ -1,20 +1,42 @@
-// Package tcp reassembles TCP connections with gopacket's reassembly and
-// hands each connection's bytes, in order and per direction, to a
-// stream.Parser; idle and closed connections are flushed and freed.
+// Package tcp reassembles TCP connections and hands each connection's
+// bytes, in order and per direction, to a stream.Parser; idle and closed
+// connections are flushed and freed.
 //
 // Everything is driven by capture time, never the wall clock, so the same
 // capture always gives the same chunks: idle connections are closed when the
 // capture's clock has moved past them, and data waiting behind a segment the
 // capture lost is pushed through (as a gap) after a while of capture time.
+//
+// # Why our own reassembler
+//
+// Until issue 12 this package used gopacket's reassembly. Its
+// ScatterGather tells which packet carried a byte only through
+// CaptureInfo(offset), which walks the buffered pages, so giving every
+// packet's bytes their own time and frame cost O(pages) per probe. After a
+// segment the capture never saw, everything behind the hole is buffered
+// (up to 2048 pages per connection), and attributing it was quadratic: 67%
+// of the CPU time converting a 1 GiB real-traffic capture went to
+// (*page).length and CaptureInfo. gopacket's API gives no other way to the
+// packet boundaries, and it keeps a connection's state in pooled structures
+// whatever the connection holds. Here each out-of-order segment is kept as
+// it arrived (its bytes, time, frame and comments), sorted by sequence
+// number, so delivering it is one chunk without any search, and an open
+// connection costs its struct plus the bytes it buffers. The semantics
+// follow what the package did with gopacket (and what the tests and the
+// tshark comparisons pin down): a SYN starts a direction, a capture that
+// starts mid-connection starts it at the first segment, retransmitted bytes
+// are given once (the first copy in stream order wins), a RST or FIN at the
+// expected sequence number closes its direction, one out of window is
+// ignored (RFC 5961), a connection ends when both directions are closed,
+// idle, or the capture ends.
 package tcp
 
 import (
 	"net/netip"
+	"slices"
 	"time"
 
-	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
-	"github.com/gopacket/gopacket/reassembly"
 
 	"github.com/tracewire/tracewire/communityid"
 	"github.com/tracewire/tracewire/pcap/internal/stream"
@@ -28,12 +50,18 @@ const (
 	// retransmits within seconds, so data that is still missing after this
 	// was lost by the capture, not the network.
 	DefaultGapWait = 30 * time.Second
-	// Page limits of the reassembler (pages hold up to 1900 bytes): data
-	// queued behind a hole is pushed through as a gap once a connection, or
-	// the whole capture, holds this many pages.
-	DefaultMaxPagesPerConn = 2048
-	DefaultMaxPagesTotal   = 32768
+	// Limits of the out-of-order data held: data queued behind a hole is
+	// pushed through as a gap once a connection, or the whole capture,
+	// holds this many bytes (what gopacket's 2048 and 32768 pages of 1900
+	// bytes held before).
+	DefaultMaxBufferedPerConn = 4 << 20
+	DefaultMaxBufferedTotal   = 64 << 20
 )
+
+// ConnOverhead is what an open connection is counted for in the memory
+// budget besides the bytes it buffers: the reassembler's and the parsers'
+// state (measured: about 2 KB for an HTTP/1 connection that holds nothing).
+const ConnOverhead = 4 << 10
 
 // Config configures an Assembler.
 type Config struct {
@@ -49,9 +77,16 @@ type Config struct {
 	// GapWait is how long out-of-order data waits for a missing segment
 	// (0: DefaultGapWait, capped by IdleTimeout).
 	GapWait time.Duration
-	// MaxPagesPerConn and MaxPagesTotal bound the memory held for
+	// MaxBufferedPerConn and MaxBufferedTotal bound the bytes held for
 	// out-of-order data (0: the defaults).
-	MaxPagesPerConn, MaxPagesTotal int
+	MaxBufferedPerConn, MaxBufferedTotal int
+	// MemoryBudget bounds what the open connections hold: ConnOverhead
+	// each, their out-of-order data, and the bytes their parsers hold
+	// (stream.Holder). Once it is exceeded, the connections idle the
+	// longest are ended (as idle: what they hold becomes incomplete
+	// entries) until the open ones fit in 7/8 of it; Evicted counts them.
+	// 0: no budget.
+	MemoryBudget int64
 	// NewIndex, when set, numbers the connections (Conn.Index), so that the
 	// connections of several capture files, and those of packet tunnels
 	// inside connections, form one sequence; by default they are numbered
@@ -75,21 +110,26 @@ type Packet struct {
 // for concurrent use.
 type Assembler struct {
 	cfg   Config
-	pool  *reassembly.StreamPool
-	asm   *reassembly.Assembler
+	conns map[tuple]*conn
+	// lru lists the open connections, the least recently active first:
+	// flushing walks it (a deterministic order), the budget ends its head.
+	lru   connList
 	next  uint64 // Index of the next connection, without Config.NewIndex
 	now   time.Time
 	flush time.Time // capture time of the last flush
 	// why is the reason given to connections that complete now: FIN while
 	// packets are assembled, idle while flushing, end of capture at Close.
 	why stream.EndReason
-	cur *Packet // the packet being assembled, for the factory
 	// closed holds the connections closed by FIN or RST in the last linger
 	// period, so their last ACKs open no new connection; a closed
 	// connection itself is freed at once.
 	closed map[tuple]time.Time
 	linger time.Duration
 	open   int
+	// buffered counts the out-of-order bytes held by all connections.
+	buffered int
+	checked  uint64 // packets since the last full budget check
+	evicted  int    // connections ended by the memory budget
 }
 
 // tuple is a connection's addresses, in a fixed order.
@@ -117,52 +157,33 @@ func New(cfg Config) *Assembler {
 	if cfg.GapWait > cfg.IdleTimeout {
 		cfg.GapWait = cfg.IdleTimeout
 	}
-	if cfg.MaxPagesPerConn <= 0 {
-		cfg.MaxPagesPerConn = DefaultMaxPagesPerConn
+	if cfg.MaxBufferedPerConn <= 0 {
+		cfg.MaxBufferedPerConn = DefaultMaxBufferedPerConn
 	}
-	if cfg.MaxPagesTotal <= 0 {
-		cfg.MaxPagesTotal = DefaultMaxPagesTotal
+	if cfg.MaxBufferedTotal <= 0 {
+		cfg.MaxBufferedTotal = DefaultMaxBufferedTotal
 	}
-	a := &Assembler{cfg: cfg, closed: map[tuple]time.Time{}, linger: min(maxLinger, cfg.IdleTimeout)}
+	a := &Assembler{cfg: cfg, conns: map[tuple]*conn{}, closed: map[tuple]time.Time{}, linger: min(maxLinger, cfg.IdleTimeout)}
 	if a.cfg.NewIndex == nil {
 		a.cfg.NewIndex = func() uint64 { a.next++; return a.next - 1 }
 	}
-	a.pool = reassembly.NewStreamPool(factory{a})
-	a.asm = reassembly.NewAssembler(a.pool)
-	a.asm.MaxBufferedPagesPerConnection = cfg.MaxPagesPerConn
-	a.asm.MaxBufferedPagesTotal = cfg.MaxPagesTotal
 	return a
 }
 
 // Open returns the number of connections not yet ended.
 func (a *Assembler) Open() int { return a.open }
 
+// Evicted returns the number of connections ended early to stay within
+// Config.MemoryBudget.
+func (a *Assembler) Evicted() int { return a.evicted }
+
 // Add assembles one segment. The packet and its TCP layer may be reused by
 // the caller once Add returns.
 func (a *Assembler) Add(p *Packet) {
-	if p.TCP == nil || !p.Src.IsValid() || !p.Dst.IsValid() || p.Src.Is4() != p.Dst.Is4() {
+	t := p.TCP
+	if t == nil || !p.Src.IsValid() || !p.Dst.IsValid() || p.Src.Is4() != p.Dst.Is4() {
 		return
 	}
-	if len(p.TCP.TransportFlow().Src().Raw()) == 0 {
-		// A TCP layer built by hand rather than decoded lacks the port
-		// bytes the reassembler keys connections by.
-		p.TCP.SetInternalPortsForTesting()
-	}
-	var net gopacket.Flow
-	if p.Src.Is4() {
-		s, d := p.Src.As4(), p.Dst.As4()
-		net = gopacket.NewFlow(layers.EndpointIPv4, s[:], d[:])
-	} else {
-		s, d := p.Src.As16(), p.Dst.As16()
-		net = gopacket.NewFlow(layers.EndpointIPv6, s[:], d[:])
-	}
-	// A fresh context per packet: the reassembler keeps it with data it
-	// queues, and the chunks cut from that data later need this packet's
-	// time, frame and comments.
-	pc := &pktCtx{frame: p.Frame, comments: p.Comments}
-	pc.ci = gopacket.CaptureInfo{Timestamp: p.Time, AncillaryData: pc.self[:]}
-	pc.self[0] = pc
-
 	if p.Time.After(a.now) {
 		a.now = p.Time
 	}
@@ -175,11 +196,7 @@ func (a *Assembler) Add(p *Packet) {
 	// wait rather than per packet.
 	if a.now.Sub(a.flush) >= a.cfg.GapWait/4 {
 		a.flush = a.now
-		a.why = stream.EndIdle
-		a.asm.FlushWithOptions(reassembly.FlushOptions{
-			T:  a.now.Add(-a.cfg.GapWait),
-			TC: a.now.Add(-a.cfg.IdleTimeout),
-		})
+		a.flushOlder(a.now.Add(-a.cfg.GapWait), a.now.Add(-a.cfg.IdleTimeout))
 		for k, at := range a.closed {
 			if a.now.Sub(at) > a.linger {
 				delete(a.closed, k)
@@ -187,56 +204,123 @@ func (a *Assembler) Add(p *Packet) {
 		}
 	}
 
-	a.cur = p
+	src := netip.AddrPortFrom(p.Src.Unmap(), uint16(t.SrcPort))
+	dst := netip.AddrPortFrom(p.Dst.Unmap(), uint16(t.DstPort))
+	key := tupleOf(src, dst)
+	s := a.conns[key]
+	if s == nil {
+		if s = a.newConn(key, src, dst, p); s == nil {
+			return
+		}
+	} else {
+		a.lru.moveToBack(s)
+	}
 	a.why = stream.EndFIN
-	a.asm.AssembleWithContext(net, p.TCP, pc)
-	a.cur = nil
+	s.add(p, src)
+	if a.cfg.MemoryBudget > 0 {
+		a.checkBudget()
+	}
 }
 
 // Close ends every connection still open (End with EndCapture): call it at
 // the end of the capture.
 func (a *Assembler) Close() {
 	a.why = stream.EndCapture
-	a.asm.FlushAll()
-}
-
-// pktCtx is the reassembler's context of one packet. CaptureInfo is all a
-// ScatterGather reveals about the packet behind each byte, so the context
-// points to itself from AncillaryData.
-type pktCtx struct {
-	ci       gopacket.CaptureInfo
-	self     [1]any
-	frame    uint64
-	comments []string
-}
-
-func (p *pktCtx) GetCaptureInfo() gopacket.CaptureInfo { return p.ci }
-
-func ctxOf(ci gopacket.CaptureInfo) *pktCtx {
-	if len(ci.AncillaryData) == 0 {
-		return nil
+	for s := a.lru.head; s != nil; {
+		nx := s.next
+		for _, g := range halfOrder {
+			for !s.h[g].closed && !s.done {
+				s.skipFlush(g)
+			}
+		}
+		s = nx
 	}
-	p, _ := ci.AncillaryData[0].(*pktCtx)
-	return p
 }
 
-type factory struct{ a *Assembler }
+// halfOrder is the order in which a connection's directions are flushed:
+// the answering side's first, as gopacket did.
+var halfOrder = [2]int{1, 0}
 
-func (f factory) New(_, _ gopacket.Flow, t *layers.TCP, ac reassembly.AssemblerContext) reassembly.Stream {
-	a := f.a
-	p := a.cur
-	src := netip.AddrPortFrom(p.Src.Unmap(), uint16(t.SrcPort))
-	dst := netip.AddrPortFrom(p.Dst.Unmap(), uint16(t.DstPort))
-	if at, ok := a.closed[tupleOf(src, dst)]; ok {
+// flushOlder pushes through the data that waited for a missing segment
+// since before t, and closes the connections idle since before tc.
+func (a *Assembler) flushOlder(t, tc time.Time) {
+	a.why = stream.EndIdle
+	for s := a.lru.head; s != nil; {
+		nx := s.next
+		for _, g := range halfOrder {
+			h := &s.h[g]
+			if h.closed || s.done {
+				continue
+			}
+			// Segments are pushed in sequence order: one that waited too
+			// long pushes every segment before it, however recent.
+			last := -1
+			for i := range h.q {
+				if h.q[i].seen.Before(t) {
+					last = i
+				}
+			}
+			if last >= 0 {
+				end := h.q[last].seq
+				for len(h.q) > 0 && diff(h.q[0].seq, end) >= 0 && !h.closed && !s.done {
+					s.skipFlush(g)
+				}
+			}
+			if !h.closed && !s.done && len(h.q) == 0 && s.lastSeen().Before(tc) {
+				s.closeHalf(g)
+			}
+		}
+		s = nx
+	}
+}
+
+// checkBudget ends the least recently active connections while the open
+// connections hold more than the budget. The parsers' held bytes are
+// summed over all connections, so the full count runs only when the
+// cheap part (overhead and out-of-order bytes) reaches half the budget, and
+// then at most every 1024 packets.
+func (a *Assembler) checkBudget() {
+	budget := a.cfg.MemoryBudget
+	cheap := int64(a.open)*ConnOverhead + int64(a.buffered)
+	a.checked++
+	if cheap < budget/2 || (cheap <= budget && a.checked < 1024) {
+		return
+	}
+	a.checked = 0
+	total := cheap
+	for s := a.lru.head; s != nil; s = s.next {
+		total += s.held()
+	}
+	if total <= budget {
+		return
+	}
+	a.why = stream.EndIdle
+	for s := a.lru.head; s != nil && total > budget-budget/8; {
+		nx := s.next
+		total -= ConnOverhead + int64(s.h[0].qBytes+s.h[1].qBytes) + s.held()
+		a.evicted++
+		for _, g := range halfOrder {
+			for !s.h[g].closed && !s.done {
+				s.skipFlush(g)
+			}
+		}
+		s = nx
+	}
+	a.why = stream.EndFIN
+}
+
+func (a *Assembler) newConn(key tuple, src, dst netip.AddrPort, p *Packet) *conn {
+	t := p.TCP
+	if at, ok := a.closed[key]; ok {
 		if !t.SYN && p.Time.Sub(at) <= a.linger {
 			// A straggler of a connection closed just before (its last
 			// ACK, a retransmitted FIN): no new connection.
 			return nil
 		}
-		delete(a.closed, tupleOf(src, dst))
+		delete(a.closed, key)
 	}
-	s := &conn{a: a}
-	// gopacket's first direction is the sender of the first packet.
+	s := &conn{a: a, key: key}
+	// The first direction is the sender of the first packet.
 	s.addr = [2]netip.AddrPort{src, dst}
 	client, server := src, dst
 	if senderIsServer(t) {
@@ -255,6 +339,8 @@ func (f factory) New(_, _ gopacket.Flow, t *layers.TCP, ac reassembly.AssemblerC
 		Last:  p.Time,
 	}
 	a.open++
+	a.conns[key] = s
+	a.lru.pushBack(s)
 	s.p = a.cfg.Factory(&s.c, a.cfg.Sink)
 	return s
 }
@@ -288,51 +374,226 @@ func portRank(p uint16) int {
 	}
 }
 
-// conn is one connection: the reassembler's Stream, feeding the parser.
+// diff is b-a in sequence space (positive when b is after a).
+func diff(a, b uint32) int32 { return int32(b - a) }
+
+// segment is out-of-order data waiting for the bytes before it, with the
+// packet it came from.
+type segment struct {
+	seq      uint32
+	data     []byte
+	seen     time.Time // when it arrived: it waits GapWait from then
+	frame    uint64
+	comments []string
+}
+
+// half is one direction of a connection.
+type half struct {
+	next   uint32 // sequence number of the next byte expected
+	valid  bool   // next is known (the direction started)
+	closed bool
+	// fin marks a FIN seen ahead of next, ending the stream at finSeq.
+	fin    bool
+	finSeq uint32
+	last   time.Time
+	q      []segment // sorted by seq
+	qBytes int
+}
+
+// conn is one connection, feeding its parser.
 type conn struct {
 	a    *Assembler
+	key  tuple
 	c    stream.Conn
 	p    stream.Parser
-	addr [2]netip.AddrPort // sender of each gopacket direction
-	// noSYN marks a gopacket direction whose start was forced because its
-	// SYN was not seen: its first data follows an unknown amount of data.
+	addr [2]netip.AddrPort // sender of each direction (first packet's first)
+	h    [2]half
+	// noSYN marks a direction whose start was forced because its SYN was
+	// not seen: its first data follows an unknown amount of data.
 	noSYN   [2]bool
 	started [2]bool
 	done    bool
 	rst     bool
+
+	prev, next *conn // in Assembler.lru
 }
 
-func (s *conn) Accept(t *layers.TCP, ci gopacket.CaptureInfo, dir reassembly.TCPFlowDirection, nextSeq reassembly.Sequence, start *bool, _ reassembly.AssemblerContext) bool {
-	if s.done {
-		return true
+func (s *conn) lastSeen() time.Time {
+	if s.h[0].last.Before(s.h[1].last) {
+		return s.h[1].last
 	}
-	if ci.Timestamp.After(s.c.Last) {
-		s.c.Last = ci.Timestamp
+	return s.h[0].last
+}
+
+// held is what the connection's parser holds, in bytes.
+func (s *conn) held() int64 {
+	if h, ok := s.p.(stream.Holder); ok {
+		return int64(h.Held())
 	}
-	if ci.Timestamp.Before(s.c.First) {
-		s.c.First = ci.Timestamp
+	return 0
+}
+
+func (s *conn) add(p *Packet, src netip.AddrPort) {
+	t := p.TCP
+	g := 0
+	if src != s.addr[0] {
+		g = 1
+	}
+	h := &s.h[g]
+	if p.Time.After(h.last) {
+		h.last = p.Time
+	}
+	if p.Time.After(s.c.Last) {
+		s.c.Last = p.Time
+	}
+	if p.Time.Before(s.c.First) {
+		s.c.First = p.Time
 	}
 	if t.RST {
 		s.rst = true
 	}
-	// Captures that begin mid-connection have no SYN: start the stream at
-	// the first segment seen.
-	if nextSeq == -1 && !t.SYN {
-		*start = true
-		s.noSYN[gdir(dir)] = true
+	if h.closed || s.done {
+		return
 	}
-	return true
+	// A SYN on a synchronized direction is answered with a challenge ACK
+	// and dropped by the receiver (RFC 5961): its payload is not data.
+	if t.SYN && h.valid {
+		return
+	}
+	seq, data := t.Seq, t.Payload
+	end := t.FIN || t.RST
+	if !h.valid {
+		if t.SYN {
+			seq++
+		} else {
+			// Captures that begin mid-connection have no SYN: the
+			// direction starts at the first segment seen.
+			s.noSYN[g] = true
+		}
+		h.next, h.valid = seq, true
+		s.deliver(g, data, 0, p.Time, p.Frame, p.Comments)
+		if end {
+			s.closeHalf(g)
+			return
+		}
+		h.next = seq + uint32(len(data))
+		s.drain(g)
+		return
+	}
+	d := diff(h.next, seq)
+	if d > 0 {
+		// Ahead of the stream: wait for what is missing. A RST there is
+		// dropped by the receiver (RFC 5961); a FIN ends the stream where
+		// it stands.
+		if t.RST {
+			return
+		}
+		if t.FIN {
+			h.fin, h.finSeq = true, seq+uint32(len(data))
+		}
+		if len(data) > 0 {
+			s.queue(g, seq, data, p)
+		}
+		return
+	}
+	if (t.RST && d < 0) || (t.FIN && diff(h.next, seq+uint32(len(data))) < 0) {
+		// Before the stream: out of window for the receiver, so it must
+		// not end the stream.
+		return
+	}
+	// Bytes already given are given once: drop the copy.
+	if cut := int(-d); cut > 0 {
+		data = data[min(cut, len(data)):]
+	}
+	if len(data) == 0 && !end {
+		return
+	}
+	s.deliver(g, data, 0, p.Time, p.Frame, p.Comments)
+	if s.done {
+		return
+	}
+	h.next += uint32(len(data))
+	if end {
+		s.closeHalf(g)
+		return
+	}
+	s.drain(g)
 }
 
-func gdir(d reassembly.TCPFlowDirection) int {
-	if d == reassembly.TCPDirClientToServer {
-		return 0
+// queue keeps out-of-order data (a copy) in sequence order, then pushes
+// the hole through if the connection or the capture holds too much.
+func (s *conn) queue(g int, seq uint32, data []byte, p *Packet) {
+	h := &s.h[g]
+	sg := segment{seq: seq, data: append([]byte(nil), data...), seen: p.Time, frame: p.Frame, comments: p.Comments}
+	// Segments mostly arrive in order behind a hole: search from the end.
+	i := len(h.q)
+	for i > 0 && diff(h.q[i-1].seq, seq) < 0 {
+		i--
 	}
-	return 1
+	h.q = slices.Insert(h.q, i, sg)
+	h.qBytes += len(data)
+	s.a.buffered += len(data)
+	if h.qBytes >= s.a.cfg.MaxBufferedPerConn || s.a.buffered >= s.a.cfg.MaxBufferedTotal {
+		s.skipFlush(g)
+	}
 }
 
-// dirOf maps a gopacket direction to the stream's, from the sender's
-// address, so a Swap by the parser takes effect for the next chunks.
+// skipFlush gives up on the hole before the first queued segment: the data
+// from there on is given, after a gap. With nothing queued, the direction
+// is closed.
+func (s *conn) skipFlush(g int) {
+	h := &s.h[g]
+	if len(h.q) == 0 {
+		s.closeHalf(g)
+		return
+	}
+	sg := s.pop(g)
+	s.deliver(g, sg.data, int(diff(h.next, sg.seq)), sg.seen, sg.frame, sg.comments)
+	if s.done {
+		return
+	}
+	h.next = sg.seq + uint32(len(sg.data))
+	s.drain(g)
+}
+
+func (s *conn) pop(g int) segment {
+	h := &s.h[g]
+	sg := h.q[0]
+	h.q[0] = segment{}
+	h.q = h.q[1:]
+	if len(h.q) == 0 {
+		h.q = nil
+	}
+	h.qBytes -= len(sg.data)
+	s.a.buffered -= len(sg.data)
+	return sg
+}
+
+// drain gives the queued segments that now follow the stream, then closes
+// the direction if it reached a FIN seen earlier.
+func (s *conn) drain(g int) {
+	h := &s.h[g]
+	for len(h.q) > 0 && !s.done {
+		d := diff(h.next, h.q[0].seq)
+		if d > 0 {
+			break
+		}
+		sg := s.pop(g)
+		data := sg.data[min(int(-d), len(sg.data)):]
+		if len(data) == 0 {
+			continue
+		}
+		s.deliver(g, data, 0, sg.seen, sg.frame, sg.comments)
+		h.next += uint32(len(data))
+	}
+	if h.fin && h.next == h.finSeq && !s.done {
+		s.closeHalf(g)
+	}
+}
+
+// dirOf maps a direction of the connection to the stream's, from the
+// sender's address, so a Swap by the parser takes effect for the next
+// chunks.
 func (s *conn) dirOf(g int) stream.Dir {
 	sender := s.addr[g]
 	if s.c.Client == s.c.Server {
@@ -348,17 +609,12 @@ func (s *conn) dirOf(g int) stream.Dir {
 	return stream.ServerToClient
 }
 
-func (s *conn) ReassembledSG(sg reassembly.ScatterGather, _ reassembly.AssemblerContext) {
-	if s.done {
+// deliver feeds one packet's bytes to the parser; skip is the number of
+// bytes lost before them.
+func (s *conn) deliver(g int, data []byte, skip int, at time.Time, frame uint64, comments []string) {
+	if s.done || len(data) == 0 {
 		return
 	}
-	gd, _, _, skip := sg.Info()
-	g := gdir(gd)
-	n, _ := sg.Lengths()
-	if n == 0 {
-		return
-	}
-	data := sg.Fetch(n)
 	if skip < -1 {
 		skip = -1
 	}
@@ -371,84 +627,87 @@ func (s *conn) ReassembledSG(sg reassembly.ScatterGather, _ reassembly.Assembler
 	}
 	s.started[g] = true
 	dir := s.dirOf(g)
-	s.c.Bytes[dir] += int64(n)
+	s.c.Bytes[dir] += int64(len(data))
+	ch := stream.Chunk{Dir: dir, Data: data, Time: at, Skip: skip, Frame: frame, Comments: comments}
+	s.p.Feed(&ch)
+}
 
-	var ch stream.Chunk
-	ch.Dir = dir
-	if sg.Stats().Chunks == 1 {
-		s.feed(&ch, data, ctxOf(sg.CaptureInfo(0)), skip)
+// closeHalf closes a direction, dropping what it still queues; the
+// connection completes when both are closed.
+func (s *conn) closeHalf(g int) {
+	h := &s.h[g]
+	if h.closed {
 		return
 	}
-	// Data merged from several packets (out-of-order data that became
-	// contiguous): one chunk per packet, each with its own time and frame.
-	for off := 0; off < n; {
-		pc := ctxOf(sg.CaptureInfo(off))
-		end := runEnd(sg, off, n, pc)
-		s.feed(&ch, data[off:end], pc, skip)
-		skip = 0
-		off = end
-		if s.done {
-			return
-		}
+	h.closed = true
+	s.a.buffered -= h.qBytes
+	h.q, h.qBytes = nil, 0
+	if s.h[1-g].closed {
+		s.complete()
 	}
 }
 
-// runEnd returns the end of the run of bytes from off that came from the
-// packet pc (all bytes of a packet are contiguous): an exponential search
-// then a binary search, since CaptureInfo walks the containers.
-func runEnd(sg reassembly.ScatterGather, off, n int, pc *pktCtx) int {
-	good, step := off, 1
-	bad := n
-	for good+step < n {
-		if ctxOf(sg.CaptureInfo(good+step)) != pc {
-			bad = good + step
-			break
-		}
-		good += step
-		step *= 2
-	}
-	for bad-good > 1 {
-		mid := good + (bad-good)/2
-		if ctxOf(sg.CaptureInfo(mid)) == pc {
-			good = mid
-		} else {
-			bad = mid
-		}
-	}
-	return bad
-}
-
-func (s *conn) feed(ch *stream.Chunk, data []byte, pc *pktCtx, skip int) {
-	ch.Data = data
-	ch.Skip = skip
-	if pc != nil {
-		ch.Time = pc.ci.Timestamp
-		ch.Frame = pc.frame
-		ch.Comments = pc.comments
-	}
-	s.p.Feed(ch)
-}
-
-func (s *conn) ReassemblyComplete(_ reassembly.AssemblerContext) bool {
+func (s *conn) complete() {
 	if s.done {
-		return true
+		return
 	}
+	a := s.a
 	s.done = true
-	why := s.a.why
+	why := a.why
 	if why == stream.EndIdle && s.rst {
 		why = stream.EndFIN
 	}
+	for g := range s.h {
+		a.buffered -= s.h[g].qBytes
+		s.h[g].q, s.h[g].qBytes, s.h[g].closed = nil, 0, true
+	}
 	s.p.End(s.c.Last, why)
 	s.p = nil
-	s.a.open--
-	if s.a.cfg.Ended != nil {
-		s.a.cfg.Ended(&s.c)
+	a.open--
+	delete(a.conns, s.key)
+	a.lru.remove(s)
+	if a.cfg.Ended != nil {
+		a.cfg.Ended(&s.c)
 	}
 	if why == stream.EndFIN {
-		// Freed now; the stragglers of the close are recognised by the
-		// factory. A connection that went idle is not remembered: when it
+		// Freed now; the stragglers of the close are recognised by
+		// newConn. A connection that went idle is not remembered: when it
 		// resumes, it is a new connection seen from the middle.
-		s.a.closed[tupleOf(s.addr[0], s.addr[1])] = s.c.Last
+		a.closed[s.key] = s.c.Last
 	}
-	return true
+}
+
+// connList is a doubly linked list of connections through conn.prev/next.
+type connList struct{ head, tail *conn }
+
+func (l *connList) pushBack(s *conn) {
+	s.prev, s.next = l.tail, nil
+	if l.tail != nil {
+		l.tail.next = s
+	} else {
+		l.head = s
+	}
+	l.tail = s
+}
+
+func (l *connList) remove(s *conn) {
+	if s.prev != nil {
+		s.prev.next = s.next
+	} else if l.head == s {
+		l.head = s.next
+	}
+	if s.next != nil {
+		s.next.prev = s.prev
+	} else if l.tail == s {
+		l.tail = s.prev
+	}
+	s.prev, s.next = nil, nil
+}
+
+func (l *connList) moveToBack(s *conn) {
+	if l.tail == s {
+		return
+	}
+	l.remove(s)
+	l.pushBack(s)
 }
