@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"slices"
 	"time"
 )
 
@@ -75,7 +76,13 @@ func (cw *ConnWriter) WriteConn(c Conn) error {
 	}
 	ends := [2]netip.AddrPort{c.Client, c.Server}
 	seq := c.ISN
+	lost := false
 	send := func(d Dir, flags uint8, payload []byte, pause time.Duration) error {
+		if lost {
+			lost = false
+			seq[d] += uint32(len(payload))
+			return nil
+		}
 		step := cw.Step
 		if d != cw.last && cw.Latency > 0 {
 			step = cw.Latency
@@ -105,12 +112,13 @@ func (cw *ConnWriter) WriteConn(c Conn) error {
 			return err
 		}
 		pause := w.Pause
-		for off := 0; off < len(w.Data) && err == nil; off += mss {
+		for off, i := 0, 0; off < len(w.Data) && err == nil; off, i = off+mss, i+1 {
 			end := min(off+mss, len(w.Data))
 			fl := uint8(flACK)
 			if end == len(w.Data) {
 				fl |= flPSH
 			}
+			lost = slices.Contains(w.Drop, i)
 			err = send(w.Dir, fl, w.Data[off:end], pause)
 			pause = 0
 		}

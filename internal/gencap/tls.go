@@ -31,6 +31,10 @@ type Wire struct {
 	// between exchanges on a kept-alive connection), beyond the
 	// ConnWriter's usual packet spacing.
 	Pause time.Duration
+	// Drop lists segments of this write (0-based, in the order they are
+	// sent) that the capture lost: they are not written, but their
+	// sequence numbers are used, so the receiver's stream has a hole.
+	Drop []int
 }
 
 // Exchange is what the two sides of a recorded TLS connection send: each

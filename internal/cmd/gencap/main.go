@@ -5,6 +5,7 @@
 //
 //	go run ./internal/cmd/gencap -size 1GiB -o testdata/bench/big.pcap
 //	go run ./internal/cmd/gencap -sample -o testdata/sample/tracking.pcapng
+//	go run ./internal/cmd/gencap -keepalive 1000 -lose-response 2 -copies 150 -o gaps.pcap
 //
 // The format follows the extension: .pcapng or pcap otherwise.
 //
@@ -21,6 +22,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/tracewire/tracewire/internal/atomicfile"
 	"github.com/tracewire/tracewire/internal/gencap"
@@ -41,6 +43,13 @@ func run(args []string) error {
 	conc := fs.Int("concurrent", 64, "connections open at a time")
 	disorder := fs.Float64("disorder", 0.05, "probability of swapped and retransmitted segments per message (negative: none)")
 	sample := fs.Bool("sample", false, "write the tracking sample instead (testdata/sample/tracking.pcapng)")
+	keepalive := fs.Int("keepalive", 0, "write copies of one keep-alive connection of this many requests instead (see -lose-response)")
+	loseResp := fs.Int("lose-response", 0, "with -keepalive: the response (0-based) one of whose segments the capture lost (negative: none)")
+	loseSeg := fs.Int("lose-segment", 1, "with -keepalive: which segment of that response was lost (0: the one with the headers)")
+	bodySize := fs.Int("body", 3000, "with -keepalive: response body size")
+	copies := fs.Int("copies", 1, "with -keepalive: number of copies, each from another client address")
+	step := fs.Duration("step", 20*time.Second, "with -keepalive: time between the starts of two copies")
+	start := fs.String("start", "2024-01-01T00:00:00Z", "with -keepalive: time of the first packet (RFC 3339)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -59,6 +68,18 @@ func run(args []string) error {
 		return err
 	}
 	defer f.Abort()
+	if *keepalive > 0 {
+		t0, err := time.Parse(time.RFC3339Nano, *start)
+		if err != nil {
+			return fmt.Errorf("-start: %w", err)
+		}
+		k := gencap.KeepAlive{Requests: *keepalive, BodySize: *bodySize, LostResponse: *loseResp, LostSegment: *loseSeg}
+		if err := gencap.WriteKeepAlives(f, gencap.FormatOf(*out), t0, *step, *copies, k); err != nil {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "%s: %d keep-alive connections of %d requests\n", *out, *copies, *keepalive)
+		return f.Commit()
+	}
 	if *sample {
 		reqs, err := gencap.WriteTracking(f)
 		if err != nil {
