@@ -54,6 +54,10 @@ type half struct {
 	// waitReq marks a response whose headers are parsed and whose request
 	// may still be coming.
 	waitReq bool
+	// lostSync marks the responses' direction after a gap that lost
+	// bytes between or inside messages: until a response is paired, the
+	// responses of some waiting requests may have been lost.
+	lostSync bool
 	// last locates the latest chunk given to this direction; seen says
 	// there was one.
 	last meta
@@ -126,8 +130,10 @@ func (h *half) gap(c *stream.Chunk, seq uint64) {
 	if !h.started {
 		h.started = true
 		if c.Skip != 0 {
-			// The capture began in the middle of the stream.
+			// The capture began in the middle of the stream, or lost the
+			// stream's first bytes (a known number).
 			h.synced = false
+			h.lostSync = h.server && c.Skip > 0
 		}
 		return
 	}
@@ -163,10 +169,12 @@ func (h *half) gap(c *stream.Chunk, seq uint64) {
 		if h.msg == nil && len(h.line) == 0 {
 			// Lost between messages: look for the next one.
 			h.synced = false
+			h.lostSync = h.server
 			return
 		}
 	}
 	// Lost inside a message: keep it, marked, and resynchronise.
+	h.lostSync = h.server
 	if h.msg != nil {
 		h.msg.m.Incomplete = true
 	}
@@ -706,6 +714,10 @@ func (h *half) pairResponse() {
 		// A response cannot begin before its request: this one answers a
 		// request the capture missed.
 		x = nil
+	}
+	if x != nil {
+		x = p.skipLost(x, ms, h.lostSync)
+		h.lostSync = false
 	}
 	status := ms.m.Status
 	if status >= 100 && status < 200 && status != 101 {

@@ -92,6 +92,9 @@ type parser struct {
 	notes      int
 	suppressed int
 	overflow   bool
+	// pipelined is set once a response was paired while a later request
+	// had already started: the client does not wait for responses.
+	pipelined bool
 }
 
 // exchange is a request and its response.
@@ -106,6 +109,8 @@ type exchange struct {
 	connect bool
 	upgrade bool
 	interim []string
+	// respLost marks a request whose response the capture lost in a gap.
+	respLost bool
 }
 
 // message is a message being parsed.
@@ -337,11 +342,53 @@ func (p *parser) push(x *exchange) {
 // nextForResponse is the oldest exchange still waiting for its response.
 func (p *parser) nextForResponse() *exchange {
 	for _, x := range p.pending {
-		if x.resp == nil {
+		if x.resp == nil && !x.respLost {
 			return x
 		}
 	}
 	return nil
+}
+
+// skipLost returns the exchange a response starting at ms answers, x
+// being the oldest waiting for one. After a gap in the responses
+// (afterGap), the responses of x and of the requests after it may have
+// been lost: a client that waits for each response before it sends the
+// next request (keep-alive without pipelining, as the connection has shown
+// so far) sent request y only after receiving the response to the one
+// before. So if a later request y began before this response did, the
+// responses to the requests before y were lost: those requests are marked
+// (incomplete, with a warning) and this response pairs with the latest
+// such y. Without a gap, the oldest waiting request is the one.
+func (p *parser) skipLost(x *exchange, ms *message, afterGap bool) *exchange {
+	i := slices.Index(p.pending, x)
+	if i < 0 {
+		return x
+	}
+	later := func(j int) *exchange {
+		for ; j < len(p.pending); j++ {
+			if y := p.pending[j]; y.resp == nil && !y.respLost {
+				return y
+			}
+		}
+		return nil
+	}
+	if !afterGap || p.pipelined {
+		if y := later(i + 1); y != nil && y.req.start.before(ms.start) {
+			p.pipelined = true
+		}
+		return x
+	}
+	for {
+		y := later(slices.Index(p.pending, x) + 1)
+		if y == nil || !y.req.start.before(ms.start) {
+			return x
+		}
+		x.respLost = true
+		x.respDone = true
+		x.req.m.Incomplete = true
+		x.req.warn(fmt.Sprintf("the response to this request was lost in a gap in the capture (the next response, frame %d, answers a later request)", ms.start.frame))
+		x = y
+	}
 }
 
 // flush emits the complete exchanges at the head of the queue; all, at
