@@ -227,12 +227,13 @@ func (c *converter) convertFile(i, n int, path string) error {
 	defer r.Close()
 
 	asm := tcp.New(tcp.Config{
-		Factory:     c.disp.factory(0),
-		Sink:        c,
-		CommunityID: communityid.Config{Seed: c.opts.CommunityIDSeed},
-		IdleTimeout: c.opts.IdleTimeout,
-		NewIndex:    c.newIndex,
-		Ended:       c.ended,
+		Factory:      c.disp.factory(0),
+		Sink:         c,
+		CommunityID:  communityid.Config{Seed: c.opts.CommunityIDSeed},
+		IdleTimeout:  c.opts.IdleTimeout,
+		MemoryBudget: flowBudget(c.opts.FlowBudget),
+		NewIndex:     c.newIndex,
+		Ended:        c.ended,
 	})
 	progress := func(done bool) {
 		if c.opts.Progress == nil {
@@ -295,6 +296,11 @@ func (c *converter) convertFile(i, n int, path string) error {
 		return c.err
 	}
 	c.sum.Warnings = append(c.sum.Warnings, c.unanalysed.warnings(path)...)
+	if n := asm.Evicted(); n > 0 {
+		c.sum.Warnings = append(c.sum.Warnings, Warning{File: path, Message: fmt.Sprintf(
+			"%d connections were ended before their end because the open connections held more than the flow memory budget (%d MiB); their unfinished exchanges are marked incomplete, and what they sent later starts new flows",
+			n, flowBudget(c.opts.FlowBudget)>>20)})
+	}
 	for _, w := range r.Warnings() {
 		c.sum.Warnings = append(c.sum.Warnings, Warning{File: path, Frame: w.Frame, Message: w.Msg})
 	}
@@ -310,6 +316,17 @@ func (c *converter) convertFile(i, n int, path string) error {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	return nil
+}
+
+// flowBudget is the tcp.Config.MemoryBudget for Options.FlowBudget.
+func flowBudget(b int64) int64 {
+	switch {
+	case b == 0:
+		return DefaultFlowBudget
+	case b < 0:
+		return 0
+	}
+	return b
 }
 
 // newIndex numbers connections in the order they appear, over all inputs

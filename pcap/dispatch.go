@@ -160,6 +160,22 @@ func (s *sniffer) Feed(ch *stream.Chunk) {
 	s.decide(s.heldBytes > maxHeld)
 }
 
+// Held implements stream.Holder.
+func (s *sniffer) Held() int {
+	if s.p != nil {
+		return held(s.p)
+	}
+	return s.heldBytes
+}
+
+// held is what a parser holds, 0 when it does not say.
+func held(p stream.Parser) int {
+	if h, ok := p.(stream.Holder); ok {
+		return h.Held()
+	}
+	return 0
+}
+
 func (s *sniffer) End(at time.Time, why stream.EndReason) {
 	if s.p == nil && !s.dropped {
 		s.decide(true)
@@ -350,6 +366,14 @@ func (g *guard) Feed(ch *stream.Chunk) {
 	}
 	defer g.recover(ch.Time, ch.Frame)
 	g.p.Feed(ch)
+}
+
+// Held implements stream.Holder.
+func (g *guard) Held() int {
+	if g.dead {
+		return 0
+	}
+	return held(g.p)
 }
 
 func (g *guard) End(at time.Time, why stream.EndReason) {

@@ -6,6 +6,9 @@ import (
 	"time"
 )
 
+// DefaultFlowBudget is the default of Options.FlowBudget.
+const DefaultFlowBudget = 256 << 20
+
 // Options configure a conversion. The zero value converts cleartext traffic
 // with the default limits.
 type Options struct {
@@ -33,6 +36,13 @@ type Options struct {
 	// sorting before they are spooled to a temporary file (default 32
 	// MiB).
 	MemoryBudget int64
+	// FlowBudget bounds the memory held by the open connections of a
+	// capture (default DefaultFlowBudget; negative: no bound): a few KB
+	// each, plus the bytes they buffer (out-of-order data, messages not
+	// yet complete). Once it is exceeded, the connections idle the longest
+	// are ended early, as if idle: their unfinished exchanges become
+	// entries marked incomplete, and a warning counts them.
+	FlowBudget int64
 	// TempDir is where the spool file goes (default os.TempDir()).
 	TempDir string
 	// ListFlows fills Summary.Flows with every TCP connection and UDP

@@ -19,6 +19,8 @@ type Conn struct {
 	// Comment, in a pcapng file, goes on every client packet that carries
 	// data (ptcpdump writes the sending process there).
 	Comment string
+	// Open leaves the connection open: no FIN at the end.
+	Open bool
 }
 
 // ConnWriter writes whole connections, one after the other, to a capture:
@@ -126,7 +128,7 @@ func (cw *ConnWriter) WriteConn(c Conn) error {
 			err = send(1-w.Dir, flACK, nil, 0)
 		}
 	}
-	if err != nil {
+	if err != nil || c.Open {
 		return err
 	}
 	return errors.Join(

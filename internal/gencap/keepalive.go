@@ -90,3 +90,26 @@ func WriteKeepAlives(w io.Writer, f Format, start time.Time, step time.Duration,
 	}
 	return cw.Flush()
 }
+
+// WriteOpenFlows writes n connections that each send the start of a
+// request (line and Host header, no blank line) and are never closed, one
+// after the other a few microseconds apart, so all are open at the end of
+// the capture: what a port scan, a busy server's egress or a capture cut
+// short leaves a converter to hold.
+func WriteOpenFlows(w io.Writer, f Format, start time.Time, n int) error {
+	cw, err := NewConnWriter(w, f, start)
+	if err != nil {
+		return err
+	}
+	srv := netip.MustParseAddrPort("192.0.2.80:80")
+	for j := range n {
+		cli := netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 78, byte(j >> 16), byte(j >> 8)}), 1024+uint16(j&0xff))
+		req := fmt.Sprintf("GET /open/%07d HTTP/1.1\r\nHost: open.example.test\r\nAccept: */*\r\n", j)
+		c := Conn{Client: cli, Server: srv, Open: true, ISN: [2]uint32{uint32(j) * 7919, uint32(j) * 104729},
+			Wires: []Wire{{Dir: ClientToServer, Data: []byte(req)}}}
+		if err := cw.WriteConn(c); err != nil {
+			return err
+		}
+	}
+	return cw.Flush()
+}

@@ -49,6 +49,7 @@ func run(args []string) error {
 	bodySize := fs.Int("body", 3000, "with -keepalive: response body size")
 	copies := fs.Int("copies", 1, "with -keepalive: number of copies, each from another client address")
 	step := fs.Duration("step", 20*time.Second, "with -keepalive: time between the starts of two copies")
+	openFlows := fs.Int("open-flows", 0, "write this many connections that each send a partial request and never close, instead")
 	start := fs.String("start", "2024-01-01T00:00:00Z", "with -keepalive: time of the first packet (RFC 3339)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -68,6 +69,17 @@ func run(args []string) error {
 		return err
 	}
 	defer f.Abort()
+	if *openFlows > 0 {
+		t0, err := time.Parse(time.RFC3339Nano, *start)
+		if err != nil {
+			return fmt.Errorf("-start: %w", err)
+		}
+		if err := gencap.WriteOpenFlows(f, gencap.FormatOf(*out), t0, *openFlows); err != nil {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "%s: %d open connections\n", *out, *openFlows)
+		return f.Commit()
+	}
 	if *keepalive > 0 {
 		t0, err := time.Parse(time.RFC3339Nano, *start)
 		if err != nil {

@@ -253,6 +253,43 @@ func (p *parser) toTunnel(rest *stream.Chunk, seq uint64) {
 	}
 }
 
+// Held implements stream.Holder: the bytes of messages not yet handed to
+// the sink and of chunks held while a direction waits.
+func (p *parser) Held() int {
+	if p.tunnel != nil {
+		if h, ok := p.tunnel.(stream.Holder); ok {
+			return h.Held()
+		}
+		return 0
+	}
+	n := 0
+	for _, h := range p.h {
+		n += h.heldBytes + cap(h.line)
+		if h.msg != nil && (h.x == nil || !h.x.pushed) {
+			n += h.msg.size()
+		}
+	}
+	for _, x := range p.pending {
+		n += x.req.size()
+		if x.resp != nil {
+			n += x.resp.size()
+		}
+	}
+	return n
+}
+
+// size is about what a message holds in memory.
+func (m *message) size() int {
+	if m == nil {
+		return 0
+	}
+	n := cap(m.m.Body) + 256
+	for _, h := range m.m.Headers {
+		n += len(h.Name) + len(h.Value) + 32
+	}
+	return n
+}
+
 func (p *parser) End(at time.Time, why stream.EndReason) {
 	if p.dead {
 		return
