@@ -96,6 +96,12 @@ func newSorter(raw bool, budget int64, dir string) *sorter {
 func (s *sorter) add(k sortKey, e *har.Entry) error {
 	it := memItem{k: k}
 	if s.raw {
+		if s.arena == nil {
+			// Room for a budget of entries at once: growing by doubling
+			// copied (and faulted in) the arena again and again. Pages
+			// not written to cost nothing.
+			s.arena = make([]byte, 0, s.budget+s.budget/4)
+		}
 		it.off = len(s.arena)
 		s.arena = har.AppendEntry(s.arena, e)
 		it.n = len(s.arena) - it.off
