@@ -37,6 +37,8 @@ type ConnWriter struct {
 	// ACKs makes the receiver of each Wire acknowledge it with an empty
 	// segment, as a real TCP stack does.
 	ACKs bool
+	// Tunnel, when set, wraps every packet in that encapsulation.
+	Tunnel Tunnel
 
 	last Dir // direction of the last packet
 }
@@ -102,6 +104,7 @@ func (cw *ConnWriter) WriteConn(c Conn) error {
 		if flags&(flSYN|flFIN) != 0 {
 			seq[d]++
 		}
+		cw.fw.tunnel = cw.Tunnel
 		return cw.fw.packet(s)
 	}
 	cw.last = ServerToClient // the SYN crosses the network

@@ -33,6 +33,8 @@ type fileWriter struct {
 	n      int64 // bytes written
 	buf    []byte
 	ipID   uint16
+	// tunnel, when set, encapsulates every packet (see Tunnel).
+	tunnel Tunnel
 }
 
 func newFileWriter(w io.Writer, f Format) (*fileWriter, error) {
@@ -172,13 +174,25 @@ func (fw *fileWriter) packet(s *segment) error {
 	pseudo += 6 + uint32(len(frame)-tcp)
 	binary.BigEndian.PutUint16(frame[tcp+16:], checksum(frame[tcp:], pseudo))
 	fw.buf = frame
+	if fw.tunnel != NoTunnel {
+		for _, f := range fw.encapsulate(frame) {
+			if err := fw.frame(f, s.at, s.comment); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return fw.frame(frame, s.at, s.comment)
+}
 
+// frame writes one link-layer frame.
+func (fw *fileWriter) frame(frame []byte, at time.Time, comment string) error {
 	if fw.format == PCAPNG {
-		return fw.epb(frame, s.at, s.comment)
+		return fw.epb(frame, at, comment)
 	}
 	var h [16]byte
-	binary.LittleEndian.PutUint32(h[0:], uint32(s.at.Unix()))
-	binary.LittleEndian.PutUint32(h[4:], uint32(s.at.Nanosecond()/1000))
+	binary.LittleEndian.PutUint32(h[0:], uint32(at.Unix()))
+	binary.LittleEndian.PutUint32(h[4:], uint32(at.Nanosecond()/1000))
 	binary.LittleEndian.PutUint32(h[8:], uint32(len(frame)))
 	binary.LittleEndian.PutUint32(h[12:], uint32(len(frame)))
 	if err := fw.write(h[:]); err != nil {

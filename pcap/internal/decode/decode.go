@@ -1,13 +1,15 @@
 // Package decode takes captured packets apart down to TCP and UDP: link
 // layers (Ethernet, 802.1Q and QinQ VLAN, raw IP, NULL/loopback, Linux SLL
-// and SLL2, NFLOG, PPP), tunnels (VXLAN, GRE, IP in IP), IPv4 and IPv6
-// (extension headers), and reassembles IP fragments.
+// and SLL2, NFLOG, PPP), tunnels (VXLAN, GRE, IP in IP, GTP-U, AYIYA,
+// Geneve, GRE in UDP, 802.11 in Aruba's GRE), IPv4 and IPv6 (extension
+// headers), and reassembles IP fragments (inside tunnels too).
 //
 // Decoding is hand-written rather than gopacket's DecodingLayerParser: it
 // covers link types and encapsulations gopacket lacks, yields netip
 // addresses directly and allocates nothing per packet (BenchmarkDecode
-// compares both). Only TCP is decoded with gopacket's layers.TCP, because
-// the TCP stage feeds gopacket's reassembly.Assembler with it.
+// compares both). TCP is decoded with gopacket's layers.TCP (the TCP stage
+// takes it), and the tunnel headers gopacket has layers for (GTP-U,
+// Geneve, 802.11) with those, reused from packet to packet.
 package decode
 
 import (
@@ -40,8 +42,8 @@ type Packet struct {
 	// Reassembled is set when the packet was put together from IP
 	// fragments (an IPv6 atomic fragment does not count).
 	Reassembled bool
-	// Tunnels counts the encapsulations (VXLAN, GRE, IP in IP) removed to
-	// reach the innermost IP header.
+	// Tunnels counts the encapsulations (VXLAN, GRE, IP in IP, ...) removed
+	// to reach the innermost IP header.
 	Tunnels int
 }
 
@@ -106,8 +108,18 @@ const (
 	protoShim6    = 140
 )
 
-// PortVXLAN is the IANA UDP port of VXLAN.
-const PortVXLAN = 4789
+// UDP ports of the tunnels decoded (IANA).
+const (
+	PortVXLAN     = 4789
+	PortGTPU      = 2152 // GTP-U, mobile networks' user plane (3GPP TS 29.281)
+	PortAYIYA     = 5072 // Anything In Anything (IPv6 tunnel brokers)
+	PortGeneve    = 6081 // RFC 8926
+	PortGREinUDP  = 4754 // RFC 8086
+	etherAruba    = 0x8200
+	gtpGPDU       = 0xff // GTP-U message type carrying a user packet
+	ayiyaForward  = 1    // AYIYA opcode carrying a packet
+	ayiyaMinBytes = 8
+)
 
 // maxDepth bounds nested encapsulations (VXLAN in GRE in ...), so a
 // crafted packet cannot recurse without end.
@@ -116,9 +128,12 @@ const maxDepth = 8
 // Decoder decodes packets; it keeps IP fragment state, so use one per
 // capture.
 type Decoder struct {
-	pkt  Packet
-	tcp  layers.TCP
-	frag defragmenter
+	pkt    Packet
+	tcp    layers.TCP
+	gtp    layers.GTPv1U
+	geneve layers.Geneve
+	dot11  layers.Dot11
+	frag   defragmenter
 }
 
 // NewDecoder returns a Decoder.
@@ -397,7 +412,7 @@ func (d *Decoder) ipv4(b []byte, depth int) error {
 		key := fragKey{src: d.pkt.Src, dst: d.pkt.Dst, id: uint32(binary.BigEndian.Uint16(b[4:])), proto: proto}
 		whole, err := d.frag.add(key, off, payload, more, proto, d.pkt.Truncated)
 		if err != nil || whole == nil {
-			return err
+			return held(err)
 		}
 		d.pkt.Reassembled = true
 		d.pkt.Truncated = false
@@ -471,7 +486,7 @@ func (d *Decoder) ipv6(b []byte, depth int) error {
 			key := fragKey{src: d.pkt.Src, dst: d.pkt.Dst, id: id, v6: true}
 			whole, err := d.frag.add(key, off, b, more, next, d.pkt.Truncated)
 			if err != nil || whole == nil {
-				return err
+				return held(err)
 			}
 			d.pkt.Reassembled = true
 			d.pkt.Truncated = false
@@ -509,9 +524,9 @@ func (d *Decoder) transport(proto uint8, b []byte, depth int) error {
 			b = b[:n]
 		}
 		d.pkt.Payload = b[8:]
-		if d.pkt.DstPort == PortVXLAN && len(b) >= 16 && b[8]&0x08 != 0 && depth < maxDepth {
-			if err := d.tunnel(func() error { return d.ethernet(b[16:], depth+1) }); err == nil {
-				return nil
+		if inner := d.udpTunnel(b[8:], depth); inner != nil && depth < maxDepth {
+			if err := d.tunnel(func() error { return inner(depth + 1) }); err == nil || errors.Is(err, errFragment) {
+				return err
 			}
 		}
 	case protoSCTP:
@@ -535,15 +550,15 @@ func (d *Decoder) transport(proto uint8, b []byte, depth int) error {
 					return d.ipv4(b, depth+1)
 				}
 				return d.ipv6(b, depth+1)
-			}); err == nil {
-				return nil
+			}); err == nil || errors.Is(err, errFragment) {
+				return err
 			}
 		}
 		d.pkt.Payload = b
 	case protoGRE:
 		if depth < maxDepth {
-			if err := d.tunnel(func() error { return d.gre(b, depth+1) }); err == nil {
-				return nil
+			if err := d.tunnel(func() error { return d.gre(b, depth+1) }); err == nil || errors.Is(err, errFragment) {
+				return err
 			}
 		}
 		d.pkt.Payload = b
@@ -585,8 +600,105 @@ func (d *Decoder) gre(b []byte, depth int) error {
 		return malformed("gre: header of %d bytes with %d", n, len(b))
 	}
 	typ := binary.BigEndian.Uint16(b[2:])
-	if typ == etherTEB {
+	switch typ {
+	case etherTEB:
 		return d.ethernet(b[n:], depth)
+	case etherAruba:
+		// Aruba access points tunnel their clients' 802.11 frames to the
+		// controller this way.
+		return d.wifi(b[n:], depth)
 	}
 	return d.etherType(typ, b[n:], depth)
+}
+
+// errFragment is returned (wrapping ErrSkip) for an IP fragment held until
+// its datagram is whole: inside a tunnel it is not a reason to report the
+// outer packet instead.
+var errFragment = fmt.Errorf("%w: ip fragment held for reassembly", ErrSkip)
+
+// held turns the defragmenter's "incomplete" ErrSkip into errFragment.
+func held(err error) error {
+	if err == ErrSkip {
+		return errFragment
+	}
+	return err
+}
+
+// udpTunnel returns the decoder of the packet a UDP payload p carries, by
+// port, or nil when it carries none we know.
+func (d *Decoder) udpTunnel(p []byte, depth int) func(depth int) error {
+	src, dst := d.pkt.SrcPort, d.pkt.DstPort
+	switch {
+	case dst == PortVXLAN && len(p) >= 8 && p[0]&0x08 != 0:
+		return func(depth int) error { return d.ethernet(p[8:], depth) }
+	case dst == PortGeneve:
+		return func(depth int) error {
+			if err := d.geneve.DecodeFromBytes(p, gopacket.NilDecodeFeedback); err != nil {
+				return malformed("geneve: %v", err)
+			}
+			if d.geneve.Version != 0 {
+				return ErrSkip
+			}
+			if typ := uint16(d.geneve.Protocol); typ != etherTEB {
+				return d.etherType(typ, d.geneve.Payload, depth)
+			}
+			return d.ethernet(d.geneve.Payload, depth)
+		}
+	case dst == PortGREinUDP:
+		return func(depth int) error { return d.gre(p, depth) }
+	case dst == PortGTPU || src == PortGTPU:
+		return func(depth int) error {
+			if err := d.gtp.DecodeFromBytes(p, gopacket.NilDecodeFeedback); err != nil {
+				return malformed("gtp-u: %v", err)
+			}
+			if d.gtp.Version != 1 || d.gtp.ProtocolType != 1 || d.gtp.MessageType != gtpGPDU {
+				return ErrSkip // signalling (echo, error indication), or GTP'
+			}
+			return d.ip(d.gtp.Payload, depth)
+		}
+	case dst == PortAYIYA || src == PortAYIYA:
+		return func(depth int) error { return d.ayiya(p, depth) }
+	}
+	return nil
+}
+
+// ayiya decodes Anything In Anything (draft-massar-v6ops-ayiya): a header
+// of 8 bytes, the sender's identity (2^n bytes) and a signature (4·n
+// bytes), then the packet, whose protocol the header names.
+func (d *Decoder) ayiya(b []byte, depth int) error {
+	if len(b) < ayiyaMinBytes {
+		return malformed("ayiya: header cut short")
+	}
+	n := ayiyaMinBytes + 1<<(b[0]>>4) + 4*int(b[1]>>4)
+	if n > len(b) {
+		return malformed("ayiya: header of %d bytes with %d", n, len(b))
+	}
+	if b[2]&0x0f != ayiyaForward {
+		return ErrSkip // heartbeats and queries carry no packet
+	}
+	switch b[3] {
+	case protoIPIP:
+		return d.ipv4(b[n:], depth)
+	case protoIPv6:
+		return d.ipv6(b[n:], depth)
+	}
+	return ErrSkip
+}
+
+// wifi decodes an 802.11 data frame (no radio header) carrying an IP
+// packet behind LLC/SNAP; other frames, and encrypted ones, are skipped.
+func (d *Decoder) wifi(b []byte, depth int) error {
+	if err := d.dot11.DecodeFromBytes(b, gopacket.NilDecodeFeedback); err != nil {
+		return malformed("802.11: %v", err)
+	}
+	if d.dot11.Type.MainType() != layers.Dot11TypeData || d.dot11.Flags.WEP() {
+		return ErrSkip
+	}
+	// gopacket takes the last 4 bytes for a frame check sequence; these
+	// frames have none.
+	p := b[len(d.dot11.Contents):]
+	if len(p) < 8 || p[0] != 0xaa || p[1] != 0xaa || p[2] != 0x03 {
+		return ErrSkip // no LLC/SNAP header: not an encapsulated EtherType
+	}
+	return d.etherType(binary.BigEndian.Uint16(p[6:]), p[8:], depth)
 }

@@ -2,6 +2,7 @@ package decode
 
 import (
 	"bytes"
+	"errors"
 	"net/netip"
 	"testing"
 	"time"
@@ -116,7 +117,7 @@ func TestDefragLimits(t *testing.T) {
 	d := NewDecoder()
 	for i := range 3 * maxPending {
 		pkt := ipv4Frag(v4a, v4b, protoUDP, uint16(i), 0, true, nil, make([]byte, 1480))
-		if _, err := d.Decode(&capture.Packet{Data: pkt, LinkType: LinkRaw, Time: time.Unix(int64(i/100), 0)}); err != ErrSkip {
+		if _, err := d.Decode(&capture.Packet{Data: pkt, LinkType: LinkRaw, Time: time.Unix(int64(i/100), 0)}); !errors.Is(err, ErrSkip) {
 			t.Fatalf("fragment %d: %v", i, err)
 		}
 		if len(d.frag.pending) > maxPending || d.frag.bytes > maxPendingBytes {
@@ -129,7 +130,7 @@ func TestDefragLimits(t *testing.T) {
 	for i := 0; i <= maxSpans && err == nil; i++ {
 		pkt := ipv4Frag(v4a, v4b, protoUDP, 7, i*16, true, nil, make([]byte, 8))
 		_, err = d.Decode(&capture.Packet{Data: pkt, LinkType: LinkRaw})
-		if err == ErrSkip {
+		if errors.Is(err, ErrSkip) {
 			err = nil
 		}
 	}
