@@ -47,6 +47,13 @@
 //     and parsing resumes at the next request or status line. A direction
 //     whose first bytes are not a message start (a capture that began
 //     mid-body) is scanned the same way.
+//   - A response lost in a gap does not shift the others: after a gap in
+//     the responses, if a request later than the oldest one waiting began
+//     before the next response did, the client (which waits for each
+//     response, unless the connection has shown pipelining) had received
+//     the responses to the requests before it, so those were lost: they
+//     are written without a response, incomplete, with a warning, and the
+//     response pairs with its own request.
 //   - Direction: the first message found decides which side is the client;
 //     when requests come from the side taken as the server, Conn.Swap is
 //     called.
