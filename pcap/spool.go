@@ -99,8 +99,8 @@ func (s *sorter) add(k sortKey, e *har.Entry) error {
 		if s.arena == nil {
 			// Room for a budget of entries at once: growing by doubling
 			// copied (and faulted in) the arena again and again. Pages
-			// not written to cost nothing.
-			s.arena = make([]byte, 0, s.budget+s.budget/4)
+			// not written to cost nothing (a huge budget still grows).
+			s.arena = make([]byte, 0, min(s.budget+s.budget/4, 64<<20))
 		}
 		it.off = len(s.arena)
 		s.arena = har.AppendEntry(s.arena, e)
