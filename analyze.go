@@ -1321,6 +1321,17 @@ func (r *run) finish() {
 	if r.p.har && r.log != nil {
 		a.Subject = subjectOf(r.log)
 	}
+	if r.p.expFile != "" && appID(a) == "" {
+		if id := experimentApp(r.p.expFile); id != "" {
+			if a.Subject == nil {
+				a.Subject = &report.Subject{}
+			}
+			if a.Subject.App == nil {
+				a.Subject.App = &report.App{}
+			}
+			a.Subject.App.ID = id
+		}
+	}
 	a.Name = defaultName(a, r.p.in.Files[0])
 	a.SortEntries()
 }

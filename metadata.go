@@ -2,6 +2,7 @@ package tracewire
 
 import (
 	"encoding/json"
+	"os"
 	"reflect"
 	"slices"
 	"sort"
@@ -111,4 +112,47 @@ func str(v any) string {
 	}
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+func appID(a *Analysis) string {
+	if a.Subject != nil && a.Subject.App != nil {
+		return a.Subject.App.ID
+	}
+	return ""
+}
+
+// experimentApp reads the analysed app's ID from a PiRogue
+// experiment.json: "target" (a package name, or an object with
+// "package_name", "package" or "id"), "app" (the same object) or
+// "package_name" at the top; "" when it names none or cannot be read
+// (the experiment's files are read, and their errors reported, by
+// enrich.ReadExperiment).
+func experimentApp(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	var top map[string]any
+	if json.Unmarshal(b, &top) != nil {
+		return ""
+	}
+	fromObject := func(v any) string {
+		switch x := v.(type) {
+		case string:
+			return strings.TrimSpace(x)
+		case map[string]any:
+			for _, k := range []string{"package_name", "package", "id"} {
+				if s, ok := x[k].(string); ok && strings.TrimSpace(s) != "" {
+					return strings.TrimSpace(s)
+				}
+			}
+		}
+		return ""
+	}
+	for _, k := range []string{"target", "app", "package_name"} {
+		if id := fromObject(top[k]); id != "" {
+			return id
+		}
+	}
+	return ""
 }

@@ -110,6 +110,8 @@ const (
 	RoleExperiment  = "experiment"
 	RoleFindings    = "findings"
 	RoleIndicators  = "indicators"
+	// RoleCompared is the earlier analysis a report compares with.
+	RoleCompared = "compared"
 )
 
 // InputFile is one file an analysis read.

@@ -2,6 +2,7 @@ package report
 
 import (
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/tracewire/tracewire/match"
@@ -166,4 +167,67 @@ func recipientOf(f *match.Finding) recipient {
 	}
 	h := HostOf(f.Entry.URL)
 	return recipient{id: "host:" + h, name: h, host: h}
+}
+
+// A compareDiff is one reason two analyses may not be of the same app.
+type compareDiff struct {
+	key  string // i18n key under report.compare.differs.
+	args []string
+}
+
+// compareDiffs says why before and after may be analyses of different
+// apps: both name an app and the IDs differ, or no host received requests
+// in both. Nothing when nothing says they differ.
+func compareDiffs(before, after *Analysis) []compareDiff {
+	var out []compareDiff
+	if b, a := appID(before), appID(after); b != "" && a != "" && !strings.EqualFold(a, b) {
+		out = append(out, compareDiff{"appId", []string{"before", b, "after", a}})
+	}
+	hb, ha := hostsOf(before), hostsOf(after)
+	common := false
+	for h := range ha {
+		if hb[h] {
+			common = true
+			break
+		}
+	}
+	if !common {
+		out = append(out, compareDiff{"noCommonHost", []string{"before", strconv.Itoa(len(hb)), "after", strconv.Itoa(len(ha))}})
+	}
+	return out
+}
+
+// CompareDifferences says, in English, why before and after may be
+// analyses of different apps (see Compare): the app IDs differ, or no
+// host received requests in both. Empty when nothing says so. A report
+// comparing such analyses says it; tracewire report refuses them unless
+// told --compare-any.
+func CompareDifferences(before, after *Analysis) []string {
+	var out []string
+	for _, d := range compareDiffs(before, after) {
+		out = append(out, newTranslator("en").t("report.compare.differs."+d.key, d.args...))
+	}
+	return out
+}
+
+func appID(a *Analysis) string {
+	if a.Subject != nil && a.Subject.App != nil {
+		return a.Subject.App.ID
+	}
+	return ""
+}
+
+// hostsOf is the set of hosts an analysis saw requests to: all of them
+// when it counted them, else those of its findings (detect's JSON).
+func hostsOf(a *Analysis) map[string]bool {
+	out := map[string]bool{}
+	for _, h := range a.Hosts {
+		out[h.Host] = true
+	}
+	for i := range a.Findings {
+		if h := HostOf(a.Findings[i].Entry.URL); h != "" {
+			out[h] = true
+		}
+	}
+	return out
 }

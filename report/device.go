@@ -208,12 +208,13 @@ type affected struct {
 	// Applicable is false when the report is from another platform than
 	// the analysed app.
 	Applicable bool
-	// AppFiltered is set when the rows are limited to the analysed app;
-	// AppMissing when the report has no record of it (all apps are then
-	// listed).
-	AppFiltered, AppMissing bool
-	First, Last             time.Time
-	Rows                    []affectedRow
+	// NoAppID is set when the analysed app's ID is not known: a device
+	// report holds the contacts of every app on the phone, so it is then
+	// not used as evidence. AppMissing is set when the report has no
+	// record of the app (then nothing is listed either).
+	NoAppID, AppMissing bool
+	First, Last         time.Time
+	Rows                []affectedRow
 }
 
 type affectedRow struct {
@@ -224,8 +225,9 @@ type affectedRow struct {
 	Hits        int
 }
 
-// deviceEvidence matches a device report against the hosts that received
-// personal data (host → recipient name).
+// deviceEvidence matches the contacts the analysed app (appID) made in a
+// device report against the hosts that received personal data (host →
+// recipient name). Contacts of other apps are never evidence.
 func deviceEvidence(d *DeviceReport, hosts map[string]string, appID, platform string) affected {
 	af := affected{Report: d, Applicable: platform == "" || d.Platform == "" || strings.EqualFold(platform, d.Platform)}
 	for _, c := range d.Contacts {
@@ -239,27 +241,22 @@ func deviceEvidence(d *DeviceReport, hosts map[string]string, appID, platform st
 	if !af.Applicable {
 		return af
 	}
-	if appID != "" {
-		af.AppFiltered = true
-		af.AppMissing = true
-		for _, c := range d.Contacts {
-			if strings.EqualFold(c.App, appID) {
-				af.AppMissing = false
-				break
-			}
-		}
-		if af.AppMissing {
-			af.AppFiltered = false
+	if appID == "" {
+		af.NoAppID = true
+		return af
+	}
+	af.AppMissing = true
+	for _, c := range d.Contacts {
+		if strings.EqualFold(c.App, appID) {
+			af.AppMissing = false
+			break
 		}
 	}
 	rows := map[string]*affectedRow{}
 	apps := map[string]map[string]bool{}
 	for _, c := range d.Contacts {
 		rc, ok := hosts[c.Host]
-		if !ok {
-			continue
-		}
-		if af.AppFiltered && !strings.EqualFold(c.App, appID) {
+		if !ok || !strings.EqualFold(c.App, appID) {
 			continue
 		}
 		r := rows[c.Host]
@@ -287,4 +284,27 @@ func deviceEvidence(d *DeviceReport, hosts map[string]string, appID, platform st
 		af.Rows = append(af.Rows, *r)
 	}
 	return af
+}
+
+// AnalysedApp returns the ID of the analysed app that device reports are
+// filtered by: o.AppID when set, else the app the analysis's inputs name
+// (HAR metadata, experiment.json); "" when none is known.
+func AnalysedApp(a *Analysis, o Options) string {
+	if o.AppID != "" {
+		return o.AppID
+	}
+	return appID(a)
+}
+
+// DeviceWarnings are the warnings about o's device reports for a: with no
+// known app ID, a device report is not used as evidence.
+func DeviceWarnings(a *Analysis, o Options) []string {
+	if len(o.DeviceReports) == 0 || AnalysedApp(a, o) != "" {
+		return nil
+	}
+	var out []string
+	for _, d := range o.DeviceReports {
+		out = append(out, fmt.Sprintf("device report %s is not used as evidence: the analysed app's ID is not known (the input's metadata does not name it); pass it with --app-id", d.Name))
+	}
+	return out
 }

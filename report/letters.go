@@ -375,6 +375,9 @@ func buildLetter(doc Document, a *Analysis, d *Details, o *Options) (*letter, er
 			app.Version = s.App.Version
 		}
 	}
+	if app.ID == "" {
+		app.ID = o.AppID
+	}
 	appName := firstNonEmpty(app.Name, app.ID, d.Controller.Name)
 	tool := a.Tool.Name + " " + a.Tool.Version
 	obs := observations(a, lang)
@@ -546,7 +549,7 @@ func affectedLetterSection(t *texts, a *Analysis, d *Details, o *Options, appID,
 			continue
 		}
 		af := deviceEvidence(dr, hosts, appID, platform)
-		if !af.Applicable || !af.AppFiltered || len(af.Rows) == 0 {
+		if !af.Applicable || af.NoAppID || af.AppMissing || len(af.Rows) == 0 {
 			s.para(t.get("affected.deviceNone", "kind", kind, "file", dr.Name, "app", appID))
 			continue
 		}

@@ -68,6 +68,11 @@ type Options struct {
 	// iOS App Privacy Report); the report lists the hosts that received
 	// personal data and also appear there.
 	DeviceReports []*DeviceReport
+	// AppID is the analysed app's ID (package name or bundle ID) that
+	// device reports are filtered by; by default the app the analysis
+	// names. With none, device reports are not used as evidence (see
+	// DeviceWarnings).
+	AppID string
 	// DB is the adapter database used to decode the request excerpts
 	// again; nil means the embedded one.
 	DB *adapters.DB

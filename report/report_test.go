@@ -44,7 +44,7 @@ func fullOptions(lang string) *Options {
 		Contacts: []DeviceContact{{App: "com.example.app", AppName: "Example", Host: "api2.branch.io", First: time.Unix(1700000100, 0), Last: time.Unix(1700000100, 0), Hits: 1}}}
 	apr := &DeviceReport{Kind: AppPrivacyReport, Name: "apr.ndjson", SHA256: "bb", Platform: "ios"}
 	other := &DeviceReport{Kind: TrackerControl, Name: "tc2.csv", SHA256: "cc", Platform: "android",
-		Contacts: []DeviceContact{{App: "org.other", Host: "elsewhere.example", First: time.Unix(1, 0), Last: time.Unix(1, 0), Hits: 1}}}
+		Contacts: []DeviceContact{{App: "com.example.app", Host: "elsewhere.example", First: time.Unix(1, 0), Last: time.Unix(1, 0), Hits: 1}}}
 	return &Options{Lang: lang, Compare: before, DeviceReports: []*DeviceReport{tc, apr, other}}
 }
 
@@ -368,14 +368,19 @@ func TestDeviceEvidence(t *testing.T) {
 	}}
 	hosts := map[string]string{"graph.facebook.com": "Meta"}
 	af := deviceEvidence(d, hosts, "tld.sample.app", "android")
-	if !af.Applicable || !af.AppFiltered || len(af.Rows) != 1 {
+	if !af.Applicable || af.NoAppID || af.AppMissing || len(af.Rows) != 1 {
 		t.Fatalf("%+v", af)
 	}
 	if r := af.Rows[0]; r.Hits != 3 || !r.First.Equal(time.Unix(5, 0)) || !r.Last.Equal(time.Unix(20, 0)) || len(r.Apps) != 1 {
 		t.Errorf("row %+v", r)
 	}
-	if af := deviceEvidence(d, hosts, "com.missing", "android"); !af.AppMissing || af.AppFiltered || af.Rows[0].Hits != 4 {
+	// Contacts of other apps are never evidence: an app the record does
+	// not know, or no known app, lists nothing.
+	if af := deviceEvidence(d, hosts, "com.missing", "android"); !af.AppMissing || len(af.Rows) != 0 {
 		t.Errorf("app missing: %+v", af)
+	}
+	if af := deviceEvidence(d, hosts, "", "android"); !af.NoAppID || len(af.Rows) != 0 {
+		t.Errorf("no app ID: %+v", af)
 	}
 	if af := deviceEvidence(d, hosts, "", "ios"); af.Applicable || len(af.Rows) != 0 {
 		t.Errorf("wrong platform: %+v", af)

@@ -340,7 +340,7 @@ func buildView(a *Analysis, o *Options) (*view, error) {
 			}
 		}
 		for _, d := range o.DeviceReports {
-			v.Affected = append(v.Affected, affectedSection(d, hosts, a, tr))
+			v.Affected = append(v.Affected, affectedSection(d, hosts, a, AnalysedApp(a, *o), tr))
 		}
 	}
 
@@ -602,8 +602,14 @@ func compareSection(before, after *Analysis, tr *translator, lang string) *compa
 	if p := before.Period; p != nil && !p.Start.IsZero() {
 		period = fmtTime(p.Start) + " – " + fmtTime(p.End)
 	}
+	lead := tr.t("report.compare.lead", "before", orDash(name), "id", orDash(before.ID), "period", period)
+	// Analyses that may be of different apps are compared only when the
+	// user says so; the report then says it first.
+	for _, d := range compareDiffs(before, after) {
+		lead = tr.t("report.compare.differs."+d.key, d.args...) + " " + lead
+	}
 	cv := &compareView{
-		Lead: tr.t("report.compare.lead", "before", orDash(name), "id", orDash(before.ID), "period", period),
+		Lead: lead,
 		Counts: tr.t("report.compare.counts", "persisted", tr.num(c.Count(Persisted)),
 			"appeared", tr.num(c.Count(Appeared)), "disappeared", tr.num(c.Count(Disappeared))),
 	}
@@ -636,11 +642,11 @@ func compareSection(before, after *Analysis, tr *translator, lang string) *compa
 	return cv
 }
 
-func affectedSection(d *DeviceReport, hosts map[string]string, a *Analysis, tr *translator) affectedView {
-	appID, platform := "", ""
+func affectedSection(d *DeviceReport, hosts map[string]string, a *Analysis, appID string, tr *translator) affectedView {
+	platform := ""
 	if s := a.Subject; s != nil {
 		if s.App != nil {
-			appID, platform = s.App.ID, s.App.Platform
+			platform = s.App.Platform
 		}
 		if platform == "" && s.Device != nil {
 			platform = s.Device.Platform
@@ -656,11 +662,14 @@ func affectedSection(d *DeviceReport, hosts map[string]string, a *Analysis, tr *
 		return av
 	}
 	switch {
-	case af.AppFiltered:
-		av.Lines = append(av.Lines, tr.t("report.affected.appFiltered", "app", appID))
+	case af.NoAppID:
+		av.Lines = append(av.Lines, tr.t("report.affected.noAppId"))
+		return av
 	case af.AppMissing:
 		av.Lines = append(av.Lines, tr.t("report.affected.appMissing", "app", appID))
+		return av
 	}
+	av.Lines = append(av.Lines, tr.t("report.affected.appFiltered", "app", appID))
 	for _, r := range af.Rows {
 		av.Rows = append(av.Rows, affectedRowView{
 			Host: r.Host, Recipient: r.Recipient, Apps: strings.Join(r.Apps, ", "),

@@ -340,6 +340,9 @@ func adapterInfo(db *adapters.DB) (*rep.AdapterDB, error) {
 func optionsKey(f *batchFlags, formats []rep.Format) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "lang=%s\neverywhere=%v\nseed=%d\n", f.lang, f.an.everywhere, f.an.capture.seed)
+	if f.an.appID != "" {
+		fmt.Fprintf(h, "app-id=%s\n", f.an.appID)
+	}
 	for _, fm := range formats {
 		fmt.Fprintf(h, "format=%s\n", fm)
 	}
@@ -688,16 +691,17 @@ func (b *batch) analyse(ctx context.Context, j *tracewire.Job, in tracewire.Inpu
 		}
 		return o.commit(&m)
 	}
-	if err := write("findings.json", func(w io.Writer) error { return a.WriteJSON(w) }); err != nil {
-		return b.failed(j, m.Inputs, m.Devices, err)
-	}
-	ro := rep.Options{Lang: b.f.lang, DB: b.opts.DB}
+	ro := rep.Options{Lang: b.f.lang, DB: b.opts.DB, AppID: b.f.an.appID}
 	for _, d := range j.DeviceReports {
 		dr, err := readDeviceReport(d)
 		if err != nil {
 			return b.failed(j, m.Inputs, m.Devices, err)
 		}
 		ro.DeviceReports = append(ro.DeviceReports, dr)
+	}
+	a.Warnings = append(a.Warnings, rep.DeviceWarnings(a, ro)...)
+	if err := write("findings.json", func(w io.Writer) error { return a.WriteJSON(w) }); err != nil {
+		return b.failed(j, m.Inputs, m.Devices, err)
 	}
 	for _, fm := range b.formats {
 		if err := write("report"+fm.Ext(), func(w io.Writer) error { return rep.Write(w, fm, a, ro) }); err != nil {

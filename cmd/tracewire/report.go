@@ -30,6 +30,8 @@ type analysisFlags struct {
 	indFile    string
 	everywhere bool
 	adapterDir string
+	// appID is the analysed app's ID, for device reports.
+	appID string
 }
 
 func (f *analysisFlags) register(cmd *cobra.Command, withEnrich bool) {
@@ -42,6 +44,7 @@ func (f *analysisFlags) register(cmd *cobra.Command, withEnrich bool) {
 	fl.StringVar(&f.indFile, "indicators", "", "JSON file of indicators: {\"property\": \"value\" or [values]} or [{\"property\":…, \"value\":…}]")
 	fl.BoolVar(&f.everywhere, "indicators-everywhere", false, "search indicators in every request, also those an adapter handled")
 	fl.StringVar(&f.adapterDir, "adapters", "", "directory of adapter files to use instead of the embedded database")
+	fl.StringVar(&f.appID, "app-id", "", "ID (package name or bundle ID) of the analysed app that device reports are filtered by (default: from the HAR's metadata or experiment.json)")
 }
 
 // paths are the files the flags name as inputs (key logs, traces,
@@ -138,11 +141,13 @@ type reportFlags struct {
 	format   string
 	lang     string
 	compare  string
-	devices  []string
-	out      string
-	maxBody  int
-	document string
-	details  string
+	// compareAny compares with an analysis that may be of another app.
+	compareAny bool
+	devices    []string
+	out        string
+	maxBody    int
+	document   string
+	details    string
 }
 
 func newReportCmd(e *env) *cobra.Command {
@@ -169,9 +174,14 @@ its findings refer to are checked first; when anything differs, report says
 what, writes nothing and exits with status 2.
 
 --compare OTHER compares with an earlier analysis of the same app (which
-transmissions persisted, appeared, disappeared); --device-report adds a
+transmissions persisted, appeared, disappeared); an analysis of another app
+(another app ID, or no host in common) is refused unless --compare-any is
+given, and the report then says that the apps may differ. OTHER's SHA-256 is
+listed with the inputs; --device-report adds a
 TrackerControl CSV export or an iOS App Privacy Report of the user's own phone
-as evidence that the user was affected. The output goes to -o (default:
+as evidence that the user was affected: only the contacts of the analysed app
+count, whose ID comes from the HAR's metadata, experiment.json or --app-id;
+with none known, device reports are not used and a warning says so. The output goes to -o (default:
 standard output); the format follows --format, else the extension of -o.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -184,6 +194,7 @@ standard output); the format follows --format, else the extension of -o.`,
 	fl.StringVar(&f.format, "format", "", "html, md, pdf, jsonl or parquet (default: from -o's extension, else html)")
 	fl.StringVar(&f.lang, "lang", "en", "language of the report: en or de")
 	fl.StringVar(&f.compare, "compare", "", "an earlier analysis of the same app (findings file, HAR or capture) to compare with")
+	fl.BoolVar(&f.compareAny, "compare-any", false, "compare with --compare even when it may be of another app (other app ID, or no host in common); the report says so")
 	fl.StringArrayVar(&f.devices, "device-report", nil, "TrackerControl CSV export or iOS App Privacy Report (ndjson) of the user's phone; repeatable")
 	fl.StringVarP(&f.out, "output", "o", "-", "output file (\"-\": standard output)")
 	fl.IntVar(&f.maxBody, "max-body", 0, "bytes of each request body reproduced in the appendix (default 256 KiB)")
@@ -247,7 +258,7 @@ func runReport(ctx context.Context, e *env, args []string, f *reportFlags) error
 	for i := range a.Inputs {
 		a.Inputs[i].Path = displayPath(a.Inputs[i].Path)
 	}
-	ro := rep.Options{Lang: f.lang, DB: opts.DB, MaxBody: f.maxBody}
+	ro := rep.Options{Lang: f.lang, DB: opts.DB, MaxBody: f.maxBody, AppID: f.an.appID}
 	if f.compare != "" {
 		an := f.an
 		an.enrich = enrichFlags{}
@@ -256,6 +267,18 @@ func runReport(ctx context.Context, e *env, args []string, f *reportFlags) error
 		if ro.Compare, err = loadAnalysis(ctx, []string{f.compare}, "", &an, o2); err != nil {
 			return fmt.Errorf("--compare: %w", err)
 		}
+		if diffs := rep.CompareDifferences(ro.Compare, a); len(diffs) > 0 && !f.compareAny {
+			fmt.Fprintf(e.stderr, "tracewire: report: --compare %s may be an analysis of another app (no report written; --compare-any compares anyway, and the report says so):\n", f.compare)
+			for _, d := range diffs {
+				fmt.Fprintf(e.stderr, "  - %s\n", d)
+			}
+			return &exitError{code: 2}
+		}
+		compared, err := comparedFiles(f.compare, ro.Compare)
+		if err != nil {
+			return fmt.Errorf("--compare: %w", err)
+		}
+		a.Inputs = append(a.Inputs, compared...)
 	}
 	for _, d := range f.devices {
 		dr, err := readDeviceReport(d)
@@ -264,6 +287,7 @@ func runReport(ctx context.Context, e *env, args []string, f *reportFlags) error
 		}
 		ro.DeviceReports = append(ro.DeviceReports, dr)
 	}
+	a.Warnings = append(a.Warnings, rep.DeviceWarnings(a, ro)...)
 	for _, w := range a.Warnings {
 		fmt.Fprintln(e.stderr, "tracewire: warning:", w)
 	}
@@ -295,6 +319,27 @@ func readDetails(path string, doc rep.Document) (*rep.Details, error) {
 	}
 	defer fh.Close()
 	return rep.ReadDetails(fh, path, doc)
+}
+
+// comparedFiles are the files of --compare as the report lists them
+// under its inputs: the file given, or for a folder the captures or HAR
+// its analysis read.
+func comparedFiles(path string, c *tracewire.Analysis) ([]rep.InputFile, error) {
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		var out []rep.InputFile
+		for _, in := range c.Inputs {
+			if in.Role == rep.RoleCapture || in.Role == rep.RoleHAR {
+				in.Role = rep.RoleCompared
+				out = append(out, in)
+			}
+		}
+		return out, nil
+	}
+	in, err := tracewire.HashFile(rep.RoleCompared, path)
+	if err != nil {
+		return nil, err
+	}
+	return []rep.InputFile{in}, nil
 }
 
 func readDeviceReport(path string) (*rep.DeviceReport, error) {
