@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"io"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/tracewire/tracewire/har"
 )
@@ -21,14 +22,19 @@ import (
 // SecretKeySpec (only key and alg). An app that encrypts a body before
 // sending it wrote a record whose out is the request's body, or part of it;
 // one that decrypts a response wrote a record whose in is the response's
-// body. Such bodies are replaced by the plaintext, and the original is kept
-// in _decryption on the request or response:
+// body. A body that is exactly a ciphertext (after the HAR's encoding, or
+// once base64-decoded) is replaced by the plaintext, and the original is
+// kept in _decryption on the request or response:
 //
 //	{"originalBase64Content", "alg", "key", "iv", "pid", "process", "timestamp" (s),
 //	 "primitiveParameters": {"algorithm", "key", "iv"}, "match": "body|base64-decoded body"}
 //
 // (primitiveParameters and originalBase64Content are the names of
-// pcapng-utils, so PiRogue's viewers show them). Digests, MACs, signatures
+// pcapng-utils, so PiRogue's viewers show them). A ciphertext found inside
+// a larger body never replaces it: _decryptedPart gives the plaintext
+// ("plaintext", or "plaintextBase64" when it is not UTF-8) with the
+// ciphertext's "offset" and "length" in the body ("match" says whether in
+// the body or in its base64 decoding), and the same operation fields. Digests, MACs, signatures
 // and RSA are skipped: their "out" is not a ciphertext of "in" that a body
 // could carry, and matching them would invent plaintexts.
 
@@ -186,6 +192,7 @@ type decryptEnricher struct {
 	a                   *AESInfo
 	requests, responses int
 	viaBase64           int
+	inside              int // ciphertexts found inside a larger body
 	kept                int
 	used                map[int32]bool
 }
@@ -194,10 +201,13 @@ func (d *decryptEnricher) Name() string { return AESInfoName }
 
 func (d *decryptEnricher) Enrich(i int, e *har.Entry) error {
 	if pd := e.Request.PostData; pd != nil && pd.Text != "" {
-		if _, done := e.Request.Extra["_decryption"]; done {
+		if done(e.Request.Extra) {
 			d.kept++
 		} else if body, err := pd.Body(); err == nil {
-			if dec, pt := d.find(body, d.a.byOut, true); dec != nil {
+			if dec, pt, whole := d.find(body, d.a.byOut, true); !whole && dec != nil {
+				e.Request.Extra.Set("_decryptedPart", dec)
+				d.inside++
+			} else if dec != nil {
 				pd.SetBody(pt)
 				// The form fields described the ciphertext.
 				pd.Params = nil
@@ -207,10 +217,13 @@ func (d *decryptEnricher) Enrich(i int, e *har.Entry) error {
 		}
 	}
 	if c := &e.Response.Content; c.Text != "" {
-		if _, done := e.Response.Extra["_decryption"]; done {
+		if done(e.Response.Extra) {
 			d.kept++
 		} else if body, err := c.Body(); err == nil {
-			if dec, pt := d.find(body, d.a.byIn, false); dec != nil {
+			if dec, pt, whole := d.find(body, d.a.byIn, false); !whole && dec != nil {
+				e.Response.Extra.Set("_decryptedPart", dec)
+				d.inside++
+			} else if dec != nil {
 				c.SetBody(pt)
 				e.Response.Extra.Set("_decryption", dec)
 				d.responses++
@@ -220,37 +233,82 @@ func (d *decryptEnricher) Enrich(i int, e *har.Entry) error {
 	return nil
 }
 
-// find looks for a recorded ciphertext in body, then in body's base64
-// decoding; it returns the _decryption object and the plaintext.
-func (d *decryptEnricher) find(body []byte, index map[uint64][]int32, request bool) (map[string]any, []byte) {
-	how := "body"
-	op := d.search(body, index, request)
-	if op < 0 {
-		if dec, ok := decodeBase64Body(body); ok {
-			op = d.search(dec, index, request)
-			how = "base64-decoded body"
+// done says whether a request or response was looked at already (by an
+// earlier run, or another aes_info file).
+func done(x har.Extra) bool {
+	_, a := x["_decryption"]
+	_, b := x["_decryptedPart"]
+	return a || b
+}
+
+// find looks for a recorded ciphertext that is the whole body, or the
+// whole of its base64 decoding: the body is then replaced by the
+// plaintext (whole is true; the returned object is _decryption). Failing
+// that, it looks for one inside the body or its decoding: the body is then
+// kept, and the returned object (_decryptedPart) gives the plaintext with
+// where the ciphertext lies — a 16-byte match inside a font is more likely
+// chance than an encrypted font.
+func (d *decryptEnricher) find(body []byte, index map[uint64][]int32, request bool) (dec map[string]any, pt []byte, whole bool) {
+	dec64, is64 := decodeBase64Body(body)
+	forms := []struct {
+		how string
+		b   []byte
+	}{{"body", body}}
+	if is64 {
+		forms = append(forms, struct {
+			how string
+			b   []byte
+		}{"base64-decoded body", dec64})
+	}
+	op, at, how := int32(-1), 0, ""
+	for _, f := range forms {
+		if op = d.whole(f.b, index, request); op >= 0 {
+			how, whole = f.how, true
+			break
 		}
 	}
 	if op < 0 {
-		return nil, nil
+		for _, f := range forms {
+			if op, at = d.search(f.b, index, request); op >= 0 {
+				how = f.how
+				break
+			}
+		}
+	}
+	if op < 0 {
+		return nil, nil, false
 	}
 	d.used[op] = true
 	if how != "body" {
 		d.viaBase64++
 	}
 	c := &d.a.ops[op]
-	pt := c.in
+	pt = c.in
 	if !request {
 		pt = c.out
 	}
-	dec := map[string]any{
-		"originalBase64Content": base64.StdEncoding.EncodeToString(body),
-		"alg":                   c.alg,
-		"key":                   c.key,
-		"iv":                    c.iv,
-		"process":               c.process,
-		"match":                 how,
-		"primitiveParameters":   map[string]any{"algorithm": c.alg, "key": c.key, "iv": c.iv},
+	dec = map[string]any{
+		"alg":                 c.alg,
+		"key":                 c.key,
+		"iv":                  c.iv,
+		"process":             c.process,
+		"match":               how,
+		"primitiveParameters": map[string]any{"algorithm": c.alg, "key": c.key, "iv": c.iv},
+	}
+	if whole {
+		dec["originalBase64Content"] = base64.StdEncoding.EncodeToString(body)
+	} else {
+		ct := c.out
+		if !request {
+			ct = c.in
+		}
+		dec["offset"] = int64(at)
+		dec["length"] = int64(len(ct))
+		if utf8.Valid(pt) {
+			dec["plaintext"] = string(pt)
+		} else {
+			dec["plaintextBase64"] = base64.StdEncoding.EncodeToString(pt)
+		}
 	}
 	if c.hasPidVal {
 		dec["pid"] = c.pid
@@ -258,13 +316,36 @@ func (d *decryptEnricher) find(body []byte, index map[uint64][]int32, request bo
 	if c.hasTS {
 		dec["timestamp"] = c.ts
 	}
-	return dec, pt
+	return dec, pt, whole
 }
 
-// search returns the operation whose ciphertext occurs in b: the longest
-// one (the most specific), the first recorded on a tie; -1 when none.
-func (d *decryptEnricher) search(b []byte, index map[uint64][]int32, request bool) int32 {
-	best := int32(-1)
+// ciphertext is operation id's ciphertext in the direction searched.
+func (d *decryptEnricher) ciphertext(id int32, request bool) []byte {
+	if request {
+		return d.a.ops[id].out
+	}
+	return d.a.ops[id].in
+}
+
+// whole returns the first operation whose ciphertext is exactly b; -1
+// when none.
+func (d *decryptEnricher) whole(b []byte, index map[uint64][]int32, request bool) int32 {
+	if len(b) < minCiphertext {
+		return -1
+	}
+	for _, id := range index[binary.BigEndian.Uint64(b)] {
+		if bytes.Equal(d.ciphertext(id, request), b) {
+			return id
+		}
+	}
+	return -1
+}
+
+// search returns the operation whose ciphertext occurs in b, and where:
+// the longest one (the most specific), the first recorded on a tie, at its
+// first place; -1 when none.
+func (d *decryptEnricher) search(b []byte, index map[uint64][]int32, request bool) (int32, int) {
+	best, at := int32(-1), 0
 	bestLen := 0
 	for i := 0; i+minCiphertext <= len(b); i++ {
 		ids, ok := index[binary.BigEndian.Uint64(b[i:])]
@@ -272,18 +353,15 @@ func (d *decryptEnricher) search(b []byte, index map[uint64][]int32, request boo
 			continue
 		}
 		for _, id := range ids {
-			ct := d.a.ops[id].out
-			if !request {
-				ct = d.a.ops[id].in
-			}
+			ct := d.ciphertext(id, request)
 			if len(ct) > bestLen && bytes.HasPrefix(b[i:], ct) {
-				best, bestLen = id, len(ct)
+				best, bestLen, at = id, len(ct), i
 			} else if len(ct) == bestLen && id < best && bytes.HasPrefix(b[i:], ct) {
-				best = id
+				best, at = id, i
 			}
 		}
 	}
-	return best
+	return best, at
 }
 
 // decodeBase64Body decodes a body that is entirely base64 (standard or
@@ -315,6 +393,9 @@ func (d *decryptEnricher) Report(s *Summary) {
 	r.add("responses decrypted", d.responses)
 	r.add("decrypted through a base64 layer", d.viaBase64)
 	r.add("operations used", len(d.used))
+	if d.inside > 0 {
+		r.add("ciphertexts inside a larger body (body kept, plaintext in _decryptedPart)", d.inside)
+	}
 	if d.kept > 0 {
 		r.add("bodies that already had a _decryption", d.kept)
 	}

@@ -68,12 +68,12 @@ func TestDecryption(t *testing.T) {
 		}
 	}
 
-	// 1: binary request body (base64 in the HAR) that is the ciphertext
-	// with an IV prefix; a response body that is exactly a ciphertext.
+	// 1: binary request body (base64 in the HAR) that is exactly the
+	// ciphertext; a response body that is exactly a ciphertext.
 	e1 := entry(flowA, baseSec+10, baseSec+10.4, "HTTP/1.1")
 	e1.Request.Method = "POST"
 	e1.Request.PostData = &har.PostData{MimeType: "application/octet-stream", Params: []har.Param{{Name: "x"}}}
-	e1.Request.PostData.SetBody(append(append([]byte(nil), iv...), reqCT...))
+	e1.Request.PostData.SetBody(reqCT)
 	origReq := e1.Request.PostData.Text
 	e1.Response.Content.MimeType = "application/octet-stream"
 	e1.Response.Content.SetBody(respCT)
@@ -84,8 +84,15 @@ func TestDecryption(t *testing.T) {
 	e3 := entry(flowA, baseSec+12, baseSec+12.1, "HTTP/1.1")
 	e3.Request.PostData = &har.PostData{MimeType: "text/plain", Text: "hello world, nothing secret here"}
 	e3.Response.Content.SetBody(reqCT[:7])
+	// 4: the ciphertext after an IV prefix: inside a larger body, so the
+	// body stays and the plaintext goes beside it.
+	e4 := entry(flowA, baseSec+13, 0, "HTTP/1.1")
+	e4.Request.Method = "POST"
+	e4.Request.PostData = &har.PostData{MimeType: "application/octet-stream", Params: []har.Param{{Name: "x"}}}
+	e4.Request.PostData.SetBody(append(append([]byte(nil), iv...), reqCT...))
+	origReq4 := e4.Request.PostData.Text
 
-	s := run(t, []*har.Entry{e1, e2, e3}, a.Enricher())
+	s := run(t, []*har.Entry{e1, e2, e3, e4}, a.Enricher())
 
 	if got, _ := e1.Request.PostData.Body(); string(got) != string(reqPT) {
 		t.Errorf("request body = %q, want the plaintext", got)
@@ -117,8 +124,21 @@ func TestDecryption(t *testing.T) {
 	if _, ok := e3.Response.Extra["_decryption"]; ok {
 		t.Error("entry 3 response changed")
 	}
+	if e4.Request.PostData.Text != origReq4 || e4.Request.PostData.Encoding != "base64" || len(e4.Request.PostData.Params) != 1 {
+		t.Errorf("entry 4: the body with the ciphertext inside changed: %+v", e4.Request.PostData)
+	}
+	if _, ok := e4.Request.Extra["_decryption"]; ok {
+		t.Error("entry 4 got a _decryption")
+	}
+	part, _ := json.Marshal(e4.Request.Extra["_decryptedPart"])
+	wantPart := fmt.Sprintf(`{"alg":"AES/CBC/PKCS5Padding","iv":%q,"key":%q,"length":%d,"match":"body","offset":16,"pid":4242,"plaintext":%q,"primitiveParameters":{"algorithm":"AES/CBC/PKCS5Padding","iv":%[1]q,"key":%[2]q},"process":"com.example.app","timestamp":1700000009.5}`,
+		hex.EncodeToString(iv), hex.EncodeToString(key), len(reqCT), reqPT)
+	if string(part) != wantPart {
+		t.Errorf("entry 4 _decryptedPart:\n got %s\nwant %s", part, wantPart)
+	}
 	r := s.Source(AESInfoName)
-	for name, want := range map[string]int{"requests decrypted": 2, "responses decrypted": 1, "decrypted through a base64 layer": 1, "operations used": 3} {
+	for name, want := range map[string]int{"requests decrypted": 2, "responses decrypted": 1, "decrypted through a base64 layer": 1, "operations used": 3,
+		"ciphertexts inside a larger body (body kept, plaintext in _decryptedPart)": 1} {
 		if got := r.Count(name); got != want {
 			t.Errorf("%s = %d, want %d", name, got, want)
 		}
@@ -126,9 +146,57 @@ func TestDecryption(t *testing.T) {
 
 	// Running again on the decrypted entries changes nothing.
 	before := string(har.MarshalEntry(e1))
-	run(t, []*har.Entry{e1}, a.Enricher())
+	before4 := string(har.MarshalEntry(e4))
+	run(t, []*har.Entry{e1, e4}, a.Enricher())
 	if after := string(har.MarshalEntry(e1)); after != before {
 		t.Errorf("second run changed the entry")
+	}
+	if after := string(har.MarshalEntry(e4)); after != before4 {
+		t.Errorf("second run changed entry 4")
+	}
+}
+
+// TestDecryptionInsideLargerBody is issue 10's case: a 16-byte ciphertext
+// (one AES block) recorded by a decryption occurs by chance, or as part of
+// something else, inside a 52 KB font. The font must stay the font; the
+// plaintext is attached beside it with the ciphertext's offset.
+func TestDecryptionInsideLargerBody(t *testing.T) {
+	key := []byte("0123456789abcdef")
+	iv := []byte("fedcba9876543210")
+	pt := []byte("uid=42")
+	ct := encrypt(t, key, iv, pt)
+	if len(ct) != 16 {
+		t.Fatalf("ciphertext of %d bytes", len(ct))
+	}
+	font := make([]byte, 52_000)
+	for i := range font {
+		font[i] = byte(i*7 + i/251)
+	}
+	copy(font, "wOF2")
+	const at = 30_011
+	copy(font[at:], ct)
+	a, err := ReadAESInfo(strings.NewReader("["+aesRecord("AES/CBC/PKCS5Padding", key, iv, ct, pt, 1700000010500)+"]"), "aes_info.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := entry(flowA, baseSec+10, baseSec+10.4, "HTTP/1.1")
+	e.Response.Content.MimeType = "font/woff2"
+	e.Response.Content.SetBody(font)
+	orig := e.Response.Content
+	s := run(t, []*har.Entry{e}, a.Enricher())
+	if got, _ := e.Response.Content.Body(); string(got) != string(font) || e.Response.Content.Size != orig.Size || e.Response.Content.Text != orig.Text {
+		t.Fatalf("the font was replaced: %d bytes now", len(got))
+	}
+	if _, ok := e.Response.Extra["_decryption"]; ok {
+		t.Error("the font response got a _decryption")
+	}
+	part, _ := e.Response.Extra["_decryptedPart"].(map[string]any)
+	if part["offset"] != int64(at) || part["length"] != int64(16) || part["plaintext"] != string(pt) || part["match"] != "body" {
+		t.Errorf("_decryptedPart = %v", part)
+	}
+	r := s.Source(AESInfoName)
+	if r.Count("responses decrypted") != 0 || r.Count("ciphertexts inside a larger body (body kept, plaintext in _decryptedPart)") != 1 {
+		t.Errorf("counts %v", r.Counts)
 	}
 }
 
