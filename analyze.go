@@ -84,6 +84,9 @@ type Options struct {
 	// ProvenanceWindow is how far a provenance event may be from a
 	// request; nil means enrich.DefaultProvenanceWindow.
 	ProvenanceWindow *enrich.Window
+	// ProvenanceTimeShift, when set, is added to the provenance logs'
+	// times; nil estimates it from the requests (see enrich.TimeShift).
+	ProvenanceTimeShift *time.Duration
 	// HAR, when set, receives the enriched HAR as it streams (for a
 	// capture: the converted HAR). HARWriterOptions are passed to its
 	// har.Writer.
@@ -747,15 +750,16 @@ func (p *plan) enrichers(o Options, hashed []report.InputFile) ([]enrich.Enriche
 	if !p.har {
 		out = append(out, enrich.Ptcpdump())
 	}
-	win := enrich.DefaultProvenanceWindow
+	po := enrich.DefaultProvenanceOptions()
 	if o.ProvenanceWindow != nil {
-		win = *o.ProvenanceWindow
+		po.Window = *o.ProvenanceWindow
 	}
+	po.TimeShift = o.ProvenanceTimeShift
 	for _, f := range p.in.Provenance {
 		if err := open(f, func(r io.Reader, name string) error {
 			x, err := enrich.ReadProvenance(r, name)
 			if err == nil {
-				out = append(out, x.Enricher(win))
+				out = append(out, x.Enricher(po))
 				for _, ind := range x.Indicators() {
 					inds = append(inds, match.Indicator{Property: ownerProperty(ind.Value), Value: ind.Value})
 				}

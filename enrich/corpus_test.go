@@ -422,7 +422,7 @@ func TestCorpusProvenance(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := run(t, c.entries, p.Enricher(DefaultProvenanceWindow))
+	s := run(t, c.entries, p.Enricher(DefaultProvenanceOptions()))
 	for i, en := range c.entries {
 		got := en.Extra["_owners"]
 		if i == beacon {

@@ -32,7 +32,8 @@ type Enricher interface {
 // When the Source is a Skimmer, the entries of the first pass carry only
 // the skimmed fields: CommunityID, Timestamp, Request.Timestamp,
 // Request.HTTPVersion, Response.Timestamp, Response.HTTPVersion and
-// Response.Status.
+// Response.Status (unless a planner of the package reads requests: the
+// provenance log's shift estimate).
 type Planner interface {
 	Enricher
 	Observe(i int, e *har.Entry) error
@@ -85,7 +86,13 @@ func (p *Pipeline) Run(ctx context.Context, src Source, emit func(*har.Entry) er
 	}
 	first := -1
 	if len(planners) > 0 {
-		n, err := p.pass(ctx, src, 1, func(i int, e *har.Entry) error {
+		skim := true
+		for _, pl := range planners {
+			if r, ok := pl.(interface{ needsRequests() bool }); ok && r.needsRequests() {
+				skim = false
+			}
+		}
+		n, err := p.pass(ctx, src, 1, skim, func(i int, e *har.Entry) error {
 			for _, pl := range planners {
 				if err := pl.Observe(i, e); err != nil {
 					return fmt.Errorf("%s: entry %d: %w", pl.Name(), i, err)
@@ -103,7 +110,7 @@ func (p *Pipeline) Run(ctx context.Context, src Source, emit func(*har.Entry) er
 			}
 		}
 	}
-	n, err := p.pass(ctx, src, 2, func(i int, e *har.Entry) error {
+	n, err := p.pass(ctx, src, 2, false, func(i int, e *har.Entry) error {
 		for _, en := range p.Enrichers {
 			if err := en.Enrich(i, e); err != nil {
 				return fmt.Errorf("%s: entry %d: %w", en.Name(), i, err)
@@ -124,9 +131,9 @@ func (p *Pipeline) Run(ctx context.Context, src Source, emit func(*har.Entry) er
 	return s, nil
 }
 
-func (p *Pipeline) pass(ctx context.Context, src Source, pass int, fn func(int, *har.Entry) error) (int, error) {
+func (p *Pipeline) pass(ctx context.Context, src Source, pass int, skim bool, fn func(int, *har.Entry) error) (int, error) {
 	open := src.Open
-	if sk, ok := src.(Skimmer); ok && pass == 1 {
+	if sk, ok := src.(Skimmer); ok && skim {
 		open = sk.Skim
 	}
 	it, err := open()
@@ -528,6 +535,8 @@ type SourceReport struct {
 	Counts []Count `json:"counts"`
 	// Notes are details worth reading: conflicts, per-owner summaries.
 	Notes []string `json:"notes,omitempty"`
+	// TimeShift, when set, is the shift applied to the source's times.
+	TimeShift *TimeShift `json:"timeShift,omitempty"`
 }
 
 // Count is one named counter.
@@ -629,6 +638,9 @@ func (s *Summary) WriteText(w io.Writer) error {
 		}
 		for _, c := range r.Counts {
 			fmt.Fprintf(&b, "  %s: %d\n", c.Name, c.N)
+		}
+		if r.TimeShift != nil {
+			fmt.Fprintf(&b, "  %s\n", r.TimeShift)
 		}
 		for _, n := range r.Notes {
 			fmt.Fprintf(&b, "  %s\n", n)

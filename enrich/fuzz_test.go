@@ -135,7 +135,7 @@ func FuzzProvenance(f *testing.F) {
 		if err != nil {
 			return
 		}
-		run(t, fuzzEntries(), p.Enricher(DefaultProvenanceWindow))
+		run(t, fuzzEntries(), p.Enricher(DefaultProvenanceOptions()))
 		p.Indicators()
 	})
 }

@@ -74,6 +74,7 @@ type provEvent struct {
 	dest    string
 	owners  []string
 	data    string
+	sample  string // data without a trailing line break, what is matched
 	network bool
 	matched int
 }
@@ -169,7 +170,8 @@ func (p *Provenance) add(ev *provEvent, tsRaw, ownersRaw []byte, hasSample bool,
 		p.owners[o] = true
 	}
 	ev.network = IsNetworkSink(ev.sink)
-	if ev.network && hasSample && len(ev.data) >= MinProvenanceSample {
+	ev.sample = strings.TrimRight(ev.data, "\r\n")
+	if ev.network && hasSample && len(ev.sample) >= MinProvenanceSample {
 		p.events = append(p.events, ev)
 	} else {
 		if ev.network {
@@ -198,21 +200,53 @@ func (p *Provenance) Indicators() []Indicator {
 	return sortIndicators(out)
 }
 
+// ProvenanceOptions tune how provenance events are paired with requests.
+type ProvenanceOptions struct {
+	// Window is how far an event may be from a request's timestamp, after
+	// the shift.
+	Window Window
+	// TimeShift, when set, is added to the log's times before pairing. When
+	// nil it is estimated (see EstimateShift): runtimes that write local
+	// time with a "Z" are hours off.
+	TimeShift *time.Duration
+}
+
+// DefaultProvenanceOptions returns DefaultProvenanceWindow with the time
+// shift estimated.
+func DefaultProvenanceOptions() ProvenanceOptions {
+	return ProvenanceOptions{Window: DefaultProvenanceWindow}
+}
+
 // Enricher returns the enricher that attaches events to entries whose
-// request carries their sample within w of the request's timestamp.
-func (p *Provenance) Enricher(w Window) Enricher {
-	return &provEnricher{p: p, w: w}
+// request carries their sample within o.Window of the request's timestamp.
+// Unless o.TimeShift is set, it is a Planner that first estimates the
+// shift of the log's clock from the whole capture.
+func (p *Provenance) Enricher(o ProvenanceOptions) Enricher {
+	pe := &provEnricher{p: p, w: o.Window}
+	if o.TimeShift != nil {
+		pe.shift = *o.TimeShift
+		pe.report = &TimeShift{Seconds: o.TimeShift.Seconds()}
+		if *o.TimeShift == 0 {
+			pe.report = nil
+		}
+		return pe
+	}
+	return &provPlanner{provEnricher: pe, est: newShiftEstimator(p.events)}
 }
 
 type provEnricher struct {
 	p       *Provenance
 	w       Window
+	shift   time.Duration // added to the events' times
+	report  *TimeShift    // the shift applied, for the summary
+	note    string        // why no shift was applied, when one was looked for
 	entries int
 }
 
 func (pe *provEnricher) Name() string { return ProvenanceName }
 
-func (pe *provEnricher) Enrich(i int, e *har.Entry) error {
+// requestTime is the time of an entry's request, 0 when unknown.
+func requestTime(e *har.Entry) float64 {
 	ts := e.Request.Timestamp
 	if ts == 0 {
 		ts = e.Timestamp
@@ -220,9 +254,16 @@ func (pe *provEnricher) Enrich(i int, e *har.Entry) error {
 	if ts == 0 && !e.StartedDateTime.IsZero() {
 		ts = har.Seconds(e.StartedDateTime)
 	}
+	return ts
+}
+
+func (pe *provEnricher) Enrich(i int, e *har.Entry) error {
+	ts := requestTime(e)
 	if ts == 0 || len(pe.p.events) == 0 {
 		return nil
 	}
+	// Event times plus the shift, compared with the request's.
+	ts -= pe.shift.Seconds()
 	evs := pe.p.events
 	lo := sort.Search(len(evs), func(k int) bool { return evs[k].t >= ts-pe.w.Before.Seconds() })
 	var hay [][]byte
@@ -231,7 +272,7 @@ func (pe *provEnricher) Enrich(i int, e *har.Entry) error {
 		if hay == nil {
 			hay = requestText(&e.Request)
 		}
-		sample := []byte(evs[k].data)
+		sample := []byte(evs[k].sample)
 		for _, h := range hay {
 			if bytes.Contains(h, sample) {
 				matched = append(matched, evs[k])
@@ -279,27 +320,34 @@ func (pe *provEnricher) Enrich(i int, e *har.Entry) error {
 }
 
 // requestText returns the forms of a request a sample is looked for in:
-// the request line, raw and URL-decoded, each header as "Name: value", and
-// the body, raw and URL-decoded.
+// the request line with the URL as the HAR has it, raw and URL-decoded;
+// the head as it went on the wire (request line with the path and query,
+// then each header as "Name: value", lines ended by CRLF), raw and
+// URL-decoded; the cookies as name=value; the body, raw and URL-decoded,
+// and its form fields.
 func requestText(r *har.Request) [][]byte {
 	line := r.Method + " " + r.URL + " " + r.HTTPVersion
 	out := [][]byte{[]byte(line)}
-	if u, err := url.QueryUnescape(line); err == nil && u != line {
-		out = append(out, []byte(u))
-	} else if u, err := url.PathUnescape(line); err == nil && u != line {
-		out = append(out, []byte(u))
-	}
+	out = appendUnescaped(out, line)
 	var hb strings.Builder
+	hb.WriteString(r.Method + " " + requestTarget(r.URL) + " " + r.HTTPVersion + "\r\n")
 	for _, h := range r.Headers {
 		hb.WriteString(h.Name)
 		hb.WriteString(": ")
 		hb.WriteString(h.Value)
-		hb.WriteString("\n")
+		hb.WriteString("\r\n")
 	}
+	hb.WriteString("\r\n")
+	head := hb.String()
+	out = append(out, []byte(head))
+	out = appendUnescaped(out, head)
+	var cb strings.Builder
 	for _, c := range r.Cookies {
-		hb.WriteString(c.Name + "=" + c.Value + "\n")
+		cb.WriteString(c.Name + "=" + c.Value + "\n")
 	}
-	out = append(out, []byte(hb.String()))
+	if cb.Len() > 0 {
+		out = append(out, []byte(cb.String()))
+	}
 	if r.PostData != nil {
 		if b, err := r.PostData.Body(); err == nil && len(b) > 0 {
 			out = append(out, b)
@@ -312,6 +360,39 @@ func requestText(r *har.Request) [][]byte {
 		}
 	}
 	return out
+}
+
+// appendUnescaped appends s URL-decoded (as a query, else as a path) when
+// that changes it.
+func appendUnescaped(out [][]byte, s string) [][]byte {
+	if u, err := url.QueryUnescape(s); err == nil && u != s {
+		return append(out, []byte(u))
+	} else if u, err := url.PathUnescape(s); err == nil && u != s {
+		return append(out, []byte(u))
+	}
+	return out
+}
+
+// requestTarget is the path and query of an absolute URL as the request
+// line carries them ("/profile?q=a%40b.c"); other URLs as they are.
+func requestTarget(u string) string {
+	i := strings.Index(u, "://")
+	if i < 0 {
+		return u
+	}
+	rest := u[i+3:]
+	j := strings.IndexAny(rest, "/?#")
+	if j < 0 {
+		return "/"
+	}
+	t := rest[j:]
+	if k := strings.IndexByte(t, '#'); k >= 0 {
+		t = t[:k]
+	}
+	if t == "" || t[0] != '/' {
+		t = "/" + t
+	}
+	return t
 }
 
 func (pe *provEnricher) Report(s *Summary) {
@@ -329,6 +410,10 @@ func (pe *provEnricher) Report(s *Summary) {
 	r.add("entries with owners", pe.entries)
 	r.add("other sink events", len(p.other))
 	r.add("owners", len(p.owners))
+	r.TimeShift = pe.report
+	if pe.note != "" {
+		r.Notes = append(r.Notes, pe.note)
+	}
 	// Per owner: what left through the network without a request in the
 	// capture, and what went to other sinks.
 	type tally struct {

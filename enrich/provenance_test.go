@@ -2,8 +2,11 @@ package enrich
 
 import (
 	"encoding/json"
+	"fmt"
+	"maps"
 	"net/url"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -42,7 +45,7 @@ func TestProvenance(t *testing.T) {
 	e2 := entry(flowA, baseSec+40, 0, "HTTP/1.1")
 	e2.Request.URL = "https://graph.facebook.com/tr?em=alice@example.com"
 	e3 := entry(flowA, baseSec+10, 0, "HTTP/1.1")
-	s := run(t, []*har.Entry{e0, e1, e2, e3}, p.Enricher(DefaultProvenanceWindow))
+	s := run(t, []*har.Entry{e0, e1, e2, e3}, p.Enricher(DefaultProvenanceOptions()))
 
 	if got := e0.Extra["_owners"]; !reflect.DeepEqual(got, []any{"alice@example.com"}) {
 		t.Errorf("entry 0 _owners = %v", got)
@@ -113,6 +116,121 @@ func TestProvenanceMalformed(t *testing.T) {
 			}
 			if p.Stats.Skips(tc.skip) != 1 {
 				t.Errorf("skips %v, want one %q", p.Stats.Skipped, tc.skip)
+			}
+		})
+	}
+}
+
+// runtimeLog writes events as the SST runtime does: pretty-printed JSON
+// objects one after another, ts in whole seconds with a "Z" whatever the
+// host's zone (local is how far the host's clock is from UTC), dest
+// sometimes absent.
+func runtimeLog(t *testing.T, local time.Duration, evs ...map[string]any) string {
+	t.Helper()
+	var b strings.Builder
+	for _, ev := range evs {
+		ev = maps.Clone(ev)
+		at := ev["ts"].(time.Time).Add(local).UTC().Truncate(time.Second)
+		ev["ts"] = at.Format("2006-01-02T15:04:05Z")
+		js, err := json.MarshalIndent(ev, "", "  ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.Write(js)
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+// TestProvenanceRuntimeFormat: samples that are a request line (as on the
+// wire: path and query, not the HAR's absolute URL) or a header line match
+// their request, and a log written in local time with a "Z" is shifted
+// when the events found in exactly one request agree on the offset.
+func TestProvenanceRuntimeFormat(t *testing.T) {
+	t0 := har.TimeOf(baseSec + 10)
+	mk := func() []*har.Entry {
+		e0 := entry(flowA, baseSec+10, 0, "HTTP/1.1")
+		e0.Request.URL = "https://shop.example.com/profile?q=alice%40example.com"
+		e0.Request.Headers = []har.NameValue{{Name: "Host", Value: "shop.example.com"}}
+		e1 := entry(flowB, baseSec+15, 0, "HTTP/1.1")
+		e1.Request.URL = "https://api.example.com/v1/me"
+		e1.Request.Headers = []har.NameValue{{Name: "Host", Value: "api.example.com"}, {Name: "X-User", Value: "bob-7781"}}
+		e2 := entry(flowA, baseSec+20, 0, "HTTP/1.1")
+		e2.Request.URL = "https://shop.example.com/"
+		e2.Request.Headers = []har.NameValue{{Name: "Host", Value: "shop.example.com"}}
+		return []*har.Entry{e0, e1, e2}
+	}
+	evs := []map[string]any{
+		{"sink": "socket_send", "ts": t0.Add(-time.Second), "source": "http.request", "pid": 311, "dest": "shop.example.com:443", "owners": []string{"alice@example.com"}, "data": "GET /profile?q=alice%40example.com HTTP/1.1"},
+		{"sink": "socket_send", "ts": t0.Add(4 * time.Second), "source": "http.header", "pid": 311, "owners": []string{"bob"}, "data": "X-User: bob-7781\r\n"},
+		{"sink": "file_write", "ts": t0, "source": "db.users", "pid": 311, "dest": "/var/log/x", "owners": []string{"alice@example.com"}, "data": "alice"},
+	}
+	// The same request line in every request: matches more than one
+	// request, so it says nothing about the offset.
+	everywhere := map[string]any{"sink": "socket_send", "ts": t0.Add(-2 * time.Hour), "owners": []string{"dave"}, "data": "Host: shop.example.com"}
+	shift := func(d time.Duration) *time.Duration { return &d }
+	for _, tc := range []struct {
+		name      string
+		local     time.Duration
+		extra     []map[string]any
+		shift     *time.Duration
+		owners    [3]string
+		wantShift float64
+		note      string
+	}{
+		{name: "UTC", local: 0, owners: [3]string{"[alice@example.com]", "[bob]", ""}},
+		{name: "UTC-5 written as Z", local: -5 * time.Hour, owners: [3]string{"[alice@example.com]", "[bob]", ""}, wantShift: 18000},
+		{name: "UTC+5:30, with an event found in two requests", local: 5*time.Hour + 30*time.Minute, extra: []map[string]any{everywhere}, owners: [3]string{"[alice@example.com]", "[bob]", ""}, wantShift: -19800},
+		{name: "shift set by hand to nothing", local: -5 * time.Hour, shift: shift(0), owners: [3]string{"", "", ""}},
+		{name: "shift set by hand", local: -5 * time.Hour, shift: shift(5 * time.Hour), owners: [3]string{"[alice@example.com]", "[bob]", ""}, wantShift: 18000},
+		{name: "offsets disagree", local: -5 * time.Hour, extra: []map[string]any{{"sink": "https", "ts": t0.Add(5*time.Hour + 10*time.Second), "owners": []string{"x"}, "data": "GET / HTTP/1.1"}},
+			owners: [3]string{"", "", "[x]"}, note: "times not shifted: the events found in exactly one request suggest different clock offsets (0s ×1, 5h0m0s ×2); set --provenance-time-shift"},
+		{name: "one event only", local: -5 * time.Hour, extra: nil, owners: [3]string{"", "", ""}, note: "times not shifted: only 1 event found in exactly one request suggests a clock offset of 5h0m0s; set --provenance-time-shift"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			in := append(append([]map[string]any(nil), evs...), tc.extra...)
+			if tc.name == "one event only" {
+				in = in[:1]
+			}
+			log := runtimeLog(t, tc.local, in...)
+			p, err := ReadProvenance(strings.NewReader(log), "provenance.log")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.Stats.Used != len(in) {
+				t.Fatalf("stats %+v\n%s", p.Stats, log)
+			}
+			es := mk()
+			o := DefaultProvenanceOptions()
+			o.TimeShift = tc.shift
+			s := run(t, es, p.Enricher(o))
+			for i, e := range es {
+				got := ""
+				if o, ok := e.Extra["_owners"]; ok {
+					got = fmt.Sprint(o)
+				}
+				if got != tc.owners[i] {
+					t.Errorf("entry %d _owners %q, want %q", i, got, tc.owners[i])
+				}
+			}
+			r := s.Source(ProvenanceName)
+			gotShift := 0.0
+			if r.TimeShift != nil {
+				gotShift = r.TimeShift.Seconds
+				if (tc.shift == nil) != (r.TimeShift.Events > 0) {
+					t.Errorf("shift %+v: estimated or set by hand?", r.TimeShift)
+				}
+			}
+			if gotShift != tc.wantShift {
+				t.Errorf("shift %v, want %v", gotShift, tc.wantShift)
+			}
+			var text strings.Builder
+			s.WriteText(&text)
+			if tc.wantShift != 0 && !strings.Contains(text.String(), "times shifted by ") {
+				t.Errorf("summary does not give the shift:\n%s", text.String())
+			}
+			if tc.note != "" && !slices.Contains(r.Notes, tc.note) {
+				t.Errorf("notes %q, want %q", r.Notes, tc.note)
 			}
 		})
 	}

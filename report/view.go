@@ -1002,6 +1002,9 @@ func methodOf(a *Analysis, tr *translator) methodView {
 			for _, c := range src.Counts {
 				parts = append(parts, c.Name+": "+tr.num(c.N))
 			}
+			if src.TimeShift != nil {
+				parts = append(parts, src.TimeShift.String())
+			}
 			line := src.Source
 			if src.Read != nil && src.Read.File != "" {
 				line += " (" + src.Read.File + ")"

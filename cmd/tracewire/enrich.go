@@ -26,7 +26,7 @@ func init() { subcommands = append(subcommands, newEnrichCmd) }
 // and use the same ones.
 type enrichFlags struct {
 	socketTrace, experiment, aesInfo, provenance, ebpf string
-	timeShift                                          string
+	timeShift, provShift                               string
 	reqWindow, respWindow, provWindow                  string
 }
 
@@ -41,6 +41,7 @@ func (f *enrichFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.reqWindow, "request-window", "5s,2s", "how long before,after a request a socket send may be")
 	fl.StringVar(&f.respWindow, "response-window", "2s,5s", "how long before,after a response a socket receive may be")
 	fl.StringVar(&f.provWindow, "provenance-window", "10s,2s", "how long before,after a request a provenance event may be")
+	fl.StringVar(&f.provShift, "provenance-time-shift", "", "seconds added to the provenance log's times before pairing (default: estimated from events found in exactly one request)")
 }
 
 // enrichSetup is what the flags and an experiment folder resolve to.
@@ -109,9 +110,9 @@ func (f *enrichFlags) build(in string) (*enrichSetup, error) {
 	if opts.Response, err = parseWindow(f.respWindow); err != nil {
 		return nil, fmt.Errorf("--response-window: %w", err)
 	}
-	provWin, err := parseWindow(f.provWindow)
+	provOpts, err := f.provenanceOptions()
 	if err != nil {
-		return nil, fmt.Errorf("--provenance-window: %w", err)
+		return nil, err
 	}
 
 	s.traces = []string{socketTrace, aesInfo}
@@ -142,10 +143,30 @@ func (f *enrichFlags) build(in string) (*enrichSetup, error) {
 		if err != nil {
 			return nil, err
 		}
-		s.add(enrich.ProvenanceName, &p.Stats, p.Enricher(provWin))
+		s.add(enrich.ProvenanceName, &p.Stats, p.Enricher(provOpts))
 		s.indicators = p.Indicators()
 	}
 	return s, nil
+}
+
+// provenanceOptions reads --provenance-window and --provenance-time-shift.
+func (f *enrichFlags) provenanceOptions() (enrich.ProvenanceOptions, error) {
+	o := enrich.DefaultProvenanceOptions()
+	if f.provWindow != "" {
+		w, err := parseWindow(f.provWindow)
+		if err != nil {
+			return o, fmt.Errorf("--provenance-window: %w", err)
+		}
+		o.Window = w
+	}
+	if f.provShift != "" {
+		d, err := parseSeconds(f.provShift)
+		if err != nil {
+			return o, fmt.Errorf("--provenance-time-shift %q: %w", f.provShift, err)
+		}
+		o.TimeShift = &d
+	}
+	return o, nil
 }
 
 func (s *enrichSetup) add(source string, st *enrich.ReadStats, en enrich.Enricher) {
@@ -237,7 +258,9 @@ func newEnrichCmd(e *env) *cobra.Command {
   --aes-info      PiRogue's aes_info.json: bodies the app encrypted itself are
                   replaced by their plaintext; the original stays in _decryption
   --provenance    a backend's provenance log: whose data each request carried
-                  (_owners, _provenance)
+                  (_owners, _provenance); a log whose clock is off by a time
+                  zone is shifted when the events found in exactly one request
+                  agree on the offset (--provenance-time-shift sets it by hand)
   ptcpdump's per-packet process comments in pcapng captures become _process.
 
 IN is a HAR, a capture (converted first; TLS decrypted with --keylog and the

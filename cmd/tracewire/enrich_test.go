@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -266,4 +267,108 @@ func TestEnrichCryptohackCLI(t *testing.T) {
 		}
 	}
 	testutil.ValidateHAR(t, out)
+}
+
+// TestEnrichProvenanceRuntimeLog is issue 10's provenance case from the
+// CLI: a log as the SST runtime writes it (pretty-printed objects one after
+// another, ts in whole seconds, local time on a UTC−5 host written with a
+// "Z", dest sometimes absent) whose samples are a request line and a
+// header line. The 5 h offset is estimated and applied, and the summary and
+// the report say so; --provenance-time-shift sets it by hand.
+func TestEnrichProvenanceRuntimeLog(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "backend.har")
+	os.WriteFile(in, []byte(`{"log":{"version":"1.2","creator":{"name":"test","version":"1"},"entries":[
+{"startedDateTime":"2025-12-12T13:34:00.500Z","time":10,"request":{"method":"GET","url":"https://shop.example.com/profile?q=alice%40example.com","httpVersion":"HTTP/1.1","cookies":[],"headers":[{"name":"Host","value":"shop.example.com"}],"queryString":[{"name":"q","value":"alice@example.com"}],"headersSize":-1,"bodySize":0},
+ "response":{"status":200,"statusText":"OK","httpVersion":"HTTP/1.1","cookies":[],"headers":[],"content":{"size":0,"mimeType":"text/html"},"redirectURL":"","headersSize":-1,"bodySize":0},"cache":{},"timings":{"send":0,"wait":10,"receive":0}},
+{"startedDateTime":"2025-12-12T13:34:05.200Z","time":10,"request":{"method":"GET","url":"https://api.example.com/v1/me","httpVersion":"HTTP/1.1","cookies":[],"headers":[{"name":"Host","value":"api.example.com"},{"name":"X-User","value":"bob-7781"}],"queryString":[],"headersSize":-1,"bodySize":0},
+ "response":{"status":200,"statusText":"OK","httpVersion":"HTTP/1.1","cookies":[],"headers":[],"content":{"size":0,"mimeType":"text/html"},"redirectURL":"","headersSize":-1,"bodySize":0},"cache":{},"timings":{"send":0,"wait":10,"receive":0}}
+]}}`), 0o644)
+	prov := filepath.Join(dir, "provenance.log")
+	os.WriteFile(prov, []byte(`{
+  "sink": "socket_send",
+  "ts": "2025-12-12T08:34:00Z",
+  "source": "http.request_line",
+  "pid": 311,
+  "dest": "shop.example.com:443",
+  "owners": [
+    "alice@example.com"
+  ],
+  "data": "GET /profile?q=alice%40example.com HTTP/1.1"
+}
+{
+  "sink": "socket_send",
+  "ts": "2025-12-12T08:34:05Z",
+  "source": "http.header",
+  "pid": 311,
+  "owners": [
+    "bob@example.com"
+  ],
+  "data": "X-User: bob-7781\r\n"
+}
+{
+  "sink": "file_write",
+  "ts": "2025-12-12T08:34:06Z",
+  "source": "db.users.email",
+  "pid": 311,
+  "dest": "/var/log/shop/audit.log",
+  "owners": [
+    "alice@example.com"
+  ],
+  "data": "alice@example.com"
+}
+`), 0o644)
+	owners := func(stdout string) []string {
+		var out []string
+		for _, e := range entries(t, []byte(stdout)) {
+			out = append(out, fmt.Sprint(e.Extra["_owners"]))
+		}
+		return out
+	}
+	const estimated = "times shifted by +5h0m0s (estimated: 2 events each found in exactly one request agree)"
+	for _, tc := range []struct {
+		name  string
+		args  []string
+		want  []string
+		shift string
+	}{
+		{"estimated", nil, []string{"[alice@example.com]", "[bob@example.com]"}, estimated},
+		{"by hand", []string{"--provenance-time-shift", "5h"}, []string{"[alice@example.com]", "[bob@example.com]"}, "times shifted by +5h0m0s (set by hand)"},
+		{"none by hand", []string{"--provenance-time-shift", "0"}, []string{"<nil>", "<nil>"}, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			stdout, stderr, err := runCLI(t, nil, append([]string{"enrich", in, "--provenance", prov}, tc.args...)...)
+			if err != nil {
+				t.Fatalf("%v\n%s", err, stderr)
+			}
+			if got := owners(stdout); !slices.Equal(got, tc.want) {
+				t.Errorf("_owners %q, want %q\n%s", got, tc.want, stderr)
+			}
+			if tc.shift != "" && !strings.Contains(stderr, tc.shift) {
+				t.Errorf("summary lacks %q:\n%s", tc.shift, stderr)
+			}
+			if tc.shift == "" && strings.Contains(stderr, "times shifted") {
+				t.Errorf("summary claims a shift:\n%s", stderr)
+			}
+		})
+	}
+	// detect and report run the same estimate and say so.
+	_, stderr, err := runCLI(t, nil, "detect", in, "--provenance", prov, "--format", "json")
+	if err != nil {
+		t.Fatalf("detect: %v\n%s", err, stderr)
+	}
+	if !strings.Contains(stderr, estimated) {
+		t.Errorf("detect's summary lacks the shift:\n%s", stderr)
+	}
+	md := filepath.Join(dir, "report.md")
+	if _, stderr, err := runCLI(t, nil, "report", in, "--provenance", prov, "-o", md); err != nil {
+		t.Fatalf("report: %v\n%s", err, stderr)
+	}
+	b, _ := os.ReadFile(md)
+	if !strings.Contains(string(b), estimated) {
+		t.Errorf("the report does not give the shift:\n%s", b)
+	}
+	if _, _, err := runCLI(t, nil, "enrich", in, "--provenance", prov, "--provenance-time-shift", "soon"); err == nil || !strings.Contains(err.Error(), `--provenance-time-shift "soon"`) {
+		t.Errorf("bad --provenance-time-shift: %v", err)
+	}
 }

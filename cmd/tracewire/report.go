@@ -125,13 +125,14 @@ func (f *analysisFlags) options(e *env) (tracewire.Options, error) {
 		}
 		o.Correlation = &c
 	}
-	if f.enrich.provWindow != "" {
-		w, err := parseWindow(f.enrich.provWindow)
-		if err != nil {
-			return o, fmt.Errorf("--provenance-window: %w", err)
-		}
-		o.ProvenanceWindow = &w
+	po, err := f.enrich.provenanceOptions()
+	if err != nil {
+		return o, err
 	}
+	if f.enrich.provWindow != "" {
+		o.ProvenanceWindow = &po.Window
+	}
+	o.ProvenanceTimeShift = po.TimeShift
 	return o, nil
 }
 
