@@ -9,6 +9,9 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+
 	"github.com/tracewire/tracewire/har"
 )
 
@@ -89,81 +92,83 @@ func ignoredAlg(alg string) bool {
 // ReadAESInfo reads PiRogue's aes_info.json. name is used in messages.
 func ReadAESInfo(r io.Reader, name string) (*AESInfo, error) {
 	a := &AESInfo{Stats: ReadStats{File: name}, byOut: map[uint64][]int32{}, byIn: map[uint64][]int32{}}
-	err := readRecords(r, &a.Stats, func(rec int, off int64, b []byte) (int, error) {
-		return a.parse(b)
-	})
-	if err != nil {
+	if err := readJSONRecords(r, &a.Stats, a.parse); err != nil {
 		return nil, err
 	}
 	return a, nil
 }
 
-func (a *AESInfo) parse(b []byte) (int, error) {
-	var op cryptoOp
-	var data []byte
-	end, err := members(b, nil, func(name, val []byte) error {
-		switch string(name) {
-		case "timestamp":
-			if f, ok := num(val); ok && timeUnitOf(f) == "ms" {
-				op.ts, op.hasTS = f/1000, true
-			}
-		case "pid":
-			if n, ok := integer(val); ok {
-				op.pid, op.hasPidVal = n, true
-			} else if s, ok := str(val); ok {
-				op.pid, op.hasPidVal = s, true
-			}
-		case "process":
-			op.process, _ = str(val)
-		case "data":
-			data = val
-		}
-		return nil
-	})
-	if err != nil {
-		return end, err
-	}
-	return end, a.add(&op, data)
+// aesInfoRecord is a record of aes_info.json as it is decoded.
+type aesInfoRecord struct {
+	Timestamp jnum    `json:"timestamp"`
+	Pid       jnum    `json:"pid"`
+	Process   jstr    `json:"process"`
+	Data      aesData `json:"data"`
 }
 
-// add checks an operation's data and indexes it.
-func (a *AESInfo) add(op *cryptoOp, data []byte) error {
-	var err error
-	if data == nil || kindOf(data) != "an object" {
-		return problem(skipNoData, "data is %s", kindOf(data))
+// aesData is the data member: an object, or whatever else it is.
+type aesData struct {
+	kind jsontext.Kind // 0 when absent
+	aesDataFields
+}
+
+type aesDataFields struct {
+	Alg jstr `json:"alg"`
+	Key jstr `json:"key"`
+	IV  jstr `json:"iv"`
+	In  jstr `json:"in"`
+	Out jstr `json:"out"`
+}
+
+func (dt *aesData) UnmarshalJSONFrom(d *jsontext.Decoder) error {
+	dt.kind = d.PeekKind()
+	if dt.kind != '{' {
+		return d.SkipValue()
 	}
-	var inHex, outHex string
-	err = eachMember(data, func(name, val []byte) error {
-		s, _ := str(val)
-		switch string(name) {
-		case "alg":
-			op.alg = s
-		case "key":
-			op.key = s
-		case "iv":
-			op.iv = s
-		case "in":
-			inHex = s
-		case "out":
-			outHex = s
-		}
-		return nil
-	})
-	if err != nil {
+	return json.UnmarshalDecode(d, &dt.aesDataFields)
+}
+
+func (a *AESInfo) parse(rec int, off int64, d *jsontext.Decoder) error {
+	var x aesInfoRecord
+	if err := json.UnmarshalDecode(d, &x); err != nil {
 		return err
 	}
+	var op cryptoOp
+	if ts := x.Timestamp; ts.num && timeUnitOf(ts.float) == "ms" {
+		op.ts, op.hasTS = ts.float/1000, true
+	}
+	if x.Pid.whole {
+		op.pid, op.hasPidVal = x.Pid.int, true
+	} else if x.Pid.kind == '"' {
+		if s, err := jsontext.AppendUnquote(nil, x.Pid.raw); err == nil {
+			op.pid, op.hasPidVal = string(s), true
+		}
+	}
+	op.process = x.Process.String()
+	if x.Data.kind != '{' {
+		return problem(skipNoData, "data is %s", kindName(x.Data.kind))
+	}
+	f := &x.Data.aesDataFields
+	op.alg, op.key, op.iv = f.Alg.String(), f.Key.String(), f.IV.String()
+	inHex, outHex := f.In.String(), f.Out.String()
 	if inHex == "" || outHex == "" {
 		return problem(skipKeyOnly, "alg %q", op.alg)
 	}
 	if ignoredAlg(op.alg) {
 		return problem(skipAlg, "alg %q", op.alg)
 	}
+	var err error
 	if op.in, err = hex.DecodeString(inHex); err != nil {
 		return problem(skipHex, "in: %v", err)
 	}
 	if op.out, err = hex.DecodeString(outHex); err != nil {
 		return problem(skipHex, "out: %v", err)
 	}
+	return a.add(&op)
+}
+
+// add indexes an operation.
+func (a *AESInfo) add(op *cryptoOp) error {
 	// A record is indexed under each direction its ciphertext could have
 	// travelled in; too short a ciphertext matches anything.
 	ok := false

@@ -208,7 +208,7 @@ func TestDecryptionMalformed(t *testing.T) {
 		{name: "bad hex", in: `[{"timestamp":1700000009000,"data":{"alg":"AES","in":"zz","out":"00112233445566778899"}}]`, skip: skipHex},
 		{name: "data not an object", in: `[{"timestamp":1700000009000,"data":"x"}]`, skip: skipNoData},
 		{name: "truncated", in: `[{"timestamp":1700000009000,"data":{"alg":"AES","in":"00`, skip: ""},
-		{name: "broken", in: `[{"timestamp":1700000009000,"data":{"alg":"AES" "in":"00"}}]`, wantErr: "aes_info.json: record 0 at byte 48: invalid JSON: expected ',' or '}' in an object, found '\"'"},
+		{name: "broken", in: `[{"timestamp":1700000009000,"data":{"alg":"AES" "in":"00"}}]`, wantErr: "aes_info.json: record 0 at byte 48: invalid JSON: invalid character '\"' after object value (expecting ',' or '}')"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			a, err := ReadAESInfo(strings.NewReader(tc.in), "aes_info.json")

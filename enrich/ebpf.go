@@ -8,6 +8,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+
 	"github.com/tracewire/tracewire/communityid"
 )
 
@@ -45,7 +48,7 @@ func ReadEBPFEvents(r io.Reader, name string) (*SocketTrace, error) {
 	tr := newSocketTrace(EBPFEventsName, name)
 	p := &ebpfParser{tr: tr, strs: newInterner(), stacks: [2]map[string]int32{{}, {}}}
 	p.addrs = map[uint32]netip.Addr{}
-	if err := readRecords(r, &tr.Stats, p.parse); err != nil {
+	if err := readJSONRecords(r, &tr.Stats, p.parse); err != nil {
 		return nil, err
 	}
 	if p.ok == 0 && p.wrong != nil {
@@ -72,74 +75,60 @@ type ebpfParser struct {
 	wrong  *InputError
 }
 
-func (p *ebpfParser) parse(rec int, off int64, b []byte) (int, error) {
+// ebpfRecord is an event as it is decoded.
+type ebpfRecord struct {
+	TsNs       jnum `json:"ts_ns"`
+	Pid        jnum `json:"pid"`
+	Tid        jnum `json:"tid"`
+	Fd         jnum `json:"fd"`
+	Bytes      jnum `json:"bytes"`
+	Comm       jstr `json:"comm"`
+	Process    jstr `json:"process"`
+	Event      jstr `json:"event"`
+	Direction  jstr `json:"direction"`
+	Protocol   jstr `json:"protocol"`
+	LocalAddr  jstr `json:"local_addr"`
+	LocalPort  jnum `json:"local_port"`
+	RemoteAddr jstr `json:"remote_addr"`
+	RemotePort jnum `json:"remote_port"`
+	// The stacks are decoded once per distinct bytes.
+	ManagedStack jval `json:"managed_stack"`
+	NativeStack  jval `json:"native_stack"`
+}
+
+func (p *ebpfParser) parse(rec int, off int64, d *jsontext.Decoder) error {
+	var x ebpfRecord
+	if err := json.UnmarshalDecode(d, &x); err != nil {
+		return err
+	}
 	r := ebpfRec{managed: -1, native: -1}
-	var (
-		tsRaw, managed, native []byte
-		proto, dirName         string
-		la, ra                 uint32
-		lp, rp                 int64
-		haveL, haveR           [2]bool
-		event                  string
-	)
-	isStack := func(name []byte) bool { return string(name) == "managed_stack" || string(name) == "native_stack" }
-	end, err := members(b, isStack, func(name, val []byte) error {
-		switch string(name) {
-		case "ts_ns":
-			tsRaw = val
-		case "pid":
-			r.pid, r.hasPid = integer(val)
-		case "tid":
-			r.tid, r.hasTid = integer(val)
-		case "fd":
-			r.fd, r.hasFd = integer(val)
-		case "bytes":
-			r.bytes, r.hasB = integer(val)
-		case "comm":
-			r.comm, _ = p.strs.idRaw(val)
-		case "process":
-			r.process, _ = p.strs.idRaw(val)
-		case "event":
-			event, _ = str(val)
-		case "direction":
-			dirName, _ = str(val)
-		case "protocol":
-			proto, _ = str(val)
-		case "local_addr":
-			la, haveL[0] = p.strs.idRaw(val)
-		case "local_port":
-			lp, haveL[1] = integer(val)
-		case "remote_addr":
-			ra, haveR[0] = p.strs.idRaw(val)
-		case "remote_port":
-			rp, haveR[1] = integer(val)
-		case "managed_stack":
-			managed = val
-		case "native_stack":
-			native = val
-		}
-		return nil
-	})
-	if err != nil {
-		return end, err
+	r.pid, r.hasPid = x.Pid.int, x.Pid.whole
+	r.tid, r.hasTid = x.Tid.int, x.Tid.whole
+	r.fd, r.hasFd = x.Fd.int, x.Fd.whole
+	r.bytes, r.hasB = x.Bytes.int, x.Bytes.whole
+	r.comm = p.strs.str(&x.Comm)
+	r.process = p.strs.str(&x.Process)
+	event, dirName, proto := x.Event.String(), x.Direction.String(), x.Protocol.String()
+	tsRaw := x.TsNs.raw
+	managed, native := x.ManagedStack, x.NativeStack
+	if x.TsNs.kind == 0 {
+		return problem(skipTimestamp, "no ts_ns")
 	}
-	if tsRaw == nil {
-		return end, problem(skipTimestamp, "no ts_ns")
-	}
-	ts, ok := num(tsRaw)
+	ts, ok := x.TsNs.float, x.TsNs.num
 	if !ok {
-		return end, problem(skipTimestamp, "ts_ns is %s", kindOf(tsRaw))
+		return problem(skipTimestamp, "ts_ns is %s", kindName(x.TsNs.kind))
 	}
 	if u := timeUnitOf(ts); u != "nanoseconds" {
 		msg := fmt.Sprintf("ts_ns %s is not nanoseconds since the epoch (it looks like %s; a clock since boot such as bpf_ktime_get_ns must be converted to wall-clock time)", tsRaw, orUnknown(u))
 		if p.wrong == nil {
 			p.wrong = &InputError{File: p.tr.Stats.File, Record: rec, Offset: off, Msg: msg}
 		}
-		return end, problem(skipTimeUnit, "%s", msg)
+		return problem(skipTimeUnit, "%s", msg)
 	}
 	p.ok++
 	// Whole nanoseconds, exactly: a float64 of 1.7e18 is off by up to 128 ns.
-	if n, ok := integer(tsRaw); ok {
+	if x.TsNs.whole {
+		n := x.TsNs.int
 		r.ts = float64(n/1e9) + float64(n%1e9)/1e9
 	} else {
 		r.ts = ts / 1e9
@@ -152,10 +141,10 @@ func (p *ebpfParser) parse(rec int, off int64, b []byte) (int, error) {
 		dir = Inbound
 	case "":
 		if dir, ok = directionOf(event); !ok {
-			return end, problem(skipEvent, "event %q", event)
+			return problem(skipEvent, "event %q", event)
 		}
 	default:
-		return end, problem(skipEvent, "direction %q", dirName)
+		return problem(skipEvent, "direction %q", dirName)
 	}
 	r.event = p.strs.id([]byte(event))
 	var ip uint8
@@ -165,59 +154,60 @@ func (p *ebpfParser) parse(rec int, off int64, b []byte) (int, error) {
 	case "udp":
 		ip = communityid.ProtoUDP
 	default:
-		return end, problem(skipSocketType, "protocol %q", proto)
+		return problem(skipSocketType, "protocol %q", proto)
 	}
-	local, err := p.addrPort("local_addr", "local_port", la, lp, haveL)
+	local, err := p.addrPort("local_addr", "local_port", &x.LocalAddr, &x.LocalPort)
 	if err != nil {
-		return end, err
+		return err
 	}
-	remote, err := p.addrPort("remote_addr", "remote_port", ra, rp, haveR)
+	remote, err := p.addrPort("remote_addr", "remote_port", &x.RemoteAddr, &x.RemotePort)
 	if err != nil {
-		return end, err
+		return err
 	}
 	if local.Addr().Is4() != remote.Addr().Is4() {
-		return end, problem(skipFlow, "local %s and remote %s are not of the same family", local.Addr(), remote.Addr())
+		return problem(skipFlow, "local %s and remote %s are not of the same family", local.Addr(), remote.Addr())
 	}
 	stype := strings.ToLower(strings.TrimSuffix(strings.ToLower(proto), "6"))
 	// tcp6 as Frida says for an IPv6 socket, IPv4-mapped addresses too.
-	if a, err := netip.ParseAddr(strings.Trim(p.strs.strs[ra], "[]")); err == nil && a.Is6() {
+	if a, err := netip.ParseAddr(strings.Trim(x.RemoteAddr.String(), "[]")); err == nil && a.Is6() {
 		stype += "6"
 	}
 	r.stype = p.strs.id([]byte(stype))
-	if managed != nil && !isNull(managed) {
-		if r.managed = p.stack(0, managed); r.managed < 0 {
-			p.tr.Stats.partial(partStack, rec, off, "managed_stack is "+kindOf(managed))
+	if managed.kind != 0 && managed.kind != 'n' {
+		if r.managed = p.stack(0, managed.raw); r.managed < 0 {
+			p.tr.Stats.partial(partStack, rec, off, "managed_stack is "+kindName(managed.kind))
 		}
 	}
-	if native != nil && !isNull(native) {
-		if r.native = p.stack(1, native); r.native < 0 {
-			p.tr.Stats.partial(partStack, rec, off, "native_stack is "+kindOf(native))
+	if native.kind != 0 && native.kind != 'n' {
+		if r.native = p.stack(1, native.raw); r.native < 0 {
+			p.tr.Stats.partial(partStack, rec, off, "native_stack is "+kindName(native.kind))
 		}
 	}
 	if len(p.recs) >= math.MaxInt32 {
-		return end, problem(skipNotObject, "more than %d records", math.MaxInt32)
+		return problem(skipNotObject, "more than %d records", math.MaxInt32)
 	}
 	p.tr.addOp(r.ts, ip, local, remote, dir, int32(len(p.recs)))
 	p.recs = append(p.recs, r)
-	return end, nil
+	return nil
 }
 
-// addrPort checks an interned address and a port.
-func (p *ebpfParser) addrPort(addrName, portName string, ip uint32, port int64, have [2]bool) (netip.AddrPort, error) {
-	if !have[0] {
+// addrPort checks an address and a port.
+func (p *ebpfParser) addrPort(addrName, portName string, ip *jstr, port *jnum) (netip.AddrPort, error) {
+	if !ip.ok() {
 		return netip.AddrPort{}, problem(skipAddress, "no %s", addrName)
 	}
-	a := cachedAddr(p.addrs, p.strs, ip)
+	id := p.strs.id(ip.b)
+	a := cachedAddr(p.addrs, p.strs, id)
 	if !a.IsValid() {
-		return netip.AddrPort{}, problem(skipAddress, "%s %q", addrName, p.strs.strs[ip])
+		return netip.AddrPort{}, problem(skipAddress, "%s %q", addrName, p.strs.strs[id])
 	}
-	if !have[1] {
+	if !port.whole {
 		return netip.AddrPort{}, problem(skipPort, "no %s or not an integer", portName)
 	}
-	if port < 1 || port > 65535 {
-		return netip.AddrPort{}, problem(skipPort, "%s %d", portName, port)
+	if port.int < 1 || port.int > 65535 {
+		return netip.AddrPort{}, problem(skipPort, "%s %d", portName, port.int)
 	}
-	return netip.AddrPortFrom(a, uint16(port)), nil
+	return netip.AddrPortFrom(a, uint16(port.int)), nil
 }
 
 // stack decodes a managed (kind 0) or native (kind 1) stack once per

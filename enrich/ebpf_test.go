@@ -94,7 +94,7 @@ func TestEBPFMalformed(t *testing.T) {
 			used:  1,
 		},
 		{name: "truncated line", in: line("1700000009990000000") + "\n" + `{"ts_ns":17000000`, used: 1},
-		{name: "broken JSON", in: line("1700000009990000000") + "\n" + `{"ts_ns":17,,}`, wantErr: "events.jsonl: record 1 at byte 166: invalid JSON: expected a member name"},
+		{name: "broken JSON", in: line("1700000009990000000") + "\n" + `{"ts_ns":17,,}`, wantErr: "events.jsonl: record 1 at byte 166: invalid JSON: invalid character ',' at start of value"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/go-json-experiment/json"
+
 	"github.com/tracewire/tracewire/har"
 )
 
@@ -422,89 +424,35 @@ func (it *harEntries) nextSkim() (*har.Entry, error) {
 	}
 }
 
+// skimmed is what the first pass of a Planner reads of an entry.
+type skimmed struct {
+	CommunityID string  `json:"_communityId"`
+	Timestamp   float64 `json:"_timestamp"`
+	Request     struct {
+		Timestamp   float64 `json:"_timestamp"`
+		HTTPVersion string  `json:"httpVersion"`
+	} `json:"request"`
+	Response struct {
+		Timestamp   float64 `json:"_timestamp"`
+		HTTPVersion string  `json:"httpVersion"`
+		Status      float64 `json:"status"`
+	} `json:"response"`
+}
+
 // skimEntry reads an entry's Community ID, timestamps, HTTP versions and
-// status, skipping the rest (bodies, headers) unread; ok is false when
-// anything of it is not as tracewire writes it.
+// status, skipping the rest (bodies, headers); ok is false when any of it
+// is not as tracewire writes it (json/v2's strict defaults: types,
+// duplicate names, UTF-8), which the HAR reader's lenient parse then reads.
 func skimEntry(raw []byte) (*har.Entry, bool) {
-	e := &har.Entry{}
-	ok := true
-	numAt := func(val []byte, dst *float64) {
-		if isNull(val) {
-			return
-		}
-		if f, good := num(val); good {
-			*dst = f
-		} else {
-			ok = false
-		}
-	}
-	strAt := func(val []byte, dst *string) {
-		if isNull(val) {
-			return
-		}
-		if s, good := str(val); good {
-			*dst = s
-		} else {
-			ok = false
-		}
-	}
-	sub := func(b []byte, vs int, fn func(name, val []byte)) (int, error) {
-		return walkObject(b, vs, 1, func(name []byte, s int) (int, error) {
-			var end int
-			var err error
-			switch string(name) {
-			case "_timestamp", "httpVersion", "status":
-				end, err = scanValue(b, s, 2)
-				if err == nil {
-					fn(name, b[s:end])
-				}
-			default:
-				end, err = skipFast(b, s)
-			}
-			return end, err
-		})
-	}
-	end, err := walkObject(raw, skipWS(raw, 0), 0, func(name []byte, vs int) (int, error) {
-		switch string(name) {
-		case "_communityId", "_timestamp":
-			end, err := scanValue(raw, vs, 1)
-			if err == nil {
-				if name[1] == 'c' {
-					strAt(raw[vs:end], &e.CommunityID)
-				} else {
-					numAt(raw[vs:end], &e.Timestamp)
-				}
-			}
-			return end, err
-		case "request":
-			return sub(raw, vs, func(name, val []byte) {
-				switch string(name) {
-				case "_timestamp":
-					numAt(val, &e.Request.Timestamp)
-				case "httpVersion":
-					strAt(val, &e.Request.HTTPVersion)
-				}
-			})
-		case "response":
-			return sub(raw, vs, func(name, val []byte) {
-				switch string(name) {
-				case "_timestamp":
-					numAt(val, &e.Response.Timestamp)
-				case "httpVersion":
-					strAt(val, &e.Response.HTTPVersion)
-				case "status":
-					var f float64
-					numAt(val, &f)
-					e.Response.Status = int(f)
-				}
-			})
-		}
-		return skipFast(raw, vs)
-	})
-	if err != nil || trailing(raw, end) != nil {
+	var s skimmed
+	if err := json.Unmarshal(raw, &s); err != nil {
 		return nil, false
 	}
-	return e, ok
+	e := &har.Entry{CommunityID: s.CommunityID, Timestamp: s.Timestamp}
+	e.Request.Timestamp, e.Request.HTTPVersion = s.Request.Timestamp, s.Request.HTTPVersion
+	e.Response.Timestamp, e.Response.HTTPVersion = s.Response.Timestamp, s.Response.HTTPVersion
+	e.Response.Status = int(s.Response.Status)
+	return e, true
 }
 
 func (it *harEntries) Close() error {

@@ -2,20 +2,24 @@ package enrich
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"math"
-	"strconv"
+
+	"github.com/go-json-experiment/json/jsontext"
 )
 
-// Trace files are read record by record, in place: the stream keeps a large
-// buffer, and each record is parsed where it lies by a reader that walks it
-// once, without building a tree; a record cut by the end of the buffer is
-// parsed again once more data is in. A million records cost one pass over
-// their bytes and no garbage beyond the values kept. Everything is checked
-// on the way; nothing here panics on bad input.
+// PiRogue socket traces are read record by record, in place: the stream
+// keeps a large buffer, and each record is parsed where it lies by a reader
+// that walks it once, without building a tree; a record cut by the end of
+// the buffer is parsed again once more data is in. Everything is checked on
+// the way; nothing here panics on bad input.
+//
+// The other trace formats are read with json/v2 (records.go). Socket traces
+// are not yet: on the enrichment benchmark (BENCHMARKS.md, 1,018,240
+// records, 1.25 GB), reading them with json/v2 record structs took 3x the
+// CPU time of this reader (6.8 against 2.2 cpu-s, same loaded machine),
+// and the read is most of the enrichment figure users see.
 
 // maxRecordSize bounds one record so a broken file cannot make us hold
 // gigabytes for one value.
@@ -797,43 +801,11 @@ func skipFast(b []byte, i int) (int, error) {
 	return i, jerrEOF(start, "unexpected end of the record")
 }
 
-// eachMember calls fn with the name and raw value of each member of the
-// object in raw, in order, checking all of it; raw must hold exactly the
-// object.
-func eachMember(raw []byte, fn func(name, val []byte) error) error {
-	end, err := walkObject(raw, skipWS(raw, 0), 0, func(name []byte, vs int) (int, error) {
-		ve, err := scanValue(raw, vs, 1)
-		if err != nil {
-			return ve, err
-		}
-		return ve, fn(name, raw[vs:ve])
-	})
-	if err != nil {
-		return err
-	}
-	return trailing(raw, end)
-}
-
 func trailing(raw []byte, i int) error {
 	if i = skipWS(raw, i); i < len(raw) {
 		return jerr(i, "unexpected %q after the record", raw[i])
 	}
 	return nil
-}
-
-// eachItem calls fn with each raw element of the array in raw.
-func eachItem(raw []byte, fn func(i int, val []byte) error) error {
-	end, err := walkArray(raw, skipWS(raw, 0), 0, func(k, vs int) (int, error) {
-		ve, err := scanValue(raw, vs, 1)
-		if err != nil {
-			return ve, err
-		}
-		return ve, fn(k, raw[vs:ve])
-	})
-	if err != nil {
-		return err
-	}
-	return trailing(raw, end)
 }
 
 // nonObject returns the end of a record that is not an object and a skip,
@@ -844,29 +816,6 @@ func nonObject(b []byte) (int, error) {
 		return end, err
 	}
 	return end, problem(skipNotObject, "found %s", kindOf(b[:end]))
-}
-
-// members walks the record object at the start of b (a recordFunc's
-// buffer) with fn getting each member's raw value; the values of members
-// lazy accepts are only delimited with skipFast (nil: none). It returns
-// where the record ends, and for a record that is not an object, a skip.
-func members(b []byte, lazy func(name []byte) bool, fn func(name, val []byte) error) (int, error) {
-	if len(b) > 0 && b[0] != '{' {
-		return nonObject(b)
-	}
-	return walkObject(b, 0, 0, func(name []byte, vs int) (int, error) {
-		var ve int
-		var err error
-		if lazy != nil && lazy(name) {
-			ve, err = skipFast(b, vs)
-		} else {
-			ve, err = scanValue(b, vs, 1)
-		}
-		if err != nil {
-			return ve, err
-		}
-		return ve, fn(name, b[vs:ve])
-	})
 }
 
 // kindOf names the type of a raw value for messages.
@@ -899,81 +848,10 @@ func unquote(raw []byte) string {
 	if len(raw) >= 2 && raw[0] == '"' && bytes.IndexByte(raw, '\\') < 0 {
 		return string(raw[1 : len(raw)-1])
 	}
-	var s string
-	if err := json.Unmarshal(raw, &s); err != nil {
+	s, err := jsontext.AppendUnquote(nil, raw)
+	if err != nil {
 		return ""
 	}
-	return s
+	return string(s)
 }
 
-// str returns the string value of raw; ok is false for other types.
-func str(raw []byte) (string, bool) {
-	if len(raw) == 0 || raw[0] != '"' {
-		return "", false
-	}
-	return unquote(raw), true
-}
-
-// num returns the value of a JSON number; ok is false for other types and
-// numbers out of float64 range.
-func num(raw []byte) (float64, bool) {
-	if len(raw) == 0 || !(raw[0] == '-' || raw[0] >= '0' && raw[0] <= '9') {
-		return 0, false
-	}
-	f, err := strconv.ParseFloat(string(raw), 64)
-	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
-		return 0, false
-	}
-	return f, true
-}
-
-// integer returns the value of a JSON number that is a whole number in the
-// int64 range (1234, 1234.0, 1.234e3).
-func integer(raw []byte) (int64, bool) {
-	if len(raw) == 0 || !(raw[0] == '-' || raw[0] >= '0' && raw[0] <= '9') {
-		return 0, false
-	}
-	if n, err := strconv.ParseInt(string(raw), 10, 64); err == nil {
-		return n, true
-	}
-	f, ok := num(raw)
-	if !ok || f != math.Trunc(f) || f >= 1<<63 || f < -(1<<63) {
-		return 0, false
-	}
-	return int64(f), true
-}
-
-// generic decodes a raw value into the generic form HAR extra fields hold
-// (map[string]any, []any, string, float64, bool, nil); whole numbers that
-// fit become int64 so they are written back as they came.
-func generic(raw []byte) (any, error) {
-	d := json.NewDecoder(bytes.NewReader(raw))
-	d.UseNumber()
-	var v any
-	if err := d.Decode(&v); err != nil {
-		return nil, err
-	}
-	return fromNumbers(v), nil
-}
-
-func fromNumbers(v any) any {
-	switch t := v.(type) {
-	case json.Number:
-		if n, err := t.Int64(); err == nil {
-			return n
-		}
-		if f, err := t.Float64(); err == nil {
-			return f
-		}
-		return string(t)
-	case map[string]any:
-		for k, x := range t {
-			t[k] = fromNumbers(x)
-		}
-	case []any:
-		for i, x := range t {
-			t[i] = fromNumbers(x)
-		}
-	}
-	return v
-}

@@ -9,6 +9,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+
 	"github.com/tracewire/tracewire/har"
 )
 
@@ -90,7 +93,7 @@ type Provenance struct {
 // ReadProvenance reads a provenance log. name is used in messages.
 func ReadProvenance(r io.Reader, name string) (*Provenance, error) {
 	p := &Provenance{Stats: ReadStats{File: name}, owners: map[string]bool{}}
-	err := readRecords(r, &p.Stats, p.parse)
+	err := readJSONRecords(r, &p.Stats, p.parse)
 	if err != nil {
 		return nil, err
 	}
@@ -98,80 +101,68 @@ func ReadProvenance(r io.Reader, name string) (*Provenance, error) {
 	return p, nil
 }
 
-func (p *Provenance) parse(rec int, off int64, b []byte) (int, error) {
-	ev := &provEvent{rec: rec}
-	var tsRaw, ownersRaw []byte
-	hasSample := false
-	end, err := members(b, nil, func(name, val []byte) error {
-		switch string(name) {
-		case "sink":
-			ev.sink, _ = str(val)
-		case "ts":
-			tsRaw = val
-		case "source":
-			ev.source, _ = str(val)
-		case "pid":
-			if n, ok := integer(val); ok {
-				ev.pid = n
-			} else if s, ok := str(val); ok {
-				ev.pid = s
-			}
-		case "dest":
-			ev.dest, _ = str(val)
-		case "owners":
-			ownersRaw = val
-		case "data":
-			ev.data, hasSample = str(val)
-		}
-		return nil
-	})
-	if err != nil {
-		return end, err
-	}
-	return end, p.add(ev, tsRaw, ownersRaw, hasSample, rec, off)
+// provRecord is a sink event as it is decoded.
+type provRecord struct {
+	Sink   jstr `json:"sink"`
+	TS     jstr `json:"ts"`
+	Source jstr `json:"source"`
+	Pid    jnum `json:"pid"`
+	Dest   jstr `json:"dest"`
+	Owners jval `json:"owners"`
+	Data   jstr `json:"data"`
 }
 
-// add checks an event and keeps it.
-func (p *Provenance) add(ev *provEvent, tsRaw, ownersRaw []byte, hasSample bool, rec int, off int64) error {
-	var err error
+func (p *Provenance) parse(rec int, off int64, d *jsontext.Decoder) error {
+	var x provRecord
+	if err := json.UnmarshalDecode(d, &x); err != nil {
+		return err
+	}
+	ev := &provEvent{rec: rec, sink: x.Sink.String(), source: x.Source.String(), dest: x.Dest.String(), data: x.Data.String()}
+	if x.Pid.whole {
+		ev.pid = x.Pid.int
+	} else if x.Pid.kind == '"' {
+		if s, err := jsontext.AppendUnquote(nil, x.Pid.raw); err == nil {
+			ev.pid = string(s)
+		}
+	}
 	if ev.sink == "" {
 		return problem(skipNoSink, "")
 	}
-	s, ok := str(tsRaw)
-	if !ok {
-		return problem(skipTS, "ts is %s, not an RFC 3339 string", kindOf(tsRaw))
+	if !x.TS.ok() {
+		return problem(skipTS, "ts is %s, not an RFC 3339 string", kindName(x.TS.kind))
 	}
-	if ev.ts, err = time.Parse(time.RFC3339Nano, s); err != nil {
-		return problem(skipTS, "ts %q is not RFC 3339", s)
+	var err error
+	if ev.ts, err = time.Parse(time.RFC3339Nano, x.TS.String()); err != nil {
+		return problem(skipTS, "ts %q is not RFC 3339", x.TS.String())
 	}
 	ev.t = har.Seconds(ev.ts)
-	if ownersRaw == nil || kindOf(ownersRaw) != "an array" {
-		return problem(skipOwners, "owners is %s", kindOf(ownersRaw))
+	if x.Owners.kind != '[' {
+		return problem(skipOwners, "owners is %s", kindName(x.Owners.kind))
+	}
+	var owners []jstr
+	if err := json.Unmarshal(x.Owners.raw, &owners, decodeOptions...); err != nil {
+		return err
 	}
 	bad := false
-	err = eachItem(ownersRaw, func(_ int, val []byte) error {
-		if s, ok := str(val); ok && s != "" {
-			ev.owners = append(ev.owners, s)
+	for i := range owners {
+		if o := &owners[i]; o.ok() && len(o.b) > 0 {
+			ev.owners = append(ev.owners, o.String())
 		} else {
 			bad = true
 		}
-		return nil
-	})
-	if err != nil {
-		return err
 	}
 	if len(ev.owners) == 0 {
 		return problem(skipOwners, "no owner IDs")
 	}
 	if bad {
-		return problem(skipPartial, "owners %s", truncateBytes(ownersRaw, 80))
+		return problem(skipPartial, "owners %s", truncateBytes(x.Owners.raw, 80))
 	}
 	for _, o := range ev.owners {
 		p.owners[o] = true
 	}
 	ev.network = IsNetworkSink(ev.sink)
 	ev.sample = strings.TrimRight(ev.data, "\r\n")
-	if ev.network && hasSample && len(ev.sample) >= MinProvenanceSample {
+	if ev.network && x.Data.ok() && len(ev.sample) >= MinProvenanceSample {
 		p.events = append(p.events, ev)
 	} else {
 		if ev.network {

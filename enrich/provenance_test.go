@@ -101,7 +101,7 @@ func TestProvenanceMalformed(t *testing.T) {
 		{name: "owner of the wrong type", in: `{"sink":"http","ts":"2025-12-12T08:34:00Z","owners":["alice",3],"data":"xxxx"}`, skip: skipPartial},
 		{name: "ts a number", in: `{"sink":"http","ts":1765528440,"owners":["a"],"data":"xxxx"}`, skip: skipTS},
 		{name: "no sink", in: `{"ts":"2025-12-12T08:34:00Z","owners":["a"]}`, skip: skipNoSink},
-		{name: "broken", in: `{"sink":"http","ts":"2025-12-12T08:34:00Z"}{"sink":}`, wantErr: "provenance.jsonl: record 1 at byte 51: invalid JSON: unexpected '}'"},
+		{name: "broken", in: `{"sink":"http","ts":"2025-12-12T08:34:00Z"}{"sink":}`, wantErr: "provenance.jsonl: record 1 at byte 51: invalid JSON: invalid character '}' at start of value"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p, err := ReadProvenance(strings.NewReader(tc.in), "provenance.jsonl")
