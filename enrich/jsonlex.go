@@ -854,4 +854,3 @@ func unquote(raw []byte) string {
 	}
 	return string(s)
 }
-
