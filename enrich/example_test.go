@@ -23,7 +23,7 @@ func ExamplePipeline() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	p := &enrich.Pipeline{Enrichers: []enrich.Enricher{prov.Enricher(enrich.DefaultProvenanceWindow)}}
+	p := &enrich.Pipeline{Enrichers: []enrich.Enricher{prov.Enricher(enrich.DefaultProvenanceOptions())}}
 	src := &enrich.HARFile{Path: "../testdata/report/shop-backend.har"}
 	sum, err := p.Run(context.Background(), src, func(e *har.Entry) error {
 		if owners, ok := e.Extra["_owners"]; ok {
