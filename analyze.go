@@ -13,7 +13,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -1131,7 +1130,8 @@ func (r *run) result(res *match.Result, it queued) error {
 		}
 	case it.raw != nil:
 		// The matcher skipped the entry unparsed (no adapter for its URL).
-		t = peekTime(it.raw)
+		h, _ := har.Peek(it.raw)
+		t = h.Time
 	}
 	if !t.IsZero() {
 		if r.first.IsZero() || t.Before(r.first) {
@@ -1354,67 +1354,4 @@ func defaultName(a *Analysis, first string) string {
 		}
 	}
 	return filepath.Base(first)
-}
-
-// peekTime reads an entry's time from its JSON text without parsing it:
-// the first "_timestamp" or "startedDateTime" member (not one inside an
-// escaped string); zero when there is none.
-func peekTime(raw []byte) time.Time {
-	if v := peekMember(raw, `"_timestamp"`); v != nil {
-		if f, err := strconv.ParseFloat(string(v), 64); err == nil && f > 0 {
-			return har.TimeOf(f)
-		}
-	}
-	if v := peekMember(raw, `"startedDateTime"`); len(v) > 2 && v[0] == '"' {
-		if t, err := time.Parse(time.RFC3339Nano, string(v[1:len(v)-1])); err == nil {
-			return t.UTC()
-		}
-	}
-	return time.Time{}
-}
-
-// peekMember returns the text of the value of the first member called key
-// (a number, or a string without escapes), nil when there is none.
-func peekMember(raw []byte, key string) []byte {
-	off := 0
-	for {
-		i := bytes.Index(raw[off:], []byte(key))
-		if i < 0 {
-			return nil
-		}
-		i += off
-		off = i + len(key)
-		if i > 0 && raw[i-1] == '\\' {
-			continue
-		}
-		j := off
-		for j < len(raw) && (raw[j] == ' ' || raw[j] == '\t' || raw[j] == '\n' || raw[j] == '\r') {
-			j++
-		}
-		if j >= len(raw) || raw[j] != ':' {
-			continue
-		}
-		j++
-		for j < len(raw) && (raw[j] == ' ' || raw[j] == '\t' || raw[j] == '\n' || raw[j] == '\r') {
-			j++
-		}
-		if j >= len(raw) {
-			return nil
-		}
-		k := j
-		if raw[j] == '"' {
-			k++
-			for k < len(raw) && raw[k] != '"' && raw[k] != '\\' {
-				k++
-			}
-			if k >= len(raw) || raw[k] != '"' {
-				return nil
-			}
-			return raw[j : k+1]
-		}
-		for k < len(raw) && (raw[k] >= '0' && raw[k] <= '9' || raw[k] == '.' || raw[k] == '-' || raw[k] == '+' || raw[k] == 'e' || raw[k] == 'E') {
-			k++
-		}
-		return raw[j:k]
-	}
 }

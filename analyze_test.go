@@ -390,29 +390,6 @@ func TestAdapterDBInfo(t *testing.T) {
 	}
 }
 
-func TestPeekTime(t *testing.T) {
-	for _, tc := range []struct {
-		raw  string
-		want float64
-	}{
-		{`{"startedDateTime":"2023-04-07T13:04:57.078662+00:00","request":{}}`, 1680872697.078662},
-		{`{"request":{"postData":{"text":"{\"startedDateTime\":\"2001-01-01T00:00:00Z\"}"}}, "startedDateTime" : "2023-04-07T13:04:57Z"}`, 1680872697},
-		{`{"_timestamp": 1700000000.25, "startedDateTime":"2023-04-07T13:04:57Z"}`, 1700000000.25},
-		{`{"startedDateTime":null}`, 0},
-		{`{"startedDateTime":"2023-04-07T13:04:5`, 0},
-		{`{}`, 0},
-	} {
-		got := peekTime([]byte(tc.raw))
-		var g float64
-		if !got.IsZero() {
-			g = float64(got.UnixNano()) / 1e9
-		}
-		if d := g - tc.want; d > 1e-5 || d < -1e-5 {
-			t.Errorf("peekTime(%s) = %v, want %v", tc.raw, g, tc.want)
-		}
-	}
-}
-
 func TestOwnerProperty(t *testing.T) {
 	for in, want := range map[string]string{
 		"alice@example.com": "email", "+49 30 1234567": "phoneNumber", "user-4711": "userId",

@@ -12,185 +12,185 @@ const Version = "1.2"
 
 // HAR is the top-level object of a HAR file.
 type HAR struct {
-	Log Log
+	Log Log `json:"log"`
 }
 
 // Log is the HAR log object. When a HAR is read with Reader, Entries stays
 // empty: entries are handed out one by one instead.
 type Log struct {
-	Version string
-	Creator Creator
-	Browser *Creator
-	Pages   []Page
-	Entries []Entry
-	Comment string
+	Version string   `json:"version"`
+	Creator Creator  `json:"creator"`
+	Browser *Creator `json:"browser,omitzero"`
+	Pages   []Page   `json:"pages,omitempty"`
+	Entries []Entry  `json:"-"`
+	Comment string   `json:"comment,omitempty"`
 	// Extra holds every other property of the log, tracewire's own
 	// (_tlsErrors, _warnings, ...) and those of other tools.
-	Extra Extra
+	Extra Extra `json:",embed"`
 }
 
 // Creator describes the application (or browser) that made the log.
 type Creator struct {
-	Name    string
-	Version string
-	Comment string
+	Name    string `json:"name"`
+	Version string `json:"version"`
+	Comment string `json:"comment,omitempty"`
 }
 
 // Page is a HAR page.
 type Page struct {
-	StartedDateTime time.Time
-	ID              string
-	Title           string
-	PageTimings     PageTimings
-	Comment         string
-	Extra           Extra
+	StartedDateTime time.Time   `json:"startedDateTime"`
+	ID              string      `json:"id"`
+	Title           string      `json:"title"`
+	PageTimings     PageTimings `json:"pageTimings"`
+	Comment         string      `json:"comment,omitempty"`
+	Extra           Extra       `json:",embed"`
 }
 
 // PageTimings are the page-level timings in milliseconds; -1 means unknown.
 type PageTimings struct {
-	OnContentLoad float64
-	OnLoad        float64
-	Comment       string
+	OnContentLoad float64 `json:"onContentLoad"`
+	OnLoad        float64 `json:"onLoad"`
+	Comment       string  `json:"comment,omitempty"`
 }
 
 // Entry is one HTTP exchange.
 type Entry struct {
-	Pageref         string
-	StartedDateTime time.Time
+	Pageref         string    `json:"pageref,omitempty"`
+	StartedDateTime time.Time `json:"startedDateTime"`
 	// Time is the total time of the exchange in milliseconds.
-	Time            float64
-	Request         Request
-	Response        Response
-	Cache           Cache
-	Timings         Timings
-	ServerIPAddress string
-	Connection      string
-	Comment         string
+	Time            float64  `json:"time"`
+	Request         Request  `json:"request"`
+	Response        Response `json:"response"`
+	Cache           Cache    `json:"cache"`
+	Timings         Timings  `json:"timings"`
+	ServerIPAddress string   `json:"serverIPAddress,omitempty"`
+	Connection      string   `json:"connection,omitempty"`
+	Comment         string   `json:"comment,omitempty"`
 
 	// CommunityID is the Community ID (v1) of the flow that carried the
 	// exchange (_communityId).
-	CommunityID string
+	CommunityID string `json:"_communityId,omitempty"`
 	// Timestamp is the capture time of the request's first byte in seconds
 	// since the epoch (_timestamp); 0 when unknown.
-	Timestamp float64
+	Timestamp float64 `json:"_timestamp,omitzero"`
 	// Incomplete marks an exchange rebuilt across a gap in the capture or cut
 	// off by the end of it (_incomplete).
-	Incomplete bool
+	Incomplete bool `json:"_incomplete,omitzero"`
 	// Extra holds all other properties.
-	Extra Extra
+	Extra Extra `json:",embed"`
 }
 
 // Request is a HAR request.
 type Request struct {
-	Method      string
-	URL         string
-	HTTPVersion string
-	Cookies     []Cookie
-	Headers     []NameValue
-	QueryString []NameValue
-	PostData    *PostData
+	Method      string      `json:"method"`
+	URL         string      `json:"url"`
+	HTTPVersion string      `json:"httpVersion"`
+	Cookies     []Cookie    `json:"cookies"`
+	Headers     []NameValue `json:"headers"`
+	QueryString []NameValue `json:"queryString"`
+	PostData    *PostData   `json:"postData,omitzero"`
 	// HeadersSize is the size of the request line and headers as on the
 	// wire, -1 when unknown.
-	HeadersSize int64
+	HeadersSize int64 `json:"headersSize"`
 	// BodySize is the size of the body as on the wire, -1 when unknown.
-	BodySize int64
-	Comment  string
+	BodySize int64  `json:"bodySize"`
+	Comment  string `json:"comment,omitempty"`
 	// Timestamp is the capture time of the first byte (_timestamp).
-	Timestamp float64
-	Extra     Extra
+	Timestamp float64 `json:"_timestamp,omitzero"`
+	Extra     Extra   `json:",embed"`
 }
 
 // Response is a HAR response. A request that got no response has Status 0,
 // as browsers export it.
 type Response struct {
-	Status      int
-	StatusText  string
-	HTTPVersion string
-	Cookies     []Cookie
-	Headers     []NameValue
-	Content     Content
-	RedirectURL string
-	HeadersSize int64
-	BodySize    int64
-	Comment     string
+	Status      int         `json:"status"`
+	StatusText  string      `json:"statusText"`
+	HTTPVersion string      `json:"httpVersion"`
+	Cookies     []Cookie    `json:"cookies"`
+	Headers     []NameValue `json:"headers"`
+	Content     Content     `json:"content"`
+	RedirectURL string      `json:"redirectURL"`
+	HeadersSize int64       `json:"headersSize"`
+	BodySize    int64       `json:"bodySize"`
+	Comment     string      `json:"comment,omitempty"`
 	// Timestamp is the capture time of the first byte (_timestamp).
-	Timestamp float64
-	Extra     Extra
+	Timestamp float64 `json:"_timestamp,omitzero"`
+	Extra     Extra   `json:",embed"`
 }
 
 // NameValue is a header or a query string parameter.
 type NameValue struct {
-	Name    string
-	Value   string
-	Comment string
+	Name    string `json:"name"`
+	Value   string `json:"value"`
+	Comment string `json:"comment,omitempty"`
 }
 
 // Cookie is a request or response cookie.
 type Cookie struct {
-	Name     string
-	Value    string
-	Path     string
-	Domain   string
-	Expires  string
-	HTTPOnly *bool
-	Secure   *bool
-	Comment  string
+	Name     string `json:"name"`
+	Value    string `json:"value"`
+	Path     string `json:"path,omitempty"`
+	Domain   string `json:"domain,omitempty"`
+	Expires  string `json:"expires,omitempty"`
+	HTTPOnly *bool  `json:"httpOnly,omitzero"`
+	Secure   *bool  `json:"secure,omitzero"`
+	Comment  string `json:"comment,omitempty"`
 }
 
 // PostData is a request body. Text holds the body; when Encoding is
 // "base64" (an extension of HAR 1.2, as for Content) Text is the base64 of
 // bytes that are not UTF-8.
 type PostData struct {
-	MimeType string
-	Params   []Param
-	Text     string
-	Encoding string
-	Comment  string
-	Extra    Extra
+	MimeType string  `json:"mimeType"`
+	Params   []Param `json:"params,omitempty"`
+	Text     string  `json:"text"`
+	Encoding string  `json:"encoding,omitempty"`
+	Comment  string  `json:"comment,omitempty"`
+	Extra    Extra   `json:",embed"`
 }
 
 // Param is a posted parameter (urlencoded or multipart form field).
 type Param struct {
-	Name        string
-	Value       string
-	FileName    string
-	ContentType string
-	Comment     string
+	Name        string `json:"name"`
+	Value       string `json:"value"`
+	FileName    string `json:"fileName,omitempty"`
+	ContentType string `json:"contentType,omitempty"`
+	Comment     string `json:"comment,omitempty"`
 }
 
 // Content is a response body, decoded from its Content-Encoding.
 type Content struct {
 	// Size is the length of the decoded body in bytes.
-	Size int64
+	Size int64 `json:"size"`
 	// Compression is the number of bytes saved by the content encoding;
 	// nil when unknown.
-	Compression *int64
-	MimeType    string
-	Text        string
-	Encoding    string
-	Comment     string
-	Extra       Extra
+	Compression *int64 `json:"compression,omitzero"`
+	MimeType    string `json:"mimeType"`
+	Text        string `json:"text,omitempty"`
+	Encoding    string `json:"encoding,omitempty"`
+	Comment     string `json:"comment,omitempty"`
+	Extra       Extra  `json:",embed"`
 }
 
 // Cache holds cache information; tracewire keeps what it reads and writes
 // an empty object otherwise.
 type Cache struct {
-	BeforeRequest any
-	AfterRequest  any
-	Comment       string
+	BeforeRequest any    `json:"beforeRequest,omitzero"`
+	AfterRequest  any    `json:"afterRequest,omitzero"`
+	Comment       string `json:"comment,omitempty"`
 }
 
 // Timings of an entry in milliseconds. Blocked, DNS, Connect and SSL are -1
 // when they do not apply.
 type Timings struct {
-	Blocked float64
-	DNS     float64
-	Connect float64
-	Send    float64
-	Wait    float64
-	Receive float64
-	SSL     float64
-	Comment string
+	Blocked float64 `json:"blocked"`
+	DNS     float64 `json:"dns"`
+	Connect float64 `json:"connect"`
+	Send    float64 `json:"send"`
+	Wait    float64 `json:"wait"`
+	Receive float64 `json:"receive"`
+	SSL     float64 `json:"ssl"`
+	Comment string  `json:"comment,omitempty"`
 }
 
 // NoTimings are timings with every optional phase unknown.

@@ -5,9 +5,7 @@ import (
 	"errors"
 	"io"
 	"runtime"
-	"strings"
 	"sync"
-	"unsafe"
 
 	"github.com/tracewire/tracewire/adapters"
 	"github.com/tracewire/tracewire/har"
@@ -136,14 +134,13 @@ func (m *Matcher) Stream(ctx context.Context, src EntrySource, workers int, fn f
 				switch {
 				case j.batch != nil:
 					rs = make([]*Result, len(j.batch.Texts))
-					var urls []byte // the batch's URLs, in one allocation
 					for i, raw := range j.batch.Texts {
-						rs[i] = m.raw(raw, j.batch.First+i, &urls)
+						rs[i] = m.raw(raw, j.batch.First+i)
 					}
-					// Results hold no reference into the batch's buffer.
+					// Results hold no reference into the batch's buffers.
 					j.batch.Release()
 				case j.raw != nil:
-					rs = []*Result{m.raw(j.raw, j.idx, nil)}
+					rs = []*Result{m.raw(j.raw, j.idx)}
 				default:
 					rs = []*Result{m.Entry(j.idx, j.e)}
 				}
@@ -203,18 +200,16 @@ func (m *Matcher) Stream(ctx context.Context, src EntrySource, workers int, fn f
 	return ctx.Err()
 }
 
-// raw matches an entry given as JSON text. The URLs of the results that
-// need no parse are copied into *urls (grown by a batch's worth at a time)
-// when urls is not nil, else allocated one by one.
-func (m *Matcher) raw(raw []byte, idx int, urls *[]byte) *Result {
-	method, u, ok := har.PeekRequestShared(raw)
+// raw matches an entry given as JSON text.
+func (m *Matcher) raw(raw []byte, idx int) *Result {
+	method, u, ok := har.PeekRequest(raw)
 	var cands []*adapters.Adapter
 	if ok {
 		var may bool
 		if may, cands = m.mayFind(u); !may {
 			// No adapter for the URL and no indicators: nothing to find,
 			// no need to parse the entry.
-			return &Result{Entry: EntryRef{Index: idx, Method: method, URL: keepString(u, urls)}}
+			return &Result{Entry: EntryRef{Index: idx, Method: method, URL: u}}
 		}
 	}
 	e, warns, err := har.ParseRequest(raw, idx)
@@ -225,26 +220,9 @@ func (m *Matcher) raw(raw []byte, idx int, urls *[]byte) *Result {
 		}
 		return &Result{Entry: EntryRef{Index: idx}, Skipped: true, Warnings: []string{err.Error()}}
 	}
-	// u may point into raw: it is compared, not kept.
 	r := m.entry(idx, e, u, cands)
 	for _, w := range warns {
 		r.Warnings = append(r.Warnings, w.String())
 	}
 	return r
-}
-
-// keepString returns a copy of s that points into no buffer used again,
-// carved out of *buf when buf is not nil. The bytes of *buf are never
-// written again once a string points at them: a full buffer is left to
-// its strings and a new one started.
-func keepString(s string, buf *[]byte) string {
-	if buf == nil || len(s) == 0 || len(s) > 1024 {
-		return strings.Clone(s)
-	}
-	if len(s) > cap(*buf)-len(*buf) {
-		*buf = make([]byte, 0, 8<<10)
-	}
-	n := len(*buf)
-	*buf = append(*buf, s...)
-	return unsafe.String(&(*buf)[n], len(s))
 }
