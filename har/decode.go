@@ -93,11 +93,26 @@ func newEntry() *Entry {
 	return e
 }
 
-// warn records a warning at the decoder's position.
+// warn records a warning about the value the decoder is about to read.
 func (d *decoder) warn(dec *jsontext.Decoder, format string, a ...any) {
-	if len(d.warns) < d.max {
-		d.warns = append(d.warns, Warning{Entry: d.idx, Path: d.path(dec.StackPointer()), Msg: fmt.Sprintf(format, a...)})
+	d.warnAt(dec, false, format, a...)
+}
+
+// warnAt records a warning about the value at dec's position: the one
+// just read when read is set, else the next one.
+func (d *decoder) warnAt(dec *jsontext.Decoder, read bool, format string, a ...any) {
+	if len(d.warns) >= d.max {
+		return
 	}
+	p := dec.StackPointer()
+	// In an array, the pointer is to the element read last.
+	if k, n := dec.StackIndex(dec.StackDepth()); k == '[' && !read {
+		if n > 0 {
+			p = p.Parent()
+		}
+		p = p.AppendToken(strconv.FormatInt(n, 10))
+	}
+	d.warns = append(d.warns, Warning{Entry: d.idx, Path: d.path(p), Msg: fmt.Sprintf(format, a...)})
 }
 
 // path turns a JSON pointer ("/request/headers/0/name") into the form of
@@ -237,13 +252,13 @@ func (d *decoder) number(dec *jsontext.Decoder) (lit string, ok bool, err error)
 	case '"':
 		s := strings.TrimSpace(tok.String())
 		if f, err := strconv.ParseFloat(s, 64); err == nil && !math.IsNaN(f) && !math.IsInf(f, 0) {
-			d.warn(dec, "number written as a string")
+			d.warnAt(dec, true, "number written as a string")
 			return s, true, nil
 		}
 	case 'n':
 		return "", false, nil
 	}
-	d.warn(dec, "expected a number, found %s", kindName(k))
+	d.warnAt(dec, true, "expected a number, found %s", kindName(k))
 	return "", false, nil
 }
 
@@ -321,7 +336,7 @@ func (d *decoder) time(dec *jsontext.Decoder, t *time.Time) error {
 	*t = time.Time{}
 	if s == "" {
 		if k != 'n' {
-			d.warn(dec, "empty date")
+			d.warnAt(dec, true, "empty date")
 		}
 		return nil
 	}
@@ -329,7 +344,7 @@ func (d *decoder) time(dec *jsontext.Decoder, t *time.Time) error {
 		*t = pt
 		return nil
 	}
-	d.warn(dec, "unreadable date %q", truncate(s, 40))
+	d.warnAt(dec, true, "unreadable date %q", truncate(s, 40))
 	return nil
 }
 
