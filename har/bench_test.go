@@ -117,3 +117,30 @@ func BenchmarkParseRequest(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkAppendEntry measures writing entries (what conversion does for
+// every entry of a capture).
+func BenchmarkAppendEntry(b *testing.B) {
+	data, raws := benchHAR(b)
+	var entries []*har.Entry
+	for j, raw := range raws[:min(len(raws), 2000)] {
+		e, _, err := har.ParseEntry(raw, j)
+		if err != nil {
+			b.Fatal(err)
+		}
+		entries = append(entries, e)
+	}
+	_ = data
+	var buf []byte
+	var n int64
+	for _, e := range entries {
+		n += int64(len(har.AppendEntry(buf[:0], e)))
+	}
+	b.SetBytes(n)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		for _, e := range entries {
+			buf = har.AppendEntry(buf[:0], e)
+		}
+	}
+}

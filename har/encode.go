@@ -1,7 +1,6 @@
 package har
 
 import (
-	"encoding/binary"
 	"encoding/json"
 	"math"
 	"math/bits"
@@ -12,7 +11,6 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
-	"unsafe"
 )
 
 // The encoder below is written by hand rather than with encoding/json so
@@ -515,13 +513,11 @@ func validIP(s string) bool {
 // HAR), so runs of plain ASCII are skipped eight bytes at a time.
 func appendString(b []byte, s string) []byte {
 	b = append(b, '"')
-	// A read-only byte view of s, so words load with one instruction.
-	sb := unsafe.Slice(unsafe.StringData(s), len(s))
 	start := 0
 	for i := 0; i < len(s); {
 		// Skip to the next byte that needs care, eight bytes at a time.
 		for i+8 <= len(s) {
-			m := specialBytes(binary.LittleEndian.Uint64(sb[i:]))
+			m := specialBytes(load8(s, i))
 			if m == 0 {
 				i += 8
 				continue
@@ -575,6 +571,14 @@ func appendString(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+// load8 reads the eight bytes of s at i as a little-endian word; the
+// compiler turns it into one load.
+func load8(s string, i int) uint64 {
+	s = s[i : i+8]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
 }
 
 const (
