@@ -4,7 +4,9 @@
 // Reading is lenient because real exports are often not schema-valid
 // (missing page ids, null times, null arrays, wrong types): what can be
 // understood is kept and each problem becomes a Warning. Entries are read one
-// at a time so a HAR of several gigabytes never sits in memory.
+// at a time so a HAR of several gigabytes never sits in memory. Reading is
+// json/v2's (github.com/go-json-experiment/json) from the struct tags of
+// types.go; decode.go documents the leniency in one place.
 //
 // Writing is strict: whatever the Entry holds, the output passes the HAR 1.2
 // schema (required fields present, arrays never null, timings >= -1, bodies
