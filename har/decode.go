@@ -543,7 +543,12 @@ func parseEntry(raw []byte, index int, requestOnly bool) (*Entry, []Warning, err
 		return nil, nil, &EntryError{Index: index, Err: err}
 	}
 	if requestOnly {
+		// What the client sent on a WebSocket is searched like a request.
+		ws, ok := e.Extra["_webSocketMessages"]
 		e.Extra = nil
+		if ok {
+			e.Extra.Set("_webSocketMessages", ws)
+		}
 	}
 	e.normalize()
 	return e, slices.Clone(d.warns), nil

@@ -2,6 +2,7 @@ package match
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"sort"
@@ -325,6 +326,10 @@ func (m *Matcher) entry(index int, e *har.Entry, candURL string, cands []*adapte
 		ind := m.indicatorFindings(res.Entry, r, tr)
 		res.Findings = mergeFindings(res.Findings, ind)
 	}
+	if m.inds != nil {
+		// No adapter decodes WebSocket messages: they are always searched.
+		res.Findings = append(res.Findings, m.webSocketFindings(res.Entry, e, m.trackerFor(r, a))...)
+	}
 	return res
 }
 
@@ -577,4 +582,81 @@ func contextOrder(c string) int {
 		}
 	}
 	return len(adapters.Contexts)
+}
+
+// webSocketFindings searches the messages the client sent on a WebSocket
+// ("_webSocketMessages" of the handshake's entry, as tracewire and Chrome
+// write them) for indicators. A finding's context is "websocket" and its
+// path names the message: "_webSocketMessages[3]".
+func (m *Matcher) webSocketFindings(ref EntryRef, e *har.Entry, tr *TrackerRef) []Finding {
+	msgs, _ := e.Extra["_webSocketMessages"].([]any)
+	var out []Finding
+	for i, x := range msgs {
+		o, _ := x.(map[string]any)
+		if o == nil || o["type"] != "send" {
+			continue
+		}
+		data, _ := o["data"].(string)
+		text := []byte(data)
+		enc, _ := o["_encoding"].(string)
+		if op, _ := toInt(o["opcode"]); op != 1 || enc == "base64" {
+			b, err := base64.StdEncoding.DecodeString(data)
+			if err != nil {
+				continue
+			}
+			text = b
+		}
+		name := "_webSocketMessages[" + strconv.Itoa(i) + "]"
+		for _, h := range m.inds.search(text) {
+			in := m.inds.indicators[h.form.ind]
+			matched := string(text[h.start:h.end])
+			f := Finding{
+				Entry:    ref,
+				Tracker:  tr,
+				Source:   SourceIndicator,
+				Property: in.Property,
+				Value:    matched,
+				Context:  "websocket",
+				Path:     name,
+				Reasoning: fmt.Sprintf("indicator %s=%q found %s%s in WebSocket message %d", in.Property, in.Value, h.form.encoding,
+					ofSuffix(h.form.of), i),
+				Indicator: &IndicatorMatch{Value: in.Value, Encoding: h.form.encoding, Of: h.form.of, Field: name, Offset: h.start},
+			}
+			if !utf8.ValidString(matched) {
+				f.Value = base64.StdEncoding.EncodeToString([]byte(matched))
+				f.ValueEncoding = "base64"
+			}
+			if !seenFinding(out, f.Context, f.Path) || !sameProperty(out, f) {
+				out = append(out, f)
+			}
+		}
+	}
+	return out
+}
+
+// sameProperty reports whether fs has a finding of f's property at f's
+// path.
+func sameProperty(fs []Finding, f Finding) bool {
+	for i := range fs {
+		if fs[i].Path == f.Path && fs[i].Property == f.Property {
+			return true
+		}
+	}
+	return false
+}
+
+// toInt reads a JSON number as decoded into any.
+func toInt(v any) (int, bool) {
+	switch n := v.(type) {
+	case int:
+		return n, true
+	case int64:
+		return int(n), true
+	case float64:
+		return int(n), true
+	case json.Number:
+		i, err := n.Int64()
+		return int(i), err == nil
+	}
+	return 0, false
 }
