@@ -814,6 +814,9 @@ type run struct {
 	evidenceDropped int
 	// harIn is the HAR input read by the enrichment pipeline.
 	harIn *enrich.HARFile
+	// head gives the input HAR's log properties before its entries, fixed
+	// when they began (har.Reader.Head), for the HAR written.
+	head func() *har.Log
 	// ev, when set, holds findings made elsewhere: the entries they refer
 	// to are kept as evidence instead of those with findings, and checked
 	// (see Evidence).
@@ -982,6 +985,7 @@ func (r *run) run(ctx context.Context) error {
 		// skipped unparsed.
 		hr.RequestOnly = r.o.HAR == nil
 		r.log = hr.Log()
+		r.head = hr.Head
 		err = r.m.Stream(ctx, &rawSource{r: hr, q: q}, r.o.Workers, func(res *match.Result) error {
 			it, _ := q.pop()
 			return r.result(res, it)
@@ -1170,14 +1174,18 @@ func (r *run) result(res *match.Result, it queued) error {
 // outputLog is the log of the HAR written to Options.HAR: the input's for
 // a HAR, tracewire's for a capture.
 func (r *run) outputLog() *har.Log {
-	l := r.log
-	if l == nil && r.harIn != nil {
-		l = r.harIn.Log()
+	var l *har.Log
+	switch {
+	case r.head != nil:
+		l = r.head()
+	case r.harIn != nil:
+		l = r.harIn.Head()
 	}
 	if l != nil && r.p.har {
-		// Only the properties before the entries: the reader, on another
-		// goroutine, fills in those after them as it reaches the end;
-		// closeHAR copies them once it has.
+		// Only the properties before the entries, as they stood when the
+		// entries began: the reader, on another goroutine, fills in those
+		// after them as it reaches the end; closeHAR copies them once it
+		// has.
 		return &har.Log{Version: l.Version, Creator: l.Creator, Browser: l.Browser, Pages: l.Pages}
 	}
 	return &har.Log{Creator: har.Creator{Name: version.Name, Version: version.Version}}
@@ -1195,6 +1203,12 @@ func (r *run) closeHAR() error {
 		// Properties after the entries are known only now.
 		r.harLog.Comment = r.log.Comment
 		r.harLog.Extra = r.log.Extra
+		if r.harLog.Browser == nil {
+			r.harLog.Browser = r.log.Browser
+		}
+		if len(r.harLog.Pages) == 0 {
+			r.harLog.Pages = r.log.Pages
+		}
 	}
 	if s := r.pcapSum; s != nil {
 		if tl := tlsErrorsJSON(s.TLSErrors); len(tl) > 0 {

@@ -231,6 +231,16 @@ func (h *HARFile) Log() *har.Log {
 	return h.r.Log()
 }
 
+// Head returns the log properties before the entries of the last pass's
+// reader, as they stood when its entries began (har.Reader.Head); nil
+// before the first Open.
+func (h *HARFile) Head() *har.Log {
+	if h.r == nil {
+		return nil
+	}
+	return h.r.Head()
+}
+
 // Warnings returns what the last pass's reader worked around, in entry
 // order.
 func (h *HARFile) Warnings() []har.Warning {

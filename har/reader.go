@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 
 	"github.com/go-json-experiment/json/jsontext"
 )
@@ -56,6 +58,9 @@ type Reader struct {
 
 	log   Log
 	state int // 0 before entries, 1 inside entries, 2 after
+	// head is the log as it stood when the entries began (see Head).
+	head    Log
+	hasHead bool
 	// sawEntries is set when the log has an entries member.
 	sawEntries bool
 	index      int
@@ -105,6 +110,30 @@ func NewReader(r io.Reader) *Reader {
 // come after the entries in the file are there only once Next has returned
 // io.EOF.
 func (r *Reader) Log() *Log { return &r.log }
+
+// Head returns the log's properties that come before its entries in the
+// file, as they stood when the entries began. Unlike Log it does not change
+// while entries are read, so a writer on another goroutine can put it
+// before the entries it writes: what it holds depends on the file alone,
+// not on how far the reader has read ahead. Properties after the entries
+// are in Log once the reading has ended.
+func (r *Reader) Head() *Log {
+	if !r.hasHead {
+		return &r.log
+	}
+	return &r.head
+}
+
+func (r *Reader) keepHead() {
+	r.head = r.log
+	r.head.Pages = slices.Clone(r.log.Pages)
+	if b := r.log.Browser; b != nil {
+		c := *b
+		r.head.Browser = &c
+	}
+	r.head.Extra = maps.Clone(r.log.Extra)
+	r.hasHead = true
+}
 
 // Warnings returns the problems worked around so far.
 func (r *Reader) Warnings() []Warning { return r.warnings }
@@ -315,6 +344,7 @@ func (r *Reader) findEntries() error {
 		}
 		// A log without entries.
 		r.state = 2
+		r.keepHead()
 		if !r.sawEntries {
 			r.warn(Warning{Entry: -1, Path: "entries", Msg: "missing"})
 		}
@@ -354,6 +384,7 @@ func (r *Reader) logMembers() error {
 				if _, err := r.dec.ReadToken(); err != nil {
 					return err
 				}
+				r.keepHead()
 				return errEntries
 			default:
 				return r.errorf("log.entries is not an array (found %s)", kindName(r.dec.PeekKind()))

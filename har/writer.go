@@ -33,6 +33,8 @@ type Writer struct {
 	buf     []byte
 	ibuf    bytes.Buffer
 	err     error
+
+	wroteBrowser, wrotePages bool
 }
 
 // WriterOption changes how a Writer writes.
@@ -68,21 +70,7 @@ func (w *Writer) header() {
 	e.strField(&f, "version", version)
 	e.key(&f, "creator")
 	e.creator(w.log.Creator, "tracewire")
-	if w.log.Browser != nil {
-		e.key(&f, "browser")
-		e.creator(*w.log.Browser, "unknown")
-	}
-	if len(w.log.Pages) > 0 {
-		e.key(&f, "pages")
-		e.b = append(e.b, '[')
-		for i := range w.log.Pages {
-			if i > 0 {
-				e.b = append(e.b, ',')
-			}
-			e.page(&w.log.Pages[i])
-		}
-		e.b = append(e.b, ']')
-	}
+	w.browserAndPages(&e, &f)
 	e.key(&f, "entries")
 	e.b = append(e.b, '[')
 	w.write(e.b)
@@ -146,6 +134,9 @@ func (w *Writer) Close() error {
 	}
 	e.raw("]")
 	f := false
+	// A browser or pages that came after the entries in the input, and
+	// were set on the log only once it was read to the end.
+	w.browserAndPages(&e, &f)
 	e.optStr(&f, "comment", w.log.Comment)
 	e.extra(&f, w.log.Extra, knownLog)
 	e.raw("}}\n")
@@ -167,4 +158,26 @@ func Encode(w io.Writer, h *HAR, opts ...WriterOption) error {
 		}
 	}
 	return hw.Close()
+}
+
+// browserAndPages writes the log's browser and pages once: before the
+// entries when the log has them then, else after them at Close.
+func (w *Writer) browserAndPages(e *enc, f *bool) {
+	if w.log.Browser != nil && !w.wroteBrowser {
+		w.wroteBrowser = true
+		e.key(f, "browser")
+		e.creator(*w.log.Browser, "unknown")
+	}
+	if len(w.log.Pages) > 0 && !w.wrotePages {
+		w.wrotePages = true
+		e.key(f, "pages")
+		e.b = append(e.b, '[')
+		for i := range w.log.Pages {
+			if i > 0 {
+				e.b = append(e.b, ',')
+			}
+			e.page(&w.log.Pages[i])
+		}
+		e.b = append(e.b, ']')
+	}
 }

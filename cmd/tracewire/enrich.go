@@ -333,6 +333,10 @@ func runEnrich(ctx context.Context, e *env, in, out string, indent bool, f *enri
 		wopts = append(wopts, har.Indented())
 	}
 	var w *har.Writer
+	// The written log starts as the input's head (what came before its
+	// entries, fixed when they began) and gets the rest at the end: the
+	// reader, ahead on another goroutine, changes its own log meanwhile.
+	var outLog har.Log
 	var sink io.Writer = e.stdout
 	var af *atomicfile.File
 	if out != "" && out != "-" {
@@ -346,7 +350,8 @@ func runEnrich(ctx context.Context, e *env, in, out string, indent bool, f *enri
 	p := &enrich.Pipeline{Enrichers: setup.enrichers, Progress: enrichProgress(e)}
 	sum, err := p.Run(ctx, src, func(en *har.Entry) error {
 		if w == nil {
-			w = har.NewWriter(bw, src.Log(), wopts...)
+			outLog = *src.Head()
+			w = har.NewWriter(bw, &outLog, wopts...)
 		}
 		return w.Write(en)
 	})
@@ -364,7 +369,16 @@ func runEnrich(ctx context.Context, e *env, in, out string, indent bool, f *enri
 		log.Extra.Set("_enrichment", setup.sources)
 	}
 	if w == nil {
-		w = har.NewWriter(bw, log, wopts...)
+		outLog = *log
+		w = har.NewWriter(bw, &outLog, wopts...)
+	}
+	// What came after the entries is known now that the reading ended.
+	outLog.Comment, outLog.Extra = log.Comment, log.Extra
+	if outLog.Browser == nil {
+		outLog.Browser = log.Browser
+	}
+	if len(outLog.Pages) == 0 {
+		outLog.Pages = log.Pages
 	}
 	if err := w.Close(); err != nil {
 		return err
