@@ -55,3 +55,13 @@ func TestFallbacks(t *testing.T) {
 		t.Error("German Google description missing or not German")
 	}
 }
+
+// TestWebSocketContext: findings in WebSocket messages (context
+// "websocket") are labelled in every language.
+func TestWebSocketContext(t *testing.T) {
+	for _, lang := range Languages {
+		if got := Context(lang, "websocket"); got == "" || got == "websocket" {
+			t.Errorf("%s: context websocket is labelled %q", lang, got)
+		}
+	}
+}
