@@ -31,6 +31,9 @@ type capturer struct {
 	drops   uint64
 	err     error
 	closing atomic.Bool
+	// stopped is set under mu when stop has flushed the file; a reader
+	// left behind writes nothing after it.
+	stopped bool
 }
 
 // upInterfaces names every interface that is up, sorted.
@@ -76,6 +79,8 @@ const (
 	// reads wake up this often to see whether the capture is stopping.
 	ringBlockTimeout = 10 * time.Millisecond
 	ringPollTimeout  = 50 * time.Millisecond
+	// stopGrace is how long stop waits for the readers to drain the rings.
+	stopGrace = 3 * time.Second
 )
 
 func startCapture(path string, ifaces []string) (*capturer, error) {
@@ -158,7 +163,7 @@ func (c *capturer) read(idx int, h *afpacket.TPacket) {
 		}
 		ci.InterfaceIndex = idx
 		c.mu.Lock()
-		if c.err == nil {
+		if c.err == nil && !c.stopped {
 			if err := c.w.WritePacket(ci, data); err != nil {
 				c.err = fmt.Errorf("writing the capture: %w", err)
 			}
@@ -177,7 +182,22 @@ func (c *capturer) closeHandles() {
 // stop ends the capture and returns the packets the kernel dropped.
 func (c *capturer) stop() (drops uint64, err error) {
 	c.closing.Store(true)
-	c.wg.Wait()
+	done := make(chan struct{})
+	go func() { c.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(stopGrace):
+		// gopacket's TPACKET_V3 read can keep polling a ring whose poll
+		// reports data while the block it waits for is not yet handed to
+		// user space, and then never sees the poll timeout that ends our
+		// reader. Seen on a loaded machine, it hung collect at the end.
+		// Such a reader is left behind (the ring is not unmapped under
+		// it; the process is about to end) and the file is finished
+		// without it.
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.stopped = true
 	drops = c.drops
 	if c.err != nil {
 		c.f.Close()
