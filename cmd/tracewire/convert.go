@@ -99,7 +99,7 @@ Entries are sorted by request time; the output is the same on every run.`,
 			if err != nil {
 				return err
 			}
-			report(e, sum)
+			report(e, sum, true)
 			return nil
 		},
 	}
@@ -146,7 +146,7 @@ func convertEach(ctx context.Context, e *env, inputs, names []string, dir string
 		if err != nil {
 			return err
 		}
-		report(e, sum)
+		report(e, sum, true)
 	}
 	return nil
 }
@@ -221,15 +221,20 @@ func stdinInputs(e *env, args []string) ([]string, func(), error) {
 }
 
 // report tells on stderr what the user should know about a conversion.
-func report(e *env, sum *pcap.Summary) {
+// seeFlows is false in flows itself, whose table already says it.
+func report(e *env, sum *pcap.Summary, seeFlows bool) {
 	if sum == nil {
 		return
 	}
 	for _, w := range sum.Warnings {
-		fmt.Fprintln(e.stderr, "warning:", w)
+		fmt.Fprintln(e.stderr, "tracewire: warning:", w)
 	}
 	if n := len(sum.TLSErrors); n > 0 {
-		fmt.Fprintf(e.stderr, "warning: %d TLS connection(s) could not be decrypted (see _tlsErrors in the HAR, or tracewire flows)\n", n)
+		hint := " (see _tlsErrors in the HAR, or tracewire flows)"
+		if !seeFlows {
+			hint = " (the table's decrypted column says why)"
+		}
+		fmt.Fprintf(e.stderr, "tracewire: warning: %d TLS connection(s) could not be decrypted%s\n", n, hint)
 	}
 	for _, n := range sum.Notes {
 		if n.Kind == "internal" {

@@ -320,7 +320,7 @@ func runEnrich(ctx context.Context, e *env, in, out string, indent bool, f *enri
 		opts.KeyLogFiles = append(opts.KeyLogFiles, setup.keylogs...)
 		opts.TempDir = dir
 		sum, err := convertTo(ctx, spool, nil, inputs, opts, nil)
-		report(e, sum)
+		report(e, sum, true)
 		if err != nil {
 			return err
 		}

@@ -53,7 +53,7 @@ it could be decrypted (with --keylog files or secrets embedded in the pcapng).`,
 			if err != nil {
 				return err
 			}
-			report(e, sum)
+			report(e, sum, false)
 			return nil
 		},
 	}

@@ -3,6 +3,8 @@ package main
 import (
 	"encoding/json"
 	"strings"
+
+	"github.com/tracewire/tracewire/internal/testutil"
 	"testing"
 )
 
@@ -57,5 +59,21 @@ func TestFlowsTable(t *testing.T) {
 	}
 	if _, _, err := runCLI(t, nil, "flows", "--format", "xml", samplePath()); err == nil {
 		t.Error("--format xml accepted")
+	}
+}
+
+// TestFlowsWarningNoSelfReference: flows does not tell the user to run
+// flows, and its warnings carry the prefix of every other command.
+func TestFlowsWarningNoSelfReference(t *testing.T) {
+	p := testutil.Corpus(t, "zeek", "quic_curl-8.1.2-dev-http3-www-google-de.pcap")
+	_, stderr, err := runCLI(t, nil, "flows", p)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	if !strings.Contains(stderr, "tracewire: warning: 1 TLS connection(s) could not be decrypted") {
+		t.Errorf("no undecrypted warning with the common prefix:\n%s", stderr)
+	}
+	if strings.Contains(stderr, "or tracewire flows") {
+		t.Errorf("flows tells the user to run flows:\n%s", stderr)
 	}
 }
