@@ -10,7 +10,7 @@
 // socket's 5-tuple is cached in the kernel, since the kernel can clear the
 // local port before the tracepoint fires. Events pass through a ring
 // buffer; those it had no room for are counted and reported. At the same
-// time an AF_PACKET capture (a TPACKET_V3 ring, gopacket's afpacket) writes
+// time an AF_PACKET capture (a TPACKET_V3 ring read by our own loop) writes
 // pcapng.
 //
 // After the run the stacks are symbolised from the binaries' ELF symbols

@@ -173,7 +173,8 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 		return nil, fmt.Errorf("collect: reading events: %w", err)
 	}
 	captureStopped = true
-	if s.CaptureDrops, err = capt.stop(); err != nil {
+	var captWarnings []string
+	if s.CaptureDrops, captWarnings, err = capt.stop(); err != nil {
 		return nil, fmt.Errorf("collect: %w", err)
 	}
 	s.Lost, s.OtherSockets = counter(objs.Counters, 0), counter(objs.Counters, 2)
@@ -213,6 +214,7 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 	if s.CaptureDrops > 0 {
 		s.Warnings = append(s.Warnings, fmt.Sprintf("the kernel dropped %d packets of the capture", s.CaptureDrops))
 	}
+	s.Warnings = append(s.Warnings, captWarnings...)
 	if s.Packets, s.PacketsKept, err = writeCapture(capPath, filepath.Join(opts.Dir, CaptureFile), keylog, keep); err != nil {
 		return nil, fmt.Errorf("collect: %w", err)
 	}
