@@ -26,21 +26,34 @@ const (
 // Formats lists every format.
 var Formats = []Format{HTML, Markdown, PDF, JSONL, Parquet}
 
+// formatNames are the names ParseFormat accepts, also as file extensions,
+// in the order error messages list them.
+var formatNames = []struct {
+	name string
+	f    Format
+}{
+	{"html", HTML}, {"htm", HTML}, {"md", Markdown}, {"markdown", Markdown},
+	{"pdf", PDF}, {"jsonl", JSONL}, {"ndjson", JSONL}, {"parquet", Parquet},
+}
+
 // ParseFormat reads a format name ("markdown" is accepted for md).
 func ParseFormat(s string) (Format, error) {
-	switch strings.ToLower(strings.TrimSpace(s)) {
-	case "html", "htm":
-		return HTML, nil
-	case "md", "markdown":
-		return Markdown, nil
-	case "pdf":
-		return PDF, nil
-	case "jsonl", "ndjson":
-		return JSONL, nil
-	case "parquet":
-		return Parquet, nil
+	name := strings.ToLower(strings.TrimSpace(s))
+	for _, n := range formatNames {
+		if n.name == name {
+			return n.f, nil
+		}
 	}
 	return "", fmt.Errorf("report format %q: want html, md, pdf, jsonl or parquet", s)
+}
+
+// Extensions lists the file extensions (with the dot) FormatOf knows.
+func Extensions() []string {
+	out := make([]string, len(formatNames))
+	for i, n := range formatNames {
+		out[i] = "." + n.name
+	}
+	return out
 }
 
 // FormatOf guesses the format from an output file's extension; "" when the

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -183,7 +184,9 @@ TrackerControl CSV export or an iOS App Privacy Report of the user's own phone
 as evidence that the user was affected: only the contacts of the analysed app
 count, whose ID comes from the HAR's metadata, experiment.json or --app-id;
 with none known, device reports are not used and a warning says so. The output goes to -o (default:
-standard output); the format follows --format, else the extension of -o.`,
+standard output); the format follows --format, else the extension of -o
+(.html, .htm, .md, .markdown, .pdf, .jsonl, .ndjson, .parquet; another extension
+is a usage error), else HTML.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runReport(cmd.Context(), e, args, &f)
@@ -223,15 +226,9 @@ func runReport(ctx context.Context, e *env, args []string, f *reportFlags) error
 			return err
 		}
 	}
-	format := rep.HTML
-	switch {
-	case f.format != "":
-		var err error
-		if format, err = rep.ParseFormat(f.format); err != nil {
-			return &exitError{code: exitFailed, err: err}
-		}
-	case f.out != "-" && rep.FormatOf(f.out) != "":
-		format = rep.FormatOf(f.out)
+	format, err := reportFormat(f.format, f.out)
+	if err != nil {
+		return err
 	}
 	inputs, cleanup, err := stdinInputs(e, args)
 	if err != nil {
@@ -299,6 +296,35 @@ func runReport(ctx context.Context, e *env, args []string, f *reportFlags) error
 		return err
 	}
 	return incomplete(a)
+}
+
+// reportFormat is the format of a report: --format, else the extension
+// of -o, else HTML. An extension no report format has (r.txt) is a usage
+// error that lists the ones there are, as is an extension of another
+// format than --format: the file would not be what its name says.
+func reportFormat(flag, out string) (rep.Format, error) {
+	ext := ""
+	if out != "" && out != "-" {
+		ext = filepath.Ext(out)
+	}
+	byExt := rep.FormatOf(ext)
+	if flag != "" {
+		format, err := rep.ParseFormat(flag)
+		if err != nil {
+			return "", &exitError{code: exitFailed, err: fmt.Errorf("--format: %w", err)}
+		}
+		if byExt != "" && byExt != format {
+			return "", usageErrorf("-o %s: the extension %s is that of %s, but --format is %s; name the file %s", out, ext, byExt, format, strings.TrimSuffix(out, ext)+format.Ext())
+		}
+		return format, nil
+	}
+	switch {
+	case byExt != "":
+		return byExt, nil
+	case ext == "":
+		return rep.HTML, nil
+	}
+	return "", usageErrorf("-o %s: report cannot write %s files; the format follows -o's extension, one of %s (or give --format)", out, ext, strings.Join(rep.Extensions(), " "))
 }
 
 // incomplete is exit status 1 for an analysis that left entries out (the
