@@ -845,8 +845,7 @@ func (r *run) skip(index int, why string) {
 // SkippedWarning is the warning for an entry left out unread, the same
 // in every command.
 func SkippedWarning(index int, why string) string {
-	why = strings.TrimSuffix(why, "; skipped")
-	return fmt.Sprintf("entry %d skipped as malformed (%s): not analysed", index, why)
+	return report.SkippedWarning(index, why)
 }
 
 // queue hands the entries the matcher reads to the callback that gets

@@ -7,6 +7,7 @@ import (
 
 	"github.com/tracewire/tracewire"
 	"github.com/tracewire/tracewire/match"
+	rep "github.com/tracewire/tracewire/report"
 )
 
 // enriched reports whether detect must run the enrichment stage first: a
@@ -65,12 +66,12 @@ func runDetectEnriched(ctx context.Context, e *env, in string, f *detectFlags) e
 			j++
 		}
 		r := match.Result{Entry: a.Findings[i].Entry, Adapter: a.Findings[i].Adapter, Findings: a.Findings[i:j]}
-		if err := out.add(&r); err != nil {
+		if err := out.Add(&r); err != nil {
 			return err
 		}
 		i = j
 	}
-	out.entries = a.EntriesRead
+	out.SetEntries(a.EntriesRead)
 	if a.Enrichment != nil {
 		// What was paired and what was not, as `tracewire enrich` says it.
 		if err := a.Enrichment.WriteText(e.stderr); err != nil {
@@ -82,19 +83,19 @@ func runDetectEnriched(ctx context.Context, e *env, in string, f *detectFlags) e
 		isSkipped[idx] = true
 	}
 	if f.format == "json" && !f.valuesOnly {
-		m := &analysisMeta{Tool: a.Tool, ID: a.ID, Inputs: a.Inputs}
+		m := &rep.DetectMeta{Tool: a.Tool, ID: a.ID, Inputs: a.Inputs}
 		for i := range m.Inputs {
 			m.Inputs[i].Path = displayPath(m.Inputs[i].Path)
 		}
-		out.meta = m
+		out.SetMeta(m)
 	}
 	for _, w := range a.Warnings {
 		var idx int
 		if _, err := fmt.Sscanf(w, "entry %d skipped as malformed", &idx); err == nil && isSkipped[idx] {
-			out.skips = append(out.skips, skipped{idx, w})
+			out.Skip(idx, w)
 			continue
 		}
-		out.warnings = append(out.warnings, w)
+		out.Warn(w)
 	}
 	status := out.done(e)
 	if exitStatus(status) == exitFailed {

@@ -417,7 +417,7 @@ func sniffCapture(path string) (bool, error) {
 	defer fh.Close()
 	head := make([]byte, 16)
 	n, _ := io.ReadFull(fh, head)
-	return isCapture(head[:n]), nil
+	return tracewire.IsCapture(head[:n]), nil
 }
 
 // enrichProgress shows the passes on stderr when it is a terminal.
