@@ -6,6 +6,7 @@
 //	go run ./internal/cmd/gencap -size 1GiB -o testdata/bench/big.pcap
 //	go run ./internal/cmd/gencap -sample -o testdata/sample/tracking.pcapng
 //	go run ./internal/cmd/gencap -keepalive 1000 -lose-response 2 -copies 150 -o gaps.pcap
+//	go run ./internal/cmd/gencap -websocket -o websockets.pcapng
 //
 // The format follows the extension: .pcapng or pcap otherwise.
 //
@@ -50,7 +51,8 @@ func run(args []string) error {
 	copies := fs.Int("copies", 1, "with -keepalive: number of copies, each from another client address")
 	step := fs.Duration("step", 20*time.Second, "with -keepalive: time between the starts of two copies")
 	openFlows := fs.Int("open-flows", 0, "write this many connections that each send a partial request and never close, instead")
-	start := fs.String("start", "2024-01-01T00:00:00Z", "with -keepalive: time of the first packet (RFC 3339)")
+	websocket := fs.Bool("websocket", false, "write WebSocket connections instead: HTTP/1.1 upgrades and HTTP/2 extended CONNECTs, with and without permessage-deflate")
+	start := fs.String("start", "2024-01-01T00:00:00Z", "with -keepalive or -websocket: time of the first packet (RFC 3339)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -90,6 +92,18 @@ func run(args []string) error {
 			return err
 		}
 		fmt.Fprintf(os.Stderr, "%s: %d keep-alive connections of %d requests\n", *out, *copies, *keepalive)
+		return f.Commit()
+	}
+	if *websocket {
+		t0, err := time.Parse(time.RFC3339Nano, *start)
+		if err != nil {
+			return fmt.Errorf("-start: %w", err)
+		}
+		conns, err := gencap.WriteWebSockets(f, gencap.FormatOf(*out), t0)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(os.Stderr, "%s: %d WebSocket connections\n", *out, len(conns))
 		return f.Commit()
 	}
 	if *sample {

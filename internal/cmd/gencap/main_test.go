@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/tracewire/tracewire/internal/gencap"
 	"github.com/tracewire/tracewire/internal/testutil"
@@ -57,5 +58,32 @@ func TestRunSample(t *testing.T) {
 	}
 	if !bytes.Equal(got, want) {
 		t.Error("gencap -sample differs from testdata/sample/tracking.pcapng")
+	}
+}
+
+// -websocket writes gencap.WriteWebSockets's capture, the same bytes on
+// every run.
+func TestRunWebSocket(t *testing.T) {
+	dir := t.TempDir()
+	var files [2][]byte
+	for i := range files {
+		out := filepath.Join(dir, "ws.pcapng")
+		if err := run([]string{"-websocket", "-o", out}); err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		files[i] = b
+	}
+	var want bytes.Buffer
+	t0, _ := time.Parse(time.RFC3339, "2024-01-01T00:00:00Z")
+	conns, err := gencap.WriteWebSockets(&want, gencap.PCAPNG, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(conns) != 6 || !bytes.Equal(files[0], want.Bytes()) || !bytes.Equal(files[1], want.Bytes()) {
+		t.Errorf("%d connections; runs of %d and %d bytes, WriteWebSockets %d bytes", len(conns), len(files[0]), len(files[1]), want.Len())
 	}
 }

@@ -43,4 +43,18 @@
 // _pushed: true. Bodies are kept up to Limits.MaxBody per message and at
 // most maxOpenStreams streams are tracked per connection; finished streams
 // are freed at once.
+//
+// A WebSocket over HTTP/2 (RFC 8441) is a stream whose request is an
+// extended CONNECT (":method" CONNECT, ":protocol" websocket) that the
+// server answered with a 2xx. From that answer on, the stream's DATA
+// frames of each direction are fed to the WebSocket decoder
+// (pcap/internal/websocket), whatever their boundaries, with the
+// permessage-deflate the answer negotiated; DATA the client sent before
+// the answer comes first. The entry is the handshake (its times are those
+// of the headers) with the messages as "_webSocketMessages", written when
+// the stream ends, is reset or the capture ends. The server's
+// SETTINGS_ENABLE_CONNECT_PROTOCOL is not required, as the capture may
+// have begun after it. Lost bytes in a direction end the decoding of that
+// direction's messages on every open WebSocket stream, since which stream
+// lost DATA is unknown.
 package http2

@@ -32,6 +32,10 @@ func FuzzFrames(f *testing.F) {
 	f.Add(short(joinDir(g, c2s)), short(joinDir(g, s2c)), []byte{255, 3})
 	f.Add(short(joinDir(g, c2s)[30:]), short(joinDir(g, s2c)[5:]), []byte{0})
 	f.Add([]byte(preface), []byte{}, []byte{})
+	// A WebSocket over extended CONNECT: its DATA go to the WebSocket
+	// decoder.
+	ws := wsSession{status: "200", protocol: "websocket", early: true}.chunks()
+	f.Add(joinDir(ws, c2s), joinDir(ws, s2c), []byte{9, 40})
 	f.Add([]byte(preface+"\x00\x00\x00\x04\x00\x00\x00\x00\x00"), []byte("\x00\x00\x03\x06\x00\x00\x00\x00\x00abc"), []byte{2})
 
 	f.Fuzz(func(t *testing.T, client, server, cuts []byte) {

@@ -181,6 +181,7 @@ func (p *parser) applyBlock(d *dirState, b *headerBlock, incomplete bool) {
 		responseFields(&h.msg, b.fields)
 		h.headers = true
 		h.msg.HeadersSize += h.informational
+		p.startWebSocket(s)
 	default:
 		requestFields(&h.msg, b.fields)
 		h.headers = true

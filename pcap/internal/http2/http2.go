@@ -256,6 +256,7 @@ func (p *parser) gap(d *dirState, c *stream.Chunk) {
 			s.half[r].msg.Incomplete = true
 		}
 	}
+	p.wsGap(r)
 	if d.phase == phaseFrames || d.phase == phaseStart {
 		what := "an unknown number of"
 		if c.Skip > 0 {
@@ -435,6 +436,7 @@ func (p *parser) skipped(d *dirState, n int) {
 			s.half[r].msg.Incomplete = true
 		}
 	}
+	p.wsGap(r)
 	d.consume(n)
 	d.scan -= n
 	for i := range d.pend {
@@ -504,7 +506,11 @@ func (p *parser) badFrame(d *dirState, h frameHeader, t time.Time, err error) {
 		p.note(t, fmt.Sprintf("HTTP/2 %s: unreadable %s frame on stream %d: %v; header compression restarted", d.wire, http2.FrameType(h.typ), h.stream, err))
 	case http2.FrameData:
 		if s := p.streams[h.stream]; s != nil {
-			s.half[p.role(d.wire)].msg.Incomplete = true
+			r := p.role(d.wire)
+			s.half[r].msg.Incomplete = true
+			if s.ws != nil {
+				s.ws.p.Feed(&stream.Chunk{Dir: stream.Dir(r), Skip: -1, Time: t})
+			}
 		}
 	}
 }
@@ -580,7 +586,18 @@ func (p *parser) data(d *dirState, f *http2.DataFrame, fi frameInfo) {
 	if s == nil {
 		return
 	}
-	h := &s.half[p.role(d.wire)]
+	r := p.role(d.wire)
+	h := &s.half[r]
+	if s.ws != nil {
+		// WebSocket frames: the entry's times stay those of the
+		// handshake, as for HTTP/1.1.
+		s.ws.p.Feed(&stream.Chunk{Dir: stream.Dir(r), Data: f.Data(), Time: fi.start})
+		if f.StreamEnded() {
+			h.ended = true
+			p.maybeDone(s)
+		}
+		return
+	}
 	h.touch(fi)
 	b := f.Data()
 	m := &h.msg

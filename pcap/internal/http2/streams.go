@@ -23,6 +23,9 @@ type h2stream struct {
 	// rst is the name of the RST_STREAM error code, "" when not reset.
 	rst     string
 	rstCode http2.ErrCode
+	// ws decodes the DATA frames of an accepted extended CONNECT for a
+	// WebSocket (RFC 8441); nil for other streams.
+	ws *wsStream
 }
 
 // half is one side's message of a stream.
@@ -126,9 +129,15 @@ func (p *parser) emit(s *h2stream, cut bool) {
 		}
 		resp = &r
 	}
+	if s.ws != nil {
+		p.endWebSocket(s, resp)
+	}
 	e := buildEntry(p.conn, &req, resp, p.cfg.TLS, p.lim)
 	if e == nil {
 		return
+	}
+	if s.ws != nil {
+		s.ws.entry(e)
 	}
 	// A response whose headers were lost (gap) is not reported, but the
 	// entry must say it is missing something.

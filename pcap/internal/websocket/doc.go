@@ -1,6 +1,7 @@
 // Package websocket decodes the frames of a WebSocket connection (RFC 6455)
-// after its HTTP/1.1 handshake into messages, in the form Chrome's HAR
-// export writes as "_webSocketMessages".
+// into messages, in the form Chrome's HAR export writes as
+// "_webSocketMessages": the bytes after an HTTP/1.1 upgrade (http1), or
+// the DATA of an HTTP/2 extended CONNECT stream (RFC 8441, http2).
 //
 // Decisions worth knowing (they are what the tests check):
 //
