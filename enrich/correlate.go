@@ -111,8 +111,6 @@ type SocketTrace struct {
 	render func(ref int32) map[string]any
 	// fastRecords counts the records read by a fast path (for tests).
 	fastRecords int
-	// aheadRecords counts those read by the parse ahead (for tests).
-	aheadRecords int
 }
 
 type flowTuple struct {
@@ -218,15 +216,6 @@ func (s *slab[T]) add(v T) {
 	c := &s.chunks[len(s.chunks)-1]
 	*c = append(*c, v)
 	s.n++
-}
-
-// reset empties s, keeping its first chunk for the next values.
-func (s *slab[T]) reset() {
-	if len(s.chunks) > 0 {
-		s.chunks = s.chunks[:1]
-		s.chunks[0] = s.chunks[0][:0]
-	}
-	s.n = 0
 }
 
 func (s *slab[T]) at(i int32) *T {

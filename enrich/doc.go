@@ -36,4 +36,10 @@
 // records, intern repeated strings and stacks, and the entries stream.
 // Malformed trace files give an *InputError saying which file, record and
 // byte, or a counted skip in ReadStats; nothing panics.
+//
+// Every trace format is read by json/v2 (records.go): a jsontext.Decoder
+// cuts the records and each is unmarshalled into its record struct. The
+// one hand-written part is parseFast (pirogue_fast.go), which reads a
+// PiRogue record of the usual shape from the bytes the decoder cut; why it
+// stays is said there.
 package enrich

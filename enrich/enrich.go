@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/tracewire/tracewire/har"
 )
@@ -331,7 +332,7 @@ func newParallelEntries(f *os.File, r *har.Reader, path string, workers int, war
 				p.err = err
 				return
 			}
-			if kindOf(raw) != "an object" {
+			if jsontext.Value(raw).Kind() != '{' {
 				// As Reader.Next: skipped, with a warning.
 				warn.add([]har.Warning{{Entry: idx, Msg: "entry is not an object; skipped", Skipped: true}})
 				continue
@@ -414,7 +415,7 @@ func (it *harEntries) nextSkim() (*har.Entry, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", it.path, err)
 		}
-		if kindOf(raw) != "an object" {
+		if jsontext.Value(raw).Kind() != '{' {
 			// Reader.Next skips these too, with a warning.
 			continue
 		}

@@ -1,13 +1,15 @@
 package enrich
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"math"
 	"net/netip"
 	"strings"
 	"unicode"
+
+	"github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 
 	"github.com/tracewire/tracewire/communityid"
 )
@@ -98,17 +100,6 @@ type stackVal struct {
 type interner struct {
 	ids  map[string]uint32
 	strs []string
-	// With track, order lists the ids used since newRound, in the order
-	// of their first use (for the parse ahead; see pirogueAhead).
-	track bool
-	round uint32
-	epoch []uint32 // round of each id's last listing
-	order []uint32
-}
-
-func (in *interner) newRound() {
-	in.round++
-	in.order = in.order[:0]
 }
 
 func newInterner() *interner { return &interner{ids: map[string]uint32{}, strs: []string{""}} }
@@ -123,19 +114,7 @@ func (in *interner) boxed() []any {
 	return out
 }
 
-// idRaw interns the value of a raw JSON string; ok is false (and the id
-// 0) for other types.
-func (in *interner) idRaw(raw []byte) (uint32, bool) {
-	if len(raw) < 2 || raw[0] != '"' {
-		return 0, false
-	}
-	body := raw[1 : len(raw)-1]
-	if bytes.IndexByte(body, '\\') >= 0 {
-		body = []byte(unquote(raw))
-	}
-	return in.id(body), true
-}
-
+// id interns b (without allocating when it is known).
 func (in *interner) id(b []byte) uint32 {
 	id, ok := in.ids[string(b)]
 	if !ok {
@@ -144,24 +123,6 @@ func (in *interner) id(b []byte) uint32 {
 		in.ids[s] = id
 		in.strs = append(in.strs, s)
 	}
-	if in.track {
-		in.epoch = grow(in.epoch, int(id))
-		if in.epoch[id] != in.round {
-			in.epoch[id] = in.round
-			in.order = append(in.order, id)
-		}
-	}
-	return id
-}
-
-// idString is id for a string.
-func (in *interner) idString(s string) uint32 {
-	if id, ok := in.ids[s]; ok {
-		return id
-	}
-	id := uint32(len(in.strs))
-	in.ids[s] = id
-	in.strs = append(in.strs, s)
 	return id
 }
 
@@ -198,26 +159,9 @@ func ReadPiRogueSocketTrace(r io.Reader, name string) (*SocketTrace, error) {
 // readPiRogue is ReadPiRogueSocketTrace; slow leaves out parseFast, for the
 // tests that compare the two ways.
 func readPiRogue(r io.Reader, name string, slow bool) (*SocketTrace, error) {
-	chunk := 0
-	if !slow && aheadOK() {
-		chunk = aheadChunk
-	}
-	return readPiRogueAhead(r, name, slow, chunk, aheadMin)
-}
-
-// readPiRogueAhead is readPiRogue reading chunk bytes at a time with a
-// parse ahead (pirogueAhead) when at least min are unparsed; none when
-// chunk is 0.
-func readPiRogueAhead(r io.Reader, name string, slow bool, chunk, min int) (*SocketTrace, error) {
 	tr := newSocketTrace(PiRogueSocketTraceName, name)
 	p := &pirogueParser{slow: slow, tr: tr, strs: newInterner(), stacks: map[string]int32{}, keys: map[string]string{}, addrs: map[uint32]netip.Addr{}}
-	var err error
-	if chunk > 0 {
-		err = readRecordsAhead(r, &tr.Stats, p.parse, newPirogueAhead(p), chunk, min)
-	} else {
-		err = readRecords(r, &tr.Stats, p.parse)
-	}
-	if err != nil {
+	if err := readJSONRecords(r, &tr.Stats, p.parse); err != nil {
 		return nil, err
 	}
 	if err := p.checkUnits(); err != nil {
@@ -234,8 +178,66 @@ func readPiRogueAhead(r io.Reader, name string, slow bool, chunk, min int) (*Soc
 	return tr, nil
 }
 
+// pirogueRecord is a record of socket_trace.json as it is decoded; it is
+// reused from one record to the next.
+type pirogueRecord struct {
+	Type      jval        `json:"type"`
+	Timestamp jnum        `json:"timestamp"`
+	Process   jstr        `json:"process"`
+	Pid       jnum        `json:"pid"`
+	Data      pirogueData `json:"data"`
+}
+
+// pirogueData is the data member: an object, or whatever else it is.
+type pirogueData struct {
+	kind jsontext.Kind // 0 when absent
+	pirogueDataFields
+}
+
+type pirogueDataFields struct {
+	SocketFd        jnum `json:"socket_fd"`
+	SocketType      jstr `json:"socket_type"`
+	Pid             jnum `json:"pid"`
+	ThreadID        jnum `json:"thread_id"`
+	SocketEventType jstr `json:"socket_event_type"`
+	DestIP          jstr `json:"dest_ip"`
+	DestPort        jnum `json:"dest_port"`
+	LocalIP         jstr `json:"local_ip"`
+	LocalPort       jnum `json:"local_port"`
+	// Stack is only delimited here: it is decoded once per distinct bytes.
+	Stack jval `json:"stack"`
+	// Unknown holds the other members, which are kept in the record.
+	Unknown jsontext.Value `json:",embed"`
+}
+
+func (dt *pirogueData) UnmarshalJSONFrom(d *jsontext.Decoder) error {
+	dt.kind = d.PeekKind()
+	if dt.kind != '{' {
+		return d.SkipValue()
+	}
+	return json.UnmarshalDecode(d, &dt.pirogueDataFields)
+}
+
+func (r *pirogueRecord) reset() {
+	r.Type.reset()
+	r.Timestamp.reset()
+	r.Process.reset()
+	r.Pid.reset()
+	f := &r.Data.pirogueDataFields
+	r.Data.kind = 0
+	for _, n := range []*jnum{&f.SocketFd, &f.Pid, &f.ThreadID, &f.DestPort, &f.LocalPort} {
+		n.reset()
+	}
+	for _, s := range []*jstr{&f.SocketType, &f.SocketEventType, &f.DestIP, &f.LocalIP} {
+		s.reset()
+	}
+	f.Stack.reset()
+	f.Unknown = f.Unknown[:0]
+}
+
 type pirogueParser struct {
 	tr     *SocketTrace
+	rec    pirogueRecord
 	recs   slab[pirogueRec]
 	strs   *interner
 	stacks map[string]int32
@@ -246,166 +248,106 @@ type pirogueParser struct {
 	keys     map[string]string // camelCase cache
 	addrs    map[uint32]netip.Addr
 	ms       int         // records with a timestamp in milliseconds
-	slow     bool        // no parseFast
 	wrong    *InputError // first record with a timestamp in a wrong unit
+	boxed    []any       // strs.strs boxed, once read
+	slow     bool        // no parseFast
 	fast     fastState
-	boxed    []any // strs.strs boxed, once read
 }
 
-// recordProblem is a record that cannot be used, with why.
-type recordProblem struct {
-	reason, detail string
-}
-
-func (p *recordProblem) Error() string { return p.reason + ": " + p.detail }
-
-func problem(reason, format string, a ...any) error {
-	return &recordProblem{reason, fmt.Sprintf(format, a...)}
-}
-
-// parse reads the record at the start of b and returns where it ends.
-func (p *pirogueParser) parse(rec int, off int64, b []byte) (int, error) {
-	var (
-		r                 = pirogueRec{stack: -1, extra: -1}
-		hasData           bool
-		dataKind          string
-		topPid            int64
-		hasTopPid         bool
-		tsRaw, typ        []byte
-		topProcess        uint32
-		localIP, remoteIP uint32
-		lport, rport      int64
-		haveL, haveR      [2]bool
-		extra             map[string]any
-		stackRaw          []byte
-	)
-	keep := func(name, val []byte) error {
-		v, err := generic(val)
+// parse decodes one record: with parseFast when it is of the usual shape,
+// else by unmarshalling it into pirogueRecord.
+func (p *pirogueParser) parse(rec int, off int64, d *jsontext.Decoder) error {
+	raw, err := d.ReadValue()
+	if err != nil {
+		return err
+	}
+	if p.parseFast(raw) {
+		return nil
+	}
+	x := &p.rec
+	x.reset()
+	if err := json.Unmarshal(raw, x, recordOptions); err != nil {
+		return err
+	}
+	r := pirogueRec{stack: -1, extra: -1}
+	var extra map[string]any
+	keep := func(name string, raw []byte) error {
+		v, err := generic(raw)
 		if err != nil {
-			return jerr(0, "%v", err)
+			return err
 		}
 		if extra == nil {
 			extra = map[string]any{}
 		}
-		extra[p.camel(string(name))] = camelKeys(v, p.camel)
+		extra[p.camel(name)] = camelKeys(v, p.camel)
 		return nil
 	}
-	data := func(name, val []byte) error {
+	f := &x.Data.pirogueDataFields
+	if x.Data.kind == '{' {
 		// Numbers of an unexpected type are kept as they came, like the
 		// keys pcapng-utils copies without looking at them.
-		switch string(name) {
-		case "socket_fd":
-			if r.fd, r.hasFd = integer(val); !r.hasFd {
-				return keep(name, val)
+		for _, n := range []struct {
+			name string
+			v    *jnum
+			dst  *int64
+			ok   *bool
+		}{{"socket_fd", &f.SocketFd, &r.fd, &r.hasFd}, {"pid", &f.Pid, &r.pid, &r.hasPid}, {"thread_id", &f.ThreadID, &r.tid, &r.hasTid}} {
+			if n.v.kind == 0 {
+				continue
 			}
-		case "socket_type":
-			r.stype, _ = p.strs.idRaw(val)
-		case "pid":
-			if r.pid, r.hasPid = integer(val); !r.hasPid {
-				return keep(name, val)
-			}
-		case "thread_id":
-			if r.tid, r.hasTid = integer(val); !r.hasTid {
-				return keep(name, val)
-			}
-		case "socket_event_type":
-			r.event, _ = p.strs.idRaw(val)
-		case "dest_ip":
-			remoteIP, haveR[0] = p.strs.idRaw(val)
-		case "dest_port":
-			rport, haveR[1] = integer(val)
-		case "local_ip":
-			localIP, haveL[0] = p.strs.idRaw(val)
-		case "local_port":
-			lport, haveL[1] = integer(val)
-		case "stack":
-			stackRaw = val
-		default:
-			return keep(name, val)
-		}
-		return nil
-	}
-	if end, ok := p.parseFast(b); ok {
-		return end, nil
-	}
-	if len(b) > 0 && b[0] != '{' {
-		return nonObject(b)
-	}
-	// The data object is walked where it lies, so its stack, most of a
-	// record's bytes, is only delimited here and decoded once per
-	// distinct stack.
-	end, err := walkObject(b, 0, 0, func(name []byte, vs int) (int, error) {
-		if string(name) == "data" && b[vs] == '{' {
-			hasData, dataKind = true, "an object"
-			return walkObject(b, vs, 1, func(n []byte, ds int) (int, error) {
-				var de int
-				var err error
-				if string(n) == "stack" {
-					de, err = skipFast(b, ds)
-				} else {
-					de, err = scanValue(b, ds, 2)
+			if *n.dst, *n.ok = n.v.int, n.v.whole; !n.v.whole {
+				if err := keep(n.name, n.v.raw); err != nil {
+					return err
 				}
-				if err != nil {
-					return de, err
+			}
+		}
+		if len(f.Unknown) > 0 {
+			v, err := generic(f.Unknown)
+			if err != nil {
+				return err
+			}
+			for k, x := range v.(map[string]any) {
+				if extra == nil {
+					extra = map[string]any{}
 				}
-				return de, data(n, b[ds:de])
-			})
+				extra[p.camel(k)] = camelKeys(x, p.camel)
+			}
 		}
-		ve, err := scanValue(b, vs, 1)
-		if err != nil {
-			return ve, err
-		}
-		val := b[vs:ve]
-		switch string(name) {
-		case "type":
-			typ = val
-		case "timestamp":
-			tsRaw = val
-		case "process":
-			topProcess, _ = p.strs.idRaw(val)
-		case "pid":
-			topPid, hasTopPid = integer(val)
-		case "data":
-			hasData, dataKind = true, kindOf(val)
-		}
-		return ve, nil
-	})
-	if err != nil {
-		return end, err
+		r.stype = p.strs.str(&f.SocketType)
+		r.event = p.strs.str(&f.SocketEventType)
 	}
-	if typ != nil {
-		switch string(typ) {
+	if x.Type.kind != 0 {
+		switch string(x.Type.raw) {
 		case `"socket_trace_log"`, `"socket_traces"`, `"socket_trace"`:
 		default:
-			return end, problem(skipType, "type %s", truncateBytes(typ, 40))
+			return problem(skipType, "type %s", truncateBytes(x.Type.raw, 40))
 		}
 	}
-	if tsRaw == nil {
-		return end, problem(skipTimestamp, "no timestamp")
+	ts := &x.Timestamp
+	if ts.kind == 0 {
+		return problem(skipTimestamp, "no timestamp")
 	}
-	ts, ok := num(tsRaw)
-	if !ok {
-		return end, problem(skipTimestamp, "timestamp is %s", kindOf(tsRaw))
+	if !ts.num {
+		return problem(skipTimestamp, "timestamp is %s", kindName(ts.kind))
 	}
-	if u := timeUnitOf(ts); u != "ms" {
-		p.countUnit(u)
+	if u := timeUnitOf(ts.float); u != "ms" {
 		if p.wrong == nil {
-			p.wrong = &InputError{File: p.tr.Stats.File, Record: rec, Offset: off, Msg: fmt.Sprintf("timestamp %s looks like %s, not milliseconds since the epoch", tsRaw, orUnknown(u))}
+			p.wrong = &InputError{File: p.tr.Stats.File, Record: rec, Offset: off, Msg: fmt.Sprintf("timestamp %s looks like %s, not milliseconds since the epoch", ts.raw, orUnknown(u))}
 		}
-		return end, problem(skipTimeUnit, "%s looks like %s, not milliseconds since the epoch", tsRaw, orUnknown(u))
+		return problem(skipTimeUnit, "%s looks like %s, not milliseconds since the epoch", ts.raw, orUnknown(u))
 	}
-	p.countUnit("ms")
-	r.ts = ts / 1000
-	if !hasData || dataKind != "an object" {
-		if !hasData || dataKind == "null" {
-			return end, problem(skipNoData, "")
+	p.ms++
+	r.ts = ts.float / 1000
+	if x.Data.kind != '{' {
+		if x.Data.kind == 0 || x.Data.kind == 'n' {
+			return problem(skipNoData, "")
 		}
-		return end, problem(skipNoData, "data is %s", dataKind)
+		return problem(skipNoData, "data is %s", kindName(x.Data.kind))
 	}
 	event := p.strs.strs[r.event]
 	dir, ok := directionOf(event)
 	if !ok {
-		return end, problem(skipEvent, "socket_event_type %q", event)
+		return problem(skipEvent, "socket_event_type %q", event)
 	}
 	var proto uint8
 	switch p.strs.strs[r.stype] {
@@ -414,25 +356,25 @@ func (p *pirogueParser) parse(rec int, off int64, b []byte) (int, error) {
 	case "udp", "udp6":
 		proto = communityid.ProtoUDP
 	default:
-		return end, problem(skipSocketType, "socket_type %q", p.strs.strs[r.stype])
+		return problem(skipSocketType, "socket_type %q", p.strs.strs[r.stype])
 	}
-	local, err := p.addrPort("local", localIP, lport, haveL)
+	local, err := p.addrPort("local", &f.LocalIP, &f.LocalPort)
 	if err != nil {
-		return end, err
+		return err
 	}
-	remote, err := p.addrPort("dest", remoteIP, rport, haveR)
+	remote, err := p.addrPort("dest", &f.DestIP, &f.DestPort)
 	if err != nil {
-		return end, err
+		return err
 	}
 	if local.Addr().Is4() != remote.Addr().Is4() {
-		return end, problem(skipFlow, "local %s and destination %s are not of the same family", local.Addr(), remote.Addr())
+		return problem(skipFlow, "local %s and destination %s are not of the same family", local.Addr(), remote.Addr())
 	}
-	if !r.hasPid && hasTopPid && extra["pid"] == nil {
-		r.pid, r.hasPid = topPid, true
+	if !r.hasPid && x.Pid.whole && extra["pid"] == nil {
+		r.pid, r.hasPid = x.Pid.int, true
 	}
-	r.process = topProcess
-	if stackRaw != nil && !isNull(stackRaw) {
-		if r.stack = p.stack(stackRaw); r.stack < 0 {
+	r.process = p.strs.str(&x.Process)
+	if f.Stack.kind != 0 && f.Stack.kind != 'n' {
+		if r.stack = p.stack(f.Stack.raw); r.stack < 0 {
 			p.tr.Stats.partial(partStack, rec, off, "the stack is not an array of frames")
 		}
 	}
@@ -441,24 +383,25 @@ func (p *pirogueParser) parse(rec int, off int64, b []byte) (int, error) {
 		p.extras = append(p.extras, extra)
 	}
 	if p.recs.n >= math.MaxInt32 {
-		return end, problem(skipNotObject, "more than %d records", math.MaxInt32)
+		return problem(skipNotObject, "more than %d records", math.MaxInt32)
 	}
 	p.tr.addOp(r.ts, proto, local, remote, dir, int32(p.recs.n))
 	p.recs.add(r)
-	return end, nil
+	return nil
 }
 
-// addrPort checks an interned address and a port, caching parsed
-// addresses (a trace has few distinct ones).
-func (p *pirogueParser) addrPort(which string, ip uint32, port int64, have [2]bool) (netip.AddrPort, error) {
-	if !have[0] {
+// addrPort checks an address and a port, caching parsed addresses (a
+// trace has few distinct ones).
+func (p *pirogueParser) addrPort(which string, ip *jstr, port *jnum) (netip.AddrPort, error) {
+	if !ip.ok() {
 		return netip.AddrPort{}, problem(skipAddress, "no %s_ip", which)
 	}
-	a := cachedAddr(p.addrs, p.strs, ip)
+	id := p.strs.id(ip.b)
+	a := cachedAddr(p.addrs, p.strs, id)
 	if !a.IsValid() {
-		return netip.AddrPort{}, problem(skipAddress, "%s_ip %q", which, p.strs.strs[ip])
+		return netip.AddrPort{}, problem(skipAddress, "%s_ip %q", which, p.strs.strs[id])
 	}
-	return checkPort(which, a, port, have[1])
+	return checkPort(which, a, port.int, port.whole)
 }
 
 // cachedAddr returns the address interned as ip, parsed once (a trace has
@@ -480,12 +423,6 @@ func orUnknown(u string) string {
 		return "no plausible date"
 	}
 	return u
-}
-
-func (p *pirogueParser) countUnit(u string) {
-	if u == "ms" {
-		p.ms++
-	}
 }
 
 // checkUnits fails a file none of whose timestamps are milliseconds while

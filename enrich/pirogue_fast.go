@@ -11,13 +11,20 @@ import (
 // A socket trace has a million records that all look alike: the same keys
 // in the same order, a few distinct processes, socket types, event names
 // and addresses, and stacks that repeat (a few thousand distinct ones at
-// most). parseFast reads such a record in one walk without callbacks,
-// interns through one-entry caches, and finds where a stack ends by
-// recognising its bytes (stackIndex) instead of scanning them. It accepts
-// only records that parse's general walk would use as they are; anything
-// else (escapes, unknown keys, duplicates, odd types, a record to skip, a
-// record cut by the end of the buffer) is left to parse, which then reads
-// the record from its start as if parseFast had not looked at it.
+// most). parseFast reads such a record, already cut and checked by the
+// json/v2 decoder, in one walk without callbacks, interns through one-entry
+// caches, and finds where a stack ends by recognising its bytes
+// (stackIndex). It accepts only records that parse's json/v2 unmarshal
+// would use as they are; anything else (escapes, unknown keys, duplicates,
+// odd types, a record to skip) is left to the unmarshal, as if parseFast
+// had not looked at it.
+//
+// Why this shortcut stays (issue 11's rule: at least 10% of a figure a user
+// sees): unmarshalling every record into pirogueRecord took 3x the CPU time
+// of this walk on the enrichment benchmark's 1.25 GB trace (BENCHMARKS.md,
+// "Enrichment"), about a third of `tracewire enrich`'s CPU time.
+// TestPiRogueFastPath and FuzzPiRogueSocketTrace compare it with the
+// unmarshal (readPiRogue's slow mode).
 
 // fastStr returns the end of the string at b[i] (after its closing quote)
 // when it holds no escape or control character.
@@ -170,12 +177,12 @@ const (
 	seenStack
 )
 
-// parseFast reads the record at the start of b as parse would, when it is
-// plain; ok false leaves the record to parse, with nothing changed that
+// parseFast reads the record b (one whole JSON object) as parse would, when
+// it is plain; false leaves the record to parse, with nothing changed that
 // parse would see.
-func (p *pirogueParser) parseFast(b []byte) (end int, ok bool) {
+func (p *pirogueParser) parseFast(b []byte) bool {
 	if p.slow || len(b) == 0 || b[0] != '{' {
-		return 0, false
+		return false
 	}
 	fs := &p.fast
 	var (
@@ -193,7 +200,7 @@ func (p *pirogueParser) parseFast(b []byte) (end int, ok bool) {
 	for {
 		name, vi, ok := fastKey(b, i)
 		if !ok {
-			return 0, false
+			return false
 		}
 		i = vi
 		var bit uint32
@@ -202,7 +209,7 @@ func (p *pirogueParser) parseFast(b []byte) (end int, ok bool) {
 			bit = seenType
 			e, ok := fastStr(b, i)
 			if !ok {
-				return 0, false
+				return false
 			}
 			switch string(b[i+1 : e-1]) {
 			case "socket_trace_log", "socket_traces", "socket_trace":
@@ -214,14 +221,14 @@ func (p *pirogueParser) parseFast(b []byte) (end int, ok bool) {
 			bit = seenTS
 			v, e, ok := fastInt(b, i)
 			if !ok || v > 1<<53 {
-				return 0, false
+				return false
 			}
 			ts, i = v, e
 		case "process":
 			bit = seenProcess
 			e, ok := fastStr(b, i)
 			if !ok {
-				return 0, false
+				return false
 			}
 			r.process = p.internCached(&fs.process, b[i+1:e-1])
 			i = e
@@ -229,13 +236,13 @@ func (p *pirogueParser) parseFast(b []byte) (end int, ok bool) {
 			bit = seenPid
 			v, e, ok := fastInt(b, i)
 			if !ok {
-				return 0, false
+				return false
 			}
 			topPid, hasTopPid, i = v, true, e
 		case "data":
 			bit = seenData
 			if b[i] != '{' {
-				return 0, false
+				return false
 			}
 			var dseen uint32
 			i = skipWS(b, i+1)
@@ -246,7 +253,7 @@ func (p *pirogueParser) parseFast(b []byte) (end int, ok bool) {
 			for {
 				dname, vi, ok := fastKey(b, i)
 				if !ok {
-					return 0, false
+					return false
 				}
 				i = vi
 				var dbit uint32
@@ -256,7 +263,7 @@ func (p *pirogueParser) parseFast(b []byte) (end int, ok bool) {
 					var v int64
 					v, e, ok = fastInt(b, i)
 					if !ok {
-						return 0, false
+						return false
 					}
 					switch string(dname) {
 					case "socket_fd":
@@ -273,7 +280,7 @@ func (p *pirogueParser) parseFast(b []byte) (end int, ok bool) {
 				case "socket_type", "socket_event_type", "dest_ip", "local_ip":
 					e, ok = fastStr(b, i)
 					if !ok {
-						return 0, false
+						return false
 					}
 					body := b[i+1 : e-1]
 					switch string(dname) {
@@ -295,28 +302,25 @@ func (p *pirogueParser) parseFast(b []byte) (end int, ok bool) {
 							r.stack, e = id, i+n
 							break
 						}
-						var err error
-						if e, err = skipFast(b, i); err != nil {
-							return 0, false
-						}
+						e = skipValid(b, i)
 						stackStart, stackAt = i, e
 					case 'n':
 						if e, ok = fastLiteral(b, i, "null"); !ok {
-							return 0, false
+							return false
 						}
 					default:
-						return 0, false
+						return false
 					}
 				default:
-					return 0, false
+					return false
 				}
 				if dseen&dbit != 0 {
-					return 0, false
+					return false
 				}
 				dseen |= dbit
 				var more bool
 				if i, more, ok = fastNext(b, e); !ok {
-					return 0, false
+					return false
 				} else if more {
 					continue
 				}
@@ -325,19 +329,15 @@ func (p *pirogueParser) parseFast(b []byte) (end int, ok bool) {
 			seen |= dseen
 		default:
 			// Other members (dump, data_type) are checked and left.
-			e, err := scanValue(b, i, 1)
-			if err != nil {
-				return 0, false
-			}
-			i = e
+			i = skipValid(b, i)
 		}
 		if seen&bit != 0 {
-			return 0, false
+			return false
 		}
 		seen |= bit
 		var more bool
 		if i, more, ok = fastNext(b, i); !ok {
-			return 0, false
+			return false
 		} else if more {
 			continue
 		}
@@ -346,39 +346,39 @@ func (p *pirogueParser) parseFast(b []byte) (end int, ok bool) {
 	// What parse would skip or count as partial is left to it.
 	const need = seenTS | seenData | seenSType | seenEvent | seenDIP | seenDPort | seenLIP | seenLPort
 	if !typOK || seen&need != need || timeUnitOf(float64(ts)) != "ms" {
-		return 0, false
+		return false
 	}
 	dir, ok := p.direction(r.event)
 	if !ok {
-		return 0, false
+		return false
 	}
 	proto := p.protocol(r.stype)
 	if proto == 255 {
-		return 0, false
+		return false
 	}
 	if lport < 1 || lport > 65535 || rport < 1 || rport > 65535 {
-		return 0, false
+		return false
 	}
 	la, ok1 := p.fastAddr(localIP)
 	ra, ok2 := p.fastAddr(remoteIP)
 	if !ok1 || !ok2 || la.Is4() != ra.Is4() {
-		return 0, false
+		return false
 	}
 	if stackStart >= 0 {
 		raw := b[stackStart:stackAt]
 		if r.stack = p.stack(raw); r.stack < 0 {
-			return 0, false
+			return false
 		}
 		fs.index.insert(r.stack, p.stackRaw[r.stack])
 	}
 	if p.recs.n >= math.MaxInt32 {
-		return 0, false
+		return false
 	}
 	if !r.hasPid && hasTopPid {
 		r.pid, r.hasPid = topPid, true
 	}
 	r.ts = float64(ts) / 1000
-	p.countUnit("ms")
+	p.ms++
 	key := fastFlow{local: localIP, remote: remoteIP, lport: uint16(lport), rport: uint16(rport), proto: proto}
 	f := fs.lastF
 	if key != fs.last || f < 0 {
@@ -398,7 +398,7 @@ func (p *pirogueParser) parseFast(b []byte) (end int, ok bool) {
 	p.tr.pend.add(sockOp{t: r.ts, group: f*2 + int32(dir), ref: int32(p.recs.n)})
 	p.recs.add(r)
 	p.tr.fastRecords++
-	return i, true
+	return true
 }
 
 func fastLiteral(b []byte, i int, lit string) (int, bool) {
@@ -548,4 +548,58 @@ func (x *stackIndex) insert(id int32, s []byte) {
 	node.ends = append(node.ends, id)
 	x.stacks[id] = s
 	x.bytes += len(s)
+}
+
+func skipWS(b []byte, i int) int {
+	for i < len(b) {
+		switch b[i] {
+		case ' ', '\t', '\r', '\n':
+			i++
+		default:
+			return i
+		}
+	}
+	return i
+}
+
+// strStop marks the bytes that end a run of plain string content.
+var strStop = func() (t [256]bool) {
+	for c := 0; c < 0x20; c++ {
+		t[c] = true
+	}
+	t['"'], t['\\'] = true, true
+	return
+}()
+
+// skipValid returns the end of the value at b[i], which the decoder has
+// checked: only strings and brackets need looking at.
+func skipValid(b []byte, i int) int {
+	depth := 0
+	for ; i < len(b); i++ {
+		switch b[i] {
+		case '"':
+			for i++; i < len(b) && b[i] != '"'; i++ {
+				if b[i] == '\\' {
+					i++
+				}
+			}
+			if depth == 0 {
+				return i + 1
+			}
+		case '{', '[':
+			depth++
+		case '}', ']':
+			if depth == 0 {
+				return i
+			}
+			if depth--; depth == 0 {
+				return i + 1
+			}
+		case ',', ' ', '\t', '\r', '\n':
+			if depth == 0 {
+				return i
+			}
+		}
+	}
+	return i
 }

@@ -36,6 +36,9 @@ var decodeOptions = []jsontext.Options{
 	jsontext.AllowInvalidUTF8(true),
 }
 
+// recordOptions are decodeOptions for json.Unmarshal.
+var recordOptions = json.JoinOptions(decodeOptions...)
+
 // jval is any JSON value, kept as its bytes (reusing its buffer).
 type jval struct {
 	kind jsontext.Kind // 0 when absent
@@ -51,6 +54,8 @@ func (v *jval) UnmarshalJSONFrom(d *jsontext.Decoder) error {
 	v.raw = append(v.raw[:0], raw...)
 	return nil
 }
+
+func (v *jval) reset() { v.kind, v.raw = 0, v.raw[:0] }
 
 // jstr is a JSON string, unquoted; other kinds only say which they were.
 type jstr struct {
@@ -77,6 +82,7 @@ func (s *jstr) UnmarshalJSONFrom(d *jsontext.Decoder) error {
 
 func (s *jstr) ok() bool       { return s.kind == '"' }
 func (s *jstr) String() string { return string(s.b) }
+func (s *jstr) reset()         { s.kind, s.b = 0, s.b[:0] }
 
 // jnum is a JSON value expected to be a number: float is its value and
 // whole says whether it is a whole number in the int64 range (1234,
@@ -97,6 +103,8 @@ func (n *jnum) UnmarshalJSONFrom(d *jsontext.Decoder) error {
 	n.int, n.whole = integer(n.raw)
 	return nil
 }
+
+func (n *jnum) reset() { *n = jnum{jval: jval{raw: n.raw[:0]}} }
 
 // kindName names a JSON kind for messages; 0 is a value that is absent.
 func kindName(k jsontext.Kind) string {
@@ -175,6 +183,17 @@ var genericNumbers = json.UnmarshalFromFunc(func(d *jsontext.Decoder, v *any) er
 	}
 	return nil
 })
+
+// recordProblem is a record that cannot be used, with why.
+type recordProblem struct {
+	reason, detail string
+}
+
+func (p *recordProblem) Error() string { return p.reason + ": " + p.detail }
+
+func problem(reason, format string, a ...any) error {
+	return &recordProblem{reason, fmt.Sprintf(format, a...)}
+}
 
 // jsonRecordFunc decodes one record from d (whose next value is an object;
 // off is the file offset where it starts). A *recordProblem skips the
@@ -257,16 +276,12 @@ func readJSONRecords(r io.Reader, stats *ReadStats, parse jsonRecordFunc) error 
 		} else {
 			err = parse(n, off, d)
 		}
-		var rp *recordProblem
-		switch {
-		case err == nil:
+		if err == nil {
 			stats.Used++
-		case errors.As(err, &rp):
+		} else if rp, ok := errors.AsType[*recordProblem](err); ok {
 			stats.skip(rp.reason, n, off, rp.detail)
-		default:
-			if err := fail(err); err != nil || stats.Truncated != "" {
-				return err
-			}
+		} else if err := fail(err); err != nil || stats.Truncated != "" {
+			return err
 		}
 		stats.Records++
 		n++
