@@ -50,8 +50,11 @@ type WSConn struct {
 	Frames   int
 }
 
-// WSIndicator is the advertising ID the client sends, compressed and
-// fragmented, in every generated WebSocket.
+// WSIndicator is the advertising ID the client sends in every generated
+// WebSocket, in messages 2 (text, compressed where negotiated, in three
+// fragments with a ping between them), 5 (binary, in two fragments) and
+// 6 (text, the same as message 2: with context takeover mostly a
+// reference back into it). The server's message 1 echoes it.
 const WSIndicator = "4f1c2a9e-7b3d-4e8a-9c61-0d5f3b2a7e14"
 
 // WSFrame builds one WebSocket frame. A non-nil mask (4 bytes) masks the
@@ -131,17 +134,20 @@ type wsStep struct {
 // payload lengths, and the closing handshake.
 func wsScript() []wsStep {
 	ad := []byte(`{"event":"session_start","advertising_id":"` + WSIndicator + `","screen":"home","locale":"de_DE"}`)
+	// A binary message that carries the ID among other bytes.
 	bin := make([]byte, 600)
 	for i := range bin {
 		bin[i] = byte(i * 7)
 	}
+	copy(bin[100:], WSIndicator)
 	var big strings.Builder
 	for i := 0; big.Len() < 70000; i++ {
 		fmt.Fprintf(&big, `{"item":%d,"title":"article %d","tags":["news","sport"]},`, i, i*31%997)
 	}
 	return []wsStep{
 		{send: true, op: WSText, data: []byte("hello"), frags: 1},
-		{send: false, op: WSText, data: []byte(`{"welcome":true}`), frags: 1, plain: true},
+		// The server echoes the ID: received, not sent by the app.
+		{send: false, op: WSText, data: []byte(`{"welcome":true,"id":"` + WSIndicator + `"}`), frags: 1, plain: true},
 		{send: true, op: WSText, data: ad, frags: 3, ping: true, splitH: true},
 		{send: false, op: WSPong, data: []byte("keepalive")},
 		{send: true, op: WSBinary, data: bin, frags: 2},
