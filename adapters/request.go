@@ -7,7 +7,6 @@ import (
 	"regexp"
 	"sort"
 	"strings"
-	"unsafe"
 
 	"github.com/tracewire/tracewire/har"
 	"github.com/tracewire/tracewire/internal/decompress"
@@ -266,9 +265,7 @@ func NewRequest(hr *har.Request) (*Request, error) {
 		}
 		var b []byte
 		if !strings.EqualFold(pd.Encoding, "base64") {
-			// What pd.Body gives, without the copy: the text stays as it
-			// is, and nothing writes to Body.
-			b = unsafe.Slice(unsafe.StringData(pd.Text), len(pd.Text))
+			b = []byte(pd.Text)
 		} else if b, err = pd.Body(); err != nil {
 			r.BodyError = "postData: " + err.Error()
 			b = []byte(pd.Text)
