@@ -246,10 +246,7 @@ func report(e *env, sum *pcap.Summary, seeFlows bool) {
 // progressPrinter shows progress on stderr when it is a terminal.
 func progressPrinter(e *env) func(pcap.Progress) {
 	f, ok := e.stderr.(*os.File)
-	if !ok {
-		return nil
-	}
-	if st, err := f.Stat(); err != nil || st.Mode()&os.ModeCharDevice == 0 {
+	if !ok || !isTerminal(f) {
 		return nil
 	}
 	var last time.Time

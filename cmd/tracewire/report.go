@@ -186,7 +186,8 @@ count, whose ID comes from the HAR's metadata, experiment.json or --app-id;
 with none known, device reports are not used and a warning says so. The output goes to -o (default:
 standard output); the format follows --format, else the extension of -o
 (.html, .htm, .md, .markdown, .pdf, .jsonl, .ndjson, .parquet; another extension
-is a usage error), else HTML.`,
+is a usage error), else HTML. PDF and Parquet are not written to standard output
+when it is a terminal: give -o, or redirect it.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runReport(cmd.Context(), e, args, &f)
@@ -229,6 +230,11 @@ func runReport(ctx context.Context, e *env, args []string, f *reportFlags) error
 	format, err := reportFormat(f.format, f.out)
 	if err != nil {
 		return err
+	}
+	if (f.out == "" || f.out == "-") && (format == rep.PDF || format == rep.Parquet) && isTerminal(e.stdout) {
+		// Binary on a terminal is garbage for the user and can upset the
+		// terminal; a pipe or a redirection is fine.
+		return usageErrorf("report: %s is binary and standard output is a terminal; write it to a file with -o (e.g. -o report%s), or redirect standard output", format, format.Ext())
 	}
 	inputs, cleanup, err := stdinInputs(e, args)
 	if err != nil {
