@@ -19,6 +19,7 @@ import (
 	"github.com/parquet-go/parquet-go"
 
 	"github.com/tracewire/tracewire"
+	"github.com/tracewire/tracewire/batch"
 	"github.com/tracewire/tracewire/internal/testutil"
 	rep "github.com/tracewire/tracewire/report"
 )
@@ -118,8 +119,8 @@ func TestBatch(t *testing.T) {
 	if strings.Contains(files["study/backend/shop-backend.har/analysis.har"], `"_owners"`) == false {
 		t.Error("the enriched HAR has no _owners")
 	}
-	var m manifest
-	if err := json.Unmarshal([]byte(files["study/bad/empty.pcap/manifest.json"]), &m); err != nil || m.Status != jobFailed || m.Error != "empty file" {
+	var m batch.Manifest
+	if err := json.Unmarshal([]byte(files["study/bad/empty.pcap/manifest.json"]), &m); err != nil || m.Status != string(batch.Failed) || m.Error != "empty file" {
 		t.Errorf("manifest of the failure: %v %+v", err, m)
 	}
 	// The tables hold every finding of both analyses, in job order.
@@ -335,12 +336,12 @@ func BenchmarkBatch(b *testing.B) {
 
 func TestBatchProgress(t *testing.T) {
 	var buf bytes.Buffer
-	p := &batchProgress{w: &buf, total: 4, counts: map[string]int{}, tty: true}
+	p := &batchProgress{w: &buf, total: 4, counts: map[batch.Status]int{}, tty: true}
 	p.start = p.start.Add(-4e9) // 4 s ago: 2 s per analysis so far
-	p.add(jobOK)
-	p.add(jobSkipped)
+	p.add(batch.OK)
+	p.add(batch.Skipped)
 	p.line("tracewire: batch: FAILED x: y")
-	p.add(jobFailed)
+	p.add(batch.Failed)
 	p.done()
 	out := buf.String()
 	for _, want := range []string{"\r\033[K[###############...............] 2/4  done 1  skipped 1  failed 0 ETA ", "\r\033[Ktracewire: batch: FAILED x: y\n", "3/4  done 1  skipped 1  failed 1"} {
@@ -350,9 +351,9 @@ func TestBatchProgress(t *testing.T) {
 	}
 	// Not a terminal: plain lines, no bar.
 	buf.Reset()
-	p = &batchProgress{w: &buf, total: 2, counts: map[string]int{}}
+	p = &batchProgress{w: &buf, total: 2, counts: map[batch.Status]int{}}
 	p.log("tracewire: batch: ok a (1 findings)")
-	p.add(jobOK)
+	p.add(batch.OK)
 	p.done()
 	if buf.String() != "tracewire: batch: ok a (1 findings)\n" {
 		t.Errorf("plain output %q", buf.String())
@@ -429,5 +430,49 @@ func TestBatchJobsCapCPUs(t *testing.T) {
 		if got := runtime.GOMAXPROCS(0); got != before {
 			t.Fatalf("--jobs %s: GOMAXPROCS %d after the run, want %d", tc.jobs, got, before)
 		}
+	}
+}
+
+// TestBatchFormatOnly: changing --format alone renders the reports again
+// from the stored analyses, without analysing, and removes the reports of
+// formats no longer asked for; the manifests list what is there.
+func TestBatchFormatOnly(t *testing.T) {
+	root := batchTree(t)
+	out := filepath.Join(t.TempDir(), "out")
+	runBatchCLI(t, nil, root, "-o", out, "--format", "html,md")
+	first := outputs(t, out)
+	const dir = "study/apps/weather/tracking.pcapng/"
+
+	_, stderr, code := runBatchCLI(t, nil, root, "-o", out, "--format", "html")
+	if code != 1 || !strings.Contains(stderr, "4 analyses: 0 done, 2 reports rendered again (analysis unchanged), 0 skipped (unchanged), 2 failed") ||
+		!strings.Contains(stderr, "tracewire: batch: rendered "+dir[:len(dir)-1]+" (") {
+		t.Errorf("--format html after html,md (exit %d):\n%s", code, stderr)
+	}
+	now := outputs(t, out)
+	for _, name := range []string{dir + "report.md", "study/backend/shop-backend.har/report.md"} {
+		if _, ok := now[name]; ok {
+			t.Errorf("the stale %s is still there", name)
+		}
+	}
+	for _, name := range []string{dir + "analysis.har", dir + "findings.json", dir + "report.html"} {
+		if now[name] != first[name] {
+			t.Errorf("%s changed", name)
+		}
+	}
+	if m := now[dir+"manifest.json"]; strings.Contains(m, "report.md") || !strings.Contains(m, `"report.html"`) {
+		t.Errorf("manifest after --format html:\n%s", m)
+	}
+
+	// Back to both: the same bytes as the first run, manifests included.
+	_, stderr, _ = runBatchCLI(t, nil, root, "-o", out, "--format", "md,html")
+	if !strings.Contains(stderr, "2 reports rendered again") {
+		t.Errorf("--format md,html:\n%s", stderr)
+	}
+	_, stderr, _ = runBatchCLI(t, nil, root, "-o", out, "--format", "html,md")
+	if !strings.Contains(stderr, "0 done, 2 reports rendered again") {
+		t.Errorf("--format html,md:\n%s", stderr)
+	}
+	if again := outputs(t, out); !equalMaps(first, again) {
+		t.Error("the reports rendered again differ from the first run's")
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/tracewire/tracewire"
+	"github.com/tracewire/tracewire/batch"
 	"github.com/tracewire/tracewire/internal/testutil"
 	rep "github.com/tracewire/tracewire/report"
 )
@@ -93,7 +94,7 @@ func TestDeviceReportOnlyForAnalysedApp(t *testing.T) {
 	if _, stderr, code := runBatchCLI(t, nil, study, "-o", res, "--jobs", "1", "--format", "md"); code != 0 {
 		t.Fatalf("batch exit %d\n%s", code, stderr)
 	}
-	var m manifest
+	var m batch.Manifest
 	if err := json.Unmarshal(mustRead(t, filepath.Join(res, "study", "app.har", "manifest.json")), &m); err != nil {
 		t.Fatal(err)
 	}
