@@ -6,8 +6,10 @@
 // Files (embedded): <lang>.yaml with the sections properties, contexts,
 // encodings and ui (flat dotted keys such as "detect.noFindings"),
 // ui.<lang>.yaml with more ui keys (the report's strings, "report.*"),
-// and trackers/<slug>.<lang>.md with one Markdown description per tracking
-// company and language. Lookups fall back to English, then to the key
-// itself, so a missing string never breaks a report; tests make sure none
-// is missing.
+// trackers/<slug>.<lang>.md with one Markdown description per tracking
+// company and language, and adapters/<slug or common>.<lang>.yaml with the
+// translations of the adapter database's English texts (reasoning texts,
+// tracker and adapter names), keyed by the English text. Lookups fall back
+// to English, then to the key itself, so a missing string never breaks a
+// report; tests make sure none is missing.
 package i18n

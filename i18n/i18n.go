@@ -13,7 +13,7 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-//go:embed en.yaml de.yaml trackers ui.*.yaml
+//go:embed en.yaml de.yaml trackers ui.*.yaml adapters
 var files embed.FS
 
 // Languages are the supported language codes; the first is the fallback.
@@ -26,6 +26,9 @@ type catalog struct {
 	Encodings  map[string]string `yaml:"encodings"`
 	UI         map[string]string `yaml:"ui"`
 	trackers   map[string]string
+	// reasoning and names translate the adapter database's English texts
+	// (adapters/*.<lang>.yaml; see adapters.go).
+	reasoning, names map[string]string
 }
 
 var (
@@ -44,7 +47,7 @@ func load() {
 		}
 		dec := yaml.NewDecoder(bytes.NewReader(b))
 		dec.KnownFields(true)
-		c := &catalog{trackers: map[string]string{}}
+		c := &catalog{trackers: map[string]string{}, reasoning: map[string]string{}, names: map[string]string{}}
 		if err := dec.Decode(c); err != nil {
 			loadErr = fmt.Errorf("i18n: %s.yaml: %w", lang, err)
 			return
@@ -84,6 +87,7 @@ func load() {
 		}
 		c.trackers[slug] = strings.TrimSpace(string(b))
 	}
+	loadErr = loadAdapterTexts()
 }
 
 // loadUI merges ui.<lang>.yaml, a flat map of dotted keys to strings (the
@@ -191,7 +195,8 @@ func HasTracker(lang, slug string) bool {
 }
 
 // Keys returns the keys of a section ("properties", "contexts",
-// "encodings", "ui") in a language, sorted; for tests and tools.
+// "encodings", "ui", "trackers", and the adapter texts "reasoning" and
+// "names") in a language, sorted; for tests and tools.
 func Keys(lang, section string) []string {
 	c := cat(lang)
 	if c == nil {
@@ -209,6 +214,10 @@ func Keys(lang, section string) []string {
 		m = c.UI
 	case "trackers":
 		m = c.trackers
+	case "reasoning":
+		m = c.reasoning
+	case "names":
+		m = c.names
 	}
 	out := make([]string, 0, len(m))
 	for k := range m {

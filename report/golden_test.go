@@ -42,7 +42,7 @@ func corpusAnalyses(t *testing.T) map[string]*report.Analysis {
 			}
 			// The adapter database changes whenever an adapter does; the
 			// goldens follow the findings, not the database's digest.
-			a.AdapterDB = &report.AdapterDB{Version: "embedded (golden test)", SHA256: strings.Repeat("0", 64), Trackers: 1, Adapters: 1}
+			a.AdapterDB = &report.AdapterDB{Version: "embedded 0.0.0-golden", SHA256: strings.Repeat("0", 64), Trackers: 1, Adapters: 1}
 			analyses[n] = a
 		}
 	})

@@ -315,7 +315,7 @@ func observations(a *Analysis, lang string) []company {
 		host := HostOf(f.Entry.URL)
 		key, name := "host:"+host, host
 		if f.Tracker != nil {
-			key, name = "tracker:"+f.Tracker.Slug, f.Tracker.Name
+			key, name = "tracker:"+f.Tracker.Slug, i18n.AdapterName(lang, f.Tracker.Name)
 		}
 		x := by[key]
 		if x == nil {
@@ -535,7 +535,7 @@ func affectedLetterSection(t *texts, a *Analysis, d *Details, o *Options, appID,
 	for i := range a.Findings {
 		f := &a.Findings[i]
 		if h := HostOf(f.Entry.URL); h != "" && f.Tracker != nil {
-			hosts[h] = f.Tracker.Name
+			hosts[h] = i18n.AdapterName(o.Lang, f.Tracker.Name)
 		}
 	}
 	platform := ""

@@ -263,7 +263,7 @@ func buildView(a *Analysis, o *Options) (*view, error) {
 	for _, t := range txs {
 		id := t.rc.id
 		if recips[id] == nil {
-			recips[id] = &recipientView{Name: t.rc.name, Slug: t.rc.slug, Anchor: anchor("r-", id)}
+			recips[id] = &recipientView{Name: i18n.AdapterName(lang, t.rc.name), Slug: t.rc.slug, Anchor: anchor("r-", id)}
 			recipOrder = append(recipOrder, id)
 		}
 		recipTx[id] = append(recipTx[id], t)
@@ -336,7 +336,7 @@ func buildView(a *Analysis, o *Options) (*view, error) {
 		hosts := map[string]string{}
 		for _, t := range txs {
 			if h := HostOf(t.ref.URL); h != "" {
-				hosts[h] = t.rc.name
+				hosts[h] = i18n.AdapterName(lang, t.rc.name)
 			}
 		}
 		for _, d := range o.DeviceReports {
@@ -473,7 +473,12 @@ func metaRows(a *Analysis, tr *translator) []kv {
 	add("report.meta.entries", tr.num(a.EntriesRead))
 	add("report.meta.tool", strings.TrimSpace(a.Tool.Name+" "+toolVersion(a.Tool, tr)))
 	if d := a.AdapterDB; d != nil {
-		add("report.meta.adapters", tr.t("report.meta.adaptersValue", "version", d.Version,
+		ver := d.Version
+		// The built-in database is "embedded <tool version>" (analyze.go).
+		if v, ok := strings.CutPrefix(ver, "embedded "); ok {
+			ver = tr.t("report.meta.adaptersEmbedded", "version", v)
+		}
+		add("report.meta.adapters", tr.t("report.meta.adaptersValue", "version", ver,
 			"trackers", tr.num(d.Trackers), "adapters", tr.num(d.Adapters)))
 		add("report.meta.adaptersHash", d.SHA256)
 	}
@@ -615,7 +620,7 @@ func compareSection(before, after *Analysis, tr *translator, lang string) *compa
 	}
 	for _, r := range c.Rows {
 		row := compareRowView{
-			Recipient: r.RecipientName, DataType: i18n.Property(lang, r.Property),
+			Recipient: i18n.AdapterName(lang, r.RecipientName), DataType: i18n.Property(lang, r.Property),
 			Status: tr.t("report.status." + r.Status), StatusKey: r.Status,
 			Before: tr.num(r.Before), After: tr.num(r.After), Values: "–",
 		}
@@ -706,7 +711,7 @@ func adapterViews(txs []*tx, db *adapters.DB, lang string, tr *translator) []ada
 	for _, id := range sortedKeys(paths) {
 		av := adapterView{ID: id}
 		if a := db.Adapter(id); a != nil {
-			av.Name = a.Name
+			av.Name = i18n.AdapterName(lang, a.Name)
 			av.Description = a.Description[lang]
 			if av.Description == "" {
 				av.Description = a.Description["en"]
@@ -730,7 +735,7 @@ func adapterViews(txs []*tx, db *adapters.DB, lang string, tr *translator) []ada
 			av.Paths = append(av.Paths, pathView{
 				DataType:  i18n.Property(lang, k.prop),
 				Location:  location(lang, k.ctx, k.path),
-				Reasoning: paths[id][k],
+				Reasoning: i18n.Reasoning(lang, paths[id][k]),
 			})
 		}
 		out = append(out, av)

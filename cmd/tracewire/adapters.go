@@ -80,7 +80,7 @@ adapters/FORMAT.md.`,
 			if tr == nil {
 				return fmt.Errorf("no tracker or adapter %q (see \"tracewire adapters list\")", slug)
 			}
-			fmt.Fprintf(w, "%s — %s\n", tr.Slug, tr.Name)
+			fmt.Fprintf(w, "%s — %s\n", tr.Slug, i18n.AdapterName(lang, tr.Name))
 			if tr.ExodusID != 0 {
 				fmt.Fprintf(w, "Exodus ID: %d\n", tr.ExodusID)
 			}
@@ -105,7 +105,7 @@ adapters/FORMAT.md.`,
 }
 
 func showAdapter(w *bufio.Writer, lang string, a *adapters.Adapter) {
-	fmt.Fprintf(w, "adapter %s: %s\n", a.ID(), a.Name)
+	fmt.Fprintf(w, "adapter %s: %s\n", a.ID(), i18n.AdapterName(lang, a.Name))
 	if d := a.Description[lang]; d != "" {
 		fmt.Fprintf(w, "  %s\n", d)
 	} else if d := a.Description["en"]; d != "" {
@@ -149,7 +149,7 @@ func showAdapter(w *bufio.Writer, lang string, a *adapters.Adapter) {
 			if len(dp.NotIf) > 0 {
 				extra += " notIf=" + describeTests(dp.NotIf)
 			}
-			fmt.Fprintf(w, "      %s %s%s — %s\n", dp.Context, dp.Path, extra, dp.Reasoning)
+			fmt.Fprintf(w, "      %s %s%s — %s\n", dp.Context, dp.Path, extra, i18n.Reasoning(lang, dp.Reasoning))
 		}
 	}
 }
