@@ -43,6 +43,10 @@ type Input struct {
 	// AESInfo are PiRogue aes_info.json files: bodies the app encrypted
 	// itself are replaced by their plaintext before detection.
 	AESInfo []string
+	// TLSPlaintext are tls_plaintext.jsonl files of tracewire collect
+	// --tls-uprobes: each request body decrypted from the capture is
+	// checked against the plaintext libssl was given.
+	TLSPlaintext []string
 	// Provenance are provenance logs of a backend: requests that carried a
 	// logged sample get _owners, and every owner ID is searched for as an
 	// indicator, in every request (as with Options.IndicatorsEverywhere).
@@ -212,6 +216,7 @@ func resolveFiles(in Input) (*plan, error) {
 		addFile(&p.in.SocketTraces, x.SocketTrace)
 		addFile(&p.in.AESInfo, x.AESInfo)
 		addFile(&p.in.EBPFEvents, x.EBPFEvents)
+		addFile(&p.in.TLSPlaintext, x.TLSPlaintext)
 		if x.HasTimeShift {
 			p.timeShift = x.TimeShift
 		}
@@ -290,6 +295,7 @@ func (p *plan) inputs() [][2]string {
 	add(report.RoleSocketTrace, p.in.SocketTraces)
 	add(report.RoleEBPF, p.in.EBPFEvents)
 	add(report.RoleAESInfo, p.in.AESInfo)
+	add(report.RoleTLSPlaintext, p.in.TLSPlaintext)
 	add(report.RoleProvenance, p.in.Provenance)
 	add(report.RoleIndicators, p.in.IndicatorFiles)
 	return out
@@ -705,6 +711,19 @@ func (p *plan) enrichers(o Options, hashed []report.InputFile) ([]enrich.Enriche
 		}
 		defer f.Close()
 		return read(&enrich.Digested{Reader: bufio.NewReaderSize(f, 1<<20), SHA256: digests[path]}, filepath.Base(path))
+	}
+	// The TLS plaintext check sees the bodies as the capture gave them,
+	// before aes_info replaces any.
+	for _, f := range p.in.TLSPlaintext {
+		if err := open(f, func(r io.Reader, name string) error {
+			x, err := enrich.ReadTLSPlaintext(r, name)
+			if err == nil {
+				out = append(out, x.Enricher())
+			}
+			return err
+		}); err != nil {
+			return nil, nil, err
+		}
 	}
 	for _, f := range p.in.AESInfo {
 		if err := open(f, func(r io.Reader, name string) error {

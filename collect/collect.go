@@ -20,6 +20,13 @@ type Options struct {
 	// Duration stops the command (SIGTERM, then SIGKILL after
 	// StopGrace) after this long; 0 waits for it to exit.
 	Duration time.Duration
+	// TLSUprobes records the plaintext of libssl's SSL_write, SSL_read,
+	// SSL_write_ex and SSL_read_ex calls of the tree in tls_plaintext.jsonl
+	// (x86-64).
+	TLSUprobes bool
+	// TLSLibraries are the libssl files to set the uprobes on; empty means
+	// every libssl.so* in the system's library folders.
+	TLSLibraries []string
 	// Progress, when not nil, receives one line per stage.
 	Progress io.Writer
 	// Stdin, Stdout and Stderr are the command's; nil means none.
@@ -50,7 +57,17 @@ type Summary struct {
 	KeyLogLines      int      `json:"key_log_lines"`
 	Frames           int      `json:"frames"`
 	FramesSymbolised int      `json:"frames_symbolised"`
-	Warnings         []string `json:"warnings,omitempty"`
+	// With TLSUprobes: the libraries probed, the SSL calls recorded, those
+	// with no socket known, those whose data was cut at 64 KiB, those
+	// with chunks lost, and the ring buffer records lost or unreadable.
+	TLSLibraries  []string `json:"tls_libraries,omitempty"`
+	TLSCalls      int      `json:"tls_calls,omitempty"`
+	TLSUnlinked   int      `json:"tls_unlinked_calls,omitempty"`
+	TLSTruncated  int      `json:"tls_truncated_calls,omitempty"`
+	TLSIncomplete int      `json:"tls_incomplete_calls,omitempty"`
+	TLSLost       uint64   `json:"tls_records_lost,omitempty"`
+	TLSUnreadable uint64   `json:"tls_unreadable_calls,omitempty"`
+	Warnings      []string `json:"warnings,omitempty"`
 }
 
 // ErrUnsupported is returned by Run where eBPF collection is not

@@ -34,6 +34,33 @@ type collectEvent struct {
 	}
 }
 
+type collectSslCall struct {
+	_      structs.HostLayout
+	Ssl    uint64
+	Buf    uint64
+	Outlen uint64
+	Fn     uint8
+	_      [7]byte
+}
+
+type collectTlsEvent struct {
+	_      structs.HostLayout
+	MonoNs uint64
+	Ssl    uint64
+	Pid    uint32
+	Tid    uint32
+	Bytes  int64
+	Offset uint32
+	Len    uint32
+	Fn     uint8
+	Linked uint8
+	Last   uint8
+	Pad    [5]uint8
+	T      collectTuple
+	Comm   [16]int8
+	Data   [16384]uint8
+}
+
 type collectTuple struct {
 	_      structs.HostLayout
 	Family uint16
@@ -48,15 +75,25 @@ type collectTuple struct {
 //
 // Used for safe lookups in a Collection or CollectionSpec.
 const (
-	collectMapCounters = "counters"
-	collectMapEvents   = "events"
-	collectMapScratch  = "scratch"
-	collectMapSockets  = "sockets"
-	collectMapTraced   = "traced"
-	collectProgOnFork  = "on_fork"
-	collectProgOnFree  = "on_free"
-	collectProgOnRecv  = "on_recv"
-	collectProgOnSend  = "on_send"
+	collectMapCounters      = "counters"
+	collectMapEvents        = "events"
+	collectMapScratch       = "scratch"
+	collectMapSockets       = "sockets"
+	collectMapSslCalls      = "ssl_calls"
+	collectMapSslSockets    = "ssl_sockets"
+	collectMapTlsEvents     = "tls_events"
+	collectMapTlsScratch    = "tls_scratch"
+	collectMapTraced        = "traced"
+	collectProgOnFork       = "on_fork"
+	collectProgOnFree       = "on_free"
+	collectProgOnRecv       = "on_recv"
+	collectProgOnSend       = "on_send"
+	collectProgSslHandshake = "ssl_handshake"
+	collectProgSslRead      = "ssl_read"
+	collectProgSslReadEx    = "ssl_read_ex"
+	collectProgSslReturn    = "ssl_return"
+	collectProgSslWrite     = "ssl_write"
+	collectProgSslWriteEx   = "ssl_write_ex"
 )
 
 // loadCollect returns the embedded CollectionSpec for collect.
@@ -101,21 +138,31 @@ type collectSpecs struct {
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type collectProgramSpecs struct {
-	OnFork *ebpf.ProgramSpec `ebpf:"on_fork"`
-	OnFree *ebpf.ProgramSpec `ebpf:"on_free"`
-	OnRecv *ebpf.ProgramSpec `ebpf:"on_recv"`
-	OnSend *ebpf.ProgramSpec `ebpf:"on_send"`
+	OnFork       *ebpf.ProgramSpec `ebpf:"on_fork"`
+	OnFree       *ebpf.ProgramSpec `ebpf:"on_free"`
+	OnRecv       *ebpf.ProgramSpec `ebpf:"on_recv"`
+	OnSend       *ebpf.ProgramSpec `ebpf:"on_send"`
+	SslHandshake *ebpf.ProgramSpec `ebpf:"ssl_handshake"`
+	SslRead      *ebpf.ProgramSpec `ebpf:"ssl_read"`
+	SslReadEx    *ebpf.ProgramSpec `ebpf:"ssl_read_ex"`
+	SslReturn    *ebpf.ProgramSpec `ebpf:"ssl_return"`
+	SslWrite     *ebpf.ProgramSpec `ebpf:"ssl_write"`
+	SslWriteEx   *ebpf.ProgramSpec `ebpf:"ssl_write_ex"`
 }
 
 // collectMapSpecs contains maps before they are loaded into the kernel.
 //
 // It can be passed ebpf.CollectionSpec.Assign.
 type collectMapSpecs struct {
-	Counters *ebpf.MapSpec `ebpf:"counters"`
-	Events   *ebpf.MapSpec `ebpf:"events"`
-	Scratch  *ebpf.MapSpec `ebpf:"scratch"`
-	Sockets  *ebpf.MapSpec `ebpf:"sockets"`
-	Traced   *ebpf.MapSpec `ebpf:"traced"`
+	Counters   *ebpf.MapSpec `ebpf:"counters"`
+	Events     *ebpf.MapSpec `ebpf:"events"`
+	Scratch    *ebpf.MapSpec `ebpf:"scratch"`
+	Sockets    *ebpf.MapSpec `ebpf:"sockets"`
+	SslCalls   *ebpf.MapSpec `ebpf:"ssl_calls"`
+	SslSockets *ebpf.MapSpec `ebpf:"ssl_sockets"`
+	TlsEvents  *ebpf.MapSpec `ebpf:"tls_events"`
+	TlsScratch *ebpf.MapSpec `ebpf:"tls_scratch"`
+	Traced     *ebpf.MapSpec `ebpf:"traced"`
 }
 
 // collectVariableSpecs contains global variables before they are loaded into the kernel.
@@ -144,11 +191,15 @@ func (o *collectObjects) Close() error {
 //
 // It can be passed to loadCollectObjects or ebpf.CollectionSpec.LoadAndAssign.
 type collectMaps struct {
-	Counters *ebpf.Map `ebpf:"counters"`
-	Events   *ebpf.Map `ebpf:"events"`
-	Scratch  *ebpf.Map `ebpf:"scratch"`
-	Sockets  *ebpf.Map `ebpf:"sockets"`
-	Traced   *ebpf.Map `ebpf:"traced"`
+	Counters   *ebpf.Map `ebpf:"counters"`
+	Events     *ebpf.Map `ebpf:"events"`
+	Scratch    *ebpf.Map `ebpf:"scratch"`
+	Sockets    *ebpf.Map `ebpf:"sockets"`
+	SslCalls   *ebpf.Map `ebpf:"ssl_calls"`
+	SslSockets *ebpf.Map `ebpf:"ssl_sockets"`
+	TlsEvents  *ebpf.Map `ebpf:"tls_events"`
+	TlsScratch *ebpf.Map `ebpf:"tls_scratch"`
+	Traced     *ebpf.Map `ebpf:"traced"`
 }
 
 func (m *collectMaps) Close() error {
@@ -157,6 +208,10 @@ func (m *collectMaps) Close() error {
 		m.Events,
 		m.Scratch,
 		m.Sockets,
+		m.SslCalls,
+		m.SslSockets,
+		m.TlsEvents,
+		m.TlsScratch,
 		m.Traced,
 	)
 }
@@ -171,10 +226,16 @@ type collectVariables struct {
 //
 // It can be passed to loadCollectObjects or ebpf.CollectionSpec.LoadAndAssign.
 type collectPrograms struct {
-	OnFork *ebpf.Program `ebpf:"on_fork"`
-	OnFree *ebpf.Program `ebpf:"on_free"`
-	OnRecv *ebpf.Program `ebpf:"on_recv"`
-	OnSend *ebpf.Program `ebpf:"on_send"`
+	OnFork       *ebpf.Program `ebpf:"on_fork"`
+	OnFree       *ebpf.Program `ebpf:"on_free"`
+	OnRecv       *ebpf.Program `ebpf:"on_recv"`
+	OnSend       *ebpf.Program `ebpf:"on_send"`
+	SslHandshake *ebpf.Program `ebpf:"ssl_handshake"`
+	SslRead      *ebpf.Program `ebpf:"ssl_read"`
+	SslReadEx    *ebpf.Program `ebpf:"ssl_read_ex"`
+	SslReturn    *ebpf.Program `ebpf:"ssl_return"`
+	SslWrite     *ebpf.Program `ebpf:"ssl_write"`
+	SslWriteEx   *ebpf.Program `ebpf:"ssl_write_ex"`
 }
 
 func (p *collectPrograms) Close() error {
@@ -183,6 +244,12 @@ func (p *collectPrograms) Close() error {
 		p.OnFree,
 		p.OnRecv,
 		p.OnSend,
+		p.SslHandshake,
+		p.SslRead,
+		p.SslReadEx,
+		p.SslReturn,
+		p.SslWrite,
+		p.SslWriteEx,
 	)
 }
 

@@ -20,6 +20,11 @@
 // socket_events.jsonl (docs/ebpf-socket-events.md) and experiment.json,
 // which makes the folder one analysis for detect, enrich, report and batch.
 //
+// With Options.TLSUprobes, uprobes on libssl's SSL_write, SSL_read and
+// their _ex forms write tls_plaintext.jsonl: the plaintext of each call,
+// linked to the socket a socket call used during an SSL call of the same
+// SSL object (no OpenSSL structure is read).
+//
 // The BPF program is bpf/collect.c; the object generated from it by bpf2go
 // is committed (collect_bpfel.o), so building needs no clang and the
 // binary stays static (CGO_ENABLED=0). On other systems Run returns

@@ -6,4 +6,4 @@ package collect
 //
 //	go generate ./collect
 
-//go:generate go run github.com/cilium/ebpf/cmd/bpf2go -tags linux -target bpfel -type event -cflags "-O2 -g -Wall -Werror -I/usr/include/bpf" collect bpf/collect.c
+//go:generate go run github.com/cilium/ebpf/cmd/bpf2go -tags linux -target bpfel -type event -type tls_event -cflags "-O2 -g -Wall -Werror -I/usr/include/bpf" collect bpf/collect.c

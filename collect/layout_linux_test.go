@@ -39,3 +39,34 @@ func TestEventLayout(t *testing.T) {
 		}
 	}
 }
+
+// TestTLSEventLayout checks tls.go's offsets against the struct bpf2go
+// generated from bpf/collect.c.
+func TestTLSEventLayout(t *testing.T) {
+	var e collectTlsEvent
+	for _, c := range []struct {
+		name      string
+		got, want uintptr
+	}{
+		{"mono_ns", unsafe.Offsetof(e.MonoNs), tlsOffMono},
+		{"ssl", unsafe.Offsetof(e.Ssl), tlsOffSSL},
+		{"pid", unsafe.Offsetof(e.Pid), tlsOffPid},
+		{"tid", unsafe.Offsetof(e.Tid), tlsOffTid},
+		{"bytes", unsafe.Offsetof(e.Bytes), tlsOffBytes},
+		{"offset", unsafe.Offsetof(e.Offset), tlsOffOffset},
+		{"len", unsafe.Offsetof(e.Len), tlsOffLen},
+		{"fn", unsafe.Offsetof(e.Fn), tlsOffFn},
+		{"linked", unsafe.Offsetof(e.Linked), tlsOffLinked},
+		{"last", unsafe.Offsetof(e.Last), tlsOffLast},
+		{"t", unsafe.Offsetof(e.T), tlsOffTuple},
+		{"comm", unsafe.Offsetof(e.Comm), tlsOffComm},
+		{"data", unsafe.Offsetof(e.Data), tlsOffData},
+		{"chunk", uintptr(len(e.Data)), tlsChunk},
+		{"tuple laddr", unsafe.Offsetof(e.T.Laddr), 8},
+		{"tuple raddr", unsafe.Offsetof(e.T.Raddr), 24},
+	} {
+		if c.got != c.want {
+			t.Errorf("%s: generated struct says %d, tls.go %d", c.name, c.got, c.want)
+		}
+	}
+}

@@ -305,14 +305,22 @@ type experiment struct {
 	SocketEvents struct {
 		File string `json:"file"`
 	} `json:"socket_events"`
+	TLSPlaintext *struct {
+		File string `json:"file"`
+	} `json:"tls_plaintext,omitempty"`
 	Collect *Summary `json:"collect"`
 }
 
-func writeExperiment(path string, startMs int64, s *Summary) error {
+func writeExperiment(path string, startMs int64, s *Summary, tls bool) error {
 	var x experiment
 	x.Network.File = CaptureFile
 	x.Network.StartCaptureTime = startMs
 	x.SocketEvents.File = EventsFile
+	if tls {
+		x.TLSPlaintext = &struct {
+			File string `json:"file"`
+		}{TLSFile}
+	}
 	x.Collect = s
 	b, err := json.MarshalIndent(&x, "", "  ")
 	if err != nil {

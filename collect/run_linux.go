@@ -62,8 +62,16 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 	if err := rlimit.RemoveMemlock(); err != nil {
 		return nil, fmt.Errorf("collect: raising the locked-memory limit: %w", err)
 	}
+	spec, err := loadCollect()
+	if err != nil {
+		return nil, fmt.Errorf("collect: the BPF object: %w", err)
+	}
+	if !opts.TLSUprobes {
+		// The TLS ring buffer is not used: the smallest there is.
+		spec.Maps["tls_events"].MaxEntries = uint32(os.Getpagesize())
+	}
 	var objs collectObjects
-	if err := loadCollectObjects(&objs, nil); err != nil {
+	if err := spec.LoadAndAssign(&objs, nil); err != nil {
 		var ve *ebpf.VerifierError
 		if errors.As(err, &ve) {
 			return nil, fmt.Errorf("collect: the kernel rejected the BPF program: %+v", ve)
@@ -97,6 +105,18 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 			return nil, fmt.Errorf("collect: attaching to the %s tracepoint%s: %w", p.tp, hint, err)
 		}
 		links = append(links, l)
+	}
+	if opts.TLSUprobes {
+		libs := opts.TLSLibraries
+		if len(libs) == 0 {
+			libs = findLibSSL()
+		}
+		tl, used, err := attachTLS(&objs, libs)
+		if err != nil {
+			return nil, fmt.Errorf("collect: %w", err)
+		}
+		links = append(links, tl...)
+		s.TLSLibraries = used
 	}
 	rd, err := ringbuf.NewReader(objs.Events)
 	if err != nil {
@@ -134,6 +154,27 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 	procs := map[uint32]*procInfo{}
 	readerDone := make(chan error, 1)
 	go func() { readerDone <- readEvents(rd, bufio.NewWriterSize(rawF, 1<<20), procs) }()
+	tlsPath := filepath.Join(tmp, "tls.raw")
+	var tlsRd *ringbuf.Reader
+	tlsDone := make(chan error, 1)
+	if opts.TLSUprobes {
+		if tlsRd, err = ringbuf.NewReader(objs.TlsEvents); err != nil {
+			return nil, fmt.Errorf("collect: TLS ring buffer: %w", err)
+		}
+		defer tlsRd.Close()
+		tlsF, err := os.Create(tlsPath)
+		if err != nil {
+			return nil, err
+		}
+		defer tlsF.Close()
+		go func() {
+			err := readTLS(tlsRd, bufio.NewWriterSize(tlsF, 1<<20))
+			if cerr := tlsF.Close(); err == nil {
+				err = cerr
+			}
+			tlsDone <- err
+		}()
+	}
 
 	var ts unix.Timespec
 	unix.ClockGettime(unix.CLOCK_MONOTONIC, &ts)
@@ -172,12 +213,21 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 	if err := <-readerDone; err != nil {
 		return nil, fmt.Errorf("collect: reading events: %w", err)
 	}
+	if tlsRd != nil {
+		if err := tlsRd.Flush(); err != nil {
+			return nil, fmt.Errorf("collect: TLS ring buffer: %w", err)
+		}
+		if err := <-tlsDone; err != nil {
+			return nil, fmt.Errorf("collect: reading TLS records: %w", err)
+		}
+	}
 	captureStopped = true
 	var captWarnings []string
 	if s.CaptureDrops, captWarnings, err = capt.stop(); err != nil {
 		return nil, fmt.Errorf("collect: %w", err)
 	}
 	s.Lost, s.OtherSockets = counter(objs.Counters, 0), counter(objs.Counters, 2)
+	s.TLSLost, s.TLSUnreadable = counter(objs.Counters, 3), counter(objs.Counters, 5)
 	if err := rawF.Close(); err != nil {
 		return nil, err
 	}
@@ -195,6 +245,30 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 	s.Events, s.Unconnected, s.Frames, s.FramesSymbolised = st.events, st.unconnected, st.frames, st.named
 	s.Processes, s.Flows = len(st.pids), len(flows)
 
+	if opts.TLSUprobes {
+		raw, err := os.Open(tlsPath)
+		if err != nil {
+			return nil, err
+		}
+		ts, err := writeTLS(raw, filepath.Join(opts.Dir, TLSFile), procs, bootNs)
+		raw.Close()
+		if err != nil {
+			return nil, fmt.Errorf("collect: %w", err)
+		}
+		s.TLSCalls, s.TLSUnlinked, s.TLSTruncated, s.TLSIncomplete = ts.calls, ts.unlinked, ts.truncated, ts.incomplete
+		if s.TLSLost > 0 || s.TLSIncomplete > 0 {
+			s.Warnings = append(s.Warnings, fmt.Sprintf("%d TLS plaintext records were lost (ring buffer full); %d SSL calls are incomplete", s.TLSLost, s.TLSIncomplete))
+		}
+		if s.TLSUnreadable > 0 {
+			s.Warnings = append(s.Warnings, fmt.Sprintf("the data of %d SSL calls could not be read from the process", s.TLSUnreadable))
+		}
+		if s.TLSTruncated > 0 {
+			s.Warnings = append(s.Warnings, fmt.Sprintf("%d SSL calls moved more than %d bytes: only their first %d bytes are recorded", s.TLSTruncated, tlsChunk*tlsMaxChunks, tlsChunk*tlsMaxChunks))
+		}
+		if s.TLSUnlinked > 0 {
+			s.Warnings = append(s.Warnings, fmt.Sprintf("%d SSL calls have no socket (their SSL object made no socket call during an SSL call while recorded)", s.TLSUnlinked))
+		}
+	}
 	var keylog []byte
 	if !opts.NoKeys {
 		if keylog, err = os.ReadFile(keyPath); err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -218,7 +292,7 @@ func Run(ctx context.Context, opts Options) (*Summary, error) {
 	if s.Packets, s.PacketsKept, err = writeCapture(capPath, filepath.Join(opts.Dir, CaptureFile), keylog, keep); err != nil {
 		return nil, fmt.Errorf("collect: %w", err)
 	}
-	if err := writeExperiment(filepath.Join(opts.Dir, ExperimentFile), startMs, s); err != nil {
+	if err := writeExperiment(filepath.Join(opts.Dir, ExperimentFile), startMs, s, opts.TLSUprobes); err != nil {
 		return nil, fmt.Errorf("collect: %w", err)
 	}
 	if ctx.Err() != nil {

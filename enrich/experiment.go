@@ -20,7 +20,8 @@ import (
 //	 "sslkeylog": {"file": "sslkeylog.txt"}}
 //
 // tracewire collect writes the same layout with "socket_events": {"file":
-// "socket_events.jsonl"}, eBPF socket events (docs/ebpf-socket-events.md).
+// "socket_events.jsonl"}, eBPF socket events (docs/ebpf-socket-events.md),
+// and with --tls-uprobes "tls_plaintext": {"file": "tls_plaintext.jsonl"}.
 //
 // Paths are absolute (joined with the folder); empty when absent.
 type Experiment struct {
@@ -30,6 +31,8 @@ type Experiment struct {
 	AESInfo     string
 	SSLKeyLog   string
 	EBPFEvents  string
+	// TLSPlaintext is tracewire collect's tls_plaintext.jsonl.
+	TLSPlaintext string
 	// TimeShift is (device.start_capture_time − network.start_capture_time)
 	// / 1000 s, added to entry timestamps before pairing them with device
 	// records; HasTimeShift is false when either time is missing.
@@ -102,7 +105,7 @@ func ReadExperiment(path string) (*Experiment, error) {
 	for _, f := range []struct {
 		key string
 		dst *string
-	}{{"network", &x.Capture}, {"socket_traces", &x.SocketTrace}, {"crypto_traces", &x.AESInfo}, {"sslkeylog", &x.SSLKeyLog}, {"socket_events", &x.EBPFEvents}} {
+	}{{"network", &x.Capture}, {"socket_traces", &x.SocketTrace}, {"crypto_traces", &x.AESInfo}, {"sslkeylog", &x.SSLKeyLog}, {"socket_events", &x.EBPFEvents}, {"tls_plaintext", &x.TLSPlaintext}} {
 		if *f.dst, err = file(f.key); err != nil {
 			return nil, err
 		}
@@ -130,6 +133,7 @@ var (
 	defaultAESInfo     = "aes_info.json"
 	defaultSSLKeyLog   = "sslkeylog.txt"
 	defaultEBPFEvents  = "socket_events.jsonl"
+	defaultTLSPlain    = "tls_plaintext.jsonl"
 )
 
 // FindExperiment describes the experiment in dir: experiment.json when
@@ -160,6 +164,7 @@ func FindExperiment(dir string) (*Experiment, error) {
 	x.AESInfo = pick(x.AESInfo, defaultAESInfo)
 	x.SSLKeyLog = pick(x.SSLKeyLog, defaultSSLKeyLog)
 	x.EBPFEvents = pick(x.EBPFEvents, defaultEBPFEvents)
+	x.TLSPlaintext = pick(x.TLSPlaintext, defaultTLSPlain)
 	if x.Capture == "" {
 		ents, err := os.ReadDir(dir)
 		if err != nil {

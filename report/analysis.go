@@ -99,17 +99,18 @@ type AdapterDB struct {
 
 // Input roles.
 const (
-	RoleCapture     = "capture"
-	RoleHAR         = "har"
-	RoleKeyLog      = "keylog"
-	RoleRSAKey      = "rsaKey"
-	RoleSocketTrace = "socketTrace"
-	RoleEBPF        = "ebpfEvents"
-	RoleAESInfo     = "aesInfo"
-	RoleProvenance  = "provenance"
-	RoleExperiment  = "experiment"
-	RoleFindings    = "findings"
-	RoleIndicators  = "indicators"
+	RoleCapture      = "capture"
+	RoleHAR          = "har"
+	RoleKeyLog       = "keylog"
+	RoleRSAKey       = "rsaKey"
+	RoleSocketTrace  = "socketTrace"
+	RoleEBPF         = "ebpfEvents"
+	RoleAESInfo      = "aesInfo"
+	RoleTLSPlaintext = "tlsPlaintext"
+	RoleProvenance   = "provenance"
+	RoleExperiment   = "experiment"
+	RoleFindings     = "findings"
+	RoleIndicators   = "indicators"
 	// RoleCompared is the earlier analysis a report compares with.
 	RoleCompared = "compared"
 )

@@ -21,9 +21,11 @@ func newCollectCmd(e *env) *cobra.Command {
 		ifaces   []string
 		noKeys   bool
 		duration time.Duration
+		tlsProbe bool
+		tlsLibs  []string
 	)
 	cmd := &cobra.Command{
-		Use:   "collect -o DIR [--iface IF] [--no-keys] [--duration D] -- CMD ARGS...",
+		Use:   "collect -o DIR [--iface IF] [--no-keys] [--duration D] [--tls-uprobes] -- CMD ARGS...",
 		Short: "Record a program's traffic with the code that sent it (Linux, root, eBPF)",
 		Long: `Collect runs CMD and records, with eBPF, every TCP and UDP send and receive of
 its process tree (forks included) with the process, thread and user-space stack
@@ -39,6 +41,11 @@ DIR then holds:
                        (docs/ebpf-socket-events.md)
   experiment.json      makes DIR one analysis: tracewire detect DIR,
                        enrich DIR, report DIR, batch DIR...
+  tls_plaintext.jsonl  with --tls-uprobes: the plaintext of every SSL_write,
+                       SSL_read, SSL_write_ex and SSL_read_ex call of the
+                       tree in libssl (OpenSSL), with its socket; detect,
+                       enrich and report check each decrypted request body
+                       against it and warn where they disagree
 
 Requirements: Linux 6.3 or later with BTF (/sys/kernel/btf/vmlinux), root.
 Native code gives whole stacks only when built with frame pointers; Go
@@ -62,11 +69,16 @@ process group gets SIGTERM, then SIGKILL 5 s later.`,
 			}
 			s, err := collect.Run(cmd.Context(), collect.Options{
 				Dir: dir, Command: args, Interfaces: list, NoKeys: noKeys, Duration: duration,
+				TLSUprobes: tlsProbe || len(tlsLibs) > 0, TLSLibraries: tlsLibs,
 				Progress: e.stderr, Stdin: e.stdin, Stdout: e.stdout, Stderr: e.stderr,
 			})
 			if s != nil {
 				fmt.Fprintf(e.stderr, "collect: %d socket events of %d processes on %d flows (%d lost), %d of %d frames named; %d of %d packets kept; %d key log lines\n",
 					s.Events, s.Processes, s.Flows, s.Lost, s.FramesSymbolised, s.Frames, s.PacketsKept, s.Packets, s.KeyLogLines)
+				if len(s.TLSLibraries) > 0 {
+					fmt.Fprintf(e.stderr, "collect: %d SSL calls recorded in %s (%d without a socket, %d cut at 64 KiB)\n",
+						s.TLSCalls, strings.Join(s.TLSLibraries, ", "), s.TLSUnlinked, s.TLSTruncated)
+				}
 				for _, w := range s.Warnings {
 					fmt.Fprintln(e.stderr, "collect: warning:", w)
 				}
@@ -79,6 +91,8 @@ process group gets SIGTERM, then SIGKILL 5 s later.`,
 	cmd.Flags().StringVarP(&dir, "output", "o", "", "output folder (created if needed)")
 	cmd.Flags().StringArrayVar(&ifaces, "iface", nil, "interface to capture on (repeatable, or comma-separated; default: every interface that is up)")
 	cmd.Flags().BoolVar(&noKeys, "no-keys", false, "do not set SSLKEYLOGFILE for the command")
+	cmd.Flags().BoolVar(&tlsProbe, "tls-uprobes", false, "record the plaintext of libssl's SSL_write/SSL_read calls (x86-64) in tls_plaintext.jsonl")
+	cmd.Flags().StringArrayVar(&tlsLibs, "tls-lib", nil, "libssl file to set the TLS uprobes on (repeatable; implies --tls-uprobes; default: every libssl.so* in the library folders)")
 	cmd.Flags().DurationVar(&duration, "duration", 0, "stop the command after this long (e.g. 30s; default: wait for it to exit)")
 	return cmd
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -263,6 +264,110 @@ func TestCollectBackend(t *testing.T) {
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("detect does not name %q:\n%s", want, out)
+		}
+	}
+}
+
+// TestCollectTLSUprobes records the backend with --tls-uprobes: the
+// plaintext of its SSL calls is linked to their socket, the request body
+// decrypted from the capture is found in it, and a plaintext that says
+// otherwise is reported.
+func TestCollectTLSUprobes(t *testing.T) {
+	needCollect(t)
+	if runtime.GOARCH != "amd64" {
+		t.Skip("--tls-uprobes reads x86-64 registers")
+	}
+	py, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("no python3 for the backend")
+	}
+	tmp := t.TempDir()
+	t.Setenv("BACKEND_SHARE", filepath.Join(tmp, "share"))
+	dir := filepath.Join(tmp, "run")
+	backend, _ := filepath.Abs("../../testdata/collect/backend.py")
+	var stdout, stderr strings.Builder
+	if err := run(context.Background(), []string{"collect", "-o", dir, "--tls-uprobes", "--", py, backend}, strings.NewReader(""), &stdout, &stderr); err != nil {
+		t.Fatalf("collect: %v\n%s", err, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "answered 200") {
+		t.Fatalf("the backend did not post its event:\n%s\n%s", stdout.String(), stderr.String())
+	}
+	evs, sum := readCollected(t, dir)
+	if sum.TLSCalls == 0 || sum.TLSUnlinked != 0 || sum.TLSLost != 0 || sum.TLSTruncated != 0 || len(sum.TLSLibraries) == 0 {
+		t.Errorf("TLS summary: %d calls, %d without a socket, %d lost, %d cut, libraries %v", sum.TLSCalls, sum.TLSUnlinked, sum.TLSLost, sum.TLSTruncated, sum.TLSLibraries)
+	}
+	flows := map[string]bool{}
+	for _, e := range evs {
+		flows[e.CommunityID] = true
+	}
+	b, err := os.ReadFile(filepath.Join(dir, collect.TLSFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := sha256.Sum256([]byte("alice@example.com"))
+	hash := hex.EncodeToString(h[:])
+	var writes, reads int
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		var r struct {
+			Event, Direction, Comm string
+			Pid                    int
+			CommunityID            string `json:"community_id"`
+			Data                   []byte
+		}
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatalf("%s: %v", collect.TLSFile, err)
+		}
+		if r.Pid != sum.Pid || r.Comm != "python3" {
+			t.Errorf("SSL call of pid %d (%s), want %d", r.Pid, r.Comm, sum.Pid)
+		}
+		if !flows[r.CommunityID] {
+			t.Errorf("%s on flow %q, which no socket event has", r.Event, r.CommunityID)
+		}
+		if strings.Contains(string(r.Data), hash) {
+			// The client wrote the body, the sink (same process) read it.
+			switch r.Direction {
+			case "out":
+				writes++
+			case "in":
+				reads++
+			}
+		}
+	}
+	if writes != 1 || reads != 1 {
+		t.Errorf("the hashed e-mail is in %d SSL writes and %d reads, want 1 and 1:\n%s", writes, reads, b)
+	}
+
+	_, errOut, err := runCLI(t, nil, "detect", dir, "--indicator", "email=alice@example.com")
+	if err != nil {
+		t.Fatalf("detect: %v\n%s", err, errOut)
+	}
+	for _, want := range []string{"tls plaintext (uprobes) (tls_plaintext.jsonl)", "HTTPS request bodies: 1", "found in the TLS plaintext: 1", "not in the TLS plaintext: 0"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("detect does not say %q:\n%s", want, errOut)
+		}
+	}
+
+	// A plaintext with another hash: the decrypted body disagrees with it.
+	other := sha256.Sum256([]byte("bob@example.com"))
+	var tampered strings.Builder
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		var r map[string]any
+		json.Unmarshal([]byte(line), &r)
+		data, _ := base64.StdEncoding.DecodeString(r["data"].(string))
+		r["data"] = base64.StdEncoding.EncodeToString([]byte(strings.ReplaceAll(string(data), hash, hex.EncodeToString(other[:]))))
+		nb, _ := json.Marshal(r)
+		tampered.Write(append(nb, '\n'))
+	}
+	if err := os.WriteFile(filepath.Join(dir, collect.TLSFile), []byte(tampered.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut, err = runCLI(t, nil, "detect", dir, "--indicator", "email=alice@example.com")
+	if err != nil {
+		t.Fatalf("detect: %v\n%s", err, errOut)
+	}
+	for _, want := range []string{"not in the TLS plaintext: 1", "WARNING: entry 0 (POST https://graph.facebook.com/", "is not in the plaintext libssl was given on that flow"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("detect on a tampered plaintext does not say %q:\n%s", want, errOut)
 		}
 	}
 }

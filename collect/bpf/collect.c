@@ -10,7 +10,13 @@
  *
  * The process tree is a set of thread group IDs: user space puts the
  * command's pid in it before the command runs; forks of a member join it;
- * a member leaves when its task is freed (its pid may be reused then). */
+ * a member leaves when its task is freed (its pid may be reused then).
+ *
+ * With TLS uprobes, libssl's SSL_write, SSL_read, SSL_write_ex and
+ * SSL_read_ex of the tree are recorded with their plaintext. The socket of
+ * an SSL object is the one a socket call made during one of its calls
+ * (SSL_connect, SSL_accept and SSL_do_handshake included) used, so no
+ * OpenSSL structure is read. */
 #include "types.h"
 #include <bpf_helpers.h>
 #include <bpf_core_read.h>
@@ -80,13 +86,76 @@ struct {
 } scratch SEC(".maps");
 
 /* Counters, per CPU: 0 events lost (ring buffer full), 1 events sent,
- * 2 events of sockets that are neither IPv4 nor IPv6 TCP/UDP (skipped). */
+ * 2 events of sockets that are neither IPv4 nor IPv6 TCP/UDP (skipped),
+ * 3 TLS records lost (ring buffer full), 4 TLS calls whose data was cut
+ * at TLS_MAX_CHUNKS chunks, 5 TLS calls whose data could not be read. */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 3);
+	__uint(max_entries, 8);
 	__type(key, __u32);
 	__type(value, __u64);
 } counters SEC(".maps");
+
+#define TLS_CHUNK 16384
+#define TLS_MAX_CHUNKS 4
+#define SSL_HANDSHAKE 0
+#define SSL_WRITE 1
+#define SSL_READ 2
+#define SSL_WRITE_EX 3
+#define SSL_READ_EX 4
+
+/* One chunk of the plaintext of an SSL call, written when it returns. */
+struct tls_event {
+	__u64 mono_ns;
+	__u64 ssl; /* the SSL object: one TLS connection */
+	__u32 pid;
+	__u32 tid;
+	__s64 bytes; /* bytes the call wrote or read */
+	__u32 offset; /* of this chunk in the call's data */
+	__u32 len; /* bytes of data in this chunk */
+	__u8 fn;
+	__u8 linked; /* t is the SSL object's socket */
+	__u8 last; /* the call's last chunk */
+	__u8 pad[5];
+	struct tuple t;
+	char comm[16];
+	__u8 data[TLS_CHUNK];
+};
+
+/* An SSL call in progress, by thread. */
+struct ssl_call {
+	__u64 ssl;
+	__u64 buf;
+	__u64 outlen; /* size_t * of the _ex functions */
+	__u8 fn;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct ssl_call);
+} ssl_calls SEC(".maps");
+
+/* The socket of each SSL object. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u64);
+	__type(value, struct tuple);
+} ssl_sockets SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 << 20);
+} tls_events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct tls_event);
+} tls_scratch SEC(".maps");
 
 static __always_inline void count(__u32 i)
 {
@@ -162,6 +231,13 @@ static __always_inline int record(void *ctx, struct sock *sk, int ret, __u8 dir)
 		}
 	}
 
+	if (t->lport && t->rport) {
+		/* A socket call inside an SSL call: that SSL object's socket. */
+		struct ssl_call *sc = bpf_map_lookup_elem(&ssl_calls, &id);
+		if (sc)
+			bpf_map_update_elem(&ssl_sockets, &sc->ssl, t, BPF_ANY);
+	}
+
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	long n = bpf_get_stack(ctx, e->stack, sizeof(e->stack), BPF_F_USER_STACK | BPF_F_USER_BUILD_ID);
 	if (n < 0)
@@ -213,5 +289,114 @@ int on_free(__u64 *ctx)
 	__u32 tgid = BPF_CORE_READ(p, tgid);
 	if (pid == tgid)
 		bpf_map_delete_elem(&traced, &tgid);
+	return 0;
+}
+
+static __always_inline int ssl_enter(struct x86_regs *ctx, __u8 fn)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tgid = id >> 32;
+	if (!bpf_map_lookup_elem(&traced, &tgid))
+		return 0;
+	struct ssl_call c = {};
+	c.ssl = ctx->di;
+	c.buf = ctx->si;
+	if (fn == SSL_WRITE_EX || fn == SSL_READ_EX)
+		c.outlen = ctx->cx;
+	c.fn = fn;
+	bpf_map_update_elem(&ssl_calls, &id, &c, BPF_ANY);
+	return 0;
+}
+
+SEC("uprobe/SSL_write")
+int ssl_write(struct x86_regs *ctx) { return ssl_enter(ctx, SSL_WRITE); }
+
+SEC("uprobe/SSL_read")
+int ssl_read(struct x86_regs *ctx) { return ssl_enter(ctx, SSL_READ); }
+
+SEC("uprobe/SSL_write_ex")
+int ssl_write_ex(struct x86_regs *ctx) { return ssl_enter(ctx, SSL_WRITE_EX); }
+
+SEC("uprobe/SSL_read_ex")
+int ssl_read_ex(struct x86_regs *ctx) { return ssl_enter(ctx, SSL_READ_EX); }
+
+SEC("uprobe/SSL_do_handshake")
+int ssl_handshake(struct x86_regs *ctx) { return ssl_enter(ctx, SSL_HANDSHAKE); }
+
+SEC("uretprobe/SSL")
+int ssl_return(struct x86_regs *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct ssl_call *p = bpf_map_lookup_elem(&ssl_calls, &id);
+	if (!p)
+		return 0;
+	struct ssl_call c = *p;
+	bpf_map_delete_elem(&ssl_calls, &id);
+	long ret = (long)ctx->ax;
+	__u64 total = 0;
+	switch (c.fn) {
+	case SSL_WRITE:
+	case SSL_READ:
+		if ((int)ret <= 0)
+			return 0;
+		total = (__u64)(int)ret;
+		break;
+	case SSL_WRITE_EX:
+	case SSL_READ_EX:
+		if ((int)ret != 1 || !c.outlen)
+			return 0;
+		if (bpf_probe_read_user(&total, sizeof(total), (void *)c.outlen)) {
+			count(5);
+			return 0;
+		}
+		break;
+	default:
+		return 0;
+	}
+	if (!total)
+		return 0;
+
+	__u32 zero = 0;
+	struct tls_event *e = bpf_map_lookup_elem(&tls_scratch, &zero);
+	if (!e)
+		return 0;
+	e->mono_ns = bpf_ktime_get_ns();
+	e->ssl = c.ssl;
+	e->pid = id >> 32;
+	e->tid = (__u32)id;
+	e->bytes = total;
+	e->fn = c.fn;
+	__builtin_memset(e->pad, 0, sizeof(e->pad));
+	struct tuple *t = bpf_map_lookup_elem(&ssl_sockets, &c.ssl);
+	if (t) {
+		__builtin_memcpy(&e->t, t, sizeof(*t));
+		e->linked = 1;
+	} else {
+		__builtin_memset(&e->t, 0, sizeof(e->t));
+		e->linked = 0;
+	}
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+
+	for (int i = 0; i < TLS_MAX_CHUNKS; i++) {
+		__u64 off = (__u64)i * TLS_CHUNK;
+		if (off >= total)
+			break;
+		__u64 len = total - off;
+		if (len > TLS_CHUNK)
+			len = TLS_CHUNK;
+		e->offset = off;
+		e->len = len;
+		e->last = off + len >= total || i == TLS_MAX_CHUNKS - 1;
+		if (bpf_probe_read_user(e->data, len, (void *)(c.buf + off))) {
+			count(5);
+			return 0;
+		}
+		if (bpf_ringbuf_output(&tls_events, e, __builtin_offsetof(struct tls_event, data) + len, 0)) {
+			count(3);
+			return 0;
+		}
+	}
+	if (total > (__u64)TLS_MAX_CHUNKS * TLS_CHUNK)
+		count(4);
 	return 0;
 }

@@ -75,3 +75,11 @@ struct task_struct {
 	int pid;
 	int tgid;
 } __attribute__((preserve_access_index));
+
+/* The x86-64 registers at a uprobe (struct pt_regs, the ptrace layout,
+ * which is ABI): the first arguments are in di, si, dx, cx, the return
+ * value in ax. User space attaches the uprobe programs on x86-64 only. */
+struct x86_regs {
+	unsigned long r15, r14, r13, r12, bp, bx, r11, r10, r9, r8;
+	unsigned long ax, cx, dx, si, di, orig_ax, ip, cs, flags, sp, ss;
+};
