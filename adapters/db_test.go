@@ -42,7 +42,7 @@ func TestDatabase(t *testing.T) {
 	for _, lang := range i18n.Languages {
 		for _, p := range i18n.Keys(lang, "properties") {
 			if !adapters.IsProperty(p) {
-				t.Errorf("i18n/%s.yaml labels %q, which is not a property in adapters/properties.go", lang, p)
+				t.Errorf("i18n/%s.yaml labels %q, which is not in i18n/en.yaml's properties", lang, p)
 			}
 		}
 	}

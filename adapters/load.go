@@ -250,7 +250,7 @@ func (a *Adapter) compile(cc *compiler) error {
 	}
 	for _, pp := range a.ContainedDataPaths {
 		if !IsProperty(pp.Property) {
-			return fmt.Errorf("containedDataPaths: unknown property %q (see adapters/properties.go)", pp.Property)
+			return fmt.Errorf("containedDataPaths: unknown property %q (the known ones are the keys of the properties section of i18n/en.yaml)", pp.Property)
 		}
 		for _, dp := range pp.Paths {
 			if err := dp.compileWith(cc); err != nil {

@@ -1,151 +1,28 @@
 package adapters
 
-import "sort"
+import (
+	"sync"
 
-// properties are the standardized names of the data an adapter can find.
-// The first block are the names TrackHAR uses, so findings compare one to
-// one; the second block are tracewire's own, mostly for server-side
-// tracking APIs (Conversions APIs) and indicator matching. Every name needs
-// a label in i18n/en.yaml and i18n/de.yaml.
-var properties = map[string]bool{
-	"accelerometerX":           true,
-	"accelerometerY":           true,
-	"accelerometerZ":           true,
-	"advertisingId":            true,
-	"appId":                    true,
-	"appName":                  true,
-	"appVersion":               true,
-	"architecture":             true,
-	"batteryLevel":             true,
-	"browserId":                true,
-	"browserWindowHeight":      true,
-	"browserWindowWidth":       true,
-	"campaignCreative":         true,
-	"campaignCreativePosition": true,
-	"campaignMedium":           true,
-	"campaignName":             true,
-	"campaignSource":           true,
-	"campaignTerm":             true,
-	"carrier":                  true,
-	"consentState":             true,
-	"country":                  true,
-	"currency":                 true,
-	"developerScopedId":        true,
-	"deviceId":                 true,
-	"deviceName":               true,
-	"diskFree":                 true,
-	"diskTotal":                true,
-	"diskUsed":                 true,
-	"errorInformation":         true,
-	"hashedAdvertisingId":      true,
-	"installTime":              true,
-	"installationId":           true,
-	"interactedElement":        true,
-	"isAutomated":              true,
-	"isCharging":               true,
-	"isConversion":             true,
-	"isDntEnabled":             true,
-	"isEmulator":               true,
-	"isFirstLaunch":            true,
-	"isInDarkMode":             true,
-	"isInForeground":           true,
-	"isJsEnabled":              true,
-	"isMobileDevice":           true,
-	"isRoaming":                true,
-	"isRooted":                 true,
-	"isUserActive":             true,
-	"isUserInactive":           true,
-	"language":                 true,
-	"lastActivityTime":         true,
-	"latitude":                 true,
-	"localIp":                  true,
-	"longitude":                true,
-	"macAddress":               true,
-	"manufacturer":             true,
-	"model":                    true,
-	"networkConnectionType":    true,
-	"orientation":              true,
-	"osName":                   true,
-	"osVersion":                true,
-	"otherIdentifiers":         true,
-	"pageHeight":               true,
-	"pageWidth":                true,
-	"propertyId":               true,
-	"publicIp":                 true,
-	"pushNotificationToken":    true,
-	"ramFree":                  true,
-	"ramTotal":                 true,
-	"ramUsed":                  true,
-	"referer":                  true,
-	"revenue":                  true,
-	"rotationX":                true,
-	"rotationY":                true,
-	"rotationZ":                true,
-	"screenColorDepth":         true,
-	"screenHeight":             true,
-	"screenWidth":              true,
-	"scrollPositionX":          true,
-	"scrollPositionY":          true,
-	"segment":                  true,
-	"sessionCount":             true,
-	"sessionDuration":          true,
-	"sessionId":                true,
-	"signalStrengthCellular":   true,
-	"signalStrengthWifi":       true,
-	"startTime":                true,
-	"state":                    true,
-	"timeSpent":                true,
-	"timezone":                 true,
-	"trackerSdkVersion":        true,
-	"uptime":                   true,
-	"userAction":               true,
-	"userActionSource":         true,
-	"userActiveTime":           true,
-	"userAgent":                true,
-	"userGender":               true,
-	"userId":                   true,
-	"userInterests":            true,
-	"viewedPage":               true,
-	"viewedPageCategory":       true,
-	"viewedPageKeywords":       true,
-	"viewedPageLanguage":       true,
-	"volume":                   true,
-	"websiteName":              true,
-	"websiteUrl":               true,
+	"github.com/tracewire/tracewire/i18n"
+)
 
-	// tracewire additions
-	"email":             true,
-	"hashedEmail":       true,
-	"phoneNumber":       true,
-	"hashedPhoneNumber": true,
-	"name":              true,
-	"firstName":         true,
-	"lastName":          true,
-	"hashedName":        true,
-	"dateOfBirth":       true,
-	"hashedDateOfBirth": true,
-	"city":              true,
-	"zipCode":           true,
-	"hashedAddress":     true,
-	"streetAddress":     true,
-	"externalId":        true,
-	"hashedExternalId":  true,
-	"clickId":           true,
-	"purchasedItems":    true,
-	"eventName":         true,
-	"eventTime":         true,
-	"orderId":           true,
-}
+// The standardized names of the data an adapter can find are the keys of
+// the properties section of i18n/en.yaml, where each has its English label
+// (and i18n/de.yaml its German one, checked by go test ./i18n/). So a new
+// property is added in those data files, not here. The names TrackHAR uses
+// are among them, so findings compare one to one; the others are
+// tracewire's own, mostly for server-side tracking APIs (Conversions APIs)
+// and indicator matching.
+var properties = sync.OnceValue(func() map[string]bool {
+	m := map[string]bool{}
+	for _, p := range i18n.Keys("en", "properties") {
+		m[p] = true
+	}
+	return m
+})
 
 // IsProperty reports whether name is a known property.
-func IsProperty(name string) bool { return properties[name] }
+func IsProperty(name string) bool { return properties()[name] }
 
 // Properties returns every known property name, sorted.
-func Properties() []string {
-	out := make([]string, 0, len(properties))
-	for p := range properties {
-		out = append(out, p)
-	}
-	sort.Strings(out)
-	return out
-}
+func Properties() []string { return i18n.Keys("en", "properties") }
