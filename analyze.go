@@ -439,6 +439,20 @@ func Evidence(ctx context.Context, in Input, o Options, made *Analysis) (*Analys
 	}
 	a.Findings = append([]match.Finding(nil), made.Findings...)
 	sort.SliceStable(a.Findings, func(i, j int) bool { return a.Findings[i].Entry.Index < a.Findings[j].Entry.Index })
+	if made.Undecoded != nil {
+		// The list that goes with the findings (detect's JSON has it).
+		a.Undecoded = append([]report.UndecodedRequest{}, made.Undecoded...)
+	} else {
+		// A findings file that does not say: this run's list, without the
+		// requests that have findings (made by other adapters, perhaps).
+		kept := a.Undecoded[:0]
+		for _, u := range a.Undecoded {
+			if _, ok := ev.refs[u.Entry.Index]; !ok {
+				kept = append(kept, u)
+			}
+		}
+		a.Undecoded = kept
+	}
 	return a, nil
 }
 
@@ -598,7 +612,7 @@ func analyze(ctx context.Context, in Input, o Options, ev *evidence) (*Analysis,
 	if err != nil {
 		return nil, err
 	}
-	a := &Analysis{Tool: report.ThisTool()}
+	a := &Analysis{Tool: report.ThisTool(), Undecoded: []report.UndecodedRequest{}}
 	if a.Inputs, err = p.hashed(o.Hashed); err != nil {
 		return nil, err
 	}
@@ -1165,6 +1179,9 @@ func (r *run) result(res *match.Result, it queued) error {
 	}
 	if r.ev == nil {
 		a.Findings = append(a.Findings, res.Findings...)
+	}
+	if res.Undecoded != nil {
+		a.Undecoded = append(a.Undecoded, report.UndecodedRequest{Entry: res.Entry, Undecoded: res.Undecoded})
 	}
 	if keepEntry && e != nil {
 		max := r.o.MaxEvidence

@@ -59,6 +59,13 @@ type Analysis struct {
 	// Entries are the requests that carried findings, in index order,
 	// with their response bodies left out.
 	Entries []Evidence `json:"entries,omitempty"`
+	// Undecoded are the requests to tracking companies (by the host
+	// directory, adapters.Hosts) that carried data no adapter decodes, in
+	// entry order: listed so that a reader knows what was sent and not
+	// read, never findings. Its key and elements are those of "tracewire
+	// detect --format json". An analysis always has the list (empty when
+	// there were none); nil means a findings file that does not say.
+	Undecoded []UndecodedRequest `json:"undecoded"`
 	// Warnings are problems with the inputs that were worked around.
 	Warnings []string `json:"warnings"`
 	// SkippedEntries are the indexes of the entries left out because they
@@ -232,6 +239,14 @@ type IndicatorCount struct {
 type HostCount struct {
 	Host     string `json:"host"`
 	Requests int    `json:"requests"`
+}
+
+// UndecodedRequest is a request to a tracking company that no adapter
+// decoded: the request and what the matcher could say about it (company,
+// host, path, and the names of the keys that carried values).
+type UndecodedRequest struct {
+	Entry match.EntryRef `json:"entry"`
+	*match.Undecoded
 }
 
 // Evidence is a HAR entry that carried findings.

@@ -139,3 +139,37 @@ func TestGoldenReports(t *testing.T) {
 		}
 	}
 }
+
+// TestGoldenUndecoded renders the section "Requests to tracking companies
+// that were not decoded" of the nytimes.com capture (many beacons to
+// companies without adapters) in English and German and compares it with
+// the reviewed files in testdata/golden. The rest of that report is not
+// kept: the section is what this golden reviews.
+func TestGoldenUndecoded(t *testing.T) {
+	p := testutil.Corpus(t, "har", "pagexray", "www.nytimes.com.har")
+	a, err := tracewire.Analyze(context.Background(), tracewire.Input{Files: []string{p}}, tracewire.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Undecoded) == 0 {
+		t.Fatal("no undecoded requests in the nytimes.com capture")
+	}
+	for _, tc := range []struct{ lang, title, next string }{
+		{"en", "## Requests to tracking companies that were not decoded\n", "\n## Methodology\n"},
+		{"de", "## Nicht dekodierte Anfragen an Tracking-Unternehmen\n", "\n## Methodik\n"},
+	} {
+		t.Run(tc.lang, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := report.Write(&buf, report.Markdown, a, report.Options{Lang: tc.lang}); err != nil {
+				t.Fatal(err)
+			}
+			s := buf.String()
+			i := strings.Index(s, tc.title)
+			j := strings.Index(s, tc.next)
+			if i < 0 || j < i {
+				t.Fatalf("no section %q before %q", tc.title, tc.next)
+			}
+			checkGolden(t, filepath.Join("testdata", "golden", "undecoded-nytimes."+tc.lang+".md"), []byte(s[i:j+1]))
+		})
+	}
+}

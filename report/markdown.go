@@ -233,6 +233,24 @@ func (m *mdWriter) write() {
 		}
 	}
 
+	if t := v.Undecoded; t.Title != "" {
+		m.p("## ", mdText(t.Title))
+		m.p()
+		m.p(mdText(t.Lead))
+		m.p()
+		if len(t.Rows) > 0 {
+			var rows [][]string
+			for _, r := range t.Rows {
+				rows = append(rows, []string{mdText(r[0]), mdCode(r[1]), mdText(r[2]), mdText(r[3])})
+			}
+			m.table(escAll(t.Cols), rows)
+		}
+		if t.More != "" {
+			m.p(mdText(t.More))
+			m.p()
+		}
+	}
+
 	m.method()
 
 	if len(v.Appendix) > 0 {

@@ -676,6 +676,15 @@ func (d *pdfDoc) write() {
 		}
 	}
 
+	if t := v.Undecoded; t.Title != "" {
+		d.heading(2, t.Title)
+		d.para(t.Lead, "reg", 10, "#1f2328")
+		if len(t.Rows) > 0 {
+			d.table(t.Cols, t.Rows, []float64{1.3, 2.2, 1.0, 2.0}, map[int]bool{1: true})
+		}
+		d.para(t.More, "reg", 9.5, "#1f2328")
+	}
+
 	d.method()
 
 	if len(v.Appendix) > 0 {

@@ -3,12 +3,14 @@ package report
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/tracewire/tracewire/adapters"
 	"github.com/tracewire/tracewire/enrich"
 	"github.com/tracewire/tracewire/i18n"
 	"github.com/tracewire/tracewire/match"
@@ -34,6 +36,26 @@ func fullAnalysis() *Analysis {
 	}
 	a.Enrichment = &enrich.Summary{Entries: 7, Sources: []*enrich.SourceReport{{Source: "provenance log", Read: &enrich.ReadStats{File: "p.jsonl", Records: 2, Used: 1}, Counts: []enrich.Count{{Name: "entries with owners", N: 1}}}}}
 	a.Warnings = []string{"app.pcapng: frame 9: truncated"}
+	// Requests to tracking companies that no adapter decoded: six to one
+	// endpoint (one of them with many keys), one with a body of no keys.
+	metrics := &adapters.Company{Name: "Example Metrics Ltd."}
+	a.Undecoded = []UndecodedRequest{}
+	for i := 10; i < 16; i++ {
+		keys := []string{"cid"}
+		if i == 10 {
+			for k := 0; k < 25; k++ {
+				keys = append(keys, fmt.Sprintf("k%02d", k))
+			}
+		}
+		a.Undecoded = append(a.Undecoded, UndecodedRequest{
+			Entry:     match.EntryRef{Index: i, Method: "GET", URL: "https://t.example-metrics.com/collect?cid=1"},
+			Undecoded: &match.Undecoded{Company: metrics, Host: "t.example-metrics.com", Path: "/collect", Keys: keys},
+		})
+	}
+	a.Undecoded = append(a.Undecoded, UndecodedRequest{
+		Entry:     match.EntryRef{Index: 20, Method: "POST", URL: "https://in.another-ads.example/v2/e"},
+		Undecoded: &match.Undecoded{Company: &adapters.Company{Slug: "another", Name: "Another Ads GmbH"}, Host: "in.another-ads.example", Path: "/v2/e", Keys: []string{"(body)"}},
+	})
 	return a
 }
 
@@ -97,9 +119,15 @@ func TestReportContent(t *testing.T) {
 			"192.0.2.2:853",         // flow without entries
 			"persisted", "appeared", // comparison
 			"TrackerControl export (Android)", "tc.csv", // device report
-			"api.example.com",                               // backend
-			"This record comes from a iOS phone",            // platform mismatch
-			"None of the hosts that received personal data", // no overlap
+			"api.example.com",                                      // backend
+			"This record comes from a iOS phone",                   // platform mismatch
+			"None of the hosts that received personal data",        // no overlap
+			"Requests to tracking companies that were not decoded", // undecoded requests
+			"t.example-metrics.com/collect",                        // endpoint
+			"6 (#11, #12, #13, #14, #15, …)",                       // count and first numbers
+			"… (6 more)",                                           // keys cut at 20
+			"(the body)",                                           // a body without keys
+			"Another Ads GmbH",
 		} {
 			if !strings.Contains(s, want) {
 				t.Errorf("%s report lacks %q", f, want)
@@ -468,5 +496,40 @@ func TestFigureSVG(t *testing.T) {
 	svg := f.svg()
 	if !strings.Contains(svg, "A &amp; &lt;B&gt;") || !regexp.MustCompile(`<circle cx="\d+(\.\d+)?" cy="20" r="4.5"`).MatchString(svg) {
 		t.Errorf("svg:\n%s", svg)
+	}
+}
+
+// TestUndecodedSection: the section of requests to tracking companies that
+// no adapter decoded is left out when the analysis does not say (a findings
+// file of an older tracewire), says so when there were none, and reads
+// detect's JSON list.
+func TestUndecodedSection(t *testing.T) {
+	md := func(a *Analysis) string {
+		var buf bytes.Buffer
+		if err := Write(&buf, Markdown, a, Options{}); err != nil {
+			t.Fatal(err)
+		}
+		return buf.String()
+	}
+	a := &Analysis{Tool: Tool{Name: "tracewire", Version: "x"}, EntriesRead: 3}
+	if s := md(a); strings.Contains(s, "not decoded") {
+		t.Errorf("an analysis without the list has the section:\n%s", s)
+	}
+	a.Undecoded = []UndecodedRequest{}
+	if s := md(a); !strings.Contains(s, "## Requests to tracking companies that were not decoded\n\nEvery request to a host of tracewire's directory") ||
+		!strings.Contains(s, "| **Requests to tracking companies not decoded** | 0 |") {
+		t.Errorf("an empty list does not say that every request was decoded:\n%s", s)
+	}
+	detect := `{"findings": [], "entries_read": 9, "warnings": [],
+"undecoded": [{"entry":{"index":4,"method":"GET","url":"https://b.scorecardresearch.example/b?c1=2"},"company":{"name":"Comscore, Inc."},"host":"b.scorecardresearch.example","path":"/b","keys":["c1","c2"]}]}`
+	d, err := ReadAnalysis(strings.NewReader(detect), "d.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(d.Undecoded) != 1 || d.Undecoded[0].Undecoded == nil || d.Undecoded[0].Company.Name != "Comscore, Inc." || d.Undecoded[0].Entry.Index != 4 {
+		t.Fatalf("detect's undecoded list read as %+v", d.Undecoded)
+	}
+	if s := md(d); !strings.Contains(s, "| Comscore, Inc. | `b.scorecardresearch.example/b` | 1 (#5) | c1, c2 |") {
+		t.Errorf("the row of detect's undecoded request is missing:\n%s", s)
 	}
 }

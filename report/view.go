@@ -42,8 +42,11 @@ type view struct {
 	Affected []affectedView
 
 	Recipients []recipientView
-	Method     methodView
-	Appendix   []appendixEntry
+	// Undecoded lists the requests to tracking companies that no adapter
+	// decoded, by endpoint; no Title when the analysis does not say.
+	Undecoded tableView
+	Method    methodView
+	Appendix  []appendixEntry
 }
 
 type kv struct{ K, V string }
@@ -298,6 +301,9 @@ func buildView(a *Analysis, o *Options) (*view, error) {
 		{tr.t("report.summary.types"), tr.num(len(props))},
 		{tr.t("report.summary.values"), tr.num(len(a.Findings))},
 	}
+	if a.Undecoded != nil {
+		v.Summary = append(v.Summary, kv{tr.t("report.summary.undecoded"), tr.num(len(a.Undecoded))})
+	}
 	if len(txs) == 0 {
 		v.SummaryLead += " " + tr.t("report.summary.none")
 	}
@@ -362,6 +368,7 @@ func buildView(a *Analysis, o *Options) (*view, error) {
 		v.Recipients = append(v.Recipients, *rv)
 	}
 
+	v.Undecoded = undecodedOf(a, tr)
 	v.Method = methodOf(a, tr)
 
 	for _, t := range txs {
@@ -960,6 +967,97 @@ func ownersOf(e *har.Entry) []string {
 		}
 	}
 	return out
+}
+
+// Limits of the undecoded requests' table: the request numbers and key
+// names shown per endpoint (the JSON analysis has them all).
+const (
+	maxUndecodedRequests = 5
+	maxUndecodedKeys     = 20
+)
+
+// undecodedOf lists the requests to tracking companies that no adapter
+// decoded, one row per company and endpoint (host and path), sorted by
+// company, host and path: the requests' count and first numbers, and the
+// names of the keys that carried values in any of them.
+func undecodedOf(a *Analysis, tr *translator) tableView {
+	if a.Undecoded == nil {
+		return tableView{}
+	}
+	t := tableView{Title: tr.t("report.section.undecoded")}
+	type row struct {
+		company, host, path string
+		requests            []int
+		keys                map[string]bool
+	}
+	byKey := map[[3]string]*row{}
+	var rows []*row
+	n := 0
+	for _, u := range a.Undecoded {
+		if u.Undecoded == nil {
+			continue
+		}
+		n++
+		company := ""
+		if u.Company != nil {
+			company = u.Company.Name
+		}
+		k := [3]string{company, u.Host, u.Path}
+		r := byKey[k]
+		if r == nil {
+			r = &row{company: company, host: u.Host, path: u.Path, keys: map[string]bool{}}
+			byKey[k] = r
+			rows = append(rows, r)
+		}
+		r.requests = append(r.requests, u.Entry.Index)
+		for _, key := range u.Keys {
+			if key == "(body)" { // match's name for a body without keys
+				key = tr.t("report.undecoded.body")
+			}
+			r.keys[key] = true
+		}
+	}
+	if n == 0 {
+		t.Lead = tr.t("report.undecoded.none")
+		return t
+	}
+	t.Lead = tr.n("report.undecoded.lead", n, "endpoints", tr.num(len(rows)))
+	sort.SliceStable(rows, func(i, j int) bool {
+		p, q := rows[i], rows[j]
+		if pc, qc := strings.ToLower(p.company), strings.ToLower(q.company); pc != qc {
+			return pc < qc
+		}
+		if p.host != q.host {
+			return p.host < q.host
+		}
+		return p.path < q.path
+	})
+	t.Cols = []string{tr.t("report.col.company"), tr.t("report.col.endpoint"), tr.t("report.col.requests"), tr.t("report.col.keys")}
+	for i, r := range rows {
+		if i == maxListed {
+			t.More = tr.t("report.more", "n", tr.num(len(rows)-maxListed))
+			break
+		}
+		sort.Ints(r.requests)
+		var nums []string
+		for j, idx := range r.requests {
+			if j == maxUndecodedRequests {
+				nums = append(nums, "…")
+				break
+			}
+			nums = append(nums, "#"+requestNumber(idx))
+		}
+		keys := make([]string, 0, len(r.keys))
+		for k := range r.keys {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		if len(keys) > maxUndecodedKeys {
+			keys = append(keys[:maxUndecodedKeys], tr.t("report.undecoded.moreKeys", "n", tr.num(len(keys)-maxUndecodedKeys)))
+		}
+		t.Rows = append(t.Rows, []string{orDash(r.company), r.host + r.path, tr.num(len(r.requests)) + " (" + strings.Join(nums, ", ") + ")", strings.Join(keys, ", ")})
+	}
+	return t
 }
 
 func methodOf(a *Analysis, tr *translator) methodView {
