@@ -117,5 +117,6 @@ func Example_report() {
 	// | **Empfänger** | Adjust GmbH, Google LLC, Meta Platforms Ireland Ltd. |
 	// | **Datenarten** | 27 |
 	// | **Gefundene Werte** | 59 |
+	// | **Nicht dekodierte Anfragen an Tracking-Unternehmen** | 1 |
 	// 59 rows; the first: app-measurement.com google/app-measurement appId=com.example.weatherapp
 }
