@@ -55,16 +55,9 @@ type DetectWriter struct {
 	// meta, when set, is written into the JSON document after warnings.
 	meta *DetectMeta
 	// undecoded lists the requests to tracking companies no adapter
-	// decoded (json format), in entry order.
-	undecoded  []undecodedEntry
+	// decoded (json format), in entry order, as an Analysis lists them.
+	undecoded  []UndecodedRequest
 	nUndecoded int
-}
-
-// undecodedEntry is a request to a tracking company that no adapter
-// decoded, as detect's JSON lists it (never as findings).
-type undecodedEntry struct {
-	Entry match.EntryRef `json:"entry"`
-	*match.Undecoded
 }
 
 // valuesLine is an entry's values in the values-only view.
@@ -142,7 +135,7 @@ func (d *DetectWriter) Add(r *match.Result) error {
 	if r.Undecoded != nil {
 		d.nUndecoded++
 		if d.o.Format == "json" {
-			d.undecoded = append(d.undecoded, undecodedEntry{Entry: r.Entry, Undecoded: r.Undecoded})
+			d.undecoded = append(d.undecoded, UndecodedRequest{Entry: r.Entry, Undecoded: r.Undecoded})
 		}
 	}
 	if d.o.ValuesOnly && d.o.Format != "table" {
@@ -225,7 +218,7 @@ func (d *DetectWriter) Finish(failure string) error {
 	case "json":
 		d.w.WriteString("\n],\n\"undecoded\": ")
 		if d.undecoded == nil {
-			d.undecoded = []undecodedEntry{}
+			d.undecoded = []UndecodedRequest{}
 		}
 		ub, err := json.Marshal(d.undecoded)
 		if err != nil {
