@@ -8,3 +8,6 @@ import "context"
 func Run(ctx context.Context, opts Options) (*Summary, error) {
 	return nil, ErrUnsupported
 }
+
+// Check says what is missing to record here: Linux.
+func Check() error { return ErrUnsupported }

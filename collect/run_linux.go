@@ -23,23 +23,12 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Check says what is missing to record on this machine, or nil.
-func Check() error {
-	if os.Geteuid() != 0 {
-		return errors.New("collect needs root (loading eBPF programs and capturing packets)")
-	}
-	if _, err := os.Stat("/sys/kernel/btf/vmlinux"); err != nil {
-		return fmt.Errorf("collect needs the kernel's BTF (/sys/kernel/btf/vmlinux, CONFIG_DEBUG_INFO_BTF=y): %w", err)
-	}
-	return nil
-}
-
 // Run records opts.Command: see the package documentation.
 func Run(ctx context.Context, opts Options) (*Summary, error) {
 	if len(opts.Command) == 0 {
 		return nil, errors.New("collect: no command to run")
 	}
-	if err := Check(); err != nil {
+	if err := check(opts.TLSUprobes); err != nil {
 		return nil, err
 	}
 	progress := func(format string, a ...any) {
