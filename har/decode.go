@@ -543,11 +543,15 @@ func parseEntry(raw []byte, index int, requestOnly bool) (*Entry, []Warning, err
 		return nil, nil, &EntryError{Index: index, Err: err}
 	}
 	if requestOnly {
-		// What the client sent on a WebSocket is searched like a request.
-		ws, ok := e.Extra["_webSocketMessages"]
+		// What the client sent on a WebSocket is searched like a request;
+		// the process and data owners enrichment gave the request name it
+		// in the rows of its findings.
+		extra := e.Extra
 		e.Extra = nil
-		if ok {
-			e.Extra.Set("_webSocketMessages", ws)
+		for _, k := range []string{"_webSocketMessages", "_process", "_owners"} {
+			if v, ok := extra[k]; ok {
+				e.Extra.Set(k, v)
+			}
 		}
 	}
 	e.normalize()

@@ -102,6 +102,11 @@ type Result struct {
 	// Skipped is set when the entry could not be read at all (not a JSON
 	// object, malformed JSON): it was not searched, and Warnings says why.
 	Skipped bool `json:"skipped,omitempty"`
+	// Parsed is the entry the findings were found in, as parsed (when
+	// streamed from a HAR's text: its request, time, _process and
+	// _owners only), so that a finding's row can name the process and
+	// owners; nil when there are no findings.
+	Parsed *har.Entry `json:"-"`
 }
 
 // Values returns the values-only view {property: [values]}, values in
@@ -329,6 +334,9 @@ func (m *Matcher) entry(index int, e *har.Entry, candURL string, cands []*adapte
 	if m.inds != nil {
 		// No adapter decodes WebSocket messages: they are always searched.
 		res.Findings = append(res.Findings, m.webSocketFindings(res.Entry, e, m.trackerFor(r, a))...)
+	}
+	if len(res.Findings) > 0 {
+		res.Parsed = e
 	}
 	return res
 }

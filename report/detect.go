@@ -28,6 +28,10 @@ type DetectOptions struct {
 	Lang string
 	// MaxValueLen cuts longer values in the table (0: never).
 	MaxValueLen int
+	// Rows names the analysis in jsonl's rows. When its AnalysisID is
+	// "" (not known before the whole input is read), the rows are held
+	// until SetAnalysisID.
+	Rows RowInfo
 }
 
 // DetectMeta is what detect's JSON says about the analysis besides the
@@ -41,7 +45,9 @@ type DetectMeta struct {
 
 // DetectWriter writes the results of a detection as they come, in
 // detect's formats: the json document (findings, undecoded, entries_read,
-// warnings, the inputs), JSON Lines, or a table.
+// warnings, the inputs), JSON Lines (the Rows of report and batch, or
+// with ValuesOnly an {entry, adapter, values} line per entry), or a
+// table.
 type DetectWriter struct {
 	o DetectOptions
 	w *bufio.Writer
@@ -58,6 +64,9 @@ type DetectWriter struct {
 	// decoded (json format), in entry order, as an Analysis lists them.
 	undecoded  []UndecodedRequest
 	nUndecoded int
+	// held are the jsonl rows waiting for the analysis ID.
+	held []Row
+	renc rowEncoder
 }
 
 // valuesLine is an entry's values in the values-only view.
@@ -76,6 +85,7 @@ type skipped struct {
 // NewDetectWriter starts detect's output on w.
 func NewDetectWriter(w io.Writer, o DetectOptions) *DetectWriter {
 	d := &DetectWriter{w: bufio.NewWriterSize(w, 256<<10), o: o}
+	d.renc = newRowEncoder(d.w)
 	if o.Format == "json" {
 		key := "findings"
 		if o.ValuesOnly {
@@ -102,6 +112,29 @@ func (d *DetectWriter) Written() int { return d.n }
 
 // SetMeta sets what the JSON document says about the build and inputs.
 func (d *DetectWriter) SetMeta(m *DetectMeta) { d.meta = m }
+
+// SetAnalysisID sets the analysis ID of jsonl's rows and writes the rows
+// held until then.
+func (d *DetectWriter) SetAnalysisID(id string) error {
+	d.o.Rows.AnalysisID = id
+	return d.flushHeld()
+}
+
+// HoldsRows reports whether jsonl's rows wait for the analysis ID.
+func (d *DetectWriter) HoldsRows() bool {
+	return d.o.Format == "jsonl" && !d.o.ValuesOnly && d.o.Rows.AnalysisID == ""
+}
+
+func (d *DetectWriter) flushHeld() error {
+	for i := range d.held {
+		d.held[i].AnalysisID = d.o.Rows.AnalysisID
+		if err := d.renc.encode(&d.held[i]); err != nil {
+			return err
+		}
+	}
+	d.held = nil
+	return nil
+}
 
 // SetEntries sets the number of entries read, when the results did not
 // come one per entry through Add.
@@ -146,6 +179,18 @@ func (d *DetectWriter) Add(r *match.Result) error {
 	}
 	for i := range r.Findings {
 		fd := &r.Findings[i]
+		if d.o.Format == "jsonl" {
+			row := RowOf(fd, r.Parsed, d.o.Rows)
+			d.n++
+			if d.o.Rows.AnalysisID == "" {
+				d.held = append(d.held, row)
+				continue
+			}
+			if err := d.renc.encode(&row); err != nil {
+				return err
+			}
+			continue
+		}
 		if d.o.Format == "table" {
 			d.rows = append(d.rows, d.row(fd))
 			continue
@@ -261,6 +306,11 @@ func (d *DetectWriter) Finish(failure string) error {
 		}
 		d.w.WriteString("\n}\n")
 	case "jsonl":
+		// Rows still waiting for an analysis ID that never came (the
+		// input could not be read to its end) go out without it.
+		if err := d.flushHeld(); err != nil {
+			return err
+		}
 		// After the findings, a line per entry left out and one for the
 		// error, so a reader of the lines knows what they do not cover
 		// (the other warnings, which name the input as given, go to

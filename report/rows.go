@@ -9,6 +9,9 @@ import (
 
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/compress/zstd"
+
+	"github.com/tracewire/tracewire/har"
+	"github.com/tracewire/tracewire/match"
 )
 
 // Row is one finding as a flat record, for notebooks and data frames: the
@@ -67,50 +70,79 @@ func (a *Analysis) MainInput() string {
 // Rows flattens the findings of a, in finding order.
 func Rows(a *Analysis) []Row {
 	rows := make([]Row, 0, len(a.Findings))
-	input := a.MainInput()
+	info := RowInfo{AnalysisID: a.ID, InputFile: a.MainInput(), ToolVersion: a.Tool.Version}
 	for i := range a.Findings {
 		f := &a.Findings[i]
-		e := a.Entry(f.Entry.Index)
-		r := Row{
-			AnalysisID: a.ID, InputFile: input, EntryIndex: int64(f.Entry.Index),
-			Method: f.Entry.Method, Host: HostOf(f.Entry.URL), Path: PathOf(f.Entry.URL),
-			Adapter: f.Adapter, Source: f.Source, Property: f.Property, Value: f.Value,
-			ValueEncoding: f.ValueEncoding, Context: f.Context, ValuePath: f.Path, Reasoning: f.Reasoning,
-			ToolVersion: a.Tool.Version,
-		}
-		if t := entryTime(f.Entry, e); !t.IsZero() {
-			r.Timestamp = t.UnixMicro()
-		}
-		if f.Tracker != nil {
-			r.Tracker, r.TrackerName = f.Tracker.Slug, f.Tracker.Name
-		}
-		if len(f.Decoding) > 0 {
-			parts := make([]string, len(f.Decoding))
-			for j, s := range f.Decoding {
-				parts[j] = s.Function + "(" + s.Input + ")"
-			}
-			r.Decoding = strings.Join(parts, " → ")
-		}
-		if f.Indicator != nil {
-			r.IndicatorEncoding = f.Indicator.Encoding
-		}
-		if e != nil {
-			r.Process = processOf(e)
-			r.Owner = strings.Join(ownersOf(e), ", ")
-		}
-		rows = append(rows, r)
+		rows = append(rows, RowOf(f, a.Entry(f.Entry.Index), info))
 	}
 	return rows
+}
+
+// RowInfo is what the rows of one analysis share.
+type RowInfo struct {
+	AnalysisID  string
+	InputFile   string
+	ToolVersion string
+}
+
+// RowOf flattens one finding; e is the request it was found in (its
+// time, process and owners), nil when unknown.
+func RowOf(f *match.Finding, e *har.Entry, info RowInfo) Row {
+	r := Row{
+		AnalysisID: info.AnalysisID, InputFile: info.InputFile, EntryIndex: int64(f.Entry.Index),
+		Method: f.Entry.Method, Host: HostOf(f.Entry.URL), Path: PathOf(f.Entry.URL),
+		Adapter: f.Adapter, Source: f.Source, Property: f.Property, Value: f.Value,
+		ValueEncoding: f.ValueEncoding, Context: f.Context, ValuePath: f.Path, Reasoning: f.Reasoning,
+		ToolVersion: info.ToolVersion,
+	}
+	if t := entryTime(f.Entry, e); !t.IsZero() {
+		r.Timestamp = t.UnixMicro()
+	}
+	if f.Tracker != nil {
+		r.Tracker, r.TrackerName = f.Tracker.Slug, f.Tracker.Name
+	}
+	if len(f.Decoding) > 0 {
+		parts := make([]string, len(f.Decoding))
+		for j, s := range f.Decoding {
+			parts[j] = s.Function + "(" + s.Input + ")"
+		}
+		r.Decoding = strings.Join(parts, " → ")
+	}
+	if f.Indicator != nil {
+		r.IndicatorEncoding = f.Indicator.Encoding
+	}
+	if e != nil {
+		r.Process = processOf(e)
+		r.Owner = strings.Join(ownersOf(e), ", ")
+	}
+	return r
+}
+
+// rowEncoder writes rows as JSON Lines, as WriteJSONL does.
+type rowEncoder struct {
+	enc *json.Encoder
+}
+
+func newRowEncoder(w io.Writer) rowEncoder {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return rowEncoder{enc}
+}
+
+func (e rowEncoder) encode(r *Row) error {
+	if err := e.enc.Encode(r); err != nil {
+		return fmt.Errorf("findings JSONL: %w", err)
+	}
+	return nil
 }
 
 // WriteJSONL writes rows as JSON Lines.
 func WriteJSONL(w io.Writer, rows []Row) error {
 	bw := bufio.NewWriter(w)
-	enc := json.NewEncoder(bw)
-	enc.SetEscapeHTML(false)
+	enc := newRowEncoder(bw)
 	for i := range rows {
-		if err := enc.Encode(&rows[i]); err != nil {
-			return fmt.Errorf("findings JSONL: %w", err)
+		if err := enc.encode(&rows[i]); err != nil {
+			return err
 		}
 	}
 	return bw.Flush()

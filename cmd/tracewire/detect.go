@@ -10,7 +10,6 @@ import (
 	"hash"
 	"io"
 	"os"
-	"path/filepath"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/tracewire/tracewire"
 	"github.com/tracewire/tracewire/adapters"
+	"github.com/tracewire/tracewire/enrich"
 	"github.com/tracewire/tracewire/har"
 	"github.com/tracewire/tracewire/i18n"
 	"github.com/tracewire/tracewire/internal/atomicfile"
@@ -65,7 +65,13 @@ With the enrichment options (--socket-trace, --ebpf, --aes-info, --provenance,
 --experiment, or a PiRogue experiment folder as input) the whole pipeline runs:
 stack traces and data owners are attached, bodies the app encrypted itself are
 decrypted before detection, and the owner IDs of a provenance log are searched
-like indicators.`,
+like indicators.
+
+--format jsonl writes one flat row per finding, the rows of "tracewire report
+--format jsonl" and of batch's findings.jsonl (analysis_id, input_file,
+entry_index, host, tracker, property, value, ...); --format json one document
+with the findings in full (decoding steps, template paths), the requests to
+tracking companies no adapter decoded, the warnings and the inputs' SHA-256.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runDetect(cmd.Context(), e, args[0], &f)
@@ -174,19 +180,38 @@ func detectTo(ctx context.Context, e *env, in string, f *detectFlags) error {
 		r = fh
 	}
 	// A findings file names the input it was made from (its SHA-256), so
-	// that a report made from it can be checked against the input.
+	// that a report made from it can be checked against the input, and
+	// the rows of JSON Lines carry the analysis ID made from it. Standard
+	// input is hashed as it is read, a file on the side while it is read.
+	needMeta := !f.valuesOnly && f.format != "table"
 	var dg *digester
-	if f.format == "json" && !f.valuesOnly {
+	if needMeta && in == "-" {
 		dg = newDigester()
 		r = io.TeeReader(r, dg)
 	}
 	br := bufio.NewReaderSize(r, 1<<20)
 	head, _ := br.Peek(16)
-	out := newDetectOutput(e.stdout, f)
+	out := newDetectOutput(e.stdout, rep.RowInfo{InputFile: in, ToolVersion: rep.ThisTool().Version}, f)
 	if len(head) == 0 {
 		return out.fail(e, fmt.Errorf("%s: empty file, nothing to analyse", in))
 	}
 	capture := tracewire.IsCapture(head)
+	var meta *metaFuture
+	if needMeta && in != "-" {
+		meta = f.hashAhead(in, capture)
+	}
+	add := out.Add
+	if meta != nil && f.format == "jsonl" {
+		// Rows wait for the analysis ID only until the hash is done.
+		add = func(r *match.Result) error {
+			if m, ok := meta.poll(); ok && out.HoldsRows() {
+				if err := out.SetAnalysisID(m.ID); err != nil {
+					return err
+				}
+			}
+			return out.Add(r)
+		}
+	}
 	if capture {
 		// The capture goes through the conversion pipeline in memory; the
 		// bytes already peeked are still in br.
@@ -196,7 +221,7 @@ func detectTo(ctx context.Context, e *env, in string, f *detectFlags) error {
 		}
 		defer cleanup()
 		src := newCaptureSource(ctx, inputs, f.capture.options(e))
-		err = m.Stream(ctx, src, f.workers, out.Add)
+		err = m.Stream(ctx, src, f.workers, add)
 		src.stop()
 		for _, w := range src.warnings() {
 			// Standard input's spool file is named "-", as the user gave it.
@@ -215,7 +240,7 @@ func detectTo(ctx context.Context, e *env, in string, f *detectFlags) error {
 		hr := har.NewReader(br)
 		// Detection looks at requests only: skip responses unparsed.
 		hr.RequestOnly = true
-		err := m.Stream(ctx, hr, f.workers, out.Add)
+		err := m.Stream(ctx, hr, f.workers, add)
 		for _, w := range hr.Warnings() {
 			if w.Skipped {
 				out.Skip(w.Entry, tracewire.SkippedWarning(w.Entry, w.Msg))
@@ -234,12 +259,21 @@ func detectTo(ctx context.Context, e *env, in string, f *detectFlags) error {
 			return out.fail(e, err)
 		}
 	}
-	if dg != nil {
-		m, err := f.meta(in, capture, br, dg)
+	if needMeta {
+		var m *rep.DetectMeta
+		var err error
+		if meta != nil {
+			m, err = meta.wait()
+		} else {
+			m, err = f.stdinMeta(capture, br, dg)
+		}
 		if err != nil {
 			return err
 		}
 		out.SetMeta(m)
+		if err := out.SetAnalysisID(m.ID); err != nil {
+			return err
+		}
 	}
 	return out.done(e)
 }
@@ -270,30 +304,64 @@ func (d *digester) Write(p []byte) (int, error) {
 	return d.h.Write(p)
 }
 
-// meta describes detect's inputs: the input read through dg (drained to
-// its end), or hashed again for a capture file, which pcap reads itself;
-// then the key logs, RSA keys and indicator file, in the order an
-// analysis lists them.
-func (f *detectFlags) meta(in string, capture bool, rest io.Reader, dg *digester) (*rep.DetectMeta, error) {
+// metaFuture is the description of detect's inputs, hashed on the side.
+type metaFuture struct {
+	ch   chan struct{}
+	meta *rep.DetectMeta
+	err  error
+}
+
+// hashAhead starts hashing the input file in (a capture or HAR) and the
+// key logs, RSA keys and indicator file.
+func (f *detectFlags) hashAhead(in string, capture bool) *metaFuture {
+	mf := &metaFuture{ch: make(chan struct{})}
+	go func() {
+		defer close(mf.ch)
+		role := rep.RoleHAR
+		if capture {
+			role = rep.RoleCapture
+		}
+		main, err := tracewire.HashFile(role, in)
+		if err != nil {
+			mf.err = err
+			return
+		}
+		mf.meta, mf.err = f.meta(main)
+	}()
+	return mf
+}
+
+// poll returns the description when it is ready.
+func (mf *metaFuture) poll() (*rep.DetectMeta, bool) {
+	select {
+	case <-mf.ch:
+		return mf.meta, mf.err == nil
+	default:
+		return nil, false
+	}
+}
+
+func (mf *metaFuture) wait() (*rep.DetectMeta, error) {
+	<-mf.ch
+	return mf.meta, mf.err
+}
+
+// stdinMeta describes standard input, read through dg (drained to its
+// end), and the other inputs.
+func (f *detectFlags) stdinMeta(capture bool, rest io.Reader, dg *digester) (*rep.DetectMeta, error) {
 	role := rep.RoleHAR
 	if capture {
 		role = rep.RoleCapture
 	}
-	var main rep.InputFile
-	if capture && in != "-" {
-		var err error
-		if main, err = tracewire.HashFile(role, in); err != nil {
-			return nil, err
-		}
-	} else {
-		if _, err := io.Copy(io.Discard, rest); err != nil {
-			return nil, fmt.Errorf("%s: %w", in, err)
-		}
-		main = rep.InputFile{Role: role, Path: in, Name: filepath.Base(in), Size: dg.n, SHA256: hex.EncodeToString(dg.h.Sum(nil))}
-		if in == "-" {
-			main.Name = "stdin"
-		}
+	if _, err := io.Copy(io.Discard, rest); err != nil {
+		return nil, fmt.Errorf("-: %w", err)
 	}
+	return f.meta(rep.InputFile{Role: role, Path: "-", Name: "stdin", Size: dg.n, SHA256: hex.EncodeToString(dg.h.Sum(nil))})
+}
+
+// meta describes detect's inputs: main, then the key logs, RSA keys and
+// indicator file, in the order an analysis lists them.
+func (f *detectFlags) meta(main rep.InputFile) (*rep.DetectMeta, error) {
 	m := &rep.DetectMeta{Tool: rep.ThisTool(), Inputs: []rep.InputFile{main}}
 	more := [][2]string{}
 	for _, k := range f.capture.keylogs {
@@ -320,9 +388,10 @@ func (f *detectFlags) meta(in string, capture bool, rest io.Reader, dg *digester
 // command ends.
 type detectOutput struct{ *rep.DetectWriter }
 
-func newDetectOutput(w io.Writer, f *detectFlags) detectOutput {
+func newDetectOutput(w io.Writer, rows rep.RowInfo, f *detectFlags) detectOutput {
 	return detectOutput{rep.NewDetectWriter(w, rep.DetectOptions{
 		Format: f.format, ValuesOnly: f.valuesOnly, Lang: f.lang, MaxValueLen: f.maxValueLen,
+		Rows: rows,
 	})}
 }
 
@@ -367,10 +436,18 @@ type captureSource struct {
 func newCaptureSource(ctx context.Context, inputs []string, opts pcap.Options) *captureSource {
 	ctx, cancel := context.WithCancel(ctx)
 	s := &captureSource{entries: make(chan *har.Entry, 64), done: make(chan struct{}), cancel: cancel}
+	// The process ptcpdump's packet comments name is attached as
+	// Analyze attaches it, for the rows of the findings.
+	ptcpdump := enrich.Ptcpdump()
 	go func() {
 		defer close(s.done)
 		defer close(s.entries)
+		i := 0
 		s.sum, s.err = pcap.Convert(ctx, inputs, opts, func(e *har.Entry) error {
+			if err := ptcpdump.Enrich(i, e); err != nil {
+				return err
+			}
+			i++
 			select {
 			case s.entries <- e:
 				return nil

@@ -58,14 +58,14 @@ func runDetectEnriched(ctx context.Context, e *env, in string, f *detectFlags) e
 		return err
 	}
 
-	out := newDetectOutput(e.stdout, f)
+	out := newDetectOutput(e.stdout, rep.RowInfo{AnalysisID: a.ID, InputFile: displayPath(a.MainInput()), ToolVersion: a.Tool.Version}, f)
 	// Findings come in entry order; a result per entry with findings.
 	for i := 0; i < len(a.Findings); {
 		j := i
 		for j < len(a.Findings) && a.Findings[j].Entry.Index == a.Findings[i].Entry.Index {
 			j++
 		}
-		r := match.Result{Entry: a.Findings[i].Entry, Adapter: a.Findings[i].Adapter, Findings: a.Findings[i:j]}
+		r := match.Result{Entry: a.Findings[i].Entry, Adapter: a.Findings[i].Adapter, Findings: a.Findings[i:j], Parsed: a.Entry(a.Findings[i].Entry.Index)}
 		if err := out.Add(&r); err != nil {
 			return err
 		}

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/tracewire/tracewire/internal/testutil"
+	rep "github.com/tracewire/tracewire/report"
 )
 
 // runCLI runs the program with args and returns stdout, stderr and error.
@@ -31,7 +32,8 @@ func TestDetectFormats(t *testing.T) {
 	if err := os.WriteFile(in, []byte(detectHAR), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	// jsonl: one finding per line; "unknown" is dropped as empty.
+	// jsonl: one finding per line, report's rows; "unknown" is dropped
+	// as empty.
 	out, _, err := runDetectCLI(t, "", "detect", "--format", "jsonl", "--indicator", "email=jane@example.org", in)
 	if err != nil {
 		t.Fatal(err)
@@ -39,14 +41,11 @@ func TestDetectFormats(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	var got []string
 	for _, l := range lines {
-		var f struct {
-			Source, Property, Value, Adapter, Context, Path string
-			Entry                                           struct{ Index int }
-		}
+		var f rep.Row
 		if err := json.Unmarshal([]byte(l), &f); err != nil {
 			t.Fatalf("%v: %s", err, l)
 		}
-		got = append(got, f.Source+" "+f.Property+"="+f.Value+" @"+f.Context+" "+f.Path)
+		got = append(got, f.Source+" "+f.Property+"="+f.Value+" @"+f.Context+" "+f.ValuePath)
 	}
 	want := []string{
 		"adapter advertisingId=6a1c2f6e-0d5c-4f3b-9a7e-0123456789ab @body google_advertising_id",
