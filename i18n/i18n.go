@@ -25,6 +25,10 @@ type catalog struct {
 	Contexts   map[string]string `yaml:"contexts"`
 	Encodings  map[string]string `yaml:"encodings"`
 	UI         map[string]string `yaml:"ui"`
+	// Enrichment translates the names of enrichment sources and their
+	// counters (package enrich), keyed by the English name; English has
+	// no such section.
+	Enrichment map[string]string `yaml:"enrichment"`
 	trackers   map[string]string
 	// reasoning and names translate the adapter database's English texts
 	// (adapters/*.<lang>.yaml; see adapters.go).
@@ -175,6 +179,32 @@ func UI(lang, key string) string {
 	return s
 }
 
+// Enrichment returns the name of an enrichment source or counter
+// ("provenance log", "entries with owners") in lang; English, and names
+// without a translation, come back unchanged.
+func Enrichment(lang, name string) string {
+	s, _ := enrichment(lang, name)
+	return s
+}
+
+// HasEnrichment reports whether the enrichment name reads in lang.
+func HasEnrichment(lang, name string) bool {
+	_, ok := enrichment(lang, name)
+	return ok
+}
+
+func enrichment(lang, name string) (string, bool) {
+	if lang == Languages[0] {
+		return name, true
+	}
+	if c := cat(lang); c != nil {
+		if s, ok := c.Enrichment[name]; ok && s != "" {
+			return s, true
+		}
+	}
+	return name, false
+}
+
 // Tracker returns the Markdown description of a tracking company, falling
 // back to English; "" when there is none.
 func Tracker(lang, slug string) string {
@@ -195,8 +225,8 @@ func HasTracker(lang, slug string) bool {
 }
 
 // Keys returns the keys of a section ("properties", "contexts",
-// "encodings", "ui", "trackers", and the adapter texts "reasoning" and
-// "names") in a language, sorted; for tests and tools.
+// "encodings", "ui", "trackers", "enrichment", and the adapter texts
+// "reasoning" and "names") in a language, sorted; for tests and tools.
 func Keys(lang, section string) []string {
 	c := cat(lang)
 	if c == nil {
@@ -218,6 +248,8 @@ func Keys(lang, section string) []string {
 		m = c.reasoning
 	case "names":
 		m = c.names
+	case "enrichment":
+		m = c.Enrichment
 	}
 	out := make([]string, 0, len(m))
 	for k := range m {

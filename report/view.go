@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/tracewire/tracewire/adapters"
+	"github.com/tracewire/tracewire/enrich"
 	"github.com/tracewire/tracewire/har"
 	"github.com/tracewire/tracewire/i18n"
 	"github.com/tracewire/tracewire/match"
@@ -492,7 +493,7 @@ func metaRows(a *Analysis, tr *translator) []kv {
 	if len(a.Indicators) > 0 {
 		var parts []string
 		for _, ic := range a.Indicators {
-			p := ic.Property + " (" + tr.num(ic.Count) + ")"
+			p := i18n.Property(tr.lang, ic.Property) + " (" + tr.num(ic.Count) + ")"
 			if ic.Source == "owner" {
 				p += " " + tr.t("report.meta.fromProvenance")
 			}
@@ -1103,12 +1104,12 @@ func methodOf(a *Analysis, tr *translator) methodView {
 				parts = append(parts, tr.t("report.method.records", "read", tr.num(rs.Records), "used", tr.num(rs.Used)))
 			}
 			for _, c := range src.Counts {
-				parts = append(parts, c.Name+": "+tr.num(c.N))
+				parts = append(parts, i18n.Enrichment(tr.lang, c.Name)+": "+tr.num(c.N))
 			}
-			if src.TimeShift != nil {
-				parts = append(parts, src.TimeShift.String())
+			if ts := src.TimeShift; ts != nil {
+				parts = append(parts, timeShiftText(ts, tr))
 			}
-			line := src.Source
+			line := i18n.Enrichment(tr.lang, src.Source)
 			if src.Read != nil && src.Read.File != "" {
 				line += " (" + src.Read.File + ")"
 			}
@@ -1188,6 +1189,20 @@ func methodOf(a *Analysis, tr *translator) methodView {
 	}
 	m.Limits = tr.t("report.method.limits")
 	return m
+}
+
+// timeShiftText says in the report's language what enrich.TimeShift's
+// String says in English.
+func timeShiftText(s *enrich.TimeShift, tr *translator) string {
+	d := time.Duration(s.Seconds * float64(time.Second))
+	shift := "+" + d.String()
+	if d < 0 {
+		shift = "-" + (-d).String()
+	}
+	if s.Events == 0 {
+		return tr.t("report.method.timeShift.byHand", "shift", shift)
+	}
+	return tr.t("report.method.timeShift.estimated", "shift", shift, "n", tr.num(s.Events))
 }
 
 func appendixOf(t *tx, tr *translator, maxBody int) appendixEntry {
