@@ -1,14 +1,17 @@
 package report
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"math"
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/tracewire/tracewire/adapters"
+	"github.com/tracewire/tracewire/har"
 	"github.com/tracewire/tracewire/match"
 )
 
@@ -21,6 +24,21 @@ type excerpt struct {
 	Context string
 	Decoded bool
 	Lines   []excerptLine
+	// Message is the WebSocket message the excerpt is from (context
+	// "websocket"), nil for other contexts.
+	Message *wsMessage
+}
+
+// wsMessage describes a message of "_webSocketMessages".
+type wsMessage struct {
+	// Index is the message's index in "_webSocketMessages", as the
+	// finding's path names it.
+	Index  int
+	Send   bool
+	Time   time.Time // zero when the message has none
+	Opcode int
+	// Binary says the payload is shown with non-printable bytes escaped.
+	Binary bool
 }
 
 type excerptLine struct {
@@ -122,7 +140,10 @@ func (p *printer) value(v any, loc []any, indent string) {
 // adapter findings the context as the adapter decoded it, with each value
 // marked where its path points; for indicator findings the context as
 // sent, with the matched text marked.
-func excerpts(r *adapters.Request, fs []*match.Finding, db *adapters.DB) []excerpt {
+//
+// Findings in WebSocket messages (context "websocket") get one excerpt per
+// message, from the messages of e.
+func excerpts(r *adapters.Request, e *har.Entry, fs []*match.Finding, db *adapters.DB) []excerpt {
 	if r == nil {
 		return nil
 	}
@@ -159,6 +180,10 @@ func excerpts(r *adapters.Request, fs []*match.Finding, db *adapters.DB) []excer
 	})
 	var out []excerpt
 	for _, k := range keys {
+		if k.ctx == "websocket" && !k.decoded {
+			out = append(out, wsExcerpts(e, groups[k])...)
+			continue
+		}
 		var text string
 		var marks []span
 		if k.decoded {
@@ -441,4 +466,121 @@ func validUTF8Suffix(s string) string {
 		s = s[1:]
 	}
 	return s
+}
+
+// wsExcerpts cuts an excerpt from each WebSocket message that findings
+// point at (path "_webSocketMessages[i]"), in message order: the payload
+// as sent (inflated and unmasked), text as it is, other payloads on one
+// line with the bytes that are not printable ASCII escaped as \xNN.
+func wsExcerpts(e *har.Entry, fs []*match.Finding) []excerpt {
+	if e == nil {
+		return nil
+	}
+	msgs, _ := e.Extra["_webSocketMessages"].([]any)
+	byMsg := map[int][]*match.Finding{}
+	for _, f := range fs {
+		in, ok := strings.CutPrefix(f.Path, "_webSocketMessages[")
+		in, ok2 := strings.CutSuffix(in, "]")
+		i, err := strconv.Atoi(in)
+		if !ok || !ok2 || err != nil || i < 0 || i >= len(msgs) {
+			continue
+		}
+		byMsg[i] = append(byMsg[i], f)
+	}
+	idx := make([]int, 0, len(byMsg))
+	for i := range byMsg {
+		idx = append(idx, i)
+	}
+	sort.Ints(idx)
+	var out []excerpt
+	for _, i := range idx {
+		o, _ := msgs[i].(map[string]any)
+		if o == nil {
+			continue
+		}
+		m := &wsMessage{Index: i, Send: o["type"] == "send"}
+		m.Opcode, _ = jsonInt(o["opcode"])
+		if t, ok := jsonFloat(o["time"]); ok && t > 0 {
+			m.Time = har.TimeOf(t)
+		}
+		data, _ := o["data"].(string)
+		text := data
+		var pos []int // where each payload byte is in text, for binary payloads
+		if enc, _ := o["_encoding"].(string); m.Opcode != 1 || enc == "base64" {
+			b, err := base64.StdEncoding.DecodeString(data)
+			if err != nil {
+				continue
+			}
+			text = string(b)
+			if m.Opcode != 1 || !utf8.Valid(b) {
+				m.Binary = true
+			}
+		}
+		if len(text) > excerptMaxText {
+			text = text[:excerptMaxText]
+		}
+		if !m.Binary {
+			text = validUTF8Prefix(text)
+		}
+		// Values are found in the payload as sent; a binary payload is
+		// then shown escaped, with the marks moved along.
+		marks := textMarks(text, byMsg[i])
+		if m.Binary {
+			text, pos = escapeBinary([]byte(text))
+			for j := range marks {
+				marks[j] = span{pos[marks[j].start], pos[marks[j].end]}
+			}
+		}
+		if len(marks) == 0 || text == "" {
+			continue
+		}
+		out = append(out, excerpt{Context: "websocket", Lines: cutExcerpt(text, marks), Message: m})
+	}
+	return out
+}
+
+// escapeBinary shows bytes as one line of text: printable ASCII as it is,
+// a backslash doubled, every other byte as \xNN. pos[i] is where byte i
+// begins in the text, pos[len(b)] the text's length.
+func escapeBinary(b []byte) (string, []int) {
+	const hex = "0123456789abcdef"
+	var s strings.Builder
+	pos := make([]int, 0, len(b)+1)
+	for _, c := range b {
+		pos = append(pos, s.Len())
+		switch {
+		case c == '\\':
+			s.WriteString(`\\`)
+		case c >= 0x20 && c < 0x7f:
+			s.WriteByte(c)
+		default:
+			s.WriteString(`\x`)
+			s.WriteByte(hex[c>>4])
+			s.WriteByte(hex[c&15])
+		}
+	}
+	return s.String(), append(pos, s.Len())
+}
+
+// jsonFloat and jsonInt read a number of a HAR extension as decoded into
+// any: by the HAR reader (float64 or json.Number) or as the converter
+// built it (int, int64, float64).
+func jsonFloat(v any) (float64, bool) {
+	switch n := v.(type) {
+	case float64:
+		return n, true
+	case int:
+		return float64(n), true
+	case int64:
+		return float64(n), true
+	case json.Number:
+		f, err := n.Float64()
+		return f, err == nil
+	}
+	return 0, false
+}
+
+func jsonInt(v any) (int, bool) {
+	f, ok := jsonFloat(v)
+	return int(f), ok && f == math.Trunc(f)
 }

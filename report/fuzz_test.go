@@ -2,11 +2,13 @@ package report
 
 import (
 	"bytes"
+	"encoding/base64"
 	"io"
 	"strings"
 	"testing"
 	"unicode/utf8"
 
+	"github.com/tracewire/tracewire/har"
 	"github.com/tracewire/tracewire/match"
 )
 
@@ -38,6 +40,8 @@ func FuzzReadAnalysis(f *testing.F) {
 	f.Add(buf.Bytes())
 	f.Add([]byte(`{"findings":[{"entry":{"index":-1,"url":"%zz://"},"property":"","value":"\u0000"}],"entries_read":1}`))
 	f.Add([]byte(`{"findings":[],"entries":[{"index":1,"entry":{"request":{"url":"http://x/","postData":{"text":"AAA=","encoding":"base64"}}}}]}`))
+	f.Add([]byte(`{"findings":[{"entry":{"index":0,"url":"http://x/"},"property":"p","value":"v","context":"websocket","path":"_webSocketMessages[0]"}],` +
+		`"entries":[{"index":0,"entry":{"request":{"method":"GET","url":"http://x/"},"_webSocketMessages":[{"type":"send","time":1.5,"opcode":2,"data":"AHYA"}]}}]}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		a, err := ReadAnalysis(bytes.NewReader(b), "f.json")
 		if err != nil {
@@ -72,6 +76,43 @@ func FuzzExcerpt(f *testing.F) {
 				}
 				if s.Mark && !strings.Contains(text, strings.TrimSuffix(s.Text, "…")) {
 					t.Fatalf("mark %q not in the text", s.Text)
+				}
+			}
+		}
+	})
+}
+
+// FuzzWebSocketExcerpt cuts excerpts from an arbitrary WebSocket message:
+// the lines are valid UTF-8, and a payload that is not text comes back
+// escaped, printable ASCII only.
+func FuzzWebSocketExcerpt(f *testing.F) {
+	f.Add([]byte(`{"id":"abc"}`), 1, false, "abc")
+	f.Add([]byte("\x00\\abc\xff"), 2, true, "abc")
+	f.Add([]byte("abc\xc3"), 1, true, "c")
+	f.Fuzz(func(t *testing.T, payload []byte, opcode int, b64 bool, value string) {
+		if len(payload) > 1<<16 {
+			return
+		}
+		m := map[string]any{"type": "send", "opcode": opcode, "time": 1.5}
+		if b64 || !utf8.Valid(payload) || opcode != 1 {
+			m["data"] = base64.StdEncoding.EncodeToString(payload)
+			if opcode == 1 {
+				m["_encoding"] = "base64"
+			}
+		} else {
+			m["data"] = string(payload)
+		}
+		e := &har.Entry{}
+		e.Extra.Set("_webSocketMessages", []any{m})
+		for _, ex := range wsExcerpts(e, []*match.Finding{{Context: "websocket", Path: "_webSocketMessages[0]", Value: value}}) {
+			for _, l := range ex.Lines {
+				for _, s := range l.Segs {
+					if !utf8.ValidString(s.Text) {
+						t.Fatalf("invalid UTF-8 in %q", s.Text)
+					}
+					if ex.Message.Binary && strings.ContainsFunc(strings.ReplaceAll(s.Text, "…", ""), func(r rune) bool { return r < 0x20 || r > 0x7e }) {
+						t.Fatalf("unescaped byte in %q", s.Text)
+					}
 				}
 			}
 		}

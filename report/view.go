@@ -809,14 +809,47 @@ func txViewOf(t *tx, db *adapters.DB, lang string, tr *translator) txView {
 		}
 		tv.Findings = append(tv.Findings, fv)
 	}
-	for _, ex := range excerpts(req, t.findings, db) {
+	for _, ex := range excerpts(req, t.entry, t.findings, db) {
 		key := "report.excerpt.raw"
 		if ex.Decoded {
 			key = "report.excerpt.decoded"
 		}
-		tv.Excerpts = append(tv.Excerpts, excerptView{Label: tr.t(key, "context", i18n.Context(lang, ex.Context)), Lines: ex.Lines})
+		label := tr.t(key, "context", i18n.Context(lang, ex.Context))
+		if m := ex.Message; m != nil {
+			label = wsLabel(m, tr)
+		}
+		tv.Excerpts = append(tv.Excerpts, excerptView{Label: label, Lines: ex.Lines})
 	}
 	return tv
+}
+
+// wsLabel names the WebSocket message an excerpt is from: its index, who
+// sent it when, and its kind.
+func wsLabel(m *wsMessage, tr *translator) string {
+	dir := tr.t("report.ws.receive")
+	if m.Send {
+		dir = tr.t("report.ws.send")
+	}
+	var kind string
+	switch m.Opcode {
+	case 1:
+		kind = tr.t("report.ws.text")
+	case 2:
+		kind = tr.t("report.ws.binary")
+	case 8:
+		kind = tr.t("report.ws.close")
+	case 9:
+		kind = tr.t("report.ws.ping")
+	case 10:
+		kind = tr.t("report.ws.pong")
+	default:
+		kind = tr.t("report.ws.other")
+	}
+	if m.Binary && m.Opcode != 2 {
+		kind += tr.t("report.ws.escaped")
+	}
+	return tr.t("report.excerpt.websocket", "index", strconv.Itoa(m.Index), "direction", dir,
+		"time", fmtTime(m.Time), "kind", kind, "opcode", strconv.Itoa(m.Opcode))
 }
 
 func decodingOf(f *match.Finding, lang string, tr *translator) string {
