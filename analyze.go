@@ -2,7 +2,6 @@ package tracewire
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -20,6 +19,7 @@ import (
 	"github.com/tracewire/tracewire/adapters"
 	"github.com/tracewire/tracewire/enrich"
 	"github.com/tracewire/tracewire/har"
+	"github.com/tracewire/tracewire/internal/filekind"
 	"github.com/tracewire/tracewire/internal/version"
 	"github.com/tracewire/tracewire/match"
 	"github.com/tracewire/tracewire/pcap"
@@ -121,49 +121,40 @@ const (
 	kindEmpty   = "empty"
 )
 
-// sniff tells a capture from a HAR (or other JSON) by the first bytes.
+// sniff tells a capture from a HAR (or other JSON) by the first bytes;
+// a file that is neither is an error that says what it looks like.
 func sniff(path string) (string, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return "", err
 	}
 	defer f.Close()
-	head := make([]byte, 4096)
+	head := make([]byte, filekind.HeadSize)
 	n, err := io.ReadFull(f, head)
 	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
 		return "", fmt.Errorf("%s: %w", path, err)
 	}
 	head = head[:n]
-	if len(bytes.TrimSpace(head)) == 0 {
-		return kindEmpty, nil
-	}
-	if IsCapture(head) {
+	info := filekind.Sniff(head)
+	switch {
+	case info.Capture():
 		return kindCapture, nil
-	}
-	if report.IsFindingsJSON(head) {
+	case info.Kind == filekind.Empty && info.Compression == "":
+		return kindEmpty, nil
+	case info.Compression != "" || info.Kind != filekind.HAR && info.Kind != filekind.JSON:
+		return "", fmt.Errorf("%s is %s, not a capture (pcap, pcapng) or HAR file", path, info)
+	case report.IsFindingsJSON(head):
 		return kindJSON, nil
 	}
 	return kindHAR, nil
 }
 
 // IsCapture tells pcap, pcapng and compressed captures (gzip, zstd) from
-// JSON by their first bytes.
+// JSON by their first bytes (internal/filekind decides; a compressed
+// start too short to look inside counts as a capture).
 func IsCapture(head []byte) bool {
-	if len(head) < 4 {
-		return false
-	}
-	for _, m := range [][]byte{
-		{0x0a, 0x0d, 0x0d, 0x0a},                           // pcapng
-		{0xd4, 0xc3, 0xb2, 0xa1}, {0xa1, 0xb2, 0xc3, 0xd4}, // pcap µs
-		{0x4d, 0x3c, 0xb2, 0xa1}, {0xa1, 0xb2, 0x3c, 0x4d}, // pcap ns
-		{0x1f, 0x8b},             // gzip
-		{0x28, 0xb5, 0x2f, 0xfd}, // zstd
-	} {
-		if bytes.HasPrefix(head, m) {
-			return true
-		}
-	}
-	return false
+	info := filekind.Sniff(head)
+	return info.Capture() || info.Compression != "" && info.Kind == filekind.Unknown
 }
 
 // plan is an Input resolved: the experiment's files added, kinds known.

@@ -15,7 +15,7 @@ func TestDiscover(t *testing.T) {
 	files := map[string]string{
 		// A PiRogue experiment: one analysis with all its files.
 		"exp1/experiment.json":   `{"network":{"file":"traffic.pcapng"},"socket_traces":{"file":"socket_trace.json"},"sslkeylog":{"file":"sslkeylog.txt"}}`,
-		"exp1/traffic.pcapng":    "x",
+		"exp1/traffic.pcapng":    "\n\r\r\n", // a pcapng's first bytes: resolving sniffs it
 		"exp1/socket_trace.json": "[]",
 		"exp1/sslkeylog.txt":     "",
 		"exp1/notes.txt":         "",
@@ -113,7 +113,7 @@ func TestDiscover(t *testing.T) {
 		if w := "capture:traffic.pcapng experiment:experiment.json keylog:sslkeylog.txt socketTrace:socket_trace.json"; strings.Join(ins, " ") != w {
 			t.Errorf("experiment inputs %v", ins)
 		}
-		if want := int64(len(files["exp1/experiment.json"]) + 3); j.Size != want {
+		if want := int64(len(files["exp1/experiment.json"]) + 4 + 2); j.Size != want {
 			t.Errorf("experiment size %d", j.Size)
 		}
 	}

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"compress/gzip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -57,4 +59,76 @@ func TestReportOutputExtension(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestInputKindMessages: a file a command cannot read is refused with
+// exit status 2 and a message that says what the file looks like (from
+// internal/filekind, the one sniffer) and which commands read it, never a
+// parser's first complaint (a pcap magic number in hex, a JSON syntax
+// error at byte 0).
+func TestInputKindMessages(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	text := write("text.pcap", []byte("hello world\n"))
+	empty := write("empty.pcap", nil)
+	zip := write("z.pcapng", []byte{0x50, 0x4b, 0x03, 0x04, 0x14, 0, 0, 0, 8, 0})
+	harGz := write("x.har.gz", gzipped(t, mustRead(t, shopHAR())))
+	for _, tc := range []struct {
+		args  []string
+		stdin string
+		want  []string
+	}{
+		{[]string{"detect", text}, "", []string{text + " is a text file (it starts \"hello world\")", "detect reads only pcap and pcapng captures and HAR files"}},
+		{[]string{"detect", "--format", "json", text}, "", []string{"is a text file", `"error": "`}},
+		{[]string{"convert", shopHAR()}, "", []string{shopHAR() + " is a HAR file", "convert reads only pcap and pcapng captures", "detect, enrich, report and batch read HAR files"}},
+		{[]string{"flows", shopHAR()}, "", []string{"is a HAR file", "flows reads only pcap and pcapng captures"}},
+		{[]string{"convert", text}, "", []string{"is a text file", "convert reads only"}},
+		{[]string{"convert", samplePath(), empty}, "", []string{empty + " is an empty file: nothing to analyse"}},
+		{[]string{"detect", empty}, "", []string{"is an empty file"}},
+		{[]string{"report", zip, "-o", filepath.Join(dir, "r.html")}, "", []string{"is a file of unknown format (its first bytes: 50 4b 03 04", "report reads only pcap and pcapng captures, HAR files and findings files"}},
+		{[]string{"enrich", text}, "", []string{"is a text file", "enrich reads only"}},
+		{[]string{"detect", harGz}, "", []string{"is a gzip-compressed HAR file", "decompress it first"}},
+		{[]string{"convert", "-"}, "hi there", []string{"standard input is a text file (it starts \"hi there\")"}},
+		{[]string{"detect", "-"}, "hi there", []string{"standard input is a text file"}},
+	} {
+		t.Run(strings.Join(tc.args[:1], " "), func(t *testing.T) {
+			out, stderr, err := runCLI(t, []byte(tc.stdin), tc.args...)
+			if exitStatus(err) != exitFailed {
+				t.Fatalf("%v: exit %d, want 2 (%v)", tc.args, exitStatus(err), err)
+			}
+			msg := err.Error() + "\n" + stderr + "\n" + out
+			for _, w := range tc.want {
+				if !strings.Contains(msg, w) {
+					t.Errorf("%v: %q lacks %q", tc.args, msg, w)
+				}
+			}
+			for _, bad := range []string{"magic", "invalid character", "byte 0"} {
+				if strings.Contains(msg, bad) {
+					t.Errorf("%v: %q says %q", tc.args, msg, bad)
+				}
+			}
+		})
+	}
+	if _, err := os.Stat(filepath.Join(dir, "r.html")); err == nil {
+		t.Error("report wrote its output for an input it cannot read")
+	}
+}
+
+func gzipped(t *testing.T, b []byte) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	w := gzip.NewWriter(&buf)
+	if _, err := w.Write(b); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
 }

@@ -86,6 +86,9 @@ Entries are sorted by request time; the output is the same on every run.`,
 				return err
 			}
 			defer cleanup()
+			if err := checkInputs("convert", readsCaptures, inputs...); err != nil {
+				return err
+			}
 			opts := cf.options(e)
 			var wopts []har.WriterOption
 			if indent {

@@ -22,6 +22,7 @@ import (
 	"github.com/tracewire/tracewire/har"
 	"github.com/tracewire/tracewire/i18n"
 	"github.com/tracewire/tracewire/internal/atomicfile"
+	"github.com/tracewire/tracewire/internal/filekind"
 	"github.com/tracewire/tracewire/match"
 	"github.com/tracewire/tracewire/pcap"
 	rep "github.com/tracewire/tracewire/report"
@@ -190,12 +191,13 @@ func detectTo(ctx context.Context, e *env, in string, f *detectFlags) error {
 		r = io.TeeReader(r, dg)
 	}
 	br := bufio.NewReaderSize(r, 1<<20)
-	head, _ := br.Peek(16)
+	head, _ := br.Peek(filekind.HeadSize)
 	out := newDetectOutput(e.stdout, rep.RowInfo{InputFile: in, ToolVersion: rep.ThisTool().Version}, f)
-	if len(head) == 0 {
-		return out.fail(e, fmt.Errorf("%s: empty file, nothing to analyse", in))
+	info := filekind.Sniff(head)
+	if err := kindError("detect", readsCaptures|readsHAR, in, info); err != nil {
+		return out.fail(e, errors.Unwrap(err))
 	}
-	capture := tracewire.IsCapture(head)
+	capture := info.Capture()
 	var meta *metaFuture
 	if needMeta && in != "-" {
 		meta = f.hashAhead(in, capture)

@@ -18,6 +18,7 @@ import (
 	"github.com/tracewire/tracewire/enrich"
 	"github.com/tracewire/tracewire/har"
 	"github.com/tracewire/tracewire/internal/atomicfile"
+	"github.com/tracewire/tracewire/internal/filekind"
 )
 
 func init() { subcommands = append(subcommands, newEnrichCmd) }
@@ -408,16 +409,14 @@ func runEnrich(ctx context.Context, e *env, in, out string, indent bool, f *enri
 	return nil
 }
 
-// sniffCapture tells a capture from a HAR by its first bytes.
+// sniffCapture tells a capture from a HAR by its first bytes, and
+// refuses what is neither.
 func sniffCapture(path string) (bool, error) {
-	fh, err := os.Open(path)
+	info, err := filekind.SniffFile(path)
 	if err != nil {
 		return false, err
 	}
-	defer fh.Close()
-	head := make([]byte, 16)
-	n, _ := io.ReadFull(fh, head)
-	return tracewire.IsCapture(head[:n]), nil
+	return info.Capture(), kindError("enrich", readsCaptures|readsHAR, displayPath(path), info)
 }
 
 // enrichProgress shows the passes on stderr when it is a terminal.

@@ -39,6 +39,9 @@ it could be decrypted (with --keylog files or secrets embedded in the pcapng).`,
 				return err
 			}
 			defer cleanup()
+			if err := checkInputs("flows", readsCaptures, inputs...); err != nil {
+				return err
+			}
 			opts := cf.options(e)
 			opts.ListFlows = true
 			sum, err := pcap.Convert(cmd.Context(), inputs, opts, nil)

@@ -241,6 +241,9 @@ func runReport(ctx context.Context, e *env, args []string, f *reportFlags) error
 		return err
 	}
 	defer cleanup()
+	if err := checkInputs("report", readsCaptures|readsHAR|readsFindings, inputs...); err != nil {
+		return err
+	}
 	opts, err := f.an.options(e)
 	if err != nil {
 		return err

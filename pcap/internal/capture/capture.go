@@ -20,6 +20,8 @@ import (
 
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
+
+	"github.com/tracewire/tracewire/internal/filekind"
 )
 
 // Packet is one captured packet.
@@ -170,6 +172,11 @@ func newReader(path string, rd io.Reader) (*Reader, error) {
 	}
 	br := bufio.NewReaderSize(rd, size)
 	magic, _ := br.Peek(4)
+	// What the file looks like, for the error when it is no capture.
+	looks := func() string {
+		head, _ := br.Peek(filekind.HeadSize)
+		return filekind.Sniff(head).String()
+	}
 	switch {
 	case len(magic) >= 2 && magic[0] == 0x1f && magic[1] == 0x8b:
 		zr, err := gzip.NewReader(br)
@@ -207,6 +214,12 @@ func newReader(path string, rd io.Reader) (*Reader, error) {
 	case bytes.Equal(head, []byte{0x0a, 0x0d, 0x0d, 0x0a}):
 		r.format = formatPcapng
 		// The first block must be a Section Header Block; Next reads it.
+	case !filekind.Sniff(head).Capture():
+		what := looks()
+		if r.closer != nil {
+			what = "compressed, and its content is " + what
+		}
+		return nil, fmt.Errorf("%s: %w: it is %s", path, ErrNotCapture, what)
 	default:
 		if err := r.readPcapHeader(); err != nil {
 			return nil, err
