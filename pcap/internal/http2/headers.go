@@ -2,8 +2,6 @@ package http2
 
 import (
 	"fmt"
-	"slices"
-	"strconv"
 	"time"
 
 	"golang.org/x/net/http2/hpack"
@@ -204,78 +202,21 @@ func hasField(fields []hpack.HeaderField, name string) bool {
 	return false
 }
 
-func statusOf(fields []hpack.HeaderField) (int, bool) {
-	for _, f := range fields {
-		if f.Name == ":status" {
-			n, err := strconv.Atoi(f.Value)
-			return n, err == nil && len(f.Value) == 3
-		}
-	}
-	return 0, false
-}
+func statusOf(fields []hpack.HeaderField) (int, bool) { return httpmsg.StatusOf(fields, hpackNV) }
 
-// requestFields maps a request header block onto m: the first of each
-// request pseudo-header fills its field; every other field (regular
-// headers, unknown or repeated pseudo-headers) is kept as a header, in
-// order and case as sent.
+// hpackNV reads an HPACK field for httpmsg's field mapping.
+func hpackNV(f hpack.HeaderField) (string, string) { return f.Name, f.Value }
+
+// requestFields maps a request header block onto m (see
+// httpmsg.RequestFields).
 func requestFields(m *httpmsg.Message, fields []hpack.HeaderField) {
 	m.Version = "HTTP/2"
-	m.Headers = slices.Grow(m.Headers, len(fields))
-	defer func() {
-		if len(m.Headers) == 0 {
-			m.Headers = nil
-		}
-	}()
-	var seen [4]bool
-	for _, f := range fields {
-		var i int
-		var dst *string
-		switch f.Name {
-		case ":method":
-			i, dst = 0, &m.Method
-		case ":scheme":
-			i, dst = 1, &m.Scheme
-		case ":authority":
-			i, dst = 2, &m.Authority
-		case ":path":
-			i, dst = 3, &m.Target
-		}
-		if dst != nil && !seen[i] {
-			seen[i] = true
-			*dst = f.Value
-			continue
-		}
-		m.Headers = append(m.Headers, har.NameValue{Name: f.Name, Value: f.Value})
-	}
-	if !seen[3] && m.Method == "CONNECT" {
-		m.Target = m.Authority
-	}
-	if !seen[2] {
-		if host, ok := har.Header(m.Headers, "host"); ok {
-			m.Authority = host
-		}
-	}
+	httpmsg.RequestFields(m, fields, hpackNV)
 }
 
-// responseFields maps a response header block onto m like requestFields.
-// A :status that is not three digits stays a header and leaves Status 0.
+// responseFields maps a response header block onto m (see
+// httpmsg.ResponseFields).
 func responseFields(m *httpmsg.Message, fields []hpack.HeaderField) {
 	m.Version = "HTTP/2"
-	m.Headers = slices.Grow(m.Headers, len(fields))
-	defer func() {
-		if len(m.Headers) == 0 {
-			m.Headers = nil
-		}
-	}()
-	seen := false
-	for _, f := range fields {
-		if f.Name == ":status" && !seen {
-			seen = true
-			if n, err := strconv.Atoi(f.Value); err == nil && len(f.Value) == 3 {
-				m.Status = n
-				continue
-			}
-		}
-		m.Headers = append(m.Headers, har.NameValue{Name: f.Name, Value: f.Value})
-	}
+	httpmsg.ResponseFields(m, fields, hpackNV)
 }

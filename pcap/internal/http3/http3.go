@@ -474,61 +474,17 @@ func appendComments(dst, src []string) []string {
 	return dst
 }
 
-func statusOf(fields []qpack.HeaderField) (int, bool) {
-	for _, f := range fields {
-		if f.Name == ":status" {
-			n, err := strconv.Atoi(f.Value)
-			return n, err == nil && len(f.Value) == 3
-		}
-	}
-	return 0, false
-}
+func statusOf(fields []qpack.HeaderField) (int, bool) { return httpmsg.StatusOf(fields, qpackNV) }
 
-// requestFields maps a request field section onto m as HTTP/2 does: the
-// first of each request pseudo-header fills its field, every other field
-// is kept as a header, in order.
+// qpackNV reads a QPACK field for httpmsg's field mapping.
+func qpackNV(f qpack.HeaderField) (string, string) { return f.Name, f.Value }
+
+// requestFields and responseFields map field sections onto m as HTTP/2
+// does (httpmsg.RequestFields, httpmsg.ResponseFields).
 func requestFields(m *httpmsg.Message, fields []qpack.HeaderField) {
-	var seen [4]bool
-	for _, f := range fields {
-		var i int
-		var dst *string
-		switch f.Name {
-		case ":method":
-			i, dst = 0, &m.Method
-		case ":scheme":
-			i, dst = 1, &m.Scheme
-		case ":authority":
-			i, dst = 2, &m.Authority
-		case ":path":
-			i, dst = 3, &m.Target
-		}
-		if dst != nil && !seen[i] {
-			seen[i] = true
-			*dst = f.Value
-			continue
-		}
-		m.Headers = append(m.Headers, har.NameValue{Name: f.Name, Value: f.Value})
-	}
-	if !seen[3] && m.Method == "CONNECT" {
-		m.Target = m.Authority
-	}
-	if !seen[2] {
-		if host, ok := har.Header(m.Headers, "host"); ok {
-			m.Authority = host
-		}
-	}
+	httpmsg.RequestFields(m, fields, qpackNV)
 }
 
 func responseFields(m *httpmsg.Message, fields []qpack.HeaderField) {
-	seen := false
-	for _, f := range fields {
-		if f.Name == ":status" && !seen {
-			seen = true
-			if n, err := strconv.Atoi(f.Value); err == nil && len(f.Value) == 3 {
-				m.Status = n
-				continue
-			}
-		}
-		m.Headers = append(m.Headers, har.NameValue{Name: f.Name, Value: f.Value})
-	}
+	httpmsg.ResponseFields(m, fields, qpackNV)
 }

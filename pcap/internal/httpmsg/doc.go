@@ -1,6 +1,8 @@
-// Package httpmsg turns parsed HTTP messages (from HTTP/1 or HTTP/2) into
-// HAR entries: URL and query string, cookies, post data and form params,
-// content decoding with limits, sizes and timings.
+// Package httpmsg turns parsed HTTP messages (from HTTP/1, HTTP/2 or
+// HTTP/3) into HAR entries: URL and query string, cookies, post data and
+// form params, content decoding with limits, sizes and timings. HTTP/2
+// and HTTP/3 map their decoded header fields onto a Message with the same
+// RequestFields and ResponseFields.
 //
 // What BuildEntry writes, where HAR leaves room:
 //

@@ -3,51 +3,20 @@ package websocket
 import (
 	"bytes"
 	"compress/flate"
-	"encoding/binary"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/tracewire/tracewire/har"
+	"github.com/tracewire/tracewire/internal/gencap"
 	"github.com/tracewire/tracewire/pcap/internal/stream"
 )
 
 var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
 // Frame builds one frame; a non-nil mask masks it as a client must.
-func Frame(fin bool, rsv1 bool, op int, payload []byte, mask []byte) []byte {
-	b0 := byte(op)
-	if fin {
-		b0 |= 0x80
-	}
-	if rsv1 {
-		b0 |= 0x40
-	}
-	out := []byte{b0}
-	m := byte(0)
-	if mask != nil {
-		m = 0x80
-	}
-	switch n := len(payload); {
-	case n < 126:
-		out = append(out, m|byte(n))
-	case n < 1<<16:
-		out = append(out, m|126)
-		out = binary.BigEndian.AppendUint16(out, uint16(n))
-	default:
-		out = append(out, m|127)
-		out = binary.BigEndian.AppendUint64(out, uint64(n))
-	}
-	p := bytes.Clone(payload)
-	if mask != nil {
-		out = append(out, mask...)
-		for i := range p {
-			p[i] ^= mask[i&3]
-		}
-	}
-	return append(out, p...)
-}
+var Frame = gencap.WSFrame
 
 var key = []byte{0x37, 0xfa, 0x21, 0x3d}
 
