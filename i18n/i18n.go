@@ -29,7 +29,13 @@ type catalog struct {
 	// counters (package enrich), keyed by the English name; English has
 	// no such section.
 	Enrichment map[string]string `yaml:"enrichment"`
-	trackers   map[string]string
+	// Diagnostics translates messages of the capture readers (why a TLS
+	// connection could not be decrypted, ...): an English pattern whose
+	// {} stand for variable parts → the translation with as many {}, which
+	// take the same parts in the same order. English has no such section.
+	Diagnostics map[string]string `yaml:"diagnostics"`
+	diagnostics []diagnostic
+	trackers    map[string]string
 	// reasoning and names translate the adapter database's English texts
 	// (adapters/*.<lang>.yaml; see adapters.go).
 	reasoning, names map[string]string
@@ -57,6 +63,10 @@ func load() {
 			return
 		}
 		catalogs[lang] = c
+		if c.diagnostics, err = compileDiagnostics(c.Diagnostics); err != nil {
+			loadErr = fmt.Errorf("i18n: %s.yaml: %w", lang, err)
+			return
+		}
 		if err := loadUI(lang, c); err != nil {
 			loadErr = err
 			return
@@ -225,7 +235,7 @@ func HasTracker(lang, slug string) bool {
 }
 
 // Keys returns the keys of a section ("properties", "contexts",
-// "encodings", "ui", "trackers", "enrichment", and the adapter texts
+// "encodings", "ui", "trackers", "enrichment", "diagnostics", and the adapter texts
 // "reasoning" and "names") in a language, sorted; for tests and tools.
 func Keys(lang, section string) []string {
 	c := cat(lang)
@@ -250,6 +260,8 @@ func Keys(lang, section string) []string {
 		m = c.names
 	case "enrichment":
 		m = c.Enrichment
+	case "diagnostics":
+		m = c.Diagnostics
 	}
 	out := make([]string, 0, len(m))
 	for k := range m {

@@ -65,3 +65,24 @@ func TestWebSocketContext(t *testing.T) {
 		}
 	}
 }
+
+// TestDiagnostics: messages of the capture readers are translated when a
+// pattern matches the whole message, the most specific pattern first;
+// others, and English, stay as written.
+func TestDiagnostics(t *testing.T) {
+	for _, tt := range []struct{ lang, msg, want string }{
+		{"de", "no key for client random ab85fc5f", "kein Schlüssel für das Client-Random ab85fc5f"},
+		{"de", "no key for client random ab85 (extended master secret: handshake incomplete)", "kein Schlüssel für das Client-Random ab85 (Extended Master Secret: Handshake unvollständig)"},
+		{"de", "cipher suite 0x1301 (TLS_AES_128_GCM_SHA256) does not go with TLS 1.2", "die Cipher-Suite 0x1301 (TLS_AES_128_GCM_SHA256) passt nicht zu TLS 1.2"},
+		{"de", "no key for client random", "no key for client random"},
+		{"de", "something else entirely", "something else entirely"},
+		{"en", "no key for client random ab85fc5f", "no key for client random ab85fc5f"},
+	} {
+		if got := Diagnostic(tt.lang, tt.msg); got != tt.want {
+			t.Errorf("Diagnostic(%q, %q) = %q, want %q", tt.lang, tt.msg, got, tt.want)
+		}
+	}
+	if _, err := compileDiagnostics(map[string]string{"a {} b": "c"}); err == nil {
+		t.Error("a translation with fewer {} than its pattern is accepted")
+	}
+}

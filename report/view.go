@@ -1167,7 +1167,7 @@ func methodOf(a *Analysis, tr *translator) methodView {
 					m.Undecrypted.More = tr.t("report.more", "n", tr.num(len(c.Undecrypted)-maxListed))
 					break
 				}
-				m.Undecrypted.Rows = append(m.Undecrypted.Rows, []string{fmtTime(f.Time), f.Client, f.Server, orDash(f.SNI), f.Reason})
+				m.Undecrypted.Rows = append(m.Undecrypted.Rows, []string{fmtTime(f.Time), f.Client, f.Server, orDash(f.SNI), i18n.Diagnostic(tr.lang, f.Reason)})
 			}
 		}
 		m.NoEntries = tableView{Title: tr.t("report.method.noEntries.title")}

@@ -21,6 +21,7 @@ import (
 var englishMarkers = []string{
 	" the ", " of ", " and ", " is ", " are ", " were ", " with ", " which ", " from ", " by ", " sent ",
 	"embedded", "obvious", "observed", "query string", "Decoded by", "unhashed", "property name",
+	" no ", "cannot", "client random",
 }
 
 var (
@@ -90,8 +91,9 @@ func englishIn(text string) []string {
 // tracker and adapter names, the database version and the enrichment
 // summary are German. Inputs: the corpus's Android and iOS runs with a
 // device report and a comparison, the repository's PiRogue experiment
-// (socket trace, ptcpdump comments) and the shop backend with its
-// provenance log. The English report of the same input shows the check can
+// (socket trace, ptcpdump comments), the shop backend with its provenance
+// log, and a TLS capture without keys (why each connection was not
+// decrypted). The English report of the same input shows the check can
 // fail.
 func TestGermanReportIsGerman(t *testing.T) {
 	corpus := func(t *testing.T, run, device, compare string) []string {
@@ -110,6 +112,9 @@ func TestGermanReportIsGerman(t *testing.T) {
 			return corpus(t, "ios_second-run", "ios_app-privacy-report.ndjson", "ios_first-run")
 		}},
 		{"experiment", func(t *testing.T) []string { return []string{repoFile("testdata", "experiment")} }},
+		{"tls-without-keys", func(t *testing.T) []string {
+			return []string{testutil.Corpus(t, "wireshark", "tls12-chacha20poly1305.pcap")}
+		}},
 		{"provenance", func(t *testing.T) []string {
 			return []string{shopHAR(), "--provenance", shopProv(), "--indicators-everywhere"}
 		}},
