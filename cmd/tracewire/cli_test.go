@@ -132,3 +132,38 @@ func gzipped(t *testing.T, b []byte) []byte {
 	}
 	return buf.Bytes()
 }
+
+// TestUsageErrors: a missing or extra argument, an unknown flag, a flag
+// without its value and an unknown command are usage errors: exit status
+// 2 and the command's usage line with the error.
+func TestUsageErrors(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"convert"}, []string{"convert: requires at least 1 arg(s)", "Usage: tracewire convert IN... [flags]", "tracewire convert --help"}},
+		{[]string{"report"}, []string{"report: requires at least 1 arg(s)", "Usage: tracewire report IN... -o OUT [flags]"}},
+		{[]string{"detect", "a", "b"}, []string{"detect: accepts 1 arg(s), received 2", "Usage: tracewire detect "}},
+		{[]string{"flows", "--bogus", "x"}, []string{"flows: unknown flag: --bogus", "Usage: tracewire flows IN... [flags]"}},
+		{[]string{"flows", "x", "--format"}, []string{"flag needs an argument: --format", "Usage: tracewire flows IN... [flags]"}},
+		{[]string{"detect", "--workers", "x", "y"}, []string{`invalid argument "x" for "--workers"`, "Usage: tracewire detect "}},
+		{[]string{"adapters", "list", "extra"}, []string{"adapters list: ", "Usage: tracewire adapters list"}},
+		{[]string{"bogus"}, []string{`unknown command "bogus"`, "Usage: tracewire [command]", "tracewire --help"}},
+		{[]string{"--bogus"}, []string{"unknown flag: --bogus", "Usage: tracewire [command]"}},
+	} {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			_, _, err := runCLI(t, nil, tc.args...)
+			if exitStatus(err) != exitFailed {
+				t.Fatalf("exit %d, want 2 (%v)", exitStatus(err), err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("%q lacks %q", err, w)
+				}
+			}
+			if strings.Count(err.Error(), "Usage:") != 1 {
+				t.Errorf("%q: want one usage line", err)
+			}
+		})
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 
 	"golang.org/x/term"
 )
@@ -42,7 +43,8 @@ const (
 const exitHelp = `Exit status: 0 when everything was read and analysed; 1 when the command
 finished but not everything could be analysed (a failed analysis in a batch,
 entries skipped as malformed: the warnings name them); 2 for a usage error
-(unknown flag or value, an output that is an input or lies in a missing folder)
+(a missing argument, an unknown flag, command or value, shown with the usage
+line; an output that is an input or lies in a missing folder)
 or an input that cannot be read (missing, empty, not a capture or HAR, broken
 before its end), and for any other error that stopped the command.`
 
@@ -81,7 +83,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	return root.ExecuteContext(ctx)
+	c, err := root.ExecuteContextC(ctx)
+	var ee *exitError
+	if err != nil && !errors.As(err, &ee) && strings.HasPrefix(err.Error(), "unknown command ") {
+		return usageError(c, err)
+	}
+	return err
 }
 
 // isTerminal reports whether w is a terminal (not a file, pipe or

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"fmt"
 	"io"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -35,5 +37,37 @@ func newRootCmd(e *env) *cobra.Command {
 		}
 		root.AddCommand(c)
 	}
+	// A missing argument or an unknown flag is a usage error: exit status
+	// 2, with the command's usage line.
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError(c, err) })
+	var withUsage func(c *cobra.Command)
+	withUsage = func(c *cobra.Command) {
+		if check := c.Args; check != nil {
+			c.Args = func(c *cobra.Command, args []string) error {
+				if err := check(c, args); err != nil {
+					return usageError(c, err)
+				}
+				return nil
+			}
+		}
+		for _, sub := range c.Commands() {
+			withUsage(sub)
+		}
+	}
+	withUsage(root)
 	return root
+}
+
+// usageError is err with the command's usage line, as exit status 2.
+func usageError(c *cobra.Command, err error) error {
+	use := c.UseLine()
+	if c.HasAvailableSubCommands() && !c.Runnable() {
+		use = c.CommandPath() + " [command]"
+	}
+	msg := fmt.Errorf("%w\nUsage: %s\nRun '%s --help' for more", err, use, c.CommandPath())
+	if c.HasParent() {
+		// main prints "tracewire: " before it.
+		msg = fmt.Errorf("%s: %w", strings.TrimPrefix(c.CommandPath(), c.Root().Name()+" "), msg)
+	}
+	return &exitError{code: exitFailed, err: msg}
 }
