@@ -95,6 +95,10 @@ type Options struct {
 	// har.Writer.
 	HAR              io.Writer
 	HARWriterOptions []har.WriterOption
+	// EnrichProgress, when set, is called as the enrichment stage reads
+	// the entries (pass 1) and enriches them (pass 2), with the number
+	// done.
+	EnrichProgress func(pass, n int)
 	// MaxEvidence bounds the requests kept in memory as evidence (default
 	// DefaultMaxEvidence); findings of later requests are kept, their
 	// requests are not, and a warning says so.
@@ -163,6 +167,12 @@ type plan struct {
 	har       bool
 	expFile   string
 	timeShift time.Duration
+	// enrichOnly is Enrich's plan: no detection, and the HAR written has
+	// every enrichment (see Enrich).
+	enrichOnly bool
+	// sources describe the trace files read, for the HAR log's
+	// _enrichment (Enrich).
+	sources []any
 }
 
 func resolve(in Input) (*plan, error) {
@@ -191,6 +201,15 @@ func resolveFiles(in Input) (*plan, error) {
 		default:
 			x, err = enrich.ReadExperiment(in.Experiment)
 			p.expFile = in.Experiment
+			if err == nil {
+				// As in a folder (FindExperiment): the trace files an
+				// experiment names but did not record are left out.
+				for _, f := range []*string{&x.SSLKeyLog, &x.SocketTrace, &x.AESInfo, &x.EBPFEvents} {
+					if !fileExists(*f) {
+						*f = ""
+					}
+				}
+			}
 		}
 		if err != nil {
 			return nil, err
@@ -735,6 +754,7 @@ func (p *plan) enrichers(o Options, hashed []report.InputFile) ([]enrich.Enriche
 			x, err := enrich.ReadAESInfo(r, name)
 			if err == nil {
 				out = append(out, x.Enricher())
+				p.source(enrich.AESInfoName, &x.Stats)
 			}
 			return err
 		}); err != nil {
@@ -753,6 +773,7 @@ func (p *plan) enrichers(o Options, hashed []report.InputFile) ([]enrich.Enriche
 			x, err := enrich.ReadPiRogueSocketTrace(r, name)
 			if err == nil {
 				out = append(out, x.Enricher(corr))
+				p.source(enrich.PiRogueSocketTraceName, &x.Stats)
 			}
 			return err
 		}); err != nil {
@@ -764,13 +785,16 @@ func (p *plan) enrichers(o Options, hashed []report.InputFile) ([]enrich.Enriche
 			x, err := enrich.ReadEBPFEvents(r, name)
 			if err == nil {
 				out = append(out, x.Enricher(corr))
+				p.source(enrich.EBPFEventsName, &x.Stats)
 			}
 			return err
 		}); err != nil {
 			return nil, nil, err
 		}
 	}
-	if !p.har {
+	if !p.har || p.enrichOnly {
+		// Only a converted capture has packet comments, or a HAR that
+		// tracewire converted, which Analyze reads unenriched.
 		out = append(out, enrich.Ptcpdump())
 	}
 	po := enrich.DefaultProvenanceOptions()
@@ -783,6 +807,7 @@ func (p *plan) enrichers(o Options, hashed []report.InputFile) ([]enrich.Enriche
 			x, err := enrich.ReadProvenance(r, name)
 			if err == nil {
 				out = append(out, x.Enricher(po))
+				p.source(enrich.ProvenanceName, &x.Stats)
 				for _, ind := range x.Indicators() {
 					inds = append(inds, match.Indicator{Property: ownerProperty(ind.Value), Value: ind.Value})
 				}
@@ -793,6 +818,14 @@ func (p *plan) enrichers(o Options, hashed []report.InputFile) ([]enrich.Enriche
 		}
 	}
 	return out, inds, nil
+}
+
+// source records a trace file read, for the HAR log's _enrichment.
+func (p *plan) source(name string, st *enrich.ReadStats) {
+	p.sources = append(p.sources, map[string]any{
+		"source": name, "file": st.File, "sha256": st.SHA256,
+		"records": int64(st.Records), "used": int64(st.Used),
+	})
 }
 
 // ownerProperty says what kind of data an owner ID is, so a finding of it
@@ -1042,9 +1075,10 @@ func (r *run) run(ctx context.Context) error {
 		harFile = &enrich.HARFile{Path: r.p.in.Files[0]}
 		r.harIn = harFile
 		src = harFile
-	case hasPlanner(r.ens):
+	case hasPlanner(r.ens) || r.p.enrichOnly:
 		// Pairing socket operations needs two passes over the entries:
-		// convert once into a temporary HAR and read it twice.
+		// convert once into a temporary HAR and read it twice. Enrich
+		// writes that HAR's log too (_tlsErrors, _warnings).
 		tmp, err := os.CreateTemp(r.o.Capture.TempDir, "tracewire-*.har")
 		if err != nil {
 			return err
@@ -1064,6 +1098,9 @@ func (r *run) run(ctx context.Context) error {
 		}
 		harFile = &enrich.HARFile{Path: tmp.Name()}
 		src = harFile
+		if r.p.enrichOnly {
+			r.harIn = harFile
+		}
 	default:
 		ch := make(chan *har.Entry, 64)
 		convDone = make(chan struct{})
@@ -1084,13 +1121,23 @@ func (r *run) run(ctx context.Context) error {
 	go func() {
 		defer close(done)
 		defer close(out)
-		pl := &enrich.Pipeline{Enrichers: r.ens}
+		pl := &enrich.Pipeline{Enrichers: r.ens, Progress: r.o.EnrichProgress}
 		r.enrSum, perr = pl.Run(ctx, src, send)
 	}()
-	err := r.m.Stream(ctx, &chanSource{ch: out, q: q, errf: func() error { <-done; return perr }}, r.o.Workers, func(res *match.Result) error {
-		it, _ := q.pop()
-		return r.result(res, it)
-	})
+	var err error
+	if r.m == nil {
+		// Enrich: no detection, the entries go to the HAR.
+		err = r.copyEntries(out)
+		if err == nil {
+			<-done
+			err = perr
+		}
+	} else {
+		err = r.m.Stream(ctx, &chanSource{ch: out, q: q, errf: func() error { <-done; return perr }}, r.o.Workers, func(res *match.Result) error {
+			it, _ := q.pop()
+			return r.result(res, it)
+		})
+	}
 	cancel()
 	for range out {
 	}
@@ -1099,7 +1146,7 @@ func (r *run) run(ctx context.Context) error {
 		<-convDone
 	}
 	if harFile != nil {
-		if l := harFile.Log(); l != nil && r.p.har {
+		if l := harFile.Log(); l != nil && r.fromHAR() {
 			r.log = l
 		}
 		r.hwarn = harFile.Warnings()
@@ -1207,7 +1254,7 @@ func (r *run) outputLog() *har.Log {
 	case r.harIn != nil:
 		l = r.harIn.Head()
 	}
-	if l != nil && r.p.har {
+	if l != nil && r.fromHAR() {
 		// Only the properties before the entries, as they stood when the
 		// entries began: the reader, on another goroutine, fills in those
 		// after them as it reaches the end; closeHAR copies them once it
@@ -1225,7 +1272,7 @@ func (r *run) closeHAR() error {
 		r.harLog = r.outputLog()
 		r.hw = har.NewWriter(r.o.HAR, r.harLog, r.o.HARWriterOptions...)
 	}
-	if r.log != nil && r.p.har {
+	if r.log != nil && r.fromHAR() {
 		// Properties after the entries are known only now.
 		r.harLog.Comment = r.log.Comment
 		r.harLog.Extra = r.log.Extra
@@ -1241,8 +1288,30 @@ func (r *run) closeHAR() error {
 			r.harLog.Extra.Set("_tlsErrors", tl)
 		}
 	}
+	if r.p.enrichOnly && len(r.p.sources) > 0 {
+		r.harLog.Extra.Set("_enrichment", r.p.sources)
+	}
 	if err := r.hw.Close(); err != nil {
 		return fmt.Errorf("write HAR: %w", err)
+	}
+	return nil
+}
+
+// fromHAR reports whether the HAR written is based on a HAR read (its log
+// properties kept): the input HAR, or for Enrich the converted capture.
+func (r *run) fromHAR() bool { return r.p.har || r.p.enrichOnly }
+
+// copyEntries writes the entries to the HAR, for Enrich.
+func (r *run) copyEntries(in <-chan *har.Entry) error {
+	for e := range in {
+		r.a.EntriesRead++
+		if r.hw == nil {
+			r.harLog = r.outputLog()
+			r.hw = har.NewWriter(r.o.HAR, r.harLog, r.o.HARWriterOptions...)
+		}
+		if err := r.hw.Write(e); err != nil {
+			return fmt.Errorf("write HAR: %w", err)
+		}
 	}
 	return nil
 }

@@ -36,15 +36,6 @@ func (b *runner) failed(j *tracewire.Job, inputs, devices []report.InputFile, ol
 	return Result{Status: Failed, Err: msg}
 }
 
-// inputPaths lists every file an input reads.
-func inputPaths(in tracewire.Input, more []string) []string {
-	var out []string
-	for _, l := range [][]string{in.Files, in.KeyLogs, in.RSAKeys, in.SocketTraces, in.EBPFEvents, in.AESInfo, in.Provenance, in.IndicatorFiles, {in.Experiment}, more} {
-		out = append(out, l...)
-	}
-	return out
-}
-
 // analyse runs one job and writes its outputs.
 func (b *runner) analyse(ctx context.Context, j *tracewire.Job, in tracewire.Input, m Manifest, old *Manifest) Result {
 	dir := b.dir(j)
@@ -55,7 +46,7 @@ func (b *runner) analyse(ctx context.Context, j *tracewire.Job, in tracewire.Inp
 	// output folder, say).
 	names := append([]string{harName, findingsName, manifestName}, b.renderNames()...)
 	for _, name := range names {
-		if err := atomicfile.CheckOutput(filepath.Join(dir, name), inputPaths(in, j.DeviceReports)...); err != nil {
+		if err := atomicfile.CheckOutput(filepath.Join(dir, name), append(tracewire.InputPaths(in), j.DeviceReports...)...); err != nil {
 			return b.failed(j, m.Inputs, m.Devices, old, err)
 		}
 	}

@@ -3,11 +3,9 @@ package main
 import (
 	"bufio"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -18,7 +16,6 @@ import (
 	"github.com/tracewire/tracewire/enrich"
 	"github.com/tracewire/tracewire/har"
 	"github.com/tracewire/tracewire/internal/atomicfile"
-	"github.com/tracewire/tracewire/internal/filekind"
 )
 
 func init() { subcommands = append(subcommands, newEnrichCmd) }
@@ -45,111 +42,6 @@ func (f *enrichFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.provShift, "provenance-time-shift", "", "seconds added to the provenance log's times before pairing (default: estimated from events found in exactly one request)")
 }
 
-// enrichSetup is what the flags and an experiment folder resolve to.
-type enrichSetup struct {
-	// input is the capture or HAR to enrich.
-	input string
-	// keylogs found in the experiment (sslkeylog.txt).
-	keylogs []string
-	// enrichers in the order they run.
-	enrichers []enrich.Enricher
-	// sources describes the trace files for the HAR log's _enrichment.
-	sources []any
-	// indicators are the owner IDs of the provenance log.
-	indicators []enrich.Indicator
-	// traces are the trace files read (from the flags or the experiment).
-	traces []string
-}
-
-// build reads the trace files. in is the input argument: a capture, a HAR
-// or an experiment folder.
-func (f *enrichFlags) build(in string) (*enrichSetup, error) {
-	s := &enrichSetup{input: in}
-	var x *enrich.Experiment
-	if st, err := os.Stat(in); err == nil && st.IsDir() {
-		if x, err = enrich.FindExperiment(in); err != nil {
-			return nil, err
-		}
-		s.input = x.Capture
-	}
-	if f.experiment != "" {
-		var err error
-		if x, err = enrich.ReadExperiment(f.experiment); err != nil {
-			return nil, err
-		}
-	}
-	socketTrace, aesInfo, ebpf := f.socketTrace, f.aesInfo, f.ebpf
-	opts := enrich.DefaultCorrelation()
-	if x != nil {
-		if socketTrace == "" {
-			socketTrace = existing(x.SocketTrace)
-		}
-		if aesInfo == "" {
-			aesInfo = existing(x.AESInfo)
-		}
-		if ebpf == "" {
-			ebpf = existing(x.EBPFEvents)
-		}
-		if k := existing(x.SSLKeyLog); k != "" {
-			s.keylogs = append(s.keylogs, k)
-		}
-		if x.HasTimeShift {
-			opts.TimeShift = x.TimeShift
-		}
-	}
-	if f.timeShift != "" {
-		d, err := parseSeconds(f.timeShift)
-		if err != nil {
-			return nil, fmt.Errorf("--time-shift %q: %w", f.timeShift, err)
-		}
-		opts.TimeShift = d
-	}
-	var err error
-	if opts.Request, err = parseWindow(f.reqWindow); err != nil {
-		return nil, fmt.Errorf("--request-window: %w", err)
-	}
-	if opts.Response, err = parseWindow(f.respWindow); err != nil {
-		return nil, fmt.Errorf("--response-window: %w", err)
-	}
-	provOpts, err := f.provenanceOptions()
-	if err != nil {
-		return nil, err
-	}
-
-	s.traces = []string{socketTrace, aesInfo}
-	s.enrichers = append(s.enrichers, enrich.Ptcpdump())
-	if socketTrace != "" {
-		tr, err := readTrace(socketTrace, enrich.ReadPiRogueSocketTrace)
-		if err != nil {
-			return nil, err
-		}
-		s.add(enrich.PiRogueSocketTraceName, &tr.Stats, tr.Enricher(opts))
-	}
-	if ebpf != "" {
-		tr, err := readTrace(ebpf, enrich.ReadEBPFEvents)
-		if err != nil {
-			return nil, err
-		}
-		s.add(enrich.EBPFEventsName, &tr.Stats, tr.Enricher(opts))
-	}
-	if aesInfo != "" {
-		a, err := readTrace(aesInfo, enrich.ReadAESInfo)
-		if err != nil {
-			return nil, err
-		}
-		s.add(enrich.AESInfoName, &a.Stats, a.Enricher())
-	}
-	if f.provenance != "" {
-		p, err := readTrace(f.provenance, enrich.ReadProvenance)
-		if err != nil {
-			return nil, err
-		}
-		s.add(enrich.ProvenanceName, &p.Stats, p.Enricher(provOpts))
-		s.indicators = p.Indicators()
-	}
-	return s, nil
-}
-
 // provenanceOptions reads --provenance-window and --provenance-time-shift.
 func (f *enrichFlags) provenanceOptions() (enrich.ProvenanceOptions, error) {
 	o := enrich.DefaultProvenanceOptions()
@@ -168,44 +60,6 @@ func (f *enrichFlags) provenanceOptions() (enrich.ProvenanceOptions, error) {
 		o.TimeShift = &d
 	}
 	return o, nil
-}
-
-func (s *enrichSetup) add(source string, st *enrich.ReadStats, en enrich.Enricher) {
-	s.enrichers = append(s.enrichers, en)
-	s.sources = append(s.sources, map[string]any{
-		"source": source, "file": st.File, "sha256": st.SHA256,
-		"records": int64(st.Records), "used": int64(st.Used),
-	})
-}
-
-// readTrace opens a trace file and reads it with read, naming it by its
-// base name so messages and output do not depend on where it lies.
-func readTrace[T any](path string, read func(io.Reader, string) (T, error)) (T, error) {
-	var zero T
-	fh, err := os.Open(path)
-	if err != nil {
-		return zero, err
-	}
-	defer fh.Close()
-	v, err := read(fh, filepath.Base(path))
-	if err != nil {
-		var ie *enrich.InputError
-		if errors.As(err, &ie) && filepath.Base(path) != path {
-			return zero, fmt.Errorf("%s: %w", filepath.Dir(path), err)
-		}
-		return zero, err
-	}
-	return v, nil
-}
-
-func existing(p string) string {
-	if p == "" {
-		return ""
-	}
-	if st, err := os.Stat(p); err != nil || st.IsDir() {
-		return ""
-	}
-	return p
 }
 
 // parseSeconds reads "1.5", "-30" (seconds) or a Go duration ("-1m30s").
@@ -264,6 +118,11 @@ func newEnrichCmd(e *env) *cobra.Command {
                   agree on the offset (--provenance-time-shift sets it by hand)
   ptcpdump's per-packet process comments in pcapng captures become _process.
 
+The stages run as detect, report and batch run them (tracewire.Enrich is
+tracewire.Analyze without detection): decryption first, so the other stages
+see the plaintext detection sees, then stack traces, process comments and
+provenance.
+
 IN is a HAR, a capture (converted first; TLS decrypted with --keylog and the
 secrets embedded in pcapng) or a PiRogue experiment folder, in which the capture,
 socket_trace.json, aes_info.json and sslkeylog.txt are found by experiment.json or
@@ -284,60 +143,37 @@ was not goes to standard error.`,
 }
 
 func runEnrich(ctx context.Context, e *env, in, out string, indent bool, f *enrichFlags, cf *captureFlags) error {
-	ins := append(append([]string{in, f.socketTrace, f.experiment, f.aesInfo, f.provenance, f.ebpf}, cf.keylogs...), cf.rsaKeys...)
-	if err := checkOutput(out, ins...); err != nil {
+	an := analysisFlags{capture: *cf, enrich: *f}
+	if err := checkOutput(out, append([]string{in}, an.paths()...)...); err != nil {
 		return err
 	}
-	setup, err := f.build(in)
+	inputs, cleanup, err := stdinInputs(e, []string{in})
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	input, err := an.input(inputs)
 	if err != nil {
 		return err
 	}
 	// The files an experiment names (checked above when the input is its
 	// folder, not when --experiment names them).
-	if err := checkOutput(out, append(append([]string{setup.input}, setup.keylogs...), setup.traces...)...); err != nil {
-		return err
+	if all, err := tracewire.ResolveInput(input); err == nil {
+		if err := checkOutput(out, tracewire.InputPaths(all)...); err != nil {
+			return err
+		}
+		if err := checkInputs("enrich", readsCaptures|readsHAR, all.Files...); err != nil {
+			return err
+		}
 	}
-	inputs, cleanup, err := stdinInputs(e, []string{setup.input})
+	opts, err := an.options(e)
 	if err != nil {
 		return err
 	}
-	defer cleanup()
-	path := inputs[0]
-
-	// A capture is converted into a temporary HAR first: pairing socket
-	// operations one to one reads the entries twice.
-	capture, err := sniffCapture(path)
-	if err != nil {
-		return err
-	}
-	if capture {
-		dir, err := os.MkdirTemp("", "tracewire-enrich-")
-		if err != nil {
-			return err
-		}
-		defer os.RemoveAll(dir)
-		spool := filepath.Join(dir, "converted.har")
-		opts := cf.options(e)
-		opts.KeyLogFiles = append(opts.KeyLogFiles, setup.keylogs...)
-		opts.TempDir = dir
-		sum, err := convertTo(ctx, spool, nil, inputs, opts, nil)
-		report(e, sum, true)
-		if err != nil {
-			return err
-		}
-		path = spool
-	}
-
-	src := &enrich.HARFile{Path: path}
-	var wopts []har.WriterOption
+	opts.EnrichProgress = enrichProgress(e)
 	if indent {
-		wopts = append(wopts, har.Indented())
+		opts.HARWriterOptions = append(opts.HARWriterOptions, har.Indented())
 	}
-	var w *har.Writer
-	// The written log starts as the input's head (what came before its
-	// entries, fixed when they began) and gets the rest at the end: the
-	// reader, ahead on another goroutine, changes its own log meanwhile.
-	var outLog har.Log
 	var sink io.Writer = e.stdout
 	var af *atomicfile.File
 	if out != "" && out != "-" {
@@ -348,40 +184,18 @@ func runEnrich(ctx context.Context, e *env, in, out string, indent bool, f *enri
 		sink = af
 	}
 	bw := bufio.NewWriterSize(sink, 256<<10)
-	p := &enrich.Pipeline{Enrichers: setup.enrichers, Progress: enrichProgress(e)}
-	sum, err := p.Run(ctx, src, func(en *har.Entry) error {
-		if w == nil {
-			outLog = *src.Head()
-			w = har.NewWriter(bw, &outLog, wopts...)
-		}
-		return w.Write(en)
-	})
-	if p.Progress != nil {
+	opts.HAR = bw
+	res, err := tracewire.Enrich(ctx, input, opts)
+	if opts.EnrichProgress != nil {
 		fmt.Fprintln(e.stderr)
 	}
+	if res != nil {
+		report(e, res.Capture, true)
+	}
 	if err != nil {
-		if sum != nil {
-			sum.WriteText(e.stderr)
+		if res != nil && res.Enrichment != nil {
+			res.Enrichment.WriteText(e.stderr)
 		}
-		return err
-	}
-	log := src.Log()
-	if len(setup.sources) > 0 {
-		log.Extra.Set("_enrichment", setup.sources)
-	}
-	if w == nil {
-		outLog = *log
-		w = har.NewWriter(bw, &outLog, wopts...)
-	}
-	// What came after the entries is known now that the reading ended.
-	outLog.Comment, outLog.Extra = log.Comment, log.Extra
-	if outLog.Browser == nil {
-		outLog.Browser = log.Browser
-	}
-	if len(outLog.Pages) == 0 {
-		outLog.Pages = log.Pages
-	}
-	if err := w.Close(); err != nil {
 		return err
 	}
 	if err := bw.Flush(); err != nil {
@@ -393,30 +207,20 @@ func runEnrich(ctx context.Context, e *env, in, out string, indent bool, f *enri
 		}
 	}
 	skipped := false
-	for _, wn := range src.Warnings() {
+	for _, wn := range res.Warnings {
 		msg := wn.String()
 		if wn.Skipped {
 			msg, skipped = tracewire.SkippedWarning(wn.Entry, wn.Msg), true
 		}
 		fmt.Fprintln(e.stderr, "tracewire: warning:", msg)
 	}
-	if err := sum.WriteText(e.stderr); err != nil {
+	if err := res.Enrichment.WriteText(e.stderr); err != nil {
 		return err
 	}
 	if skipped {
 		return &exitError{code: exitIncomplete}
 	}
 	return nil
-}
-
-// sniffCapture tells a capture from a HAR by its first bytes, and
-// refuses what is neither.
-func sniffCapture(path string) (bool, error) {
-	info, err := filekind.SniffFile(path)
-	if err != nil {
-		return false, err
-	}
-	return info.Capture(), kindError("enrich", readsCaptures|readsHAR, displayPath(path), info)
 }
 
 // enrichProgress shows the passes on stderr when it is a terminal.

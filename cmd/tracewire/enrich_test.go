@@ -372,3 +372,38 @@ func TestEnrichProvenanceRuntimeLog(t *testing.T) {
 		t.Errorf("bad --provenance-time-shift: %v", err)
 	}
 }
+
+// TestEnrichOrderAsAnalyze: enrich runs the stages of Analyze (report,
+// detect, batch) in the same order, decryption first, so the bodies the
+// other stages see are those detection sees; the summary says them in
+// that order.
+func TestEnrichOrderAsAnalyze(t *testing.T) {
+	dir := t.TempDir()
+	for _, name := range []string{"traffic.pcapng", "socket_trace.json", "experiment.json"} {
+		if err := os.WriteFile(filepath.Join(dir, name), mustRead(t, repoFile("testdata", "experiment", name)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	aes := `[{"type":"aes_info_log","timestamp":1700000009000,"pid":1,"process":"app","data":{"alg":"AES","key":"30313233343536373839616263646566"}}]`
+	if err := os.WriteFile(filepath.Join(dir, "aes_info.json"), []byte(aes), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, err := runCLI(t, nil, "enrich", dir)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	last := -1
+	for _, stage := range []string{"pirogue aes_info decryption", "pirogue socket trace", "ptcpdump process comments"} {
+		i := strings.Index(stderr, stage)
+		if i < last {
+			t.Errorf("%q out of order (decryption, stack traces, process comments):\n%s", stage, stderr)
+		}
+		last = i
+	}
+	// detect (through Analyze) says the same stages, in the same order,
+	// with the same counts.
+	_, derr, _ := runCLI(t, nil, "detect", dir)
+	if stages := stderr[strings.Index(stderr, "pirogue aes_info"):]; !strings.Contains(derr, stages) {
+		t.Errorf("detect's enrichment summary differs from enrich's:\n%s\n--- enrich:\n%s", derr, stages)
+	}
+}

@@ -101,6 +101,7 @@ func (f *analysisFlags) input(files []string) (tracewire.Input, error) {
 func (f *analysisFlags) options(e *env) (tracewire.Options, error) {
 	o := tracewire.Options{IndicatorsEverywhere: f.everywhere}
 	o.Capture.CommunityIDSeed = f.capture.seed
+	o.Capture.FlowBudget = f.capture.flowBudget << 20
 	if e != nil {
 		o.Capture.Progress = progressPrinter(e)
 	}
