@@ -222,6 +222,12 @@ func TestFormats(t *testing.T) {
 	if s.Count(OK) != 2 {
 		t.Errorf("another analysis option: %v", statuses(s))
 	}
+	// Analysed again with fewer formats: the others' reports go too.
+	s = run(Options{Formats: []report.Format{report.Markdown}})
+	now = files(t, out)
+	if _, ok := now[capDir+"report.html"]; ok || s.Count(OK) != 2 || now[capDir+"report.md"] == "" {
+		t.Errorf("analysed again with Markdown only: %v; report.html there: %v", statuses(s), ok)
+	}
 }
 
 func equal(a, b map[string]string) bool {
