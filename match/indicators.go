@@ -14,6 +14,8 @@ import (
 	"sort"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/tracewire/tracewire/adapters"
 )
 
 // Indicator is a value known to belong to the test device or test user,
@@ -31,7 +33,20 @@ func ParseIndicator(s string) (Indicator, error) {
 	if !ok || k == "" || v == "" {
 		return Indicator{}, fmt.Errorf("indicator %q: want property=value", s)
 	}
+	if !adapters.IsProperty(k) {
+		return Indicator{}, fmt.Errorf("indicator %q: %w", s, &UnknownPropertyError{Property: k})
+	}
 	return Indicator{Property: k, Value: v}, nil
+}
+
+// UnknownPropertyError is an indicator's property that is not one of the
+// properties findings name (adapters.Properties); its message lists them.
+type UnknownPropertyError struct {
+	Property string
+}
+
+func (e *UnknownPropertyError) Error() string {
+	return fmt.Sprintf("unknown property %q; the known properties are %s", e.Property, strings.Join(adapters.Properties(), ", "))
 }
 
 // ReadIndicators reads indicators as JSON: either an object mapping a

@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/pkg/twwidth"
 	"github.com/olekukonko/tablewriter/tw"
 
 	"github.com/tracewire/tracewire/i18n"
@@ -28,6 +29,9 @@ type DetectOptions struct {
 	Lang string
 	// MaxValueLen cuts longer values in the table (0: never).
 	MaxValueLen int
+	// Wide writes the table with the tracker and what found each value,
+	// without fitting it into TableWidth columns.
+	Wide bool
 	// Rows names the analysis in jsonl's rows. When its AnalysisID is
 	// "" (not known before the whole input is read), the rows are held
 	// until SetAnalysisID.
@@ -222,26 +226,92 @@ func (d *DetectWriter) writeJSON(v any) error {
 	return nil
 }
 
+// TableWidth is the width in columns that detect's table fits in unless
+// DetectOptions.Wide is set.
+const TableWidth = 120
+
+// header is the table's header: request number, host, data, value and
+// where it was found; the wide form adds the tracker and what found it.
+func (d *DetectWriter) header() []string {
+	t := func(k string) string { return i18n.UI(d.o.Lang, "detect.column."+k) }
+	if d.o.Wide {
+		return []string{"#", t("host"), t("tracker"), t("property"), t("value"), t("where"), t("foundBy")}
+	}
+	return []string{"#", t("host"), t("property"), t("value"), t("where")}
+}
+
+// row is a finding's table row. Requests are numbered from 1, as HAR
+// viewers number them (the JSON's entry index counts from 0).
 func (d *DetectWriter) row(fd *match.Finding) []string {
+	where := i18n.Context(d.o.Lang, fd.Context)
+	if fd.Path != "" {
+		where += " " + fd.Path
+	}
+	num := strconv.Itoa(fd.Entry.Index + 1)
+	host := HostOf(fd.Entry.URL)
+	prop := i18n.Property(d.o.Lang, fd.Property)
+	value := cut(fd.Value, d.o.MaxValueLen)
+	if !d.o.Wide {
+		return []string{num, host, prop, value, where}
+	}
 	tracker := ""
 	if fd.Tracker != nil {
 		tracker = fd.Tracker.Slug
 	}
 	how := fd.Adapter
 	if fd.Indicator != nil {
-		how = "indicator: " + i18n.Encoding(d.o.Lang, fd.Indicator.Encoding)
+		how = i18n.UI(d.o.Lang, "finding.source.indicator") + ": " + i18n.Encoding(d.o.Lang, fd.Indicator.Encoding)
 	}
-	where := i18n.Context(d.o.Lang, fd.Context)
-	if fd.Path != "" {
-		where += " " + fd.Path
+	return []string{num, host, tracker, prop, value, where, how}
+}
+
+// fitTable cuts the cells of the widest columns until the table with its
+// borders and padding is at most width columns wide. The request number
+// is never cut; the host (column 1) keeps 30 columns, the value column
+// (valueCol) 36, room for an advertising ID, the others 16 or their
+// header's width.
+func fitTable(header []string, rows [][]string, width, valueCol int) {
+	n := len(header)
+	w := make([]int, n)
+	for i, h := range header {
+		w[i] = twwidth.Width(h)
 	}
-	return []string{
-		strconv.Itoa(fd.Entry.Index),
-		tracker,
-		i18n.Property(d.o.Lang, fd.Property),
-		cut(fd.Value, d.o.MaxValueLen),
-		where,
-		how,
+	for _, r := range rows {
+		for i, c := range r {
+			w[i] = max(w[i], twwidth.Width(c))
+		}
+	}
+	low := make([]int, n)
+	for i, h := range header {
+		low[i] = min(w[i], max(twwidth.Width(h), 16))
+	}
+	low[0] = w[0]
+	low[1] = min(w[1], 30)
+	low[valueCol] = min(w[valueCol], 36)
+	budget := width - (3*n + 1) // "│ " before each cell, " " after, and the last "│"
+	total := 0
+	for _, x := range w {
+		total += x
+	}
+	for total > budget {
+		widest := -1
+		for i := range w {
+			if w[i] > low[i] && (widest < 0 || w[i] > w[widest]) {
+				widest = i
+			}
+		}
+		if widest < 0 {
+			break
+		}
+		w[widest]--
+		total--
+	}
+	for _, r := range rows {
+		for i, c := range r {
+			if twwidth.Width(c) > w[i] {
+				r[i] = twwidth.Truncate(c, w[i], "…")
+			}
+		}
 	}
 }
 
@@ -338,8 +408,12 @@ func (d *DetectWriter) Finish(failure string) error {
 			fmt.Fprintln(d.w, i18n.UI(d.o.Lang, "detect.noFindings"))
 			break
 		}
+		header := d.header()
+		if !d.o.Wide {
+			fitTable(header, d.rows, TableWidth, 3)
+		}
 		t := tablewriter.NewTable(d.w, tablewriter.WithRowAutoWrap(tw.WrapNone), tablewriter.WithHeaderAutoFormat(tw.Off))
-		t.Header([]string{"#", "tracker", "property", "value", "where", "found by"})
+		t.Header(header)
 		if err := t.Bulk(d.rows); err != nil {
 			return err
 		}

@@ -248,7 +248,8 @@ func TestCollectBackend(t *testing.T) {
 		t.Errorf("%d events lost", sum.Lost)
 	}
 
-	out, errOut, err := runCLI(t, nil, "detect", dir, "--indicator", "email=alice@example.com")
+	// --wide: the table with the adapter, its cells uncut.
+	out, errOut, err := runCLI(t, nil, "detect", dir, "--indicator", "email=alice@example.com", "--wide")
 	if err != nil {
 		t.Fatalf("detect: %v\n%s", err, errOut)
 	}

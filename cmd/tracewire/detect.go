@@ -42,6 +42,7 @@ type detectFlags struct {
 	lang        string
 	valuesOnly  bool
 	maxValueLen int
+	wide        bool
 	out         string
 }
 
@@ -72,7 +73,10 @@ like indicators.
 --format jsonl" and of batch's findings.jsonl (analysis_id, input_file,
 entry_index, host, tracker, property, value, ...); --format json one document
 with the findings in full (decoding steps, template paths), the requests to
-tracking companies no adapter decoded, the warnings and the inputs' SHA-256.`,
+tracking companies no adapter decoded, the warnings and the inputs' SHA-256.
+Both count entries from 0 ("index", entry_index); the table (at most 120
+columns, --wide for the tracker and adapter) numbers requests from 1, as HAR
+viewers do.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runDetect(cmd.Context(), e, args[0], &f)
@@ -90,6 +94,7 @@ tracking companies no adapter decoded, the warnings and the inputs' SHA-256.`,
 	fl.StringVar(&f.lang, "lang", "en", "language of table labels: en or de")
 	fl.BoolVar(&f.valuesOnly, "values-only", false, "json/jsonl: per entry only {property: [values]}")
 	fl.IntVar(&f.maxValueLen, "max-value", 80, "table: cut values longer than this (0: never)")
+	fl.BoolVar(&f.wide, "wide", false, "table: add the tracker and what found each value, and do not fit the table into 120 columns")
 	fl.StringVarP(&f.out, "output", "o", "", "write to this file instead of standard output")
 	return cmd
 }
@@ -392,7 +397,7 @@ type detectOutput struct{ *rep.DetectWriter }
 
 func newDetectOutput(w io.Writer, rows rep.RowInfo, f *detectFlags) detectOutput {
 	return detectOutput{rep.NewDetectWriter(w, rep.DetectOptions{
-		Format: f.format, ValuesOnly: f.valuesOnly, Lang: f.lang, MaxValueLen: f.maxValueLen,
+		Format: f.format, ValuesOnly: f.valuesOnly, Lang: f.lang, MaxValueLen: f.maxValueLen, Wide: f.wide,
 		Rows: rows,
 	})}
 }

@@ -81,7 +81,7 @@ func TestDetectFormats(t *testing.T) {
 		t.Errorf("values-only: %v\n%s", err, out)
 	}
 	out, _, err = runDetectCLI(t, detectHAR, "detect", "--lang", "de", "-")
-	if err != nil || !strings.Contains(out, "Werbe-ID") || !strings.Contains(out, "branch-io") {
+	if err != nil || !strings.Contains(out, "Werbe-ID") || !strings.Contains(out, "api2.branch.io") {
 		t.Errorf("table: %v\n%s", err, out)
 	}
 }

@@ -128,18 +128,28 @@ func TestSampleDetect(t *testing.T) {
 		t.Errorf("%d findings, want %d", len(got), len(want))
 	}
 
-	// The default table, as the README shows it: one row per finding.
-	table, _, err := runCLI(t, nil, "detect", samplePath())
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range []string{"│ 3 │ google", "│ 4 │ facebook", "│ 5 │ adjust", "│ 7 │ google", gencap.SampleAdID, "facebook/graph-activities-qs"} {
-		if !strings.Contains(table, s) {
-			t.Errorf("the table lacks %q:\n%s", s, table)
+	// The default table, as the README shows it: one row per finding,
+	// requests numbered from 1 (the JSON's indexes above count from 0),
+	// the host; --wide adds the tracker and the adapter.
+	for _, tc := range []struct {
+		args []string
+		want []string
+	}{
+		{nil, []string{"│ 4 │ app-measurement.com ", "│ 5 │ graph.facebook.com ", "│ 6 │ app.adjust.com ", "│ 8 │ region1.google-analytics.com ", gencap.SampleAdID}},
+		{[]string{"--wide"}, []string{"│ 4 │ app-measurement.com          │ google ", "│ 5 │ graph.facebook.com ", "│ 8 │ region1.google-analytics.com │ google ", gencap.SampleAdID, "facebook/graph-activities-qs"}},
+	} {
+		table, _, err := runCLI(t, nil, append([]string{"detect", samplePath()}, tc.args...)...)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	if n := strings.Count(table, "\n│ "); n != len(want)+1 {
-		t.Errorf("%d table rows (with the header), want %d", n, len(want)+1)
+		for _, s := range tc.want {
+			if !strings.Contains(table, s) {
+				t.Errorf("%v: the table lacks %q:\n%s", tc.args, s, table)
+			}
+		}
+		if n := strings.Count(table, "\n│ "); n != len(want)+1 {
+			t.Errorf("%v: %d table rows (with the header), want %d", tc.args, n, len(want)+1)
+		}
 	}
 }
 

@@ -79,7 +79,7 @@ func TestWebSocketGeneratedIndicator(t *testing.T) {
 	var want []string
 	for i := range conns {
 		for _, msg := range []int{2, 5, 6} {
-			want = append(want, fmt.Sprintf("ws%d.example adid %s websocket _webSocketMessages[%d]", i, gencap.WSIndicator, msg))
+			want = append(want, fmt.Sprintf("ws%d.example advertisingId %s websocket _webSocketMessages[%d]", i, gencap.WSIndicator, msg))
 		}
 	}
 	harPath := filepath.Join(dir, "ws.har")
@@ -88,7 +88,7 @@ func TestWebSocketGeneratedIndicator(t *testing.T) {
 	}
 	testutil.ValidateHAR(t, harPath)
 	for _, src := range []string{in, harPath} {
-		out, _, err := runCLI(t, nil, "detect", "--format", "json", "--indicator", "adid="+gencap.WSIndicator, src)
+		out, _, err := runCLI(t, nil, "detect", "--format", "json", "--indicator", "advertisingId="+gencap.WSIndicator, src)
 		if err != nil {
 			t.Fatal(err)
 		}
