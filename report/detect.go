@@ -421,7 +421,9 @@ func (d *DetectWriter) Finish(failure string) error {
 			return err
 		}
 	}
-	if d.o.Format == "table" && d.nUndecoded > 0 {
+	if d.o.Format == "table" && d.nUndecoded == 1 {
+		fmt.Fprintln(d.w, i18n.UI(d.o.Lang, "detect.undecodedOne"))
+	} else if d.o.Format == "table" && d.nUndecoded > 1 {
 		fmt.Fprintf(d.w, i18n.UI(d.o.Lang, "detect.undecoded")+"\n", d.nUndecoded)
 	}
 	return d.w.Flush()

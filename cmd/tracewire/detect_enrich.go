@@ -102,7 +102,7 @@ func runDetectEnriched(ctx context.Context, e *env, in string, f *detectFlags) e
 		return status
 	}
 	if f.format == "table" {
-		if err := writeSenders(e.stdout, a.Entries); err != nil {
+		if err := rep.WriteSenders(e.stdout, a.Entries, f.lang); err != nil {
 			return err
 		}
 	}

@@ -120,3 +120,57 @@ func TestDetectUnknownIndicator(t *testing.T) {
 		t.Errorf("-o %s was written (%v)", o, err)
 	}
 }
+
+// TestDetectGerman checks that detect's own strings follow --lang de
+// (issue 10, German reports are German): the table's header, the list of
+// senders, "nothing found" and the line on undecoded requests.
+func TestDetectGerman(t *testing.T) {
+	root := testutil.RepoRoot()
+	noFindings := filepath.Join(t.TempDir(), "none.har")
+	if err := os.WriteFile(noFindings, []byte(`{"log":{"version":"1.2","creator":{"name":"t","version":"1"},"entries":[
+{"startedDateTime":"2024-01-02T03:04:05Z","request":{"method":"GET","url":"https://example.org/","headers":[]},"response":{"status":200}}]}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		in      string
+		want    []string
+		english []string
+	}{
+		// An experiment folder: the table, then who sent each request.
+		{filepath.Join(root, "testdata", "experiment"),
+			[]string{" Host ", " Daten ", " Wert ", " Fundstelle ", "Anfrageinhalt", "Gesendet von (der Stacktrace jeder Anfrage mit Funden", "#4 com.example.app (pid 4242, Thread 4250)"},
+			[]string{" host ", " data ", " value ", " where ", "Request body", "Sent by", "thread"}},
+		// The sample capture has one request to Firebase no adapter decodes.
+		{filepath.Join(root, "testdata", "sample", "tracking.pcapng"),
+			[]string{" Host ", "1 Anfrage an ein Tracking-Unternehmen wurde nicht dekodiert"},
+			[]string{" value ", "not decoded"}},
+		{noFindings,
+			[]string{"Keine Übertragungen personenbezogener Daten gefunden."},
+			[]string{"No transmissions"}},
+	} {
+		out, _, err := runCLI(t, nil, "detect", tc.in, "--lang", "de")
+		if err != nil {
+			t.Fatalf("%s: %v", tc.in, err)
+		}
+		for _, s := range tc.want {
+			if !strings.Contains(out, s) {
+				t.Errorf("%s: --lang de lacks %q:\n%s", filepath.Base(tc.in), s, out)
+			}
+		}
+		for _, s := range tc.english {
+			if strings.Contains(out, s) {
+				t.Errorf("%s: --lang de has the English %q:\n%s", filepath.Base(tc.in), s, out)
+			}
+		}
+	}
+	// --wide's extra columns too.
+	out, _, err := runCLI(t, nil, "detect", filepath.Join(root, "testdata", "golden", "tracking.har"), "--lang", "de", "--wide")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{" Tracker ", " gefunden durch "} {
+		if !strings.Contains(out, s) {
+			t.Errorf("--wide --lang de lacks %q:\n%.500s", s, out)
+		}
+	}
+}
