@@ -30,7 +30,7 @@ func ExampleAnalyze() {
 		}
 	}
 	// Output:
-	// 59 findings in 8 requests
+	// 63 findings in 8 requests
 	// 3 google/app-measurement 6f1c2a3e-8b4d-4e2f-9a1b-3c5d7e9f0a2b body 1[0].19
 	// 4 facebook/graph-activities-qs 6f1c2a3e-8b4d-4e2f-9a1b-3c5d7e9f0a2b body advertiser_id
 	// 5 adjust/body 6f1c2a3e-8b4d-4e2f-9a1b-3c5d7e9f0a2b body gps_adid
@@ -56,7 +56,7 @@ func ExampleAnalyze_capture() {
 	}
 	fmt.Println("sent by:", a.Entry(3).Extra["_process"].(map[string]any)["cmd"])
 	// Output:
-	// 8 requests in 6 connections, 59 findings
+	// 8 requests in 6 connections, 63 findings
 	// request #3 → Google LLC: advertisingId = 6f1c2a3e-8b4d-4e2f-9a1b-3c5d7e9f0a2b (body 1[0].19)
 	// request #4 → Meta Platforms Ireland Ltd.: advertisingId = 6f1c2a3e-8b4d-4e2f-9a1b-3c5d7e9f0a2b (body advertiser_id)
 	// request #5 → Adjust GmbH: advertisingId = 6f1c2a3e-8b4d-4e2f-9a1b-3c5d7e9f0a2b (body gps_adid)
@@ -113,10 +113,10 @@ func Example_report() {
 	fmt.Printf("%d rows; the first: %s %s %s=%s\n", len(rows), rows[0].Host, rows[0].Adapter, rows[0].Property, rows[0].Value)
 	// Output:
 	// | **Untersuchte Anfragen** | 8 |
-	// | **Anfragen mit personenbezogenen Daten** | 4 |
+	// | **Anfragen mit personenbezogenen Daten** | 5 |
 	// | **Empfänger** | Adjust GmbH, Google LLC, Meta Platforms Ireland Ltd. |
-	// | **Datenarten** | 27 |
-	// | **Gefundene Werte** | 59 |
-	// | **Nicht dekodierte Anfragen an Tracking-Unternehmen** | 1 |
-	// 59 rows; the first: app-measurement.com google/app-measurement appId=com.example.weatherapp
+	// | **Datenarten** | 29 |
+	// | **Gefundene Werte** | 63 |
+	// | **Nicht dekodierte Anfragen an Tracking-Unternehmen** | 0 |
+	// 63 rows; the first: app-measurement.com google/app-measurement-config propertyId=1:123456789012:android:0a1b2c3d4e5f6a7b
 }

@@ -14,9 +14,14 @@ import (
 
 // sampleFindings is what the README's first command must report for
 // testdata/sample/tracking.pcapng (internal/gencap's WriteTracking):
-// "entry tracker adapter property context path = value". Entries 0-2 and
-// 6 (the app's own API, Firebase's config check, the CDN) report nothing.
+// "entry tracker adapter property context path = value". Entries 0, 1
+// and 6 (the app's own API, the CDN) report nothing.
 var sampleFindings = []string{
+	// Firebase's configuration check: the app in the path, the installation in the query.
+	"2 google google/app-measurement-config propertyId path parts[3] = " + gencap.SampleGMPAppID,
+	"2 google google/app-measurement-config installationId query app_instance_id = " + gencap.SampleInstanceID,
+	"2 google google/app-measurement-config osName query platform = android",
+	"2 google google/app-measurement-config trackerSdkVersion query gmp_version = 84002",
 	// Firebase Analytics upload: protobuf, gzip, TLS 1.3.
 	"3 google google/app-measurement appId body 1[0].14 = com.example.weatherapp",
 	"3 google google/app-measurement appVersion body 1[0].16 = 3.2.1",
