@@ -1400,6 +1400,7 @@ func (r *run) finish() {
 		}
 		for _, w := range s.Warnings {
 			r.warn(w.String())
+			c.Truncated = c.Truncated || w.Truncated
 		}
 		a.Capture = c
 		if !first.IsZero() {

@@ -302,7 +302,7 @@ func (c *converter) convertFile(i, n int, path string) error {
 			n, flowBudget(c.opts.FlowBudget)>>20)})
 	}
 	for _, w := range r.Warnings() {
-		c.sum.Warnings = append(c.sum.Warnings, Warning{File: path, Frame: w.Frame, Message: w.Msg})
+		c.sum.Warnings = append(c.sum.Warnings, Warning{File: path, Frame: w.Frame, Message: w.Msg, Truncated: w.Stop})
 	}
 	if firstErr != nil {
 		msg := fmt.Sprintf("%d packets could not be decoded; the first: %v", c.fsum.DecodeErrors, firstErr)

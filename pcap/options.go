@@ -172,6 +172,9 @@ type Warning struct {
 	// the whole file.
 	Frame   uint64
 	Message string
+	// Truncated marks where reading stopped before the file's end (cut
+	// short or corrupt): what follows Frame was not analysed.
+	Truncated bool
 }
 
 func (w Warning) String() string {

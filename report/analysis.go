@@ -209,6 +209,9 @@ type Capture struct {
 	// errors); NotesTotal counts all, also those not kept.
 	Notes      []string `json:"notes,omitempty"`
 	NotesTotal int      `json:"notesTotal,omitempty"`
+	// Truncated: a capture could not be read to its end (cut short or
+	// corrupt; the warnings say where), so what followed was not analysed.
+	Truncated bool `json:"truncated,omitempty"`
 }
 
 // MaxFlows bounds the flows listed in a Capture.

@@ -167,3 +167,52 @@ func TestUsageErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestTruncatedCaptureExit (issue 10): a capture cut short is read up to
+// the cut, its output written and the cut named in a warning, with exit
+// status 1 (not everything could be analysed) in every command that
+// reads captures; the whole capture exits 0.
+func TestTruncatedCaptureExit(t *testing.T) {
+	dir := t.TempDir()
+	whole := mustRead(t, samplePath())
+	cut := filepath.Join(dir, "cut.pcapng")
+	if err := os.WriteFile(cut, whole[:len(whole)-30], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		args []string
+		out  string // a file the command writes, "" for standard output
+	}{
+		{[]string{"convert", cut}, ""},
+		{[]string{"convert", cut, "--out-dir", filepath.Join(dir, "hars")}, filepath.Join(dir, "hars", "cut.har")},
+		{[]string{"flows", cut}, ""},
+		{[]string{"detect", cut}, ""},
+		{[]string{"detect", "--format", "json", cut}, ""},
+		{[]string{"report", cut, "-o", filepath.Join(dir, "r.md")}, filepath.Join(dir, "r.md")},
+	} {
+		t.Run(strings.Join(tc.args[:1], " "), func(t *testing.T) {
+			stdout, stderr, err := runCLI(t, nil, tc.args...)
+			if exitStatus(err) != exitIncomplete {
+				t.Fatalf("%v: exit %d, want 1 (%v)\n%s", tc.args, exitStatus(err), err, stderr)
+			}
+			if !strings.Contains(stderr, "tracewire: warning: ") || !strings.Contains(stderr, "cut.pcapng: frame ") || !strings.Contains(stderr, "file ends inside") {
+				t.Errorf("%v: stderr does not name the cut: %q", tc.args, stderr)
+			}
+			got := stdout
+			if tc.out != "" {
+				got = string(mustRead(t, tc.out))
+			}
+			if len(got) == 0 {
+				t.Errorf("%v: nothing written of what was read before the cut", tc.args)
+			}
+			if tc.args[0] == "convert" && len(entries(t, []byte(got))) == 0 {
+				t.Errorf("%v: no entries before the cut", tc.args)
+			}
+		})
+	}
+	for _, cmd := range []string{"convert", "flows", "detect"} {
+		if _, stderr, err := runCLI(t, nil, cmd, samplePath()); exitStatus(err) != 0 && !(cmd == "detect" && exitStatus(err) == exitIncomplete && strings.Contains(stderr, "skipped")) {
+			t.Errorf("%s of the whole sample: exit %d (%v)\n%s", cmd, exitStatus(err), err, stderr)
+		}
+	}
+}

@@ -103,7 +103,7 @@ Entries are sorted by request time; the output is the same on every run.`,
 				return err
 			}
 			report(e, sum, true)
-			return nil
+			return truncated(sum)
 		},
 	}
 	cmd.Flags().StringVarP(&out, "output", "o", "", "write the HAR to this file (default: standard output)")
@@ -143,6 +143,7 @@ func convertEach(ctx context.Context, e *env, inputs, names []string, dir string
 		}
 		outs[name] = names[i]
 	}
+	var incomplete error
 	for i, in := range inputs {
 		path := filepath.Join(dir, harName(names[i]))
 		sum, err := convertTo(ctx, path, nil, []string{in}, opts, wopts)
@@ -150,8 +151,11 @@ func convertEach(ctx context.Context, e *env, inputs, names []string, dir string
 			return err
 		}
 		report(e, sum, true)
+		if err := truncated(sum); err != nil {
+			incomplete = err
+		}
 	}
-	return nil
+	return incomplete
 }
 
 // harName is the output name for an input: its base name with the capture

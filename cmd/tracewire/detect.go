@@ -203,6 +203,8 @@ func detectTo(ctx context.Context, e *env, in string, f *detectFlags) error {
 		return out.fail(e, errors.Unwrap(err))
 	}
 	capture := info.Capture()
+	// cut is exit status 1 for a capture not read to its end.
+	var cut error
 	var meta *metaFuture
 	if needMeta && in != "-" {
 		meta = f.hashAhead(in, capture)
@@ -237,6 +239,7 @@ func detectTo(ctx context.Context, e *env, in string, f *detectFlags) error {
 		if err == nil {
 			err = tracewire.CaptureReadError(src.sum)
 		}
+		cut = truncated(src.sum)
 		if err != nil {
 			if in == "-" {
 				err = errors.New(strings.ReplaceAll(err.Error(), inputs[0], "-"))
@@ -282,7 +285,10 @@ func detectTo(ctx context.Context, e *env, in string, f *detectFlags) error {
 			return err
 		}
 	}
-	return out.done(e)
+	if err := out.done(e); err != nil {
+		return err
+	}
+	return cut
 }
 
 // usageErrorf is a usage error: exit status 2.

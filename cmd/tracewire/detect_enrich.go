@@ -106,5 +106,8 @@ func runDetectEnriched(ctx context.Context, e *env, in string, f *detectFlags) e
 			return err
 		}
 	}
+	if status == nil {
+		status = incomplete(a) // a capture not read to its end
+	}
 	return status
 }

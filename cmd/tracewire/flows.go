@@ -57,7 +57,7 @@ it could be decrypted (with --keylog files or secrets embedded in the pcapng).`,
 				return err
 			}
 			report(e, sum, false)
-			return nil
+			return truncated(sum)
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", "table", "output format: table or json")

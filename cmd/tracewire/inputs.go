@@ -5,6 +5,7 @@ import (
 	"os"
 
 	"github.com/tracewire/tracewire/internal/filekind"
+	"github.com/tracewire/tracewire/pcap"
 )
 
 // reads says which kinds of input file a command reads.
@@ -74,4 +75,19 @@ func kindError(cmd string, r reads, name string, info filekind.Info) error {
 		msg += " (decompress it first)"
 	}
 	return &exitError{code: exitFailed, err: fmt.Errorf("%s", msg)}
+}
+
+// truncated is exit status 1 when a capture could not be read to its end
+// (cut short or corrupt: the warnings have said where, and what was read
+// before is in the output), nil otherwise.
+func truncated(sum *pcap.Summary) error {
+	if sum == nil {
+		return nil
+	}
+	for _, w := range sum.Warnings {
+		if w.Truncated {
+			return &exitError{code: exitIncomplete}
+		}
+	}
+	return nil
 }

@@ -30,23 +30,27 @@ func main() {
 // Exit statuses, the same in every command (exitHelp says them to users).
 const (
 	// exitIncomplete: the command finished and wrote its output, but not
-	// everything could be analysed: an analysis of a batch failed, or
-	// entries were skipped as malformed (warnings name them).
+	// everything could be analysed: an analysis of a batch failed,
+	// entries were skipped as malformed, or a capture was read only up to
+	// where it is cut short or damaged (warnings name them).
 	exitIncomplete = 1
 	// exitFailed: a usage error (unknown flag or value, an output that
 	// would overwrite an input or lies in a missing folder) or an input
-	// that cannot be read (missing, empty, not a capture or HAR, broken
-	// before its end), or any other error that stopped the command.
+	// that cannot be read (missing, empty, not a capture or HAR, a HAR
+	// broken before its end, a capture without one readable packet), or
+	// any other error that stopped the command.
 	exitFailed = 2
 )
 
 const exitHelp = `Exit status: 0 when everything was read and analysed; 1 when the command
 finished but not everything could be analysed (a failed analysis in a batch,
-entries skipped as malformed: the warnings name them); 2 for a usage error
-(a missing argument, an unknown flag, command or value, shown with the usage
-line; an output that is an input or lies in a missing folder)
-or an input that cannot be read (missing, empty, not a capture or HAR, broken
-before its end), and for any other error that stopped the command.`
+entries skipped as malformed, a capture cut short or damaged and read up to
+there: the warnings name them); 2 for a usage error (a missing argument, an
+unknown flag, command or value, shown with the usage line; an output that is
+an input or lies in a missing folder) or an input that cannot be read
+(missing, empty, not a capture or HAR, a HAR broken before its end, a
+capture without one readable packet), and for any other error that stopped
+the command.`
 
 // exitError ends the program with a status; err, when set, is printed,
 // else the command has already reported what went wrong.

@@ -337,10 +337,11 @@ func reportFormat(flag, out string) (rep.Format, error) {
 	return "", usageErrorf("-o %s: report cannot write %s files; the format follows -o's extension, one of %s (or give --format)", out, ext, strings.Join(rep.Extensions(), " "))
 }
 
-// incomplete is exit status 1 for an analysis that left entries out (the
-// warnings have named them), nil otherwise.
+// incomplete is exit status 1 for an analysis that left entries out, or a
+// capture not read to its end (the warnings have named them), nil
+// otherwise.
 func incomplete(a *tracewire.Analysis) error {
-	if len(a.SkippedEntries) > 0 {
+	if len(a.SkippedEntries) > 0 || a.Capture != nil && a.Capture.Truncated {
 		return &exitError{code: exitIncomplete}
 	}
 	return nil

@@ -60,6 +60,9 @@ type Warning struct {
 	// Frame is the number of the last packet read before the problem.
 	Frame uint64
 	Msg   string
+	// Stop marks the warning at which reading stopped before the end of
+	// the file (truncated or corrupt): the rest of the file is not read.
+	Stop bool
 }
 
 func (w Warning) String() string {
@@ -228,6 +231,10 @@ func newReader(path string, rd io.Reader) (*Reader, error) {
 	return r, nil
 }
 
+// maxWarnings bounds a reader's warnings: a hostile file must not grow
+// the list without limit.
+const maxWarnings = 1000
+
 type closerFunc func() error
 
 func (c closerFunc) Close() error { return c() }
@@ -241,6 +248,7 @@ func (r *Reader) Next() (*Packet, error) {
 		return nil, io.EOF
 	}
 	var ok bool
+	warned := len(r.warnings)
 	if r.format == formatPcap {
 		ok = r.nextPcap()
 	} else {
@@ -248,6 +256,15 @@ func (r *Reader) Next() (*Packet, error) {
 	}
 	if !ok {
 		r.done = true
+		switch {
+		case len(r.warnings) > warned:
+			r.warnings[len(r.warnings)-1].Stop = true
+		case warned >= maxWarnings:
+			// The list is full, and reading may have stopped on damage:
+			// whether it did is not known, so it is said.
+			r.warnings = append(r.warnings, Warning{File: r.path, Offset: r.offset, Frame: r.frame, Stop: true,
+				Msg: fmt.Sprintf("more than %d warnings; reading ended here, maybe at damage", maxWarnings)})
+		}
 		return nil, io.EOF
 	}
 	return &r.pkt, nil
@@ -302,7 +319,7 @@ func (r *Reader) allSecrets() [][]byte {
 
 func (r *Reader) warn(format string, args ...any) {
 	// Bound the list: a hostile file must not grow it without limit.
-	if len(r.warnings) >= 1000 {
+	if len(r.warnings) >= maxWarnings {
 		return
 	}
 	r.warnings = append(r.warnings, Warning{File: r.path, Offset: r.offset, Frame: r.frame, Msg: fmt.Sprintf(format, args...)})

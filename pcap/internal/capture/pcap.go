@@ -71,6 +71,7 @@ func (r *Reader) readPcapHeader() error {
 	if len(h) < 24 {
 		// A header cut short: no packets, but say so.
 		r.warn("pcap file header truncated (%d of 24 bytes)", len(h))
+		r.warnings[len(r.warnings)-1].Stop = true
 		r.done = true
 		_ = err
 		return nil
