@@ -131,6 +131,13 @@ func TestDetectGerman(t *testing.T) {
 {"startedDateTime":"2024-01-02T03:04:05Z","request":{"method":"GET","url":"https://example.org/","headers":[]},"response":{"status":200}}]}}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// One beacon to a tracking company that no adapter decodes (Chartbeat
+	// is in the host directory, without adapters).
+	undecoded := filepath.Join(t.TempDir(), "undecoded.har")
+	if err := os.WriteFile(undecoded, []byte(`{"log":{"version":"1.2","creator":{"name":"t","version":"1"},"entries":[
+{"startedDateTime":"2024-01-02T03:04:05Z","request":{"method":"GET","url":"https://ping.chartbeat.net/ping?h=news.example&p=%2Farticle&u=Cx1bExample","headers":[]},"response":{"status":200}}]}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		in      string
 		want    []string
@@ -140,10 +147,13 @@ func TestDetectGerman(t *testing.T) {
 		{filepath.Join(root, "testdata", "experiment"),
 			[]string{" Host ", " Daten ", " Wert ", " Fundstelle ", "Anfrageinhalt", "Gesendet von (der Stacktrace jeder Anfrage mit Funden", "#4 com.example.app (pid 4242, Thread 4250)"},
 			[]string{" host ", " data ", " value ", " where ", "Request body", "Sent by", "thread"}},
-		// The sample capture has one request to Firebase no adapter decodes.
+		// The sample capture: the table.
 		{filepath.Join(root, "testdata", "sample", "tracking.pcapng"),
-			[]string{" Host ", "1 Anfrage an ein Tracking-Unternehmen wurde nicht dekodiert"},
-			[]string{" value ", "not decoded"}},
+			[]string{" Host "},
+			[]string{" value "}},
+		{undecoded,
+			[]string{"1 Anfrage an ein Tracking-Unternehmen wurde nicht dekodiert"},
+			[]string{"not decoded"}},
 		{noFindings,
 			[]string{"Keine Übertragungen personenbezogener Daten gefunden."},
 			[]string{"No transmissions"}},
