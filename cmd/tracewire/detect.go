@@ -18,13 +18,11 @@ import (
 
 	"github.com/tracewire/tracewire"
 	"github.com/tracewire/tracewire/adapters"
-	"github.com/tracewire/tracewire/enrich"
 	"github.com/tracewire/tracewire/har"
 	"github.com/tracewire/tracewire/i18n"
 	"github.com/tracewire/tracewire/internal/atomicfile"
 	"github.com/tracewire/tracewire/internal/filekind"
 	"github.com/tracewire/tracewire/match"
-	"github.com/tracewire/tracewire/pcap"
 	rep "github.com/tracewire/tracewire/report"
 )
 
@@ -229,15 +227,15 @@ func detectTo(ctx context.Context, e *env, in string, f *detectFlags) error {
 			return err
 		}
 		defer cleanup()
-		src := newCaptureSource(ctx, inputs, f.capture.options(e))
+		src := tracewire.NewCaptureEntries(ctx, inputs, f.capture.options(e))
 		err = m.Stream(ctx, src, f.workers, add)
-		src.stop()
-		for _, w := range src.warnings() {
+		src.Stop()
+		for _, w := range src.Warnings() {
 			// Standard input's spool file is named "-", as the user gave it.
 			out.Warn(strings.ReplaceAll(w, inputs[0], in))
 		}
 		if err == nil {
-			err = tracewire.CaptureReadError(src.sum)
+			err = tracewire.CaptureReadError(src.Summary())
 		}
 		cut = truncated(src.sum)
 		if err != nil {
@@ -434,74 +432,4 @@ func (o detectOutput) fail(e *env, err error) error {
 		return ferr
 	}
 	return &exitError{code: exitFailed, err: err}
-}
-
-// captureSource is an EntrySource over the entries pcap.Convert emits,
-// which it runs on its own goroutine.
-type captureSource struct {
-	entries chan *har.Entry
-	done    chan struct{}
-	cancel  context.CancelFunc
-	sum     *pcap.Summary
-	err     error
-}
-
-func newCaptureSource(ctx context.Context, inputs []string, opts pcap.Options) *captureSource {
-	ctx, cancel := context.WithCancel(ctx)
-	s := &captureSource{entries: make(chan *har.Entry, 64), done: make(chan struct{}), cancel: cancel}
-	// The process ptcpdump's packet comments name is attached as
-	// Analyze attaches it, for the rows of the findings.
-	ptcpdump := enrich.Ptcpdump()
-	go func() {
-		defer close(s.done)
-		defer close(s.entries)
-		i := 0
-		s.sum, s.err = pcap.Convert(ctx, inputs, opts, func(e *har.Entry) error {
-			if err := ptcpdump.Enrich(i, e); err != nil {
-				return err
-			}
-			i++
-			select {
-			case s.entries <- e:
-				return nil
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		})
-	}()
-	return s
-}
-
-// Next implements match.EntrySource.
-func (s *captureSource) Next() (*har.Entry, error) {
-	if e, ok := <-s.entries; ok {
-		return e, nil
-	}
-	<-s.done
-	if s.err != nil {
-		return nil, s.err
-	}
-	return nil, io.EOF
-}
-
-// stop ends the conversion (when matching stopped early) and waits for it.
-func (s *captureSource) stop() {
-	s.cancel()
-	for range s.entries {
-	}
-	<-s.done
-}
-
-func (s *captureSource) warnings() []string {
-	if s.sum == nil {
-		return nil
-	}
-	var out []string
-	for _, w := range s.sum.Warnings {
-		out = append(out, w.String())
-	}
-	if n := len(s.sum.TLSErrors); n > 0 {
-		out = append(out, fmt.Sprintf("%d TLS connection(s) could not be decrypted (give their keys with --keylog; see \"tracewire flows\")", n))
-	}
-	return out
 }
