@@ -237,7 +237,7 @@ func detectTo(ctx context.Context, e *env, in string, f *detectFlags) error {
 		if err == nil {
 			err = tracewire.CaptureReadError(src.Summary())
 		}
-		cut = truncated(src.sum)
+		cut = truncated(src.Summary())
 		if err != nil {
 			if in == "-" {
 				err = errors.New(strings.ReplaceAll(err.Error(), inputs[0], "-"))
