@@ -111,6 +111,8 @@ type converter struct {
 	// seq numbers the entries of each open connection (by Index).
 	seq       map[uint64]uint32
 	tlsFailed map[uint64]bool
+	// noSecrets: no TLS secret or key was given at all.
+	noSecrets bool
 	// unanalysed collects the current input's flows without HTTP.
 	unanalysed unanalysed
 	err        error
@@ -141,6 +143,10 @@ func run(ctx context.Context, inputs []string, opts Options, mode emitMode, out 
 		seq:       map[uint64]uint32{},
 		tlsFailed: map[uint64]bool{},
 	}
+	// The key logs and the capture's embedded secrets are all loaded
+	// by now.
+	randoms, rsaKeys, _ := keys.Len()
+	c.noSecrets = randoms == 0 && rsaKeys == 0
 	c.disp.tunnel.newIndex = c.newIndex
 	c.disp.tunnel.ended = c.ended
 	c.disp.tunnel.communityID = communityid.Config{Seed: opts.CommunityIDSeed}
@@ -373,7 +379,7 @@ func (c *converter) Note(n stream.Note) {
 		c.sum.TLSErrors = append(c.sum.TLSErrors, TLSError{
 			File: c.file, Index: conn.Index, CommunityID: conn.CommunityID,
 			Client: conn.Client, Server: conn.Server, SNI: conn.SNI,
-			Time: conn.First, Reason: n.Reason,
+			Time: conn.First, Reason: n.Reason, Cause: tlsCause(n.Cause, c.noSecrets),
 		})
 		return
 	}

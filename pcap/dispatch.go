@@ -276,7 +276,7 @@ func (s *sniffer) decide(final bool) {
 		// Not yet.
 	case c2s == protoTLSMid || s2c == protoTLSMid:
 		s.c.Protocol = prefix(s.depth) + "tls"
-		s.sink.Note(stream.Note{Conn: s.c, Time: s.held[0].Time, Kind: "tls",
+		s.sink.Note(stream.Note{Conn: s.c, Time: s.held[0].Time, Kind: "tls", Cause: "handshake",
 			Reason: "no TLS handshake in the capture (it starts after the connection was set up); cannot decrypt"})
 		s.drop()
 	default:

@@ -145,6 +145,67 @@ type TLSError struct {
 	// Time is the capture time of the connection's first packet.
 	Time   time.Time
 	Reason string
+	// Cause is Reason in a word, for tables.
+	Cause TLSCause
+}
+
+// TLSCause says in a word why a TLS (or QUIC) connection was not
+// decrypted.
+type TLSCause string
+
+// TLS causes.
+const (
+	// TLSNoKeyLog: no TLS secrets at all, neither in a key log file nor in
+	// the capture (pcapng Decryption Secrets Blocks), and no RSA key.
+	TLSNoKeyLog TLSCause = "no-keylog"
+	// TLSNoKey: secrets were given, but none for this connection.
+	TLSNoKey TLSCause = "no-key"
+	// TLSKeysMissing: some of a TLS 1.3 connection's secrets are given,
+	// some missing (a key log written partly, or by a library that logs
+	// only some labels).
+	TLSKeysMissing TLSCause = "tls13-keys-missing"
+	// TLSUnsupported: a cipher suite or compression tracewire does not
+	// decrypt.
+	TLSUnsupported TLSCause = "unsupported-cipher"
+	// TLSNoHandshake: the handshake is not in the capture (it started
+	// before the capture did), so the connection cannot be matched to
+	// its secrets.
+	TLSNoHandshake TLSCause = "no-handshake"
+	// TLSDecryptFailed: records did not decrypt with the secrets given
+	// (a wrong key).
+	TLSDecryptFailed TLSCause = "decrypt-failed"
+	// TLSEarlyData: 0-RTT early data was not decrypted.
+	TLSEarlyData TLSCause = "early-data"
+	// TLSDamaged: data lost in the capture, or not TLS records.
+	TLSDamaged TLSCause = "damaged"
+	// TLSOther: another reason; Reason says which.
+	TLSOther TLSCause = "other"
+)
+
+// tlsCause is the TLSCause of a parser's note cause; noSecrets is true
+// when no secret or key was given at all.
+func tlsCause(cause string, noSecrets bool) TLSCause {
+	switch cause {
+	case "key", "key13":
+		if noSecrets {
+			return TLSNoKeyLog
+		}
+		if cause == "key13" {
+			return TLSKeysMissing
+		}
+		return TLSNoKey
+	case "suite":
+		return TLSUnsupported
+	case "handshake":
+		return TLSNoHandshake
+	case "decrypt":
+		return TLSDecryptFailed
+	case "early":
+		return TLSEarlyData
+	case "gap", "framing", "limit", "damaged":
+		return TLSDamaged
+	}
+	return TLSOther
 }
 
 // Note is something a parser reported about one flow.

@@ -3,10 +3,14 @@ package main
 import (
 	"bytes"
 	"compress/gzip"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/tracewire/tracewire/internal/testutil"
+	"github.com/tracewire/tracewire/pcap"
 )
 
 // TestReportOutputExtension: the report's format follows -o's extension;
@@ -214,5 +218,67 @@ func TestTruncatedCaptureExit(t *testing.T) {
 		if _, stderr, err := runCLI(t, nil, cmd, samplePath()); exitStatus(err) != 0 && !(cmd == "detect" && exitStatus(err) == exitIncomplete && strings.Contains(stderr, "skipped")) {
 			t.Errorf("%s of the whole sample: exit %d (%v)\n%s", cmd, exitStatus(err), err, stderr)
 		}
+	}
+}
+
+// TestFlowsTLSReason: flows' table says per TLS connection why it was not
+// decrypted (from pcap.TLSError.Cause), and the JSON gives the cause with
+// the full reason; corpus captures with no key log, another capture's key
+// log, TLS 1.3 keys without the traffic secrets, and keys without the
+// 0-RTT secret.
+func TestFlowsTLSReason(t *testing.T) {
+	ws := func(name string) string { return testutil.Corpus(t, "wireshark", name) }
+	dir := t.TempDir()
+	var partial []string
+	for _, l := range strings.SplitAfter(string(mustRead(t, ws("tls13-20-chacha20poly1305.keys"))), "\n") {
+		if !strings.Contains(l, "TRAFFIC_SECRET_0") {
+			partial = append(partial, l)
+		}
+	}
+	part := filepath.Join(dir, "part.keys")
+	if err := os.WriteFile(part, []byte(strings.Join(partial, "")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name  string
+		args  []string
+		cell  string
+		cause pcap.TLSCause
+	}{
+		{"no key log", []string{ws("tls12-chacha20poly1305.pcap")}, "no: no key log given", pcap.TLSNoKeyLog},
+		{"another capture's key log", []string{ws("tls12-chacha20poly1305.pcap"), "--keylog", ws("dhe1_keylog.dat")}, "no: no key for this session", pcap.TLSNoKey},
+		{"TLS 1.3 traffic secrets missing", []string{ws("tls13-20-chacha20poly1305.pcap"), "--keylog", part}, "no: TLS 1.3 keys missing", pcap.TLSKeysMissing},
+		{"0-RTT secret missing", []string{ws("tls13-rfc8446.pcap"), "--keylog", ws("tls13-rfc8446-noearly.keys")}, "partly: 0-RTT data", pcap.TLSEarlyData},
+		{"all keys", []string{ws("tls13-20-chacha20poly1305.pcap"), "--keylog", ws("tls13-20-chacha20poly1305.keys")}, "yes", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, stderr, err := runCLI(t, nil, append([]string{"flows"}, tc.args...)...)
+			if err != nil {
+				t.Fatalf("%v\n%s", err, stderr)
+			}
+			if !strings.Contains(out, "│ "+tc.cell+" ") {
+				t.Errorf("table has no Decrypted cell %q:\n%s", tc.cell, out)
+			}
+			js, _, err := runCLI(t, nil, append([]string{"flows", "--format", "json"}, tc.args...)...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var flows []flowJSON
+			if err := json.Unmarshal([]byte(js), &flows); err != nil {
+				t.Fatal(err)
+			}
+			found := false
+			for _, f := range flows {
+				if f.Decrypted == nil {
+					continue
+				}
+				if f.TLSCause == string(tc.cause) && (tc.cause == "") == (f.TLSError == "") {
+					found = true
+				}
+			}
+			if !found {
+				t.Errorf("JSON has no TLS flow with tlsErrorCause %q: %s", tc.cause, js)
+			}
+		})
 	}
 }

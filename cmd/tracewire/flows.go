@@ -28,7 +28,11 @@ func newFlowsCmd(e *env) *cobra.Command {
 its first packet: addresses, Community ID, the protocol recognised from the content
 (QUIC; for other UDP flows the service of a well-known port, such as udp/dns),
 bytes each way, HTTP requests found, and for TLS and QUIC the SNI, ALPN and whether
-it could be decrypted (with --keylog files or secrets embedded in the pcapng).`,
+it could be decrypted (with --keylog files or secrets embedded in the pcapng), and
+if not, why: no key log given, no key for this session, TLS 1.3 keys missing,
+unsupported cipher, handshake not captured, wrong key?, 0-RTT data (partly), data
+lost or damaged. --format json gives the full reason (tlsError) and its cause
+(tlsErrorCause).`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if format != "table" && format != "json" {
@@ -87,6 +91,7 @@ type flowJSON struct {
 	CipherSuite   string `json:"cipherSuite,omitempty"`
 	Decrypted     *bool  `json:"decrypted,omitempty"`
 	TLSError      string `json:"tlsError,omitempty"`
+	TLSCause      string `json:"tlsErrorCause,omitempty"`
 	Gaps          int    `json:"gaps,omitempty"`
 }
 
@@ -95,12 +100,44 @@ func isTLS(f *pcap.FlowInfo) bool {
 	return strings.HasPrefix(f.Protocol, "tls") || strings.HasPrefix(f.Protocol, "quic")
 }
 
-func tlsErrors(sum *pcap.Summary) map[uint64]string {
-	m := map[uint64]string{}
+func tlsErrors(sum *pcap.Summary) map[uint64]pcap.TLSError {
+	m := map[uint64]pcap.TLSError{}
 	for _, t := range sum.TLSErrors {
-		m[t.Index] = t.Reason
+		m[t.Index] = t
 	}
 	return m
+}
+
+// causeText is what the table says of why a connection was not
+// decrypted.
+var causeText = map[pcap.TLSCause]string{
+	pcap.TLSNoKeyLog:      "no key log given",
+	pcap.TLSNoKey:         "no key for this session",
+	pcap.TLSKeysMissing:   "TLS 1.3 keys missing",
+	pcap.TLSUnsupported:   "unsupported cipher",
+	pcap.TLSNoHandshake:   "handshake not captured",
+	pcap.TLSDecryptFailed: "wrong key?",
+	pcap.TLSEarlyData:     "0-RTT data",
+	pcap.TLSDamaged:       "data lost or damaged",
+}
+
+// decryptedText is the table's Decrypted cell of a TLS flow: yes, or no
+// (partly when some data was decrypted) with the reason in a few words.
+func decryptedText(f *pcap.FlowInfo, e pcap.TLSError, failed bool) string {
+	if !failed {
+		if f.Decrypted {
+			return "yes"
+		}
+		return "no"
+	}
+	why := causeText[e.Cause]
+	if why == "" {
+		why = "see flows --format json"
+	}
+	if f.Decrypted {
+		return "partly: " + why
+	}
+	return "no: " + why
 }
 
 func flowsJSON(w io.Writer, sum *pcap.Summary) error {
@@ -114,7 +151,10 @@ func flowsJSON(w io.Writer, sum *pcap.Summary) error {
 			First: f.First.UTC().Format(time.RFC3339Nano), Last: f.Last.UTC().Format(time.RFC3339Nano),
 			BytesToServer: f.BytesToServer, BytesToClient: f.BytesToClient, Datagrams: f.Datagrams, Requests: f.Requests,
 			SNI: f.SNI, ALPN: f.ALPN, TLSVersion: f.TLSVersion, CipherSuite: f.CipherSuite,
-			TLSError: errs[f.Index], Gaps: f.Gaps,
+			Gaps: f.Gaps,
+		}
+		if e, ok := errs[f.Index]; ok {
+			j.TLSError, j.TLSCause = e.Reason, string(e.Cause)
 		}
 		if isTLS(f) {
 			d := f.Decrypted
@@ -128,16 +168,15 @@ func flowsJSON(w io.Writer, sum *pcap.Summary) error {
 }
 
 func flowsTable(w io.Writer, sum *pcap.Summary) error {
+	errs := tlsErrors(sum)
 	t := tablewriter.NewWriter(w)
 	t.Header("#", "Client", "Server", "Community ID", "Protocol", "To server", "To client", "Requests", "SNI", "ALPN", "Decrypted")
 	for i := range sum.Flows {
 		f := &sum.Flows[i]
 		dec := ""
 		if isTLS(f) {
-			dec = "no"
-			if f.Decrypted {
-				dec = "yes"
-			}
+			e, failed := errs[f.Index]
+			dec = decryptedText(f, e, failed)
 		}
 		proto := f.Protocol
 		if proto == "" {

@@ -732,7 +732,7 @@ func (c *conn) install(m Meta) {
 			if s := c.secretOf(d, lv); s != nil {
 				k, err := newKeys(c.suite, s, lab)
 				if err != nil {
-					c.f.sink.Note(stream.Note{Conn: c.f.c, Time: m.Time, Kind: "tls",
+					c.f.sink.Note(stream.Note{Conn: c.f.c, Time: m.Time, Kind: "tls", Cause: "suite",
 						Reason: fmt.Sprintf("QUIC: cipher suite %s is not supported; cannot decrypt", tls.SuiteName(c.suite))})
 					c.noKeys = true
 					c.dropWaiting()
@@ -924,7 +924,7 @@ func (f *Flow) End(at time.Time) {
 		f.sink.Note(stream.Note{Conn: f.c, Time: f.orphanFirst, Kind: "quic",
 			Reason: fmt.Sprintf("QUIC: %d packets could not be attributed to a connection whose handshake is in the capture (the first: %s); not decrypted", f.orphans, f.orphanWhy)})
 		if len(f.conns) == 0 {
-			f.sink.Note(stream.Note{Conn: f.c, Time: f.orphanFirst, Kind: "tls",
+			f.sink.Note(stream.Note{Conn: f.c, Time: f.orphanFirst, Kind: "tls", Cause: "handshake",
 				Reason: "QUIC connection whose handshake is not in the capture; cannot decrypt"})
 		}
 	}
@@ -956,10 +956,10 @@ func (c *conn) end(at time.Time) {
 	switch {
 	case c.random == nil:
 		fc.Protocol = "quic"
-		c.f.sink.Note(stream.Note{Conn: fc, Time: c.first, Kind: "tls",
+		c.f.sink.Note(stream.Note{Conn: fc, Time: c.first, Kind: "tls", Cause: "handshake",
 			Reason: "QUIC: the client's Initial packets with the ClientHello are not in the capture (or could not be read); cannot decrypt"})
 	case c.noKeys && c.secrets == nil:
-		c.f.sink.Note(stream.Note{Conn: fc, Time: c.first, Kind: "tls",
+		c.f.sink.Note(stream.Note{Conn: fc, Time: c.first, Kind: "tls", Cause: "key",
 			Reason: fmt.Sprintf("QUIC: no TLS 1.3 traffic secrets for client random %s in the key logs or the capture; %d packets not decrypted", hex.EncodeToString(c.random), bad)})
 	case bad > 0:
 		var parts []string
@@ -973,7 +973,7 @@ func (c *conn) end(at time.Time) {
 		if !fc.Decrypted {
 			kind = "tls"
 		}
-		c.f.sink.Note(stream.Note{Conn: fc, Time: c.first, Kind: kind,
+		c.f.sink.Note(stream.Note{Conn: fc, Time: c.first, Kind: kind, Cause: "decrypt",
 			Reason: fmt.Sprintf("QUIC: %d of %d packets could not be decrypted: %s", bad, c.packets, strings.Join(parts, ", "))})
 	}
 }

@@ -129,6 +129,13 @@ type Note struct {
 	// parse), "gap".
 	Kind   string
 	Reason string
+	// Cause, in a "tls" note, says in a word why nothing (or not all)
+	// was decrypted: "key" (no secrets for the connection), "key13" (some
+	// of a TLS 1.3 connection's secrets missing), "suite" (cipher suite or
+	// compression not supported), "handshake" (not in the capture),
+	// "decrypt" (decryption failed: wrong key?), "early" (0-RTT data),
+	// "gap", "framing", "limit", "damaged" (data lost or malformed).
+	Cause string
 }
 
 // Sink receives what the parsers find.

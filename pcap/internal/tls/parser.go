@@ -266,7 +266,7 @@ func (p *parser) note(class string, t time.Time, format string, args ...any) {
 	}
 	p.noted[class] = true
 	if p.sink != nil {
-		p.sink.Note(stream.Note{Conn: p.conn, Time: t, Kind: "tls", Reason: fmt.Sprintf(format, args...)})
+		p.sink.Note(stream.Note{Conn: p.conn, Time: t, Kind: "tls", Cause: class, Reason: fmt.Sprintf(format, args...)})
 	}
 }
 
@@ -971,7 +971,7 @@ func (p *parser) setup13(m meta) {
 		srv.cipher, srv.secret, srv.seq, srv.good, srv.bad = c, s.serverHS, 0, 0, 0
 		srv.phase = phaseHandshake
 	} else {
-		p.fail(srv, "key", m.time, "server→client: no SERVER_HANDSHAKE_TRAFFIC_SECRET for client random %s", p.randomHex())
+		p.fail(srv, "key13", m.time, "server→client: no SERVER_HANDSHAKE_TRAFFIC_SECRET for client random %s", p.randomHex())
 	}
 	cli.phase = phaseTrial
 	if s.clientHS != nil {
@@ -985,7 +985,7 @@ func (p *parser) setup13(m meta) {
 		}
 	}
 	if cli.hsCipher == nil && cli.early == nil {
-		p.fail(cli, "key", m.time, "client→server: no CLIENT_HANDSHAKE_TRAFFIC_SECRET for client random %s", p.randomHex())
+		p.fail(cli, "key13", m.time, "client→server: no CLIENT_HANDSHAKE_TRAFFIC_SECRET for client random %s", p.randomHex())
 	}
 }
 
@@ -1005,7 +1005,7 @@ func (p *parser) appKeys(h *half, m meta) {
 		if h.role == stream.ServerToClient {
 			name = "SERVER_TRAFFIC_SECRET_0"
 		}
-		p.fail(h, "key", m.time, "%s: no %s for client random %s", h.role, name, p.randomHex())
+		p.fail(h, "key13", m.time, "%s: no %s for client random %s", h.role, name, p.randomHex())
 		return
 	}
 	c, err := newCipher13(p.suite, secret, p.prefix, p.noAAD)
