@@ -15,8 +15,9 @@
 // the same bytes.
 //
 // tracewire's own extension properties start with an underscore, as HAR 1.2
-// asks: on an entry _communityId, _timestamp (seconds since the epoch, from
-// the capture) and _incomplete; on request and response _timestamp. Later
+// asks: on an entry _communityId, _clientAddress, _serverAddress,
+// _tlsServerName, _timestamp (seconds since the epoch, from the capture) and
+// _incomplete; on request and response _timestamp. Later
 // stages add more (_stacktrace, _owners, _decryption, ...) through the Extra
 // maps, which also keep every unknown property of an input file.
 package har

@@ -178,7 +178,7 @@ func (e *enc) any(v any) {
 
 var (
 	knownLog      = names("version", "creator", "browser", "pages", "entries", "comment")
-	knownEntry    = names("pageref", "startedDateTime", "time", "request", "response", "cache", "timings", "serverIPAddress", "connection", "comment", "_communityId", "_timestamp", "_incomplete")
+	knownEntry    = names("pageref", "startedDateTime", "time", "request", "response", "cache", "timings", "serverIPAddress", "connection", "comment", "_communityId", "_clientAddress", "_serverAddress", "_tlsServerName", "_timestamp", "_incomplete")
 	knownRequest  = names("method", "url", "httpVersion", "cookies", "headers", "queryString", "postData", "headersSize", "bodySize", "comment", "_timestamp")
 	knownResponse = names("status", "statusText", "httpVersion", "cookies", "headers", "content", "redirectURL", "headersSize", "bodySize", "comment", "_timestamp")
 	knownContent  = names("size", "compression", "mimeType", "text", "encoding", "comment")
@@ -245,6 +245,9 @@ func (e *enc) entry(x *Entry) {
 	e.optStr(&f, "connection", x.Connection)
 	e.optStr(&f, "comment", x.Comment)
 	e.optStr(&f, "_communityId", x.CommunityID)
+	e.optStr(&f, "_clientAddress", x.ClientAddress)
+	e.optStr(&f, "_serverAddress", x.ServerAddress)
+	e.optStr(&f, "_tlsServerName", x.TLSServerName)
 	if x.Timestamp != 0 {
 		e.numField(&f, "_timestamp", x.Timestamp)
 	}

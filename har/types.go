@@ -70,6 +70,14 @@ type Entry struct {
 	// CommunityID is the Community ID (v1) of the flow that carried the
 	// exchange (_communityId).
 	CommunityID string `json:"_communityId,omitempty"`
+	// ClientAddress and ServerAddress are the connection's endpoints as
+	// address:port (_clientAddress, _serverAddress), and TLSServerName the
+	// server name the client asked for in its TLS handshake
+	// (_tlsServerName): with them a reader finds the exchange's packets in
+	// the capture. Conversion sets them.
+	ClientAddress string `json:"_clientAddress,omitempty"`
+	ServerAddress string `json:"_serverAddress,omitempty"`
+	TLSServerName string `json:"_tlsServerName,omitempty"`
 	// Timestamp is the capture time of the request's first byte in seconds
 	// since the epoch (_timestamp); 0 when unknown.
 	Timestamp float64 `json:"_timestamp,omitzero"`

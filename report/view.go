@@ -773,6 +773,9 @@ func txViewOf(t *tx, db *adapters.DB, lang string, tr *translator) txView {
 		if c := connectionOf(e, tr); c != "" {
 			tv.Facts = append(tv.Facts, kv{tr.t("report.tx.connection"), c})
 		}
+		if e.TLSServerName != "" {
+			tv.Facts = append(tv.Facts, kv{tr.t("report.tx.tlsServerName"), e.TLSServerName})
+		}
 	}
 	ads := map[string]bool{}
 	for _, f := range t.findings {
@@ -914,10 +917,13 @@ func sentence(s string) string {
 // do; the JSON's entry index counts from 0.
 func requestNumber(index int) string { return strconv.Itoa(index + 1) }
 
-// connectionOf says which connection carried an entry: the server's
-// address and the client's port as the HAR records them.
+// connectionOf says which connection carried an entry: both endpoints
+// when conversion recorded them, else the server's address and the
+// client's port as the HAR records them.
 func connectionOf(e *har.Entry, tr *translator) string {
 	switch {
+	case e.ClientAddress != "" && e.ServerAddress != "":
+		return tr.t("report.tx.connectionEnds", "client", e.ClientAddress, "server", e.ServerAddress)
 	case e.ServerIPAddress != "" && e.Connection != "":
 		return tr.t("report.tx.connectionBoth", "server", e.ServerIPAddress, "port", e.Connection)
 	case e.ServerIPAddress != "":

@@ -1,6 +1,7 @@
 package httpmsg
 
 import (
+	"net/netip"
 	"strconv"
 	"time"
 
@@ -103,7 +104,12 @@ func BuildEntry(c *stream.Conn, req, resp *Message, tls bool, lim Limits) *har.E
 	}
 	if c.Client.IsValid() {
 		e.Connection = strconv.Itoa(int(c.Client.Port()))
+		e.ClientAddress = addrPort(c.Client)
 	}
+	if c.Server.IsValid() {
+		e.ServerAddress = addrPort(c.Server)
+	}
+	e.TLSServerName = c.SNI
 	e.Request = buildRequest(c, req, tls, lim)
 	if resp != nil {
 		e.Response = buildResponse(resp, lim)
@@ -225,4 +231,10 @@ func trailers(hs []har.NameValue) []any {
 		out[i] = map[string]any{"name": textOf(h.Name), "value": textOf(h.Value)}
 	}
 	return out
+}
+
+// addrPort writes an endpoint as Wireshark shows it: an IPv4-mapped address
+// as IPv4, no zone, IPv6 in brackets.
+func addrPort(a netip.AddrPort) string {
+	return netip.AddrPortFrom(a.Addr().Unmap().WithZone(""), a.Port()).String()
 }
