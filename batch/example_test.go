@@ -18,5 +18,5 @@ func ExampleRun() {
 	for _, r := range s.Results {
 		fmt.Println(r.ID, r.Status, r.Findings, "findings")
 	}
-	// Output: sample/tracking.pcapng ok 59 findings
+	// Output: sample/tracking.pcapng ok 63 findings
 }
