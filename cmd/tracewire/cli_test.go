@@ -193,6 +193,7 @@ func TestTruncatedCaptureExit(t *testing.T) {
 		{[]string{"detect", cut}, ""},
 		{[]string{"detect", "--format", "json", cut}, ""},
 		{[]string{"report", cut, "-o", filepath.Join(dir, "r.md")}, filepath.Join(dir, "r.md")},
+		{[]string{"enrich", cut, "-o", filepath.Join(dir, "e.har")}, filepath.Join(dir, "e.har")},
 	} {
 		t.Run(strings.Join(tc.args[:1], " "), func(t *testing.T) {
 			stdout, stderr, err := runCLI(t, nil, tc.args...)

@@ -220,7 +220,7 @@ func runEnrich(ctx context.Context, e *env, in, out string, indent bool, f *enri
 	if skipped {
 		return &exitError{code: exitIncomplete}
 	}
-	return nil
+	return truncated(res.Capture)
 }
 
 // enrichProgress shows the passes on stderr when it is a terminal.
