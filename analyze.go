@@ -1233,13 +1233,19 @@ func (r *run) result(res *match.Result, it queued) error {
 		}
 	}
 	if r.o.HAR != nil && e != nil {
-		if r.hw == nil {
-			r.harLog = r.outputLog()
-			r.hw = har.NewWriter(r.o.HAR, r.harLog, r.o.HARWriterOptions...)
-		}
-		if err := r.hw.Write(e); err != nil {
-			return fmt.Errorf("write HAR: %w", err)
-		}
+		return r.writeHAR(e)
+	}
+	return nil
+}
+
+// writeHAR writes e to the output HAR, starting it with the first entry.
+func (r *run) writeHAR(e *har.Entry) error {
+	if r.hw == nil {
+		r.harLog = r.outputLog()
+		r.hw = har.NewWriter(r.o.HAR, r.harLog, r.o.HARWriterOptions...)
+	}
+	if err := r.hw.Write(e); err != nil {
+		return fmt.Errorf("write HAR: %w", err)
 	}
 	return nil
 }
@@ -1305,12 +1311,8 @@ func (r *run) fromHAR() bool { return r.p.har || r.p.enrichOnly }
 func (r *run) copyEntries(in <-chan *har.Entry) error {
 	for e := range in {
 		r.a.EntriesRead++
-		if r.hw == nil {
-			r.harLog = r.outputLog()
-			r.hw = har.NewWriter(r.o.HAR, r.harLog, r.o.HARWriterOptions...)
-		}
-		if err := r.hw.Write(e); err != nil {
-			return fmt.Errorf("write HAR: %w", err)
+		if err := r.writeHAR(e); err != nil {
+			return err
 		}
 	}
 	return nil
