@@ -88,17 +88,24 @@ func (b *runner) analyse(ctx context.Context, j *tracewire.Job, in tracewire.Inp
 	if err := b.renderAll(j, a, ro, &m); err != nil {
 		return b.failed(j, m.Inputs, m.Devices, old, err)
 	}
-	m.Status, m.Findings, m.SkippedEntries = string(OK), len(a.Findings), len(a.SkippedEntries)
+	m.Status, m.Findings, m.SkippedEntries, m.Truncated = string(OK), len(a.Findings), len(a.SkippedEntries), truncated(a)
 	if err := b.writeManifest(j, &m, old); err != nil {
 		return Result{Status: Failed, Err: oneLine(err)}
 	}
-	r := Result{Status: OK, Findings: len(a.Findings), SkippedEntries: len(a.SkippedEntries), rows: jobRows(j, a)}
+	r := Result{Status: OK, Findings: len(a.Findings), SkippedEntries: len(a.SkippedEntries), Truncated: m.Truncated, rows: jobRows(j, a)}
 	if len(a.SkippedEntries) > 0 {
 		// Named here too: the findings do not cover these entries.
 		r.Warnings = []string{fmt.Sprintf("entries %s skipped as malformed (see the report's methodology)", joinInts(a.SkippedEntries))}
 	}
+	if m.Truncated {
+		r.Warnings = append(r.Warnings, "the capture could not be read to its end (cut short or damaged): what was read before is analysed (see the report's methodology)")
+	}
 	return r
 }
+
+// truncated says whether the analysis's capture could not be read to its
+// end.
+func truncated(a *tracewire.Analysis) bool { return a.Capture != nil && a.Capture.Truncated }
 
 // render writes the reports and letters of an analysis an earlier run
 // stored, for a run that differs from it only in the report formats. ok
@@ -117,11 +124,11 @@ func (b *runner) render(j *tracewire.Job, a *tracewire.Analysis, m Manifest, old
 	if err := b.renderAll(j, a, ro, &m); err != nil {
 		return b.failed(j, m.Inputs, m.Devices, old, err), true
 	}
-	m.Status, m.Findings, m.SkippedEntries = string(OK), old.Findings, old.SkippedEntries
+	m.Status, m.Findings, m.SkippedEntries, m.Truncated = string(OK), old.Findings, old.SkippedEntries, old.Truncated
 	if err := b.writeManifest(j, &m, old); err != nil {
 		return Result{Status: Failed, Err: oneLine(err)}, true
 	}
-	return Result{Status: Rendered, Findings: old.Findings, SkippedEntries: old.SkippedEntries, rows: jobRows(j, a)}, true
+	return Result{Status: Rendered, Findings: old.Findings, SkippedEntries: old.SkippedEntries, Truncated: old.Truncated, rows: jobRows(j, a)}, true
 }
 
 // reportOptions are the report options of a job, with its device reports.

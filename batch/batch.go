@@ -117,6 +117,8 @@ type Result struct {
 	Findings int
 	// SkippedEntries counts the entries left out as malformed.
 	SkippedEntries int
+	// Truncated: the capture could not be read to its end.
+	Truncated bool
 	// Warnings are the analysis's warnings worth a line of their own
 	// (with Out empty: all of them, having no other place to go).
 	Warnings []string
@@ -148,7 +150,7 @@ func (s *Summary) Count(st ...Status) int {
 func (s *Summary) Incomplete() int {
 	n := 0
 	for _, r := range s.Results {
-		if r.SkippedEntries > 0 {
+		if r.SkippedEntries > 0 || r.Truncated {
 			n++
 		}
 	}

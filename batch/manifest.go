@@ -39,6 +39,9 @@ type Manifest struct {
 	Findings int      `json:"findings"`
 	// SkippedEntries counts the entries left out as malformed.
 	SkippedEntries int `json:"skippedEntries,omitempty"`
+	// Truncated: the capture could not be read to its end (cut short or
+	// damaged); what was read before is analysed.
+	Truncated bool `json:"truncated,omitempty"`
 }
 
 // Output is a file of an analysis.

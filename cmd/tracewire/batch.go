@@ -170,7 +170,7 @@ func runBatch(ctx context.Context, e *env, dirs []string, f *batchFlags) error {
 	}
 	fmt.Fprintf(e.stderr, "%s, %d skipped (unchanged), %d failed\n", line, sum.Count(batch.Skipped), failed)
 	if incomplete > 0 {
-		fmt.Fprintf(e.stderr, "tracewire: batch: %s left out entries they could not read (see their warnings)\n", plural(incomplete, "analysis", "analyses"))
+		fmt.Fprintf(e.stderr, "tracewire: batch: input not read whole in %s: entries left out or a capture cut short (see the warnings)\n", plural(incomplete, "analysis", "analyses"))
 	}
 	if failed > 0 || incomplete > 0 {
 		return &exitError{code: exitIncomplete}

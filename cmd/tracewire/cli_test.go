@@ -222,6 +222,33 @@ func TestTruncatedCaptureExit(t *testing.T) {
 	}
 }
 
+// TestBatchTruncatedCapture: batch analyses what a capture cut short holds,
+// says so, lists it in the analysis's manifest and exits 1, as the other
+// commands do.
+func TestBatchTruncatedCapture(t *testing.T) {
+	dir := t.TempDir()
+	whole := mustRead(t, samplePath())
+	cut := filepath.Join(dir, "cut.pcapng")
+	if err := os.WriteFile(cut, whole[:len(whole)-30], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out")
+	_, stderr, err := runCLI(t, nil, "batch", cut, "-o", out)
+	if exitStatus(err) != exitIncomplete {
+		t.Fatalf("exit %d, want 1 (%v)\n%s", exitStatus(err), err, stderr)
+	}
+	if !strings.Contains(stderr, "could not be read to its end") || !strings.Contains(stderr, "input not read whole in 1 analysis") {
+		t.Errorf("stderr does not say the capture was cut: %q", stderr)
+	}
+	ms, _ := filepath.Glob(filepath.Join(out, "*", "manifest.json"))
+	if len(ms) != 1 {
+		t.Fatalf("manifests: %v", ms)
+	}
+	if m := string(mustRead(t, ms[0])); !strings.Contains(m, `"truncated": true`) {
+		t.Errorf("manifest does not say the capture was cut:\n%s", m)
+	}
+}
+
 // TestFlowsTLSReason: flows' table says per TLS connection why it was not
 // decrypted (from pcap.TLSError.Cause), and the JSON gives the cause with
 // the full reason; corpus captures with no key log, another capture's key
