@@ -106,6 +106,24 @@ func FuzzEBPFEvents(f *testing.F) {
 	})
 }
 
+func FuzzTLSPlaintext(f *testing.F) {
+	f.Add([]byte(`{"ts_ns":1700000000123456789,"event":"SSL_write_ex","direction":"out","ssl":"0x1","local_addr":"127.0.0.1","local_port":38116,"remote_addr":"127.0.0.1","remote_port":443,"community_id":"1:x","pid":1,"tid":1,"comm":"p","bytes":4,"captured":4,"data":"UE9TVA=="}` + "\n" +
+		`{"event":"SSL_read","direction":"in","local_addr":"::1","local_port":1,"remote_addr":"::1","remote_port":70000,"community_id":"1:y","data":"!!"}`))
+	f.Add([]byte(`[{"direction":"sideways"},{"local_port":-1},3]`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		tp, err := ReadTLSPlaintext(bytes.NewReader(b), "tls_plaintext.jsonl")
+		checkReadErr(t, err)
+		tp1, err1 := ReadTLSPlaintext(iotest.OneByteReader(bytes.NewReader(b)), "tls_plaintext.jsonl")
+		if (err == nil) != (err1 == nil) || err == nil && !reflect.DeepEqual(tp.streams, tp1.streams) {
+			t.Fatalf("whole read %v, byte by byte %v", err, err1)
+		}
+		if err != nil {
+			return
+		}
+		run(t, fuzzEntries(), tp.Enricher())
+	})
+}
+
 func FuzzAESInfo(f *testing.F) {
 	f.Add([]byte(`[{"type":"aes_info_log","timestamp":1700000009000,"pid":1,"process":"p","data":{"alg":"AES/CBC/PKCS5Padding","key":"00","iv":"01","in":"68656c6c6f","out":"30313233343536373839616263646566"}}]`))
 	f.Add([]byte(`[{"timestamp":1,"data":{"alg":"SHA-1","in":"00","out":"zz"}},{"data":{"in":"3031323334353637","out":"3031323334353637"}}]`))

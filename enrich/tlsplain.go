@@ -87,7 +87,7 @@ func ReadTLSPlaintext(r io.Reader, name string) (*TLSPlaintext, error) {
 		if err := json.Unmarshal(raw, &x); err != nil {
 			return problem(skipTLSMalformed, "%v", err)
 		}
-		if x.CommunityID == "" || x.LocalPort <= 0 || x.RemotePort <= 0 {
+		if x.CommunityID == "" || x.LocalPort <= 0 || x.RemotePort <= 0 || x.LocalPort > 65535 || x.RemotePort > 65535 {
 			return problem(skipTLSNoSocket, "%s of %d bytes", x.Event, x.Bytes)
 		}
 		la, err1 := netip.ParseAddr(x.LocalAddr)
