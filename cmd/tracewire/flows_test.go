@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	rep "github.com/tracewire/tracewire/report"
 	"strings"
 
 	"github.com/tracewire/tracewire/internal/testutil"
@@ -77,3 +78,6 @@ func TestFlowsWarningNoSelfReference(t *testing.T) {
 		t.Errorf("flows tells the user to run flows:\n%s", stderr)
 	}
 }
+
+// flowJSON is what flows --format json writes, for the tests.
+type flowJSON = rep.FlowJSON
