@@ -48,6 +48,11 @@ type Adapter struct {
 	// Match narrows the requests further; nil matches every request to the
 	// endpoints.
 	Match *Condition `yaml:"match,omitempty"`
+	// Include names shared blocks (blocks.go) whose decoding steps and data
+	// paths the loader puts before the adapter's own; it is kept for
+	// information only, the merged steps and paths are in DecodingSteps and
+	// ContainedDataPaths.
+	Include []string `yaml:"include,omitempty"`
 	// DecodingSteps turn the raw request into the decoded state, in order.
 	DecodingSteps []Step `yaml:"decodingSteps"`
 	// ContainedDataPaths maps a property name to where it is found.

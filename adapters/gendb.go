@@ -79,6 +79,16 @@ func readYAMLFiles(fsys fs.FS, dir string) ([]string, [][]byte, error) {
 		}
 		names, texts = append(names, n), append(texts, b)
 	}
+	if dir != commonDir && !strings.HasSuffix(dir, "/"+commonDir) {
+		// The shared blocks (blocks.go), named common/<file>.
+		cn, ct, err := readYAMLFiles(fsys, path.Join(dir, commonDir))
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, nil, err
+		}
+		for i := range cn {
+			names, texts = append(names, commonDir+"/"+cn[i]), append(texts, ct[i])
+		}
+	}
 	return names, texts, nil
 }
 

@@ -16,7 +16,7 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-//go:embed data/*.yaml
+//go:embed data/*.yaml data/common/*.yaml
 var embedded embed.FS
 
 // DB is a loaded, checked adapter database. It is read-only after loading
@@ -86,6 +86,10 @@ func parseFiles(fsys fs.FS, dir string) ([]*File, error) {
 	// Parsing (YAML mostly) is most of a command's start-up: the files are
 	// parsed on all CPUs; the first error in file order is reported, as
 	// when parsing them one by one.
+	blocks, names, texts, err := parseBlockFiles(names, texts)
+	if err != nil {
+		return nil, err
+	}
 	files := make([]*File, len(names))
 	errs := make([]error, len(names))
 	next := make(chan int, len(names))
@@ -99,7 +103,7 @@ func parseFiles(fsys fs.FS, dir string) ([]*File, error) {
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				files[i], errs[i] = ParseFile(names[i], texts[i])
+				files[i], errs[i] = parseFile(names[i], texts[i], blocks)
 			}
 		}()
 	}
@@ -112,7 +116,14 @@ func parseFiles(fsys fs.FS, dir string) ([]*File, error) {
 	return files, nil
 }
 
+// ParseFile parses and checks one adapter file on its own: an include
+// in it is an error, as no shared blocks are known (Load reads them from
+// the common/ directory).
 func ParseFile(name string, b []byte) (*File, error) {
+	return parseFile(name, b, nil)
+}
+
+func parseFile(name string, b []byte, blocks map[string]*Block) (*File, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	var f File
@@ -124,6 +135,14 @@ func ParseFile(name string, b []byte) (*File, error) {
 		return nil, fmt.Errorf("adapters: %s: more than one YAML document", name)
 	}
 	f.Tracker.File = name
+	for _, a := range f.Adapters {
+		if a == nil {
+			continue // compile reports it
+		}
+		if err := a.include(blocks); err != nil {
+			return nil, fmt.Errorf("adapters: %s: adapter %s: %w", name, a.Slug, err)
+		}
+	}
 	if err := f.compile(newCompiler()); err != nil {
 		return nil, fmt.Errorf("adapters: %s: %w", name, err)
 	}
