@@ -172,9 +172,16 @@ func handler(t testing.TB) http.Handler {
 		io.WriteString(w, "first part")
 		w.(http.Flusher).Flush()
 		<-r.Context().Done()
+		select {
+		case slowDone <- struct{}{}:
+		default:
+		}
 	})
 	return mux
 }
+
+// slowDone receives when the /slow handler's request was cancelled.
+var slowDone = make(chan struct{}, 1)
 
 // generatedSession is one connection with the requests of the test; big
 // adds a 1 MiB response.
@@ -213,7 +220,13 @@ func generatedSession(t testing.TB, big bool) []rec {
 		io.ReadFull(resp.Body, buf)
 		cancel()
 		resp.Body.Close()
-		// Let the RST_STREAM reach the server before shutting down.
+		// Wait until the server has the RST_STREAM (the handler's context
+		// ends), so the recording holds it however the goroutines run.
+		select {
+		case <-slowDone:
+		case <-time.After(10 * time.Second):
+			t.Error("the server never saw /slow cancelled")
+		}
 		do(t, cc, "GET", "http://example.test/hello?after=reset", nil)
 	})
 }
