@@ -464,35 +464,42 @@ func (m *Matcher) indicatorFindings(ref EntryRef, r *adapters.Request, tr *Track
 	var out []Finding
 	for _, fl := range fields {
 		for _, h := range m.inds.search(fl.text) {
-			in := m.inds.indicators[h.form.ind]
 			name, off := fl.name, h.start
 			if fl.context == "query" {
 				name, off = queryParamAt(fl.text, h.start)
 			}
-			matched := string(fl.text[h.start:h.end])
-			f := Finding{
-				Entry:    ref,
-				Tracker:  tr,
-				Source:   SourceIndicator,
-				Property: in.Property,
-				Value:    matched,
-				Context:  fl.context,
-				Path:     name,
-				Reasoning: fmt.Sprintf("indicator %s=%q found %s%s", in.Property, in.Value, h.form.encoding,
-					ofSuffix(h.form.of)),
-				Indicator: &IndicatorMatch{Value: in.Value, Encoding: h.form.encoding, Of: h.form.of, Field: name, Offset: off},
-			}
+			f := m.indicatorFinding(ref, tr, h, fl.text, fl.context, name, off, "")
 			if fl.context == "body" || fl.context == "path" {
 				f.Path = "[" + strconv.Itoa(h.start) + "]"
-			}
-			if !utf8.ValidString(matched) {
-				f.Value = base64.StdEncoding.EncodeToString([]byte(matched))
-				f.ValueEncoding = "base64"
 			}
 			out = append(out, f)
 		}
 	}
 	return out
+}
+
+// indicatorFinding is the finding of hit h in text, a field of the request
+// in context ctx named name, where off is the hit's offset in that field;
+// where ends the reasoning.
+func (m *Matcher) indicatorFinding(ref EntryRef, tr *TrackerRef, h hit, text []byte, ctx, name string, off int, where string) Finding {
+	in := m.inds.indicators[h.form.ind]
+	matched := string(text[h.start:h.end])
+	f := Finding{
+		Entry:     ref,
+		Tracker:   tr,
+		Source:    SourceIndicator,
+		Property:  in.Property,
+		Value:     matched,
+		Context:   ctx,
+		Path:      name,
+		Reasoning: fmt.Sprintf("indicator %s=%q found %s%s%s", in.Property, in.Value, h.form.encoding, ofSuffix(h.form.of), where),
+		Indicator: &IndicatorMatch{Value: in.Value, Encoding: h.form.encoding, Of: h.form.of, Field: name, Offset: off},
+	}
+	if !utf8.ValidString(matched) {
+		f.Value = base64.StdEncoding.EncodeToString([]byte(matched))
+		f.ValueEncoding = "base64"
+	}
+	return f
 }
 
 func ofSuffix(of string) string {
@@ -616,24 +623,7 @@ func (m *Matcher) webSocketFindings(ref EntryRef, e *har.Entry, tr *TrackerRef) 
 		}
 		name := "_webSocketMessages[" + strconv.Itoa(i) + "]"
 		for _, h := range m.inds.search(text) {
-			in := m.inds.indicators[h.form.ind]
-			matched := string(text[h.start:h.end])
-			f := Finding{
-				Entry:    ref,
-				Tracker:  tr,
-				Source:   SourceIndicator,
-				Property: in.Property,
-				Value:    matched,
-				Context:  "websocket",
-				Path:     name,
-				Reasoning: fmt.Sprintf("indicator %s=%q found %s%s in WebSocket message %d", in.Property, in.Value, h.form.encoding,
-					ofSuffix(h.form.of), i),
-				Indicator: &IndicatorMatch{Value: in.Value, Encoding: h.form.encoding, Of: h.form.of, Field: name, Offset: h.start},
-			}
-			if !utf8.ValidString(matched) {
-				f.Value = base64.StdEncoding.EncodeToString([]byte(matched))
-				f.ValueEncoding = "base64"
-			}
+			f := m.indicatorFinding(ref, tr, h, text, "websocket", name, h.start, " in WebSocket message "+strconv.Itoa(i))
 			if !seenFinding(out, f.Context, f.Path) || !sameProperty(out, f) {
 				out = append(out, f)
 			}
