@@ -25,4 +25,9 @@
 //   - Text messages (opcode 1) keep their data as text; all other
 //     messages (binary, close, ping, pong) carry it base64-encoded, so the
 //     bytes are kept exactly.
+//
+// The frame reader is written here: gopacket has no WebSocket layer, and
+// WebSocket libraries (gorilla/websocket, coder/websocket) speak on a live
+// connection as one endpoint, where this reads both recorded directions,
+// with gaps, a byte stream at a time. Inflating is compress/flate's.
 package websocket
