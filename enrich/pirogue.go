@@ -168,7 +168,6 @@ func readPiRogue(r io.Reader, name string, slow bool) (*SocketTrace, error) {
 		return nil, err
 	}
 	p.stacks = nil
-	p.stackRaw = nil
 	p.strs.ids = nil
 	p.addrs = nil
 	p.fast = fastState{}
@@ -242,16 +241,14 @@ type pirogueParser struct {
 	strs   *interner
 	stacks map[string]int32
 	stackV []stackVal
-	// stackRaw holds the bytes of each stack of stackV, while reading.
-	stackRaw [][]byte
-	extras   []map[string]any
-	keys     map[string]string // camelCase cache
-	addrs    map[uint32]netip.Addr
-	ms       int         // records with a timestamp in milliseconds
-	wrong    *InputError // first record with a timestamp in a wrong unit
-	boxed    []any       // strs.strs boxed, once read
-	slow     bool        // no parseFast
-	fast     fastState
+	extras []map[string]any
+	keys   map[string]string // camelCase cache
+	addrs  map[uint32]netip.Addr
+	ms     int         // records with a timestamp in milliseconds
+	wrong  *InputError // first record with a timestamp in a wrong unit
+	boxed  []any       // strs.strs boxed, once read
+	slow   bool        // no parseFast
+	fast   fastState
 }
 
 // parse decodes one record: with parseFast when it is of the usual shape,
@@ -483,7 +480,6 @@ func (p *pirogueParser) stack(raw []byte) int32 {
 		}
 		id = int32(len(p.stackV))
 		p.stackV = append(p.stackV, sv)
-		p.stackRaw = append(p.stackRaw, []byte(string(raw)))
 	}
 	p.stacks[string(raw)] = id
 	return id

@@ -1,7 +1,6 @@
 package enrich
 
 import (
-	"hash/maphash"
 	"math"
 	"net/netip"
 
@@ -13,11 +12,11 @@ import (
 // and addresses, and stacks that repeat (a few thousand distinct ones at
 // most). parseFast reads such a record, already cut and checked by the
 // json/v2 decoder, in one walk without callbacks, interns through one-entry
-// caches, and finds where a stack ends by recognising its bytes
-// (stackIndex). It accepts only records that parse's json/v2 unmarshal
-// would use as they are; anything else (escapes, unknown keys, duplicates,
-// odd types, a record to skip) is left to the unmarshal, as if parseFast
-// had not looked at it.
+// caches, and recognises a stack seen before by its bytes, without a scan.
+// It accepts only records that parse's json/v2 unmarshal would use as they
+// are; anything else (escapes, unknown keys, duplicates, odd types, a
+// record to skip) is left to the unmarshal, as if parseFast had not looked
+// at it.
 //
 // Why this shortcut stays (issue 11's rule: at least 10% of a figure a user
 // sees): unmarshalling every record into pirogueRecord took 3x the CPU time
@@ -131,7 +130,6 @@ type fastState struct {
 	flowArgs []flowArgs
 	last     fastFlow
 	lastF    int32
-	index    stackIndex
 }
 
 type fastAddr struct {
@@ -297,10 +295,16 @@ func (p *pirogueParser) parseFast(b []byte) bool {
 					dbit = seenStack
 					switch b[i] {
 					case '[':
-						n, id, found := fs.index.lookup(b[i:])
-						if found {
-							r.stack, e = id, i+n
-							break
+						// The stack is usually the record's last member:
+						// when the bytes up to the record's closing "}}"
+						// are a stack seen before, they are the stack (an
+						// array ends where its bytes end), found without
+						// a scan.
+						if e = stackEnd(b); e > i {
+							if id, ok := p.stacks[string(b[i:e])]; ok && id >= 0 {
+								r.stack = id
+								break
+							}
 						}
 						e = skipValid(b, i)
 						stackStart, stackAt = i, e
@@ -369,7 +373,6 @@ func (p *pirogueParser) parseFast(b []byte) bool {
 		if r.stack = p.stack(raw); r.stack < 0 {
 			return false
 		}
-		fs.index.insert(r.stack, p.stackRaw[r.stack])
 	}
 	if p.recs.n >= math.MaxInt32 {
 		return false
@@ -455,99 +458,26 @@ func (p *pirogueParser) fastAddr(id uint32) (netip.Addr, bool) {
 	return a.a, a.state == 1
 }
 
-// stackIndex recognises stacks seen before at the start of a buffer, with
-// a trie over their bytes in blocks of stackBlock: a node is a prefix (its
-// length and the chained hash of its blocks), and holds the stacks that
-// end within its next block. Recognising a stack costs one hash and map
-// lookup per block and one comparison of the candidate's bytes, where
-// scanning it costs a look at every byte. Hashes only choose candidates:
-// a stack is recognised only when its bytes are all there.
-type stackIndex struct {
-	seed   maphash.Seed
-	root   stackNode
-	nodes  map[stackKey]*stackNode
-	stacks [][]byte // by stack id
-	bytes  int
-}
-
-type stackKey struct {
-	n int // prefix length
-	h uint64
-}
-
-type stackNode struct {
-	ends []int32 // stacks ending within the next block
-	more bool    // some stack goes on past the next block
-}
-
-const (
-	stackBlock = 512
-	// Bounds on what the index holds; stacks beyond them are scanned.
-	maxIndexedStacks = 1 << 14
-	maxIndexedBytes  = 64 << 20
-	maxNodeEnds      = 16
-)
-
-func (x *stackIndex) chain(h uint64, block []byte) uint64 {
-	return (h*0x9e3779b97f4a7c15 + 1) ^ maphash.Bytes(x.seed, block)
-}
-
-// lookup returns the length and id of the indexed stack that b starts
-// with.
-func (x *stackIndex) lookup(b []byte) (int, int32, bool) {
-	if x.nodes == nil {
-		return 0, 0, false
-	}
-	node, n, h := &x.root, 0, uint64(0)
-	for {
-		for _, id := range node.ends {
-			s := x.stacks[id]
-			if len(s) <= len(b) && string(b[n:len(s)]) == string(s[n:]) && string(b[:n]) == string(s[:n]) {
-				return len(s), id, true
-			}
+// stackEnd returns where the last array of record b ends when b ends
+// with "]}}" (white space allowed), else -1.
+func stackEnd(b []byte) int {
+	j := len(b)
+	for _, c := range []byte("}}]") {
+		j = skipWSBack(b, j)
+		if j == 0 || b[j-1] != c {
+			return -1
 		}
-		if !node.more || len(b) < n+stackBlock {
-			return 0, 0, false
-		}
-		h = x.chain(h, b[n:n+stackBlock])
-		n += stackBlock
-		if node = x.nodes[stackKey{n, h}]; node == nil {
-			return 0, 0, false
-		}
+		j--
 	}
+	return j + 1
 }
 
-// insert indexes stack id, whose bytes are s, unless the index is full.
-func (x *stackIndex) insert(id int32, s []byte) {
-	if x.nodes == nil {
-		x.seed = maphash.MakeSeed()
-		x.nodes = map[stackKey]*stackNode{}
+// skipWSBack returns i less the white space before it.
+func skipWSBack(b []byte, i int) int {
+	for i > 0 && (b[i-1] == ' ' || b[i-1] == '\t' || b[i-1] == '\r' || b[i-1] == '\n') {
+		i--
 	}
-	if len(x.stacks) >= maxIndexedStacks || x.bytes+len(s) > maxIndexedBytes {
-		return
-	}
-	x.stacks = grow(x.stacks, int(id))
-	if x.stacks[id] != nil {
-		return
-	}
-	node, n, h := &x.root, 0, uint64(0)
-	for len(s) > n+stackBlock {
-		node.more = true
-		h = x.chain(h, s[n:n+stackBlock])
-		n += stackBlock
-		next := x.nodes[stackKey{n, h}]
-		if next == nil {
-			next = &stackNode{}
-			x.nodes[stackKey{n, h}] = next
-		}
-		node = next
-	}
-	if len(node.ends) >= maxNodeEnds {
-		return
-	}
-	node.ends = append(node.ends, id)
-	x.stacks[id] = s
-	x.bytes += len(s)
+	return i
 }
 
 func skipWS(b []byte, i int) int {
