@@ -1,22 +1,16 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 	"runtime"
-	"slices"
-	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/tracewire/tracewire/batch"
 	"github.com/tracewire/tracewire/internal/atomicfile"
-	rep "github.com/tracewire/tracewire/report"
+	prog "github.com/tracewire/tracewire/internal/progress"
 )
 
 func init() { subcommands = append(subcommands, newBatchCmd) }
@@ -90,38 +84,18 @@ func runBatch(ctx context.Context, e *env, dirs []string, f *batchFlags) error {
 	if stream {
 		o.Out, o.Rows = "", e.stdout
 	}
-	for _, s := range f.formats {
-		for _, x := range strings.Split(s, ",") {
-			if x = strings.TrimSpace(x); x == "" {
-				continue
-			}
-			fm, err := rep.ParseFormat(x)
-			if err != nil {
-				return err
-			}
-			o.Formats = append(o.Formats, fm)
-		}
+	var err error
+	if o.Formats, err = batch.ParseFormats(f.formats); err != nil {
+		return err
 	}
-	for _, s := range f.documents {
-		for _, x := range strings.Split(s, ",") {
-			if x = strings.TrimSpace(x); x == "" {
-				continue
-			}
-			d, err := rep.ParseDocument(x)
-			if err != nil {
-				return err
-			}
-			if d != rep.DocReport && !slices.Contains(o.Documents, d) {
-				o.Documents = append(o.Documents, d)
-			}
-		}
+	if o.Documents, err = batch.ParseDocuments(f.documents); err != nil {
+		return err
 	}
 	if len(o.Documents) > 0 && stream {
 		return errors.New("batch: --document writes files; it cannot be used with -o -")
 	}
 	if len(dirs) == 1 && dirs[0] == "-" {
-		var err error
-		if dirs, err = readLines(e.stdin); err != nil {
+		if dirs, err = batch.ReadPaths(e.stdin); err != nil {
 			return err
 		}
 		if len(dirs) == 0 {
@@ -131,7 +105,6 @@ func runBatch(ctx context.Context, e *env, dirs []string, f *batchFlags) error {
 	if err := checkLang(f.lang); err != nil {
 		return err
 	}
-	var err error
 	if o.Common, err = f.an.input(nil); err != nil {
 		return err
 	}
@@ -144,18 +117,17 @@ func runBatch(ctx context.Context, e *env, dirs []string, f *batchFlags) error {
 	if procs := runtime.GOMAXPROCS(0); f.jobs > 0 && f.jobs < procs {
 		defer setProcs(setProcs(f.jobs))
 	}
-	var progress *batchProgress
+	var progress *batch.Progress
 	o.Started = func(n int, empty []string) {
 		for _, d := range empty {
 			fmt.Fprintf(e.stderr, "tracewire: warning: batch: %s holds no capture, HAR file or experiment folder\n", d)
 		}
-		progress = newBatchProgress(e, n)
+		_, tty := prog.Terminal(e.stderr)
+		progress = batch.NewProgress(e.stderr, n, tty)
 	}
-	o.Ended = func(r batch.Result) { progress.result(r) }
+	o.Ended = func(r batch.Result) { progress.Result(r) }
 	sum, err := batch.Run(ctx, dirs, o)
-	if progress != nil {
-		progress.done()
-	}
+	progress.Done()
 	if err != nil {
 		var oe *atomicfile.OutputError
 		if errors.As(err, &oe) {
@@ -163,16 +135,8 @@ func runBatch(ctx context.Context, e *env, dirs []string, f *batchFlags) error {
 		}
 		return err
 	}
-	failed, incomplete := sum.Count(batch.Failed, batch.FailedBefore), sum.Incomplete()
-	line := fmt.Sprintf("tracewire: batch: %s: %d done", plural(len(sum.Results), "analysis", "analyses"), sum.Count(batch.OK))
-	if n := sum.Count(batch.Rendered); n > 0 {
-		line += fmt.Sprintf(", %d reports rendered again (analysis unchanged)", n)
-	}
-	fmt.Fprintf(e.stderr, "%s, %d skipped (unchanged), %d failed\n", line, sum.Count(batch.Skipped), failed)
-	if incomplete > 0 {
-		fmt.Fprintf(e.stderr, "tracewire: batch: input not read whole in %s: entries left out or a capture cut short (see the warnings)\n", plural(incomplete, "analysis", "analyses"))
-	}
-	if failed > 0 || incomplete > 0 {
+	sum.WriteText(e.stderr)
+	if sum.Count(batch.Failed, batch.FailedBefore) > 0 || sum.Incomplete() > 0 {
 		return &exitError{code: exitIncomplete}
 	}
 	return nil
@@ -180,107 +144,3 @@ func runBatch(ctx context.Context, e *env, dirs []string, f *batchFlags) error {
 
 // setProcs is runtime.GOMAXPROCS, replaced by tests.
 var setProcs = runtime.GOMAXPROCS
-
-func readLines(r io.Reader) ([]string, error) {
-	var out []string
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
-	for sc.Scan() {
-		if l := strings.TrimSpace(sc.Text()); l != "" {
-			out = append(out, l)
-		}
-	}
-	return out, sc.Err()
-}
-
-// batchProgress shows a progress bar with counts and an estimate of the
-// time left on a terminal, and plain log lines otherwise.
-type batchProgress struct {
-	w      io.Writer
-	tty    bool
-	total  int
-	n      int
-	counts map[batch.Status]int
-	start  time.Time
-	shown  bool
-}
-
-func newBatchProgress(e *env, total int) *batchProgress {
-	p := &batchProgress{w: e.stderr, total: total, counts: map[batch.Status]int{}, start: time.Now()}
-	if f, ok := e.stderr.(*os.File); ok {
-		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
-			p.tty = true
-		}
-	}
-	return p
-}
-
-// line prints a line that must be seen (a failure), above the bar.
-func (p *batchProgress) line(s string) {
-	if p.tty && p.shown {
-		fmt.Fprint(p.w, "\r\033[K")
-	}
-	fmt.Fprintln(p.w, s)
-	p.draw()
-}
-
-// log prints a routine line, only when there is no bar.
-func (p *batchProgress) log(s string) {
-	if !p.tty {
-		fmt.Fprintln(p.w, s)
-	}
-}
-
-// result reports an analysis that ended.
-func (p *batchProgress) result(r batch.Result) {
-	switch r.Status {
-	case batch.Failed:
-		p.line(fmt.Sprintf("tracewire: batch: FAILED %s: %s", r.ID, r.Err))
-	case batch.FailedBefore:
-		p.line(fmt.Sprintf("tracewire: batch: FAILED %s (in an earlier run; --retry-failed runs it again): %s", r.ID, r.Err))
-	default:
-		p.log(fmt.Sprintf("tracewire: batch: %s %s (%d findings)", r.Status, r.ID, r.Findings))
-	}
-	for _, w := range r.Warnings {
-		p.line(fmt.Sprintf("tracewire: batch: warning: %s: %s", r.ID, w))
-	}
-	p.add(r.Status)
-}
-
-func (p *batchProgress) add(status batch.Status) {
-	p.n++
-	p.counts[status]++
-	p.draw()
-}
-
-func (p *batchProgress) draw() {
-	if !p.tty || p.total == 0 {
-		return
-	}
-	const width = 30
-	filled := width * p.n / p.total
-	eta := ""
-	if p.n > 0 && p.n < p.total {
-		// Wall-clock time only paces the display; it never reaches output.
-		left := time.Since(p.start) / time.Duration(p.n) * time.Duration(p.total-p.n)
-		eta = " ETA " + left.Round(time.Second).String()
-	}
-	fmt.Fprintf(p.w, "\r\033[K[%s%s] %d/%d  done %d  skipped %d  failed %d%s",
-		strings.Repeat("#", filled), strings.Repeat(".", width-filled), p.n, p.total,
-		p.counts[batch.OK]+p.counts[batch.Rendered], p.counts[batch.Skipped], p.counts[batch.Failed]+p.counts[batch.FailedBefore], eta)
-	p.shown = true
-}
-
-func (p *batchProgress) done() {
-	if p.tty && p.shown {
-		fmt.Fprintln(p.w)
-	}
-}
-
-// plural writes a count with the noun's singular or plural.
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
-}

@@ -334,32 +334,6 @@ func BenchmarkBatch(b *testing.B) {
 	}
 }
 
-func TestBatchProgress(t *testing.T) {
-	var buf bytes.Buffer
-	p := &batchProgress{w: &buf, total: 4, counts: map[batch.Status]int{}, tty: true}
-	p.start = p.start.Add(-4e9) // 4 s ago: 2 s per analysis so far
-	p.add(batch.OK)
-	p.add(batch.Skipped)
-	p.line("tracewire: batch: FAILED x: y")
-	p.add(batch.Failed)
-	p.done()
-	out := buf.String()
-	for _, want := range []string{"\r\033[K[###############...............] 2/4  done 1  skipped 1  failed 0 ETA ", "\r\033[Ktracewire: batch: FAILED x: y\n", "3/4  done 1  skipped 1  failed 1"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("progress output lacks %q:\n%q", want, out)
-		}
-	}
-	// Not a terminal: plain lines, no bar.
-	buf.Reset()
-	p = &batchProgress{w: &buf, total: 2, counts: map[batch.Status]int{}}
-	p.log("tracewire: batch: ok a (1 findings)")
-	p.add(batch.OK)
-	p.done()
-	if buf.String() != "tracewire: batch: ok a (1 findings)\n" {
-		t.Errorf("plain output %q", buf.String())
-	}
-}
-
 // TestBatchOutputInsideInput: the output folder inside the folder
 // analysed is not analysed itself on the next run.
 func TestBatchOutputInsideInput(t *testing.T) {

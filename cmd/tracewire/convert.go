@@ -7,12 +7,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/tracewire/tracewire/har"
 	"github.com/tracewire/tracewire/internal/atomicfile"
+	prog "github.com/tracewire/tracewire/internal/progress"
 	"github.com/tracewire/tracewire/pcap"
 )
 
@@ -40,7 +40,7 @@ func (f *captureFlags) options(e *env) pcap.Options {
 		RSAKeyFiles:     f.rsaKeys,
 		CommunityIDSeed: f.seed,
 		FlowBudget:      f.flowBudget << 20,
-		Progress:        progressPrinter(e),
+		Progress:        prog.Capture(e.stderr),
 	}
 }
 
@@ -246,31 +246,6 @@ func report(e *env, sum *pcap.Summary, seeFlows bool) {
 	for _, n := range sum.Notes {
 		if n.Kind == "internal" {
 			fmt.Fprintln(e.stderr, "error: please report this bug:", n)
-		}
-	}
-}
-
-// progressPrinter shows progress on stderr when it is a terminal.
-func progressPrinter(e *env) func(pcap.Progress) {
-	f, ok := e.stderr.(*os.File)
-	if !ok || !isTerminal(f) {
-		return nil
-	}
-	var last time.Time
-	return func(p pcap.Progress) {
-		// Wall-clock time only paces the display; it never reaches output.
-		now := time.Now()
-		if !p.Done && now.Sub(last) < 200*time.Millisecond {
-			return
-		}
-		last = now
-		pct := ""
-		if p.Size > 0 {
-			pct = fmt.Sprintf(" %3d%%", min(100, p.Offset*100/p.Size))
-		}
-		fmt.Fprintf(f, "\r\033[K[%d/%d] %s%s: %d packets, %d entries", p.FileIndex+1, p.Files, filepath.Base(p.File), pct, p.Packets, p.Entries)
-		if p.Done && p.FileIndex+1 == p.Files {
-			fmt.Fprintln(f)
 		}
 	}
 }

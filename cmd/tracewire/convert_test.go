@@ -141,18 +141,3 @@ func TestHARName(t *testing.T) {
 		}
 	}
 }
-
-// Progress goes to stderr only when it is a terminal.
-func TestProgressOnlyOnTerminal(t *testing.T) {
-	if progressPrinter(&env{stderr: &bytes.Buffer{}}) != nil {
-		t.Error("progress for a buffer")
-	}
-	f, err := os.Create(filepath.Join(t.TempDir(), "stderr"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if progressPrinter(&env{stderr: f}) != nil {
-		t.Error("progress for a regular file")
-	}
-}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -16,6 +15,7 @@ import (
 	"github.com/tracewire/tracewire/enrich"
 	"github.com/tracewire/tracewire/har"
 	"github.com/tracewire/tracewire/internal/atomicfile"
+	prog "github.com/tracewire/tracewire/internal/progress"
 )
 
 func init() { subcommands = append(subcommands, newEnrichCmd) }
@@ -170,7 +170,7 @@ func runEnrich(ctx context.Context, e *env, in, out string, indent bool, f *enri
 	if err != nil {
 		return err
 	}
-	opts.EnrichProgress = enrichProgress(e)
+	opts.EnrichProgress = prog.Enrich(e.stderr)
 	if indent {
 		opts.HARWriterOptions = append(opts.HARWriterOptions, har.Indented())
 	}
@@ -221,22 +221,4 @@ func runEnrich(ctx context.Context, e *env, in, out string, indent bool, f *enri
 		return &exitError{code: exitIncomplete}
 	}
 	return truncated(res.Capture)
-}
-
-// enrichProgress shows the passes on stderr when it is a terminal.
-func enrichProgress(e *env) func(pass, n int) {
-	fh, ok := e.stderr.(*os.File)
-	if !ok {
-		return nil
-	}
-	if st, err := fh.Stat(); err != nil || st.Mode()&os.ModeCharDevice == 0 {
-		return nil
-	}
-	return func(pass, n int) {
-		what := "reading entries"
-		if pass == 2 {
-			what = "enriching entries"
-		}
-		fmt.Fprintf(fh, "\r\033[K%s: %d", what, n)
-	}
 }

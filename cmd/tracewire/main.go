@@ -10,8 +10,6 @@ import (
 	"os"
 	"os/signal"
 	"strings"
-
-	"golang.org/x/term"
 )
 
 func main() {
@@ -93,11 +91,4 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return usageError(c, err)
 	}
 	return err
-}
-
-// isTerminal reports whether w is a terminal (not a file, pipe or
-// /dev/null, which a character-device test would take for one).
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
 }

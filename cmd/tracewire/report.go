@@ -15,6 +15,7 @@ import (
 	"github.com/tracewire/tracewire/adapters"
 	"github.com/tracewire/tracewire/enrich"
 	"github.com/tracewire/tracewire/internal/atomicfile"
+	prog "github.com/tracewire/tracewire/internal/progress"
 	"github.com/tracewire/tracewire/match"
 	rep "github.com/tracewire/tracewire/report"
 )
@@ -103,7 +104,7 @@ func (f *analysisFlags) options(e *env) (tracewire.Options, error) {
 	o.Capture.CommunityIDSeed = f.capture.seed
 	o.Capture.FlowBudget = f.capture.flowBudget << 20
 	if e != nil {
-		o.Capture.Progress = progressPrinter(e)
+		o.Capture.Progress = prog.Capture(e.stderr)
 	}
 	if f.adapterDir != "" {
 		db, err := adapters.LoadDir(f.adapterDir)
@@ -232,7 +233,7 @@ func runReport(ctx context.Context, e *env, args []string, f *reportFlags) error
 	if err != nil {
 		return err
 	}
-	if (f.out == "" || f.out == "-") && (format == rep.PDF || format == rep.Parquet) && isTerminal(e.stdout) {
+	if _, tty := prog.Terminal(e.stdout); tty && (f.out == "" || f.out == "-") && (format == rep.PDF || format == rep.Parquet) {
 		// Binary on a terminal is garbage for the user and can upset the
 		// terminal; a pipe or a redirection is fine.
 		return usageErrorf("report: %s is binary and standard output is a terminal; write it to a file with -o (e.g. -o report%s), or redirect standard output", format, format.Ext())
