@@ -248,6 +248,14 @@ func TestNoFalsePositives(t *testing.T) {
 		t.Fatal(err)
 	}
 	domains := trackerDomains(db)
+	// A few adapters match by path shape on any host (Adobe Analytics on
+	// the CNAME hosts sites point at Adobe): their findings count as on a
+	// tracker host only where the host directory names the adapter's own
+	// company for that host.
+	dir, err := adapters.Hosts()
+	if err != nil {
+		t.Fatal(err)
+	}
 	absent := []match.Indicator{
 		{Property: "advertisingId", Value: "0b7e1c55-3a0f-4e8e-9c1d-5f2a6b9e7d41"},
 		{Property: "email", Value: "nobody.here@tracewire.invalid"},
@@ -270,7 +278,7 @@ func TestNoFalsePositives(t *testing.T) {
 			for _, f := range res.Findings {
 				if f.Source == match.SourceIndicator {
 					t.Errorf("%s entry %d: absent indicator reported: %+v", filepath.Base(file), res.Entry.Index, f)
-				} else if !tracker {
+				} else if c := dir.Lookup(u.Host); !tracker && (c == nil || c.Slug == "" || !strings.HasPrefix(res.Adapter, c.Slug+"/")) {
 					t.Errorf("%s entry %d: adapter finding on non-tracker host %s: %s=%q", filepath.Base(file), res.Entry.Index, u.Host, f.Property, f.Value)
 				}
 			}
