@@ -10,8 +10,6 @@ import (
 
 	"github.com/go-json-experiment/json"
 	"github.com/go-json-experiment/json/jsontext"
-
-	"github.com/tracewire/tracewire/communityid"
 )
 
 // The eBPF socket event format is tracewire's own, documented in
@@ -46,15 +44,14 @@ type ebpfRec struct {
 // wrong unit, is an *InputError.
 func ReadEBPFEvents(r io.Reader, name string) (*SocketTrace, error) {
 	tr := newSocketTrace(EBPFEventsName, name)
-	p := &ebpfParser{tr: tr, strs: newInterner(), stacks: [2]map[string]int32{{}, {}}}
-	p.addrs = map[uint32]netip.Addr{}
+	p := &ebpfParser{tr: tr, strs: newInterner(), addrs: map[uint32]netip.Addr{}}
 	if err := readJSONRecords(r, &tr.Stats, p.parse); err != nil {
 		return nil, err
 	}
 	if p.ok == 0 && p.wrong != nil {
 		return nil, p.wrong
 	}
-	p.stacks = [2]map[string]int32{}
+	p.stacks[0].ids, p.stacks[1].ids = nil, nil
 	p.strs.ids = nil
 	p.addrs = nil
 	p.boxed = p.strs.boxed()
@@ -67,9 +64,8 @@ type ebpfParser struct {
 	tr     *SocketTrace
 	recs   []ebpfRec
 	strs   *interner
-	boxed  []any               // strs.strs boxed, once read
-	stacks [2]map[string]int32 // managed, native: raw bytes → id
-	stackV [2][]stackVal
+	boxed  []any         // strs.strs boxed, once read
+	stacks [2]stackTable // managed, native
 	addrs  map[uint32]netip.Addr
 	ok     int
 	wrong  *InputError
@@ -147,39 +143,34 @@ func (p *ebpfParser) parse(rec int, off int64, d *jsontext.Decoder) error {
 		return problem(skipEvent, "direction %q", dirName)
 	}
 	r.event = p.strs.id([]byte(event))
-	var ip uint8
-	switch strings.ToLower(strings.TrimSuffix(strings.ToLower(proto), "6")) {
-	case "tcp":
-		ip = communityid.ProtoTCP
-	case "udp":
-		ip = communityid.ProtoUDP
-	default:
+	stype := strings.TrimSuffix(strings.ToLower(proto), "6")
+	ip := socketProto(stype)
+	if ip == 0 {
 		return problem(skipSocketType, "protocol %q", proto)
 	}
-	local, err := p.addrPort("local_addr", "local_port", &x.LocalAddr, &x.LocalPort)
+	local, err := addrPort(p.strs, p.addrs, "local_addr", "local_port", &x.LocalAddr, &x.LocalPort)
 	if err != nil {
 		return err
 	}
-	remote, err := p.addrPort("remote_addr", "remote_port", &x.RemoteAddr, &x.RemotePort)
+	remote, err := addrPort(p.strs, p.addrs, "remote_addr", "remote_port", &x.RemoteAddr, &x.RemotePort)
 	if err != nil {
 		return err
 	}
 	if local.Addr().Is4() != remote.Addr().Is4() {
 		return problem(skipFlow, "local %s and remote %s are not of the same family", local.Addr(), remote.Addr())
 	}
-	stype := strings.ToLower(strings.TrimSuffix(strings.ToLower(proto), "6"))
 	// tcp6 as Frida says for an IPv6 socket, IPv4-mapped addresses too.
 	if a, err := netip.ParseAddr(strings.Trim(x.RemoteAddr.String(), "[]")); err == nil && a.Is6() {
 		stype += "6"
 	}
 	r.stype = p.strs.id([]byte(stype))
 	if managed.kind != 0 && managed.kind != 'n' {
-		if r.managed = p.stack(0, managed.raw); r.managed < 0 {
+		if r.managed = p.stacks[0].id(managed.raw, managedFrame); r.managed < 0 {
 			p.tr.Stats.partial(partStack, rec, off, "managed_stack is "+kindName(managed.kind))
 		}
 	}
 	if native.kind != 0 && native.kind != 'n' {
-		if r.native = p.stack(1, native.raw); r.native < 0 {
+		if r.native = p.stacks[1].id(native.raw, nativeFrame); r.native < 0 {
 			p.tr.Stats.partial(partStack, rec, off, "native_stack is "+kindName(native.kind))
 		}
 	}
@@ -191,68 +182,13 @@ func (p *ebpfParser) parse(rec int, off int64, d *jsontext.Decoder) error {
 	return nil
 }
 
-// addrPort checks an address and a port.
-func (p *ebpfParser) addrPort(addrName, portName string, ip *jstr, port *jnum) (netip.AddrPort, error) {
-	if !ip.ok() {
-		return netip.AddrPort{}, problem(skipAddress, "no %s", addrName)
-	}
-	id := p.strs.id(ip.b)
-	a := cachedAddr(p.addrs, p.strs, id)
-	if !a.IsValid() {
-		return netip.AddrPort{}, problem(skipAddress, "%s %q", addrName, p.strs.strs[id])
-	}
-	if !port.whole {
-		return netip.AddrPort{}, problem(skipPort, "no %s or not an integer", portName)
-	}
-	if port.int < 1 || port.int > 65535 {
-		return netip.AddrPort{}, problem(skipPort, "%s %d", portName, port.int)
-	}
-	return netip.AddrPortFrom(a, uint16(port.int)), nil
-}
-
-// stack decodes a managed (kind 0) or native (kind 1) stack once per
-// distinct bytes; -1 when it is not an array of objects.
-func (p *ebpfParser) stack(kind int, raw []byte) int32 {
-	if id, ok := p.stacks[kind][string(raw)]; ok {
-		return id
-	}
-	id := int32(-1)
-	v, err := generic(raw)
-	if arr, ok := v.([]any); err == nil && ok {
-		sv := stackVal{frames: make([]any, 0, len(arr)), compact: []any{}}
-		seen := map[string]bool{}
-		good := true
-		for _, f := range arr {
-			m, ok := f.(map[string]any)
-			if !ok {
-				good = false
-				break
-			}
-			var fr map[string]any
-			var key string
-			if kind == 0 {
-				fr, key = managedFrame(m)
-			} else {
-				fr, key = nativeFrame(m)
-			}
-			sv.frames = append(sv.frames, fr)
-			if key != "" && !seen[key] {
-				seen[key] = true
-				sv.compact = append(sv.compact, key)
-			}
-		}
-		if good {
-			id = int32(len(p.stackV[kind]))
-			p.stackV[kind] = append(p.stackV[kind], sv)
-		}
-	}
-	p.stacks[kind][string(raw)] = id
-	return id
-}
-
 // managedFrame turns a managed frame into PiRogue's frame shape; the class
 // is the function's name up to its last dot unless the frame names it.
-func managedFrame(m map[string]any) (map[string]any, string) {
+func managedFrame(f any) (any, any, bool) {
+	m, ok := f.(map[string]any)
+	if !ok {
+		return nil, nil, false
+	}
 	fn, _ := m["function"].(string)
 	class, _ := m["class"].(string)
 	method := fn
@@ -284,11 +220,16 @@ func managedFrame(m map[string]any) (map[string]any, string) {
 	if a, ok := address(m["address"]); ok {
 		out["address"] = a
 	}
-	return out, class
+	return out, nonEmpty(class), true
 }
 
-// nativeFrame keeps a native frame's fields, with the address normalised.
-func nativeFrame(m map[string]any) (map[string]any, string) {
+// nativeFrame keeps a native frame's fields, with the address normalised;
+// its module's file name goes in compact.
+func nativeFrame(f any) (any, any, bool) {
+	m, ok := f.(map[string]any)
+	if !ok {
+		return nil, nil, false
+	}
 	out := map[string]any{}
 	for _, k := range []string{"module", "function", "file"} {
 		if s, ok := m[k].(string); ok {
@@ -305,7 +246,15 @@ func nativeFrame(m map[string]any) (map[string]any, string) {
 	if i := strings.LastIndexByte(mod, '/'); i >= 0 {
 		mod = mod[i+1:]
 	}
-	return out, mod
+	return out, nonEmpty(mod), true
+}
+
+// nonEmpty is s, or nil for the empty string.
+func nonEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
 }
 
 // address normalises a code address, written as a hex string ("0x7f…",
@@ -343,11 +292,11 @@ func (p *ebpfParser) render(ref int32) map[string]any {
 	}
 	m["stack"], m["compact"] = nil, nil
 	if r.managed >= 0 {
-		sv := p.stackV[0][r.managed]
+		sv := p.stacks[0].vals[r.managed]
 		m["stack"], m["compact"] = sv.frames, sv.compact
 	}
 	if r.native >= 0 {
-		sv := p.stackV[1][r.native]
+		sv := p.stacks[1].vals[r.native]
 		m["nativeStack"] = sv.frames
 		if r.managed < 0 {
 			// Without a managed stack, the native modules summarise the path.

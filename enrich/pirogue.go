@@ -3,6 +3,7 @@ package enrich
 import (
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"net/netip"
 	"strings"
@@ -92,8 +93,51 @@ func (r *sockRec) put(m map[string]any, strs []any) {
 
 // stackVal is a decoded stack shared by all records with the same bytes.
 type stackVal struct {
-	frames  []any // camelCased frame objects
-	compact []any // distinct classes, in order
+	frames  []any // frame objects, as attached
+	compact []any // distinct classes (or modules), in order
+}
+
+// stackTable decodes each distinct stack once, by its bytes.
+type stackTable struct {
+	ids  map[string]int32 // bytes → index in vals, -1 when not a stack
+	vals []stackVal
+}
+
+// id returns the index of the stack raw, decoding it the first time its
+// bytes are seen: frame turns each element into the frame attached and
+// the name compact lists (nil for none); ok false, or raw not an array,
+// makes it -1.
+func (t *stackTable) id(raw []byte, frame func(any) (fr, name any, ok bool)) int32 {
+	if id, ok := t.ids[string(raw)]; ok {
+		return id
+	}
+	if t.ids == nil {
+		t.ids = map[string]int32{}
+	}
+	id := int32(-1)
+	v, err := generic(raw)
+	if arr, ok := v.([]any); err == nil && ok {
+		sv := stackVal{frames: make([]any, 0, len(arr)), compact: []any{}}
+		seen := map[any]bool{}
+		for _, f := range arr {
+			fr, name, ok := frame(f)
+			if !ok {
+				sv.frames = nil
+				break
+			}
+			sv.frames = append(sv.frames, fr)
+			if name != nil && !seen[name] {
+				seen[name] = true
+				sv.compact = append(sv.compact, name)
+			}
+		}
+		if sv.frames != nil {
+			id = int32(len(t.vals))
+			t.vals = append(t.vals, sv)
+		}
+	}
+	t.ids[string(raw)] = id
+	return id
 }
 
 // interner gives each distinct string a small number.
@@ -160,14 +204,17 @@ func ReadPiRogueSocketTrace(r io.Reader, name string) (*SocketTrace, error) {
 // tests that compare the two ways.
 func readPiRogue(r io.Reader, name string, slow bool) (*SocketTrace, error) {
 	tr := newSocketTrace(PiRogueSocketTraceName, name)
-	p := &pirogueParser{slow: slow, tr: tr, strs: newInterner(), stacks: map[string]int32{}, keys: map[string]string{}, addrs: map[uint32]netip.Addr{}}
+	p := &pirogueParser{slow: slow, tr: tr, strs: newInterner(), keys: map[string]string{}, addrs: map[uint32]netip.Addr{}}
 	if err := readJSONRecords(r, &tr.Stats, p.parse); err != nil {
 		return nil, err
 	}
-	if err := p.checkUnits(); err != nil {
-		return nil, err
+	// A file none of whose timestamps are milliseconds while some are in
+	// another unit was written by something else, and pairing by time
+	// would silently find nothing.
+	if p.ms == 0 && p.wrong != nil {
+		return nil, p.wrong
 	}
-	p.stacks = nil
+	p.stacks.ids = nil
 	p.strs.ids = nil
 	p.addrs = nil
 	p.fast = fastState{}
@@ -177,8 +224,7 @@ func readPiRogue(r io.Reader, name string, slow bool) (*SocketTrace, error) {
 	return tr, nil
 }
 
-// pirogueRecord is a record of socket_trace.json as it is decoded; it is
-// reused from one record to the next.
+// pirogueRecord is a record of socket_trace.json as it is decoded.
 type pirogueRecord struct {
 	Type      jval        `json:"type"`
 	Timestamp jnum        `json:"timestamp"`
@@ -217,30 +263,11 @@ func (dt *pirogueData) UnmarshalJSONFrom(d *jsontext.Decoder) error {
 	return json.UnmarshalDecode(d, &dt.pirogueDataFields)
 }
 
-func (r *pirogueRecord) reset() {
-	r.Type.reset()
-	r.Timestamp.reset()
-	r.Process.reset()
-	r.Pid.reset()
-	f := &r.Data.pirogueDataFields
-	r.Data.kind = 0
-	for _, n := range []*jnum{&f.SocketFd, &f.Pid, &f.ThreadID, &f.DestPort, &f.LocalPort} {
-		n.reset()
-	}
-	for _, s := range []*jstr{&f.SocketType, &f.SocketEventType, &f.DestIP, &f.LocalIP} {
-		s.reset()
-	}
-	f.Stack.reset()
-	f.Unknown = f.Unknown[:0]
-}
-
 type pirogueParser struct {
 	tr     *SocketTrace
-	rec    pirogueRecord
 	recs   slab[pirogueRec]
 	strs   *interner
-	stacks map[string]int32
-	stackV []stackVal
+	stacks stackTable
 	extras []map[string]any
 	keys   map[string]string // camelCase cache
 	addrs  map[uint32]netip.Addr
@@ -261,8 +288,7 @@ func (p *pirogueParser) parse(rec int, off int64, d *jsontext.Decoder) error {
 	if p.parseFast(raw) {
 		return nil
 	}
-	x := &p.rec
-	x.reset()
+	x := &pirogueRecord{}
 	if err := json.Unmarshal(raw, x, recordOptions); err != nil {
 		return err
 	}
@@ -303,12 +329,10 @@ func (p *pirogueParser) parse(rec int, off int64, d *jsontext.Decoder) error {
 			if err != nil {
 				return err
 			}
-			for k, x := range v.(map[string]any) {
-				if extra == nil {
-					extra = map[string]any{}
-				}
-				extra[p.camel(k)] = camelKeys(x, p.camel)
+			if extra == nil {
+				extra = map[string]any{}
 			}
+			maps.Copy(extra, camelKeys(v, p.camel).(map[string]any))
 		}
 		r.stype = p.strs.str(&f.SocketType)
 		r.event = p.strs.str(&f.SocketEventType)
@@ -346,20 +370,15 @@ func (p *pirogueParser) parse(rec int, off int64, d *jsontext.Decoder) error {
 	if !ok {
 		return problem(skipEvent, "socket_event_type %q", event)
 	}
-	var proto uint8
-	switch p.strs.strs[r.stype] {
-	case "tcp", "tcp6":
-		proto = communityid.ProtoTCP
-	case "udp", "udp6":
-		proto = communityid.ProtoUDP
-	default:
+	proto := socketProto(p.strs.strs[r.stype])
+	if proto == 0 {
 		return problem(skipSocketType, "socket_type %q", p.strs.strs[r.stype])
 	}
-	local, err := p.addrPort("local", &f.LocalIP, &f.LocalPort)
+	local, err := addrPort(p.strs, p.addrs, "local_ip", "local_port", &f.LocalIP, &f.LocalPort)
 	if err != nil {
 		return err
 	}
-	remote, err := p.addrPort("dest", &f.DestIP, &f.DestPort)
+	remote, err := addrPort(p.strs, p.addrs, "dest_ip", "dest_port", &f.DestIP, &f.DestPort)
 	if err != nil {
 		return err
 	}
@@ -371,7 +390,7 @@ func (p *pirogueParser) parse(rec int, off int64, d *jsontext.Decoder) error {
 	}
 	r.process = p.strs.str(&x.Process)
 	if f.Stack.kind != 0 && f.Stack.kind != 'n' {
-		if r.stack = p.stack(f.Stack.raw); r.stack < 0 {
+		if r.stack = p.stacks.id(f.Stack.raw, p.stackFrame); r.stack < 0 {
 			p.tr.Stats.partial(partStack, rec, off, "the stack is not an array of frames")
 		}
 	}
@@ -387,32 +406,40 @@ func (p *pirogueParser) parse(rec int, off int64, d *jsontext.Decoder) error {
 	return nil
 }
 
-// addrPort checks an address and a port, caching parsed addresses (a
-// trace has few distinct ones).
-func (p *pirogueParser) addrPort(which string, ip *jstr, port *jnum) (netip.AddrPort, error) {
-	if !ip.ok() {
-		return netip.AddrPort{}, problem(skipAddress, "no %s_ip", which)
+// socketProto is the protocol of a PiRogue socket type, 0 when unknown.
+func socketProto(stype string) uint8 {
+	switch stype {
+	case "tcp", "tcp6":
+		return communityid.ProtoTCP
+	case "udp", "udp6":
+		return communityid.ProtoUDP
 	}
-	id := p.strs.id(ip.b)
-	a := cachedAddr(p.addrs, p.strs, id)
-	if !a.IsValid() {
-		return netip.AddrPort{}, problem(skipAddress, "%s_ip %q", which, p.strs.strs[id])
-	}
-	return checkPort(which, a, port.int, port.whole)
+	return 0
 }
 
-// cachedAddr returns the address interned as ip, parsed once (a trace has
-// few distinct addresses); the zero Addr when it is not one.
-func cachedAddr(addrs map[uint32]netip.Addr, strs *interner, ip uint32) netip.Addr {
-	a, ok := addrs[ip]
-	if !ok {
-		var err error
-		if a, err = parseAddr(strs.strs[ip]); err != nil {
-			a = netip.Addr{}
-		}
-		addrs[ip] = a
+// addrPort checks a record's address and port (ipName and portName name
+// them in messages), parsing each distinct address once.
+func addrPort(strs *interner, addrs map[uint32]netip.Addr, ipName, portName string, ip *jstr, port *jnum) (netip.AddrPort, error) {
+	if !ip.ok() {
+		return netip.AddrPort{}, problem(skipAddress, "no %s", ipName)
 	}
-	return a
+	id := strs.id(ip.b)
+	a, ok := addrs[id]
+	if !ok {
+		a, _ = parseAddr(strs.strs[id]) // the zero Addr when it is not one
+		addrs[id] = a
+	}
+	if !a.IsValid() {
+		return netip.AddrPort{}, problem(skipAddress, "%s %q", ipName, strs.strs[id])
+	}
+	// A connected socket has both ports.
+	if !port.whole {
+		return netip.AddrPort{}, problem(skipPort, "no %s or not an integer", portName)
+	}
+	if port.int < 1 || port.int > 65535 {
+		return netip.AddrPort{}, problem(skipPort, "%s %d", portName, port.int)
+	}
+	return netip.AddrPortFrom(a, uint16(port.int)), nil
 }
 
 func orUnknown(u string) string {
@@ -420,16 +447,6 @@ func orUnknown(u string) string {
 		return "no plausible date"
 	}
 	return u
-}
-
-// checkUnits fails a file none of whose timestamps are milliseconds while
-// some are in another unit: the file was written by something else, and
-// pairing by time would silently find nothing.
-func (p *pirogueParser) checkUnits() error {
-	if p.ms == 0 && p.wrong != nil {
-		return p.wrong
-	}
-	return nil
 }
 
 // parseAddr parses an address as socket hooks write them: an IPv4-mapped
@@ -443,46 +460,16 @@ func parseAddr(s string) (netip.Addr, error) {
 	return a.Unmap().WithZone(""), nil
 }
 
-// checkPort checks a record's port: a connected socket has both.
-func checkPort(which string, a netip.Addr, port int64, have bool) (netip.AddrPort, error) {
-	if !have {
-		return netip.AddrPort{}, problem(skipPort, "no %s_port or not an integer", which)
-	}
-	if port < 1 || port > 65535 {
-		return netip.AddrPort{}, problem(skipPort, "%s_port %d", which, port)
-	}
-	return netip.AddrPortFrom(a, uint16(port)), nil
-}
-
-// stack returns the shared decoded stack of raw, decoding it the first time
-// its bytes are seen; -1 when it is not an array.
-func (p *pirogueParser) stack(raw []byte) int32 {
-	if id, ok := p.stacks[string(raw)]; ok {
-		return id
-	}
-	id := int32(-1)
-	v, err := generic(raw)
-	if arr, ok := v.([]any); err == nil && ok {
-		sv := stackVal{frames: make([]any, 0, len(arr))}
-		seen := map[string]bool{}
-		for _, f := range arr {
-			f = camelKeys(f, p.camel)
-			sv.frames = append(sv.frames, f)
-			if m, ok := f.(map[string]any); ok {
-				if c, ok := m["class"].(string); ok && !seen[c] {
-					seen[c] = true
-					sv.compact = append(sv.compact, c)
-				}
-			}
+// stackFrame is a PiRogue stack frame as attached: keys camelCased, the
+// class named in compact.
+func (p *pirogueParser) stackFrame(f any) (any, any, bool) {
+	f = camelKeys(f, p.camel)
+	if m, ok := f.(map[string]any); ok {
+		if c, ok := m["class"].(string); ok {
+			return f, c, true
 		}
-		if sv.compact == nil {
-			sv.compact = []any{}
-		}
-		id = int32(len(p.stackV))
-		p.stackV = append(p.stackV, sv)
 	}
-	p.stacks[string(raw)] = id
-	return id
+	return f, nil, true
 }
 
 func (p *pirogueParser) camel(k string) string {
@@ -500,12 +487,12 @@ func (p *pirogueParser) camel(k string) string {
 func (p *pirogueParser) render(ref int32) map[string]any {
 	r := p.recs.at(ref)
 	m := make(map[string]any, 12)
-	for k, v := range p.extraOf(r) {
-		m[k] = v
+	if r.extra >= 0 {
+		maps.Copy(m, p.extras[r.extra])
 	}
 	r.put(m, p.boxed)
 	if r.stack >= 0 {
-		sv := p.stackV[r.stack]
+		sv := p.stacks.vals[r.stack]
 		m["stack"] = sv.frames
 		m["compact"] = sv.compact
 	} else {
@@ -514,13 +501,6 @@ func (p *pirogueParser) render(ref int32) map[string]any {
 		m["compact"] = nil
 	}
 	return m
-}
-
-func (p *pirogueParser) extraOf(r *pirogueRec) map[string]any {
-	if r.extra < 0 {
-		return nil
-	}
-	return p.extras[r.extra]
 }
 
 // camelCase renames a key as pcapng-utils does (Python: runs of '_' and '-'

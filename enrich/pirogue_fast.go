@@ -3,8 +3,6 @@ package enrich
 import (
 	"math"
 	"net/netip"
-
-	"github.com/tracewire/tracewire/communityid"
 )
 
 // A socket trace has a million records that all look alike: the same keys
@@ -301,7 +299,7 @@ func (p *pirogueParser) parseFast(b []byte) bool {
 						// array ends where its bytes end), found without
 						// a scan.
 						if e = stackEnd(b); e > i {
-							if id, ok := p.stacks[string(b[i:e])]; ok && id >= 0 {
+							if id, ok := p.stacks.ids[string(b[i:e])]; ok && id >= 0 {
 								r.stack = id
 								break
 							}
@@ -370,7 +368,7 @@ func (p *pirogueParser) parseFast(b []byte) bool {
 	}
 	if stackStart >= 0 {
 		raw := b[stackStart:stackAt]
-		if r.stack = p.stack(raw); r.stack < 0 {
+		if r.stack = p.stacks.id(raw, p.stackFrame); r.stack < 0 {
 			return false
 		}
 	}
@@ -432,13 +430,9 @@ func (p *pirogueParser) protocol(id uint32) uint8 {
 	fs := &p.fast
 	fs.proto = grow(fs.proto, int(id))
 	if fs.proto[id] == 0 {
-		switch p.strs.strs[id] {
-		case "tcp", "tcp6":
-			fs.proto[id] = communityid.ProtoTCP
-		case "udp", "udp6":
-			fs.proto[id] = communityid.ProtoUDP
-		default:
-			fs.proto[id] = 255
+		fs.proto[id] = 255
+		if pr := socketProto(p.strs.strs[id]); pr != 0 {
+			fs.proto[id] = pr
 		}
 	}
 	return fs.proto[id]

@@ -39,7 +39,7 @@ var decodeOptions = []jsontext.Options{
 // recordOptions are decodeOptions for json.Unmarshal.
 var recordOptions = json.JoinOptions(decodeOptions...)
 
-// jval is any JSON value, kept as its bytes (reusing its buffer).
+// jval is any JSON value, kept as its bytes.
 type jval struct {
 	kind jsontext.Kind // 0 when absent
 	raw  []byte
@@ -54,8 +54,6 @@ func (v *jval) UnmarshalJSONFrom(d *jsontext.Decoder) error {
 	v.raw = append(v.raw[:0], raw...)
 	return nil
 }
-
-func (v *jval) reset() { v.kind, v.raw = 0, v.raw[:0] }
 
 // jstr is a JSON string, unquoted; other kinds only say which they were.
 type jstr struct {
@@ -82,7 +80,6 @@ func (s *jstr) UnmarshalJSONFrom(d *jsontext.Decoder) error {
 
 func (s *jstr) ok() bool       { return s.kind == '"' }
 func (s *jstr) String() string { return string(s.b) }
-func (s *jstr) reset()         { s.kind, s.b = 0, s.b[:0] }
 
 // jnum is a JSON value expected to be a number: float is its value and
 // whole says whether it is a whole number in the int64 range (1234,
@@ -103,8 +100,6 @@ func (n *jnum) UnmarshalJSONFrom(d *jsontext.Decoder) error {
 	n.int, n.whole = integer(n.raw)
 	return nil
 }
-
-func (n *jnum) reset() { *n = jnum{jval: jval{raw: n.raw[:0]}} }
 
 // kindName names a JSON kind for messages; 0 is a value that is absent.
 func kindName(k jsontext.Kind) string {
