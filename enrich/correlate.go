@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"math"
 	"net/netip"
 	"slices"
@@ -344,13 +345,8 @@ func isHTTP2(v string) bool {
 // Plan implements Planner: it pairs the slots of each flow and direction
 // with operations.
 func (s *stackEnricher) Plan(ctx context.Context) error {
-	groups := make([]int32, 0, len(s.slots))
-	for g := range s.slots {
-		groups = append(groups, g)
-	}
-	sort.Slice(groups, func(i, j int) bool { return groups[i] < groups[j] })
 	used := make([]uint64, len(s.tr.ops)/64+1)
-	for _, g := range groups {
+	for _, g := range slices.Sorted(maps.Keys(s.slots)) {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -682,10 +678,4 @@ func (s *stackEnricher) Report(sum *Summary) {
 		r.Notes = append(r.Notes, fmt.Sprintf("entry timestamps shifted by %v", s.opts.TimeShift))
 	}
 	sum.Sources = append(sum.Sources, r)
-}
-
-// Unmatched returns how many requests (Outbound) or responses (Inbound)
-// got no operation for reason; for tests and callers that want numbers.
-func (s *stackEnricher) Unmatched(d Direction, reason string) int {
-	return s.counts[d].unmatched[reason]
 }

@@ -254,30 +254,24 @@ func done(x har.Extra) bool {
 // where the ciphertext lies — a 16-byte match inside a font is more likely
 // chance than an encrypted font.
 func (d *decryptEnricher) find(body []byte, index map[uint64][]int32, request bool) (dec map[string]any, pt []byte, whole bool) {
-	dec64, is64 := decodeBase64Body(body)
-	forms := []struct {
-		how string
-		b   []byte
-	}{{"body", body}}
-	if is64 {
-		forms = append(forms, struct {
-			how string
-			b   []byte
-		}{"base64-decoded body", dec64})
+	forms := [][]byte{body}
+	if dec64, ok := decodeBase64Body(body); ok {
+		forms = append(forms, dec64)
 	}
+	hows := []string{"body", "base64-decoded body"}
 	op, at, how := int32(-1), 0, ""
-	for _, f := range forms {
-		if op = d.whole(f.b, index, request); op >= 0 {
-			how, whole = f.how, true
+	for k, b := range forms {
+		if op = d.whole(b, index, request); op >= 0 {
+			how, whole = hows[k], true
 			break
 		}
 	}
-	if op < 0 {
-		for _, f := range forms {
-			if op, at = d.search(f.b, index, request); op >= 0 {
-				how = f.how
-				break
-			}
+	for k, b := range forms {
+		if op >= 0 {
+			break
+		}
+		if op, at = d.search(b, index, request); op >= 0 {
+			how = hows[k]
 		}
 	}
 	if op < 0 {

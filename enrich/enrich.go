@@ -1,12 +1,14 @@
 package enrich
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -547,26 +549,11 @@ func (s *Summary) Indicators() []Indicator {
 }
 
 func sortIndicators(in []Indicator) []Indicator {
-	out := append([]Indicator(nil), in...)
-	sort.Slice(out, func(i, j int) bool {
-		a, b := out[i], out[j]
-		if a.Value != b.Value {
-			return a.Value < b.Value
-		}
-		if a.Kind != b.Kind {
-			return a.Kind < b.Kind
-		}
-		return a.Source < b.Source
+	out := slices.Clone(in)
+	slices.SortFunc(out, func(a, b Indicator) int {
+		return cmp.Or(strings.Compare(a.Value, b.Value), strings.Compare(a.Kind, b.Kind), strings.Compare(a.Source, b.Source))
 	})
-	n := 0
-	for i, x := range out {
-		if i > 0 && x == out[n-1] {
-			continue
-		}
-		out[n] = x
-		n++
-	}
-	return out[:n]
+	return slices.Compact(out)
 }
 
 // WriteText writes the summary for people, one source per paragraph.

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"maps"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -296,14 +298,9 @@ func (pe *provEnricher) Enrich(i int, e *har.Entry) error {
 		}
 		list = append(list, m)
 	}
-	names := make([]string, 0, len(owners))
-	for o := range owners {
-		names = append(names, o)
-	}
-	sort.Strings(names)
-	ol := make([]any, len(names))
-	for j, o := range names {
-		ol[j] = o
+	var ol []any
+	for _, o := range slices.Sorted(maps.Keys(owners)) {
+		ol = append(ol, o)
 	}
 	e.Extra.Set("_owners", ol)
 	e.Extra.Set("_provenance", list)
@@ -437,31 +434,17 @@ func (pe *provEnricher) Report(s *Summary) {
 			}
 		}
 	}
-	names := make([]string, 0, len(per))
-	for o := range per {
-		names = append(names, o)
-	}
-	sort.Strings(names)
-	for _, o := range names {
+	for _, o := range slices.Sorted(maps.Keys(per)) {
 		t := per[o]
 		var parts []string
 		if t.unmatched > 0 {
 			parts = append(parts, fmt.Sprintf("%d network events found in no request", t.unmatched))
 		}
-		sinks := make([]string, 0, len(t.sinks))
-		for k := range t.sinks {
-			sinks = append(sinks, k)
-		}
-		sort.Strings(sinks)
-		for _, k := range sinks {
+		for _, k := range slices.Sorted(maps.Keys(t.sinks)) {
 			parts = append(parts, fmt.Sprintf("%s ×%d", k, t.sinks[k]))
 		}
 		if len(t.dests) > 0 {
-			ds := make([]string, 0, len(t.dests))
-			for d := range t.dests {
-				ds = append(ds, d)
-			}
-			sort.Strings(ds)
+			ds := slices.Sorted(maps.Keys(t.dests))
 			if len(ds) > 5 {
 				ds = append(ds[:5], fmt.Sprintf("and %d more", len(t.dests)-5))
 			}

@@ -6,7 +6,8 @@ import (
 	"fmt"
 	"hash"
 	"io"
-	"sort"
+	"maps"
+	"slices"
 )
 
 // InputError is a trace file that cannot be read, with where.
@@ -90,10 +91,9 @@ func (s *ReadStats) finish() {
 
 func sortedCounts(m map[string]int) []Count {
 	var out []Count
-	for k, n := range m {
-		out = append(out, Count{k, n})
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		out = append(out, Count{k, m[k]})
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
 }
 

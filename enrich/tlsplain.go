@@ -158,22 +158,16 @@ func (c *tlsCheck) Enrich(i int, e *har.Entry) error {
 	}
 	// The plaintext that went to the server: to the endpoint that is not
 	// the client's port (HAR connection), or else to the URL's port.
-	var toServer [][]byte
+	port, client := "443", false
 	if cp, err := strconv.Atoi(e.Connection); err == nil && cp > 0 && cp < 65536 {
-		for to, b := range streams {
-			if ap, _, _ := strings.Cut(to, " "); !strings.HasSuffix(ap, ":"+e.Connection) {
-				toServer = append(toServer, b)
-			}
-		}
-	} else {
-		port := "443"
-		if u, err := url.Parse(e.Request.URL); err == nil && u.Port() != "" {
-			port = u.Port()
-		}
-		for to, b := range streams {
-			if ap, _, _ := strings.Cut(to, " "); strings.HasSuffix(ap, ":"+port) {
-				toServer = append(toServer, b)
-			}
+		port, client = e.Connection, true
+	} else if u, err := url.Parse(e.Request.URL); err == nil && u.Port() != "" {
+		port = u.Port()
+	}
+	var toServer [][]byte
+	for to, b := range streams {
+		if ap, _, _ := strings.Cut(to, " "); strings.HasSuffix(ap, ":"+port) != client {
+			toServer = append(toServer, b)
 		}
 	}
 	if len(toServer) == 0 {
