@@ -153,45 +153,25 @@ func (t *SocketTrace) flow(proto uint8, local, remote netip.AddrPort) int32 {
 	return f
 }
 
-// finish sorts the operations by flow, direction, time and record. The
-// groups are small dense numbers, so a counting sort puts each in its
-// place, keeping the order of reading (that of the records); only a group
-// whose operations were not read in time order is sorted further.
+// finish sorts the operations by group (flow and direction), time and
+// record, and sets start.
 func (t *SocketTrace) finish() {
 	t.tuple = nil
-	start := make([]int32, 2*len(t.cids)+1)
+	t.ops = make([]sockOp, 0, t.pend.n)
 	for _, c := range t.pend.chunks {
-		for _, op := range c {
-			start[op.group+1]++
-		}
-	}
-	for g := 1; g < len(start); g++ {
-		start[g] += start[g-1]
-	}
-	ops := make([]sockOp, t.pend.n)
-	next := append([]int32(nil), start[:len(start)-1]...)
-	for _, c := range t.pend.chunks {
-		for _, op := range c {
-			ops[next[op.group]] = op
-			next[op.group]++
-		}
+		t.ops = append(t.ops, c...)
 	}
 	t.pend = slab[sockOp]{}
-	for g := 0; g+1 < len(start); g++ {
-		grp := ops[start[g]:start[g+1]]
-		for k := 1; k < len(grp); k++ {
-			if grp[k].t < grp[k-1].t {
-				slices.SortFunc(grp, func(a, b sockOp) int {
-					if c := cmp.Compare(a.t, b.t); c != 0 {
-						return c
-					}
-					return cmp.Compare(a.ref, b.ref)
-				})
-				break
-			}
-		}
+	slices.SortFunc(t.ops, func(a, b sockOp) int {
+		return cmp.Or(cmp.Compare(a.group, b.group), cmp.Compare(a.t, b.t), cmp.Compare(a.ref, b.ref))
+	})
+	t.start = make([]int32, 2*len(t.cids)+1)
+	for _, op := range t.ops {
+		t.start[op.group+1]++
 	}
-	t.ops, t.start = ops, start
+	for g := 1; g < len(t.start); g++ {
+		t.start[g] += t.start[g-1]
+	}
 }
 
 // span returns the operations of group g as ops[lo:hi].

@@ -424,11 +424,7 @@ func addrPort(strs *interner, addrs map[uint32]netip.Addr, ipName, portName stri
 		return netip.AddrPort{}, problem(skipAddress, "no %s", ipName)
 	}
 	id := strs.id(ip.b)
-	a, ok := addrs[id]
-	if !ok {
-		a, _ = parseAddr(strs.strs[id]) // the zero Addr when it is not one
-		addrs[id] = a
-	}
+	a := addr(strs, addrs, id)
 	if !a.IsValid() {
 		return netip.AddrPort{}, problem(skipAddress, "%s %q", ipName, strs.strs[id])
 	}
@@ -447,6 +443,17 @@ func orUnknown(u string) string {
 		return "no plausible date"
 	}
 	return u
+}
+
+// addr is the address interned as id, parsed once (a trace has few
+// distinct ones); the zero Addr when it is not one.
+func addr(strs *interner, addrs map[uint32]netip.Addr, id uint32) netip.Addr {
+	a, ok := addrs[id]
+	if !ok {
+		a, _ = parseAddr(strs.strs[id])
+		addrs[id] = a
+	}
+	return a
 }
 
 // parseAddr parses an address as socket hooks write them: an IPv4-mapped

@@ -118,26 +118,9 @@ func (p *pirogueParser) internCached(c *strCache, body []byte) uint32 {
 // fastState is what parseFast keeps between records.
 type fastState struct {
 	process, stype, event, dest, local strCache
-	// Per interned string: the direction of an event name, the protocol of
-	// a socket type, the parsed address (0 = not looked at yet).
-	dir   []int8  // 1 + Direction, or -1: not a send or receive
-	proto []uint8 // protocol, or 255: unknown type
-	addr  []fastAddr
-	flows map[fastFlow]int32
-	// flowArgs holds the addresses of the flows parseFast made, by id.
-	flowArgs []flowArgs
-	last     fastFlow
-	lastF    int32
-}
-
-type fastAddr struct {
-	state uint8 // 0 unknown, 1 valid, 2 invalid
-	a     netip.Addr
-}
-
-type flowArgs struct {
-	proto         uint8
-	local, remote netip.AddrPort
+	// The last record's flow.
+	last  fastFlow
+	lastF int32
 }
 
 type fastFlow struct {
@@ -350,20 +333,13 @@ func (p *pirogueParser) parseFast(b []byte) bool {
 	if !typOK || seen&need != need || timeUnitOf(float64(ts)) != "ms" {
 		return false
 	}
-	dir, ok := p.direction(r.event)
-	if !ok {
+	dir, ok := directionOf(p.strs.strs[r.event])
+	proto := socketProto(p.strs.strs[r.stype])
+	if !ok || proto == 0 || lport < 1 || lport > 65535 || rport < 1 || rport > 65535 {
 		return false
 	}
-	proto := p.protocol(r.stype)
-	if proto == 255 {
-		return false
-	}
-	if lport < 1 || lport > 65535 || rport < 1 || rport > 65535 {
-		return false
-	}
-	la, ok1 := p.fastAddr(localIP)
-	ra, ok2 := p.fastAddr(remoteIP)
-	if !ok1 || !ok2 || la.Is4() != ra.Is4() {
+	la, ra := addr(p.strs, p.addrs, localIP), addr(p.strs, p.addrs, remoteIP)
+	if !la.IsValid() || !ra.IsValid() || la.Is4() != ra.Is4() {
 		return false
 	}
 	if stackStart >= 0 {
@@ -382,18 +358,8 @@ func (p *pirogueParser) parseFast(b []byte) bool {
 	p.ms++
 	key := fastFlow{local: localIP, remote: remoteIP, lport: uint16(lport), rport: uint16(rport), proto: proto}
 	f := fs.lastF
-	if key != fs.last || f < 0 {
-		var found bool
-		if f, found = fs.flows[key]; !found {
-			args := flowArgs{proto, netip.AddrPortFrom(la, uint16(lport)), netip.AddrPortFrom(ra, uint16(rport))}
-			f = p.tr.flow(args.proto, args.local, args.remote)
-			fs.flowArgs = grow(fs.flowArgs, int(f))
-			fs.flowArgs[f] = args
-			if fs.flows == nil {
-				fs.flows = map[fastFlow]int32{}
-			}
-			fs.flows[key] = f
-		}
+	if key != fs.last {
+		f = p.tr.flow(proto, netip.AddrPortFrom(la, uint16(lport)), netip.AddrPortFrom(ra, uint16(rport)))
 		fs.last, fs.lastF = key, f
 	}
 	p.tr.pend.add(sockOp{t: r.ts, group: f*2 + int32(dir), ref: int32(p.recs.n)})
@@ -407,49 +373,6 @@ func fastLiteral(b []byte, i int, lit string) (int, bool) {
 		return 0, false
 	}
 	return i + len(lit), true
-}
-
-// direction is directionOf for an interned event name.
-func (p *pirogueParser) direction(id uint32) (Direction, bool) {
-	fs := &p.fast
-	fs.dir = grow(fs.dir, int(id))
-	if fs.dir[id] == 0 {
-		fs.dir[id] = -1
-		if d, ok := directionOf(p.strs.strs[id]); ok {
-			fs.dir[id] = 1 + int8(d)
-		}
-	}
-	if fs.dir[id] < 0 {
-		return 0, false
-	}
-	return Direction(fs.dir[id] - 1), true
-}
-
-// protocol is the protocol of an interned socket type, 255 when unknown.
-func (p *pirogueParser) protocol(id uint32) uint8 {
-	fs := &p.fast
-	fs.proto = grow(fs.proto, int(id))
-	if fs.proto[id] == 0 {
-		fs.proto[id] = 255
-		if pr := socketProto(p.strs.strs[id]); pr != 0 {
-			fs.proto[id] = pr
-		}
-	}
-	return fs.proto[id]
-}
-
-// fastAddr is parseAddr for an interned address.
-func (p *pirogueParser) fastAddr(id uint32) (netip.Addr, bool) {
-	fs := &p.fast
-	fs.addr = grow(fs.addr, int(id))
-	a := &fs.addr[id]
-	if a.state == 0 {
-		a.state = 2
-		if x, err := parseAddr(p.strs.strs[id]); err == nil {
-			a.a, a.state = x, 1
-		}
-	}
-	return a.a, a.state == 1
 }
 
 // stackEnd returns where the last array of record b ends when b ends

@@ -139,7 +139,7 @@ func BenchmarkPiRogueFastRecord(b *testing.B) {
 	}
 }
 
-// TestFinishOrder: finish's counting sort gives the order of a sort by
+// TestFinishOrder: finish gives the order of a sort by
 // group, time and record, whether or not the records came in time order.
 func TestFinishOrder(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
