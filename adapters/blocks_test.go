@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"testing/fstest"
+
+	"github.com/tracewire/tracewire/adapters/decode"
 )
 
 const blocksCommon = `blocks:
@@ -90,7 +92,7 @@ func TestIncludeMerges(t *testing.T) {
 		t.Fatal("adapter not selected")
 	}
 	d := a.Decode(r)
-	if got := Stringify(d.Res["body"].(map[string]any)["device"].(map[string]any)["ua"]); got != "UA/1" {
+	if got := decode.Stringify(d.Res["body"].(map[string]any)["device"].(map[string]any)["ua"]); got != "UA/1" {
 		t.Errorf("decoded device.ua %q", got)
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/tracewire/tracewire/adapters/decode"
 )
 
 // StepRecord says what one decoding step did for one request.
@@ -82,7 +84,7 @@ func (a *Adapter) Decode(r *Request) *Decoded {
 			case []any:
 				list = v
 			default:
-				rec.Status, rec.Error = "failed", fmt.Sprintf("mapInput is a %s, not a list", typeName(in))
+				rec.Status, rec.Error = "failed", fmt.Sprintf("mapInput is a %s, not a list", decode.TypeName(in))
 				d.Steps = append(d.Steps, rec)
 				continue
 			}
@@ -228,7 +230,7 @@ func setPath(st map[string]any, path []string, v any) error {
 			}
 			cur = c[idx]
 		default:
-			return fmt.Errorf("output %s: cannot write into a %s at %q", strings.Join(path, "."), typeName(cur), strings.Join(path[:i], "."))
+			return fmt.Errorf("output %s: cannot write into a %s at %q", strings.Join(path, "."), decode.TypeName(cur), strings.Join(path[:i], "."))
 		}
 	}
 	return nil
@@ -263,7 +265,7 @@ func (d *Decoded) Chain(ctx string, loc []any) []StepRecord {
 		if p == nil {
 			p = s.mapInput
 		}
-		target = p.staticPrefix()
+		target = p.StaticPrefix()
 		if len(target) == 1 {
 			switch target[0] {
 			case "header", "cookie", "path", "query", "body":

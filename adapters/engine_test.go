@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tracewire/tracewire/adapters/decode"
 	"github.com/tracewire/tracewire/har"
 )
 
@@ -95,7 +96,7 @@ func TestDecodeChainAndFailures(t *testing.T) {
 	for _, pp := range a.ContainedDataPaths {
 		for _, dp := range pp.Paths {
 			for _, m := range dp.Find(d.Res[dp.Context]) {
-				got = append(got, pp.Property+" "+dp.Context+" "+FormatLoc(m.Loc)+"="+Stringify(m.Value))
+				got = append(got, pp.Property+" "+dp.Context+" "+FormatLoc(m.Loc)+"="+decode.Stringify(m.Value))
 			}
 		}
 	}

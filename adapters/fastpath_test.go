@@ -1,7 +1,6 @@
 package adapters
 
 import (
-	"math"
 	"slices"
 	"sort"
 	"strings"
@@ -12,25 +11,6 @@ import (
 
 // The tests here compare shortcuts taken for speed with the general code
 // they stand for.
-
-func FuzzContainsFold(f *testing.F) {
-	for _, s := range [][2]string{
-		{"application/JSON; charset=utf-8", "json"},
-		{"text/plain", "TEXT/"},
-		{"x", ""},
-		{"", "x"},
-		{"a\u017ftext", "STEXT"}, // ſ lowercases to itself, not to s
-		{"\u212a", "k"},          // the Kelvin sign lowercases to k
-		{"ÄPPLICATION", "äpp"},
-	} {
-		f.Add(s[0], s[1])
-	}
-	f.Fuzz(func(t *testing.T, s, sub string) {
-		if got, want := containsFold(s, sub), strings.Contains(strings.ToLower(s), strings.ToLower(sub)); got != want {
-			t.Fatalf("containsFold(%q, %q) = %v, want %v", s, sub, got, want)
-		}
-	})
-}
 
 func TestBodyString(t *testing.T) {
 	for _, pd := range []*har.PostData{
@@ -122,23 +102,6 @@ func ids(as []*Adapter) []string {
 		out = append(out, a.ID())
 	}
 	return out
-}
-
-// FuzzIsEmpty compares IsEmpty's shortcuts with the general path, for
-// strings and numbers.
-func FuzzIsEmpty(f *testing.F) {
-	for _, s := range []string{"", " NULL ", "N/A", "un\u212Anown", "00000000-0000-0000-0000-000000000000", "[Object Object]", `""`, "abc", "\tnan\n"} {
-		f.Add(s, int64(0), 0.0)
-	}
-	f.Add("x", int64(-5), math.Inf(-1))
-	f.Add("x", int64(7), math.NaN())
-	f.Fuzz(func(t *testing.T, s string, n int64, x float64) {
-		for _, v := range []any{s, n, x, int(n), n%2 == 0} {
-			if got, want := IsEmpty(v), isEmpty(v); got != want {
-				t.Errorf("%#v: %v, general path %v", v, got, want)
-			}
-		}
-	})
 }
 
 func TestRequiredLiterals(t *testing.T) {

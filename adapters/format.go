@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/tracewire/tracewire/adapters/decode"
+	"github.com/tracewire/tracewire/adapters/internal/jsonpath"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -162,7 +164,7 @@ type Step struct {
 	Output  string      `yaml:"output"`
 	Options StepOptions `yaml:"options,omitempty"`
 
-	input, mapInput *Path
+	input, mapInput *jsonpath.Path
 	output          []string
 }
 
@@ -176,29 +178,12 @@ type StepOptions struct {
 	// Part is decodeJwt's part: payload (default), header or both.
 	Part string `yaml:"part,omitempty"`
 	// Schema is decodeProtobuf's optional schema: field number → field.
-	Schema ProtoSchema `yaml:"schema,omitempty"`
+	Schema decode.ProtoSchema `yaml:"schema,omitempty"`
 	// Boundary is parseMultipart's boundary; by default it is taken from
 	// the request's Content-Type.
 	Boundary string `yaml:"boundary,omitempty"`
 
-	path *Path
-}
-
-// ProtoSchema names and types the fields of a protobuf message.
-type ProtoSchema map[int]ProtoField
-
-// ProtoField is one field of a ProtoSchema.
-type ProtoField struct {
-	// Name replaces the field number as key.
-	Name string `yaml:"name"`
-	// Type is one of: string, bytes, int32, int64, uint32, uint64, sint32,
-	// sint64, bool, enum, fixed32, fixed64, sfixed32, sfixed64, float,
-	// double, message. Empty keeps the schemaless decoding.
-	Type string `yaml:"type,omitempty"`
-	// Repeated makes the value always an array.
-	Repeated bool `yaml:"repeated,omitempty"`
-	// Fields is the schema of a message field.
-	Fields ProtoSchema `yaml:"fields,omitempty"`
+	path *jsonpath.Path
 }
 
 // DataPath says where one property is found.
@@ -218,7 +203,7 @@ type DataPath struct {
 	// OnlyIf keeps only values equal to (or matching) one of these.
 	OnlyIf ValueTests `yaml:"onlyIf,omitempty"`
 
-	path  *Path
+	path  *jsonpath.Path
 	keyRe *regexp.Regexp
 }
 

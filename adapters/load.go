@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/tracewire/tracewire/adapters/decode"
+	"github.com/tracewire/tracewire/adapters/internal/jsonpath"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -156,11 +158,11 @@ var slugRe = regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
 // hundreds of times, and compiled ones are read-only, so they are shared.
 type compiler struct {
 	res   map[string]*regexp.Regexp
-	paths map[string]*Path
+	paths map[string]*jsonpath.Path
 }
 
 func newCompiler() *compiler {
-	return &compiler{res: map[string]*regexp.Regexp{}, paths: map[string]*Path{}}
+	return &compiler{res: map[string]*regexp.Regexp{}, paths: map[string]*jsonpath.Path{}}
 }
 
 func (c *compiler) regexp(expr string) (*regexp.Regexp, error) {
@@ -174,11 +176,11 @@ func (c *compiler) regexp(expr string) (*regexp.Regexp, error) {
 	return re, err
 }
 
-func (c *compiler) path(s string) (*Path, error) {
+func (c *compiler) path(s string) (*jsonpath.Path, error) {
 	if p, ok := c.paths[s]; ok {
 		return p, nil
 	}
-	p, err := ParsePath(s)
+	p, err := jsonpath.Parse(s)
 	if err == nil {
 		c.paths[s] = p
 	}
@@ -360,14 +362,12 @@ func (s *Step) compile(cc *compiler) error {
 		return fmt.Errorf("decodeJwt: part %q: want payload, header or both", o.Part)
 	}
 	if o.Schema != nil {
-		if err := o.Schema.check(); err != nil {
+		if err := o.Schema.Check(); err != nil {
 			return fmt.Errorf("decodeProtobuf schema: %w", err)
 		}
 	}
 	return nil
 }
-
-func (d *DataPath) compile() error { return d.compileWith(newCompiler()) }
 
 func (d *DataPath) compileWith(cc *compiler) error {
 	found := false
@@ -395,33 +395,6 @@ func (d *DataPath) compileWith(cc *compiler) error {
 				if ts[i].re, err = cc.regexp(ts[i].Regex); err != nil {
 					return fmt.Errorf("path %q: %w", d.Path, err)
 				}
-			}
-		}
-	}
-	return nil
-}
-
-var protoTypes = map[string]bool{
-	"": true, "string": true, "bytes": true, "int32": true, "int64": true, "uint32": true,
-	"uint64": true, "sint32": true, "sint64": true, "bool": true, "enum": true,
-	"fixed32": true, "fixed64": true, "sfixed32": true, "sfixed64": true,
-	"float": true, "double": true, "message": true,
-}
-
-func (s ProtoSchema) check() error {
-	for num, f := range s {
-		if num < 1 || num > 1<<29-1 {
-			return fmt.Errorf("field number %d out of range", num)
-		}
-		if !protoTypes[f.Type] {
-			return fmt.Errorf("field %d: unknown type %q", num, f.Type)
-		}
-		if f.Fields != nil {
-			if f.Type != "message" && f.Type != "" {
-				return fmt.Errorf("field %d: fields given for type %s", num, f.Type)
-			}
-			if err := f.Fields.check(); err != nil {
-				return fmt.Errorf("field %d: %w", num, err)
 			}
 		}
 	}
@@ -554,6 +527,13 @@ func (db *DB) Select(r *Request) *Adapter {
 	return nil
 }
 
+// Match is a value a data path selected, with its location: keys (string)
+// and indexes (int).
+type Match = jsonpath.Match
+
+// FormatLoc renders a location as "batch[2].advertiser_id".
+func FormatLoc(loc []any) string { return jsonpath.FormatLoc(loc) }
+
 // Find returns the values this data path selects in a decoded context,
 // after its keyMatches, onlyIf and notIf tests, without values that mean
 // nothing (IsEmpty).
@@ -567,11 +547,11 @@ func (d *DataPath) Find(data any) []Match {
 				continue
 			}
 		}
-		if IsEmpty(m.Value) {
+		if decode.IsEmpty(m.Value) {
 			continue
 		}
 		if len(d.OnlyIf) > 0 || len(d.NotIf) > 0 {
-			s := Stringify(m.Value)
+			s := decode.Stringify(m.Value)
 			if len(d.OnlyIf) > 0 && !d.OnlyIf.Test(s) {
 				continue
 			}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tracewire/tracewire/adapters/internal/jsonpath"
 	"github.com/tracewire/tracewire/internal/testutil"
 )
 
@@ -122,7 +123,7 @@ func TestReferencePathsParse(t *testing.T) {
 					continue
 				}
 				n++
-				if _, err := ParsePath(translateFilters(p)); err != nil {
+				if _, err := jsonpath.Parse(translateFilters(p)); err != nil {
 					t.Errorf("%s: step path %q: %v", a.Slug, p, err)
 				}
 			}
@@ -152,7 +153,7 @@ func TestReferencePathsParse(t *testing.T) {
 						dp.NotIf = append(dp.NotIf, ValueTest{Regex: re})
 					}
 				}
-				if err := dp.compile(); err != nil {
+				if err := dp.compileWith(newCompiler()); err != nil {
 					t.Errorf("%s %s: %q → %q: %v", a.Slug, prop, rp.Path, dp.Path, err)
 				}
 			}

@@ -6,8 +6,10 @@ import (
 	"net/url"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 
+	"github.com/tracewire/tracewire/adapters/decode"
 	"github.com/tracewire/tracewire/har"
 	"github.com/tracewire/tracewire/internal/decompress"
 )
@@ -163,11 +165,13 @@ func parsePlainURL(raw string) (ep RequestURL, ok bool) {
 		if plainPathByte[c] {
 			continue
 		}
-		if c == '%' && j+2 < len(rest) && isHex(rest[j+1]) && isHex(rest[j+2]) {
-			j += 2
-			continue
+		if c != '%' || j+2 >= len(rest) {
+			return ep, false
 		}
-		return ep, false
+		if _, err := strconv.ParseUint(rest[j+1:j+3], 16, 8); err != nil {
+			return ep, false // a malformed escape: net/url rejects it
+		}
+		j += 2
 	}
 	ep.Path = rest[i:j]
 	if j < len(rest) {
@@ -274,7 +278,7 @@ func NewRequest(hr *har.Request) (*Request, error) {
 			b = paramsBody(pd.Params)
 		}
 		if ce, ok := har.Header(hr.Headers, "content-encoding"); ok && len(b) > 0 && decompress.Supported(ce) {
-			if d, err := decompress.Decode(ce, b, MaxDecodedSize); err == nil {
+			if d, err := decompress.Decode(ce, b, decode.MaxDecodedSize); err == nil {
 				b = d
 			} else if looksEncoded(b) {
 				r.BodyError = "content-encoding: " + err.Error()
@@ -336,43 +340,6 @@ func truncate(s string, n int) string {
 	return s[:n] + "…"
 }
 
-// containsFold is strings.Contains of both lowercased, without the
-// lowercased copies when both are ASCII (a Content-Type and a condition's
-// text nearly always are).
-func containsFold(s, sub string) bool {
-	if !isASCII(s) || !isASCII(sub) {
-		return strings.Contains(strings.ToLower(s), strings.ToLower(sub))
-	}
-	for i := 0; i+len(sub) <= len(s); i++ {
-		j := 0
-		for ; j < len(sub); j++ {
-			if lowerASCII(s[i+j]) != lowerASCII(sub[j]) {
-				break
-			}
-		}
-		if j == len(sub) {
-			return true
-		}
-	}
-	return false
-}
-
-func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= 0x80 {
-			return false
-		}
-	}
-	return true
-}
-
-func lowerASCII(c byte) byte {
-	if 'A' <= c && c <= 'Z' {
-		return c + 'a' - 'A'
-	}
-	return c
-}
-
 // Test reports whether the request meets the condition.
 func (c *Condition) Test(r *Request) bool {
 	if c.Method != "" && !strings.EqualFold(c.Method, r.Method) {
@@ -393,14 +360,14 @@ func (c *Condition) Test(r *Request) bool {
 			return false
 		}
 	}
-	if c.ContentType != "" && !containsFold(r.ContentType, c.ContentType) {
+	if c.ContentType != "" && !strings.Contains(strings.ToLower(r.ContentType), strings.ToLower(c.ContentType)) {
 		return false
 	}
 	if c.HasQuery != nil && *c.HasQuery != r.HasQuery {
 		return false
 	}
 	if c.QueryHas != "" {
-		if _, ok := ParseQueryString(r.Query)[c.QueryHas]; !ok {
+		if _, ok := decode.ParseQueryString(r.Query)[c.QueryHas]; !ok {
 			return false
 		}
 	}

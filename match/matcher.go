@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/tracewire/tracewire/adapters"
+	"github.com/tracewire/tracewire/adapters/decode"
 	"github.com/tracewire/tracewire/har"
 )
 
@@ -394,7 +395,7 @@ func (m *Matcher) applyAdapter(res *Result, a *adapters.Adapter, r *adapters.Req
 				if seenFinding(res.Findings[first:], dp.Context, path) {
 					continue
 				}
-				val := adapters.Stringify(mt.Value)
+				val := decode.Stringify(mt.Value)
 				f := Finding{
 					Entry:        res.Entry,
 					Tracker:      tr,
@@ -524,7 +525,7 @@ func queryParamAt(q []byte, off int) (string, int) {
 					valStart = start + eq + 1
 				}
 				n := string(name)
-				if d, err := adapters.DecodeURIComponent(strings.ReplaceAll(n, "+", " ")); err == nil {
+				if d, err := decode.DecodeURIComponent(strings.ReplaceAll(n, "+", " ")); err == nil {
 					n = d
 				}
 				if off >= valStart {

@@ -5,6 +5,7 @@ import (
 	"sort"
 
 	"github.com/tracewire/tracewire/adapters"
+	"github.com/tracewire/tracewire/adapters/decode"
 )
 
 // Undecoded is a request to a tracking company (by the host directory)
@@ -43,22 +44,22 @@ func (m *Matcher) undecoded(r *adapters.Request) *Undecoded {
 	seen := map[string]bool{}
 	add := func(obj map[string]any) {
 		for k, v := range obj {
-			if !adapters.IsEmpty(v) {
+			if !decode.IsEmpty(v) {
 				seen[k] = true
 			}
 		}
 	}
 	if r.HasQuery {
-		add(adapters.ParseQueryString(r.Query))
+		add(decode.ParseQueryString(r.Query))
 	}
 	if len(r.Body) > 0 {
-		if v, err := adapters.ParseJSON(string(r.Body)); err == nil {
+		if v, err := decode.ParseJSON(string(r.Body)); err == nil {
 			if obj, ok := v.(map[string]any); ok {
 				add(obj)
-			} else if !adapters.IsEmpty(v) {
+			} else if !decode.IsEmpty(v) {
 				seen["(body)"] = true
 			}
-		} else if q := adapters.ParseQueryString(string(r.Body)); len(q) > 0 && looksLikeForm(r.Body) {
+		} else if q := decode.ParseQueryString(string(r.Body)); len(q) > 0 && looksLikeForm(r.Body) {
 			add(q)
 		} else {
 			seen["(body)"] = true

@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/tracewire/tracewire/adapters"
+	"github.com/tracewire/tracewire/adapters/decode"
 	"github.com/tracewire/tracewire/har"
 	"github.com/tracewire/tracewire/match"
 )
@@ -128,10 +129,10 @@ func (p *printer) value(v any, loc []any, indent string) {
 		if math.IsNaN(x) || math.IsInf(x, 0) {
 			p.b.WriteString("null")
 		} else {
-			p.b.WriteString(adapters.Stringify(x))
+			p.b.WriteString(decode.Stringify(x))
 		}
 	default:
-		p.b.WriteString(adapters.Stringify(x))
+		p.b.WriteString(decode.Stringify(x))
 	}
 	p.spans[adapters.FormatLoc(loc)] = span{start, p.b.Len()}
 }

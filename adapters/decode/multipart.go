@@ -1,36 +1,15 @@
-package adapters
+package decode
 
 import (
 	"bytes"
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"mime/multipart"
 )
 
 // maxMultipartParts bounds the parts read from one body.
 const maxMultipartParts = 1000
-
-func parseMultipartFn(in any, o *StepOptions, r *Request) (any, error) {
-	s, err := asText(in)
-	if err != nil {
-		return nil, err
-	}
-	boundary := o.Boundary
-	if boundary == "" {
-		ct := r.ContentType
-		if ct == "" {
-			return nil, errors.New("parseMultipart: no boundary (no Content-Type and no options.boundary)")
-		}
-		_, params, err := mime.ParseMediaType(ct)
-		if err != nil || params["boundary"] == "" {
-			return nil, fmt.Errorf("parseMultipart: no boundary in Content-Type %q", ct)
-		}
-		boundary = params["boundary"]
-	}
-	return ParseMultipart([]byte(s), boundary)
-}
 
 // ParseMultipart parses a multipart body into {name: value}: a field's
 // text, repeated names as lists. A file part's value is its content; its

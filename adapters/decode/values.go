@@ -1,7 +1,8 @@
-package adapters
+package decode
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"sort"
 	"strconv"
@@ -135,51 +136,31 @@ func IsEmpty(v any) bool {
 		return false // "true", "false" and digits mean something
 	case float64:
 		return math.IsNaN(x) // other numbers are digits or "Infinity"
-	case string:
-		// Most found values: compared without a lowercased copy when
-		// ASCII (where ToLower and EqualFold agree).
-		s := strings.TrimSpace(x)
-		if len(s) > 40 {
-			return false
-		}
-		if isASCII(s) {
-			for _, e := range emptyList {
-				if len(e) == len(s) && strings.EqualFold(e, s) {
-					return true
-				}
-			}
-			return false
-		}
-		return emptyValues[strings.ToLower(s)]
-	}
-	return isEmpty(v)
-}
-
-// isEmpty is IsEmpty for any value, the general path.
-func isEmpty(v any) bool {
-	if v == nil {
-		return true
-	}
-	if f, ok := v.(float64); ok && math.IsNaN(f) {
-		return true
 	}
 	s := strings.TrimSpace(Stringify(v))
-	if len(s) > 40 {
-		return false
-	}
-	return emptyValues[strings.ToLower(s)]
+	return len(s) <= 40 && emptyValues[strings.ToLower(s)]
 }
-
-// emptyList is emptyValues as a list, for IsEmpty's loop.
-var emptyList = func() []string {
-	l := make([]string, 0, len(emptyValues))
-	for k := range emptyValues {
-		l = append(l, k)
-	}
-	sort.Strings(l)
-	return l
-}()
 
 // IsText reports whether a decoded string value is text (valid UTF-8)
 // rather than raw bytes.
 func IsText(s string) bool { return utf8.ValidString(s) }
+
+// TypeName names a value's type in the words of FORMAT.md: null, boolean,
+// text, number, list or object.
+func TypeName(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case bool:
+		return "boolean"
+	case string:
+		return "text"
+	case int64, float64, json.Number:
+		return "number"
+	case []any:
+		return "list"
+	case map[string]any:
+		return "object"
+	}
+	return fmt.Sprintf("%T", v)
+}

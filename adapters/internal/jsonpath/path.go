@@ -1,4 +1,4 @@
-package adapters
+package jsonpath
 
 import (
 	"cmp"
@@ -27,12 +27,12 @@ type Path struct {
 	// (wildcard, descent, filter, union or slice): its result is always a
 	// list.
 	multi bool
-	// prefix is staticPrefix's result, computed once.
+	// prefix is StaticPrefix's result, computed once.
 	prefix []string
 }
 
-// ParsePath compiles a path.
-func ParsePath(s string) (*Path, error) {
+// Parse compiles a path.
+func Parse(s string) (*Path, error) {
 	js, err := toJSONPath(s)
 	if err != nil {
 		return nil, fmt.Errorf("path %q: %w", s, err)
@@ -69,12 +69,6 @@ func parseJP(s string) (x jp.Expr, err error) {
 
 // String returns the path as written.
 func (p *Path) String() string { return p.src }
-
-// JSONPath returns the path in ojg's JSONPath syntax.
-func (p *Path) JSONPath() string { return p.expr.String() }
-
-// Multi reports whether the path can select several values.
-func (p *Path) Multi() bool { return p.multi }
 
 // Match is a value a path selected, with its concrete location.
 type Match struct {
@@ -192,9 +186,6 @@ func cmpLoc(a, b []any) int {
 func (p *Path) Get(data any) any {
 	ms := p.Find(data)
 	if len(ms) == 0 {
-		if p.multi {
-			return nil
-		}
 		return nil
 	}
 	if !p.multi && len(ms) == 1 {
@@ -207,10 +198,10 @@ func (p *Path) Get(data any) any {
 	return out
 }
 
-// staticPrefix returns the leading property names and indexes of the path,
+// StaticPrefix returns the leading property names and indexes of the path,
 // up to its first wildcard, filter or other selector. The result is shared:
 // callers must not modify it.
-func (p *Path) staticPrefix() []string { return p.prefix }
+func (p *Path) StaticPrefix() []string { return p.prefix }
 
 func (p *Path) computeStaticPrefix() []string {
 	var out []string

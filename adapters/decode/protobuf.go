@@ -1,4 +1,4 @@
-package adapters
+package decode
 
 import (
 	"encoding/binary"
@@ -15,14 +15,6 @@ import (
 // maxProtoDepth bounds how deep length-delimited fields are tried as
 // nested messages.
 const maxProtoDepth = 64
-
-func decodeProtobufFn(in any, o *StepOptions, _ *Request) (any, error) {
-	s, err := asText(in)
-	if err != nil {
-		return nil, err
-	}
-	return DecodeProtobuf([]byte(s), o.Schema)
-}
 
 // DecodeProtobuf decodes a protobuf message. Without a schema, keys are
 // field numbers ("1", "2", ...), a repeated field becomes a list, varints
@@ -283,4 +275,50 @@ func protoConvert(t string, wire uint64, u uint64) (any, bool) {
 		return float64(math.Float32frombits(uint32(u))), true
 	}
 	return nil, false
+}
+
+// ProtoSchema names and types the fields of a protobuf message.
+type ProtoSchema map[int]ProtoField
+
+// ProtoField is one field of a ProtoSchema.
+type ProtoField struct {
+	// Name replaces the field number as key.
+	Name string `yaml:"name"`
+	// Type is one of: string, bytes, int32, int64, uint32, uint64, sint32,
+	// sint64, bool, enum, fixed32, fixed64, sfixed32, sfixed64, float,
+	// double, message. Empty keeps the schemaless decoding.
+	Type string `yaml:"type,omitempty"`
+	// Repeated makes the value always an array.
+	Repeated bool `yaml:"repeated,omitempty"`
+	// Fields is the schema of a message field.
+	Fields ProtoSchema `yaml:"fields,omitempty"`
+}
+
+var protoTypes = map[string]bool{
+	"": true, "string": true, "bytes": true, "int32": true, "int64": true, "uint32": true,
+	"uint64": true, "sint32": true, "sint64": true, "bool": true, "enum": true,
+	"fixed32": true, "fixed64": true, "sfixed32": true, "sfixed64": true,
+	"float": true, "double": true, "message": true,
+}
+
+// Check reports a field number out of range, an unknown type, or fields
+// given for a type that is not a message.
+func (s ProtoSchema) Check() error {
+	for num, f := range s {
+		if num < 1 || num > 1<<29-1 {
+			return fmt.Errorf("field number %d out of range", num)
+		}
+		if !protoTypes[f.Type] {
+			return fmt.Errorf("field %d: unknown type %q", num, f.Type)
+		}
+		if f.Fields != nil {
+			if f.Type != "message" && f.Type != "" {
+				return fmt.Errorf("field %d: fields given for type %s", num, f.Type)
+			}
+			if err := f.Fields.Check(); err != nil {
+				return fmt.Errorf("field %d: %w", num, err)
+			}
+		}
+	}
+	return nil
 }

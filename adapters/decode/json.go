@@ -1,4 +1,4 @@
-package adapters
+package decode
 
 import (
 	"encoding/json"
@@ -305,20 +305,20 @@ func jsString(b *strings.Builder, s string) (int, bool) {
 			case 'n', 't', 'r', 'b', 'f', '/', '\\', '"':
 				b.WriteByte('\\')
 				b.WriteByte(e)
-			case 'u':
-				if i+4 > len(s) || !isHexText(s[i:i+4]) {
+			case 'u', 'x': // \uXXXX, or \xXX written as \u00XX
+				n := 4
+				if e == 'x' {
+					n = 2
+				}
+				if i+n > len(s) {
 					return 0, false
 				}
-				b.WriteString(`\u`)
-				b.WriteString(s[i : i+4])
-				i += 4
-			case 'x':
-				if i+2 > len(s) || !isHexText(s[i:i+2]) {
+				if _, err := strconv.ParseUint(s[i:i+n], 16, 16); err != nil {
 					return 0, false
 				}
-				b.WriteString(`\u00`)
-				b.WriteString(s[i : i+2])
-				i += 2
+				b.WriteString(`\u0000`[:6-n])
+				b.WriteString(s[i : i+n])
+				i += n
 			case 'v':
 				b.WriteString(`\u000b`)
 			case '0':

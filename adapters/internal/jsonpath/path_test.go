@@ -1,10 +1,12 @@
-package adapters
+package jsonpath
 
 import (
 	"fmt"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/tracewire/tracewire/adapters/decode"
 )
 
 var findSeedPaths = []string{
@@ -29,11 +31,11 @@ func FuzzFind(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, path, doc string) {
-		p, err := ParsePath(path)
+		p, err := Parse(path)
 		if err != nil {
 			return
 		}
-		d, err := ParseJSON(doc)
+		d, err := decode.ParseJSON(doc)
 		if err != nil {
 			return
 		}
@@ -80,7 +82,7 @@ func TestDigitsSegmentOnList(t *testing.T) {
 		{"extinfo[1]", "extinfo[1]=b"},
 	}
 	for _, tt := range tests {
-		p, err := ParsePath(tt.path)
+		p, err := Parse(tt.path)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -106,5 +108,60 @@ func FuzzFormatLoc(f *testing.F) {
 		if !ok || got != want {
 			t.Errorf("%q: %q, general path %q", s, got, want)
 		}
+	})
+}
+
+func TestPathFind(t *testing.T) {
+	data, _ := decode.ParseJSON(`{"batch":[{"advertiser_id":"a0"},{"x":1},{"advertiser_id":"a2"}],"user-agent":"UA","1":{"14":"app"},
+		"evs":[{"identifier":"view","state":"appeared","category":"news"},{"identifier":"app","state":"x"}],
+		"f":["device-brand/Google","other"]}`)
+	tests := []struct {
+		path string
+		want []string // FormatLoc=value
+	}{
+		{"batch.*.advertiser_id", []string{"batch[0].advertiser_id=a0", "batch[2].advertiser_id=a2"}},
+		{"$.batch[2].advertiser_id", []string{"batch[2].advertiser_id=a2"}},
+		{"user-agent", []string{"user-agent=UA"}},
+		{"1.14", []string{"1.14=app"}},
+		{"$..advertiser_id", []string{"batch[0].advertiser_id=a0", "batch[2].advertiser_id=a2"}},
+		{"evs[?(@.identifier == 'view' && @.state == 'appeared')].category", []string{"evs[0].category=news"}},
+		{"f[?(@ =~ /^device-brand\\//)]", []string{"f[0]=device-brand/Google"}},
+		{"nothing.here", nil},
+	}
+	for _, tt := range tests {
+		p, err := Parse(tt.path)
+		if err != nil {
+			t.Errorf("%s: %v", tt.path, err)
+			continue
+		}
+		var got []string
+		for _, m := range p.Find(data) {
+			got = append(got, FormatLoc(m.Loc)+"="+decode.Stringify(m.Value))
+		}
+		if !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("%s: got %q, want %q", tt.path, got, tt.want)
+		}
+	}
+	for _, bad := range []string{"", "a..", "a[", "a[?(@.x == )]", "a.b]", "a...b"} {
+		if _, err := Parse(bad); err == nil {
+			t.Errorf("Parse(%q) did not fail", bad)
+		}
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{"a.b[0].*", "$..x[?(@.y == 'z')]", "a[?(@ =~ /^x\\//)]", "user-agent", "$['a.b']"} {
+		f.Add(s)
+	}
+	data, _ := decode.ParseJSON(`{"a":{"b":[{"x":1,"y":"z"}]},"user-agent":"u"}`)
+	f.Fuzz(func(t *testing.T, s string) {
+		p, err := Parse(s)
+		if err != nil {
+			return
+		}
+		for _, m := range p.Find(data) {
+			_ = FormatLoc(m.Loc)
+		}
+		_ = p.Get(data)
 	})
 }

@@ -1,4 +1,4 @@
-package adapters
+package decode
 
 import (
 	"reflect"
@@ -79,22 +79,5 @@ func FuzzDecodeBase64(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		_, _ = DecodeBase64(s)
 		_, _ = DecodeURIComponent(s)
-	})
-}
-
-func FuzzParsePath(f *testing.F) {
-	for _, s := range []string{"a.b[0].*", "$..x[?(@.y == 'z')]", "a[?(@ =~ /^x\\//)]", "user-agent", "$['a.b']"} {
-		f.Add(s)
-	}
-	data, _ := ParseJSON(`{"a":{"b":[{"x":1,"y":"z"}]},"user-agent":"u"}`)
-	f.Fuzz(func(t *testing.T, s string) {
-		p, err := ParsePath(s)
-		if err != nil {
-			return
-		}
-		for _, m := range p.Find(data) {
-			_ = FormatLoc(m.Loc)
-		}
-		_ = p.Get(data)
 	})
 }
