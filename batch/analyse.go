@@ -135,35 +135,13 @@ func (b *runner) render(j *tracewire.Job, a *tracewire.Analysis, m Manifest, old
 func (b *runner) reportOptions(j *tracewire.Job) (report.Options, error) {
 	ro := report.Options{Lang: b.o.Lang, DB: b.o.Analysis.DB, AppID: b.o.AppID}
 	for _, d := range j.DeviceReports {
-		dr, err := readDeviceReport(d)
+		dr, err := report.ReadDeviceReportFile(d)
 		if err != nil {
 			return ro, err
 		}
 		ro.DeviceReports = append(ro.DeviceReports, dr)
 	}
 	return ro, nil
-}
-
-func readDeviceReport(path string) (*report.DeviceReport, error) {
-	fh, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer fh.Close()
-	d, err := report.ReadDeviceReport(fh, path[strings.LastIndexAny(path, `/\`)+1:])
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return d, nil
-}
-
-func readDetails(path string, doc report.Document) (*report.Details, error) {
-	fh, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("--details: %w", err)
-	}
-	defer fh.Close()
-	return report.ReadDetails(fh, path, doc)
 }
 
 // renderAll writes the reports and letters of an analysis, in the order
@@ -182,7 +160,7 @@ func (b *runner) renderAll(j *tracewire.Job, a *tracewire.Analysis, ro report.Op
 			m.Notes = append(m.Notes, fmt.Sprintf("no %s: %v", doc, report.ErrNoFindings))
 			continue
 		}
-		d, err := readDetails(detailsBeside(j), doc)
+		d, err := report.ReadDetailsFile(detailsBeside(j), doc)
 		if err != nil {
 			return err
 		}

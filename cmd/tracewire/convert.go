@@ -12,37 +12,10 @@ import (
 
 	"github.com/tracewire/tracewire/har"
 	"github.com/tracewire/tracewire/internal/atomicfile"
-	prog "github.com/tracewire/tracewire/internal/progress"
 	"github.com/tracewire/tracewire/pcap"
 )
 
 func init() { subcommands = append(subcommands, newConvertCmd) }
-
-// captureFlags are the options every command that reads captures takes.
-type captureFlags struct {
-	keylogs []string
-	rsaKeys []string
-	seed    uint16
-	// flowBudget is pcap.Options.FlowBudget in MiB.
-	flowBudget int64
-}
-
-func (f *captureFlags) register(cmd *cobra.Command) {
-	cmd.Flags().StringArrayVar(&f.keylogs, "keylog", nil, "TLS key log file (SSLKEYLOGFILE format); repeatable")
-	cmd.Flags().StringArrayVar(&f.rsaKeys, "rsa-key", nil, "RSA server private key (PEM) for TLS with RSA key exchange; repeatable")
-	cmd.Flags().Uint16Var(&f.seed, "community-id-seed", 0, "seed of the Community ID flow hashes")
-	cmd.Flags().Int64Var(&f.flowBudget, "flow-budget", pcap.DefaultFlowBudget>>20, "MiB the open connections may hold; past it the longest idle are ended early, marked incomplete, with a warning (negative: no bound)")
-}
-
-func (f *captureFlags) options(e *env) pcap.Options {
-	return pcap.Options{
-		KeyLogFiles:     f.keylogs,
-		RSAKeyFiles:     f.rsaKeys,
-		CommunityIDSeed: f.seed,
-		FlowBudget:      f.flowBudget << 20,
-		Progress:        prog.Capture(e.stderr),
-	}
-}
 
 func newConvertCmd(e *env) *cobra.Command {
 	var (

@@ -5,93 +5,16 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"strconv"
-	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/tracewire/tracewire"
-	"github.com/tracewire/tracewire/enrich"
 	"github.com/tracewire/tracewire/har"
 	"github.com/tracewire/tracewire/internal/atomicfile"
 	prog "github.com/tracewire/tracewire/internal/progress"
 )
 
 func init() { subcommands = append(subcommands, newEnrichCmd) }
-
-// enrichFlags are the options of the enrichment stage; detect can register
-// and use the same ones.
-type enrichFlags struct {
-	socketTrace, experiment, aesInfo, provenance, ebpf string
-	timeShift, provShift                               string
-	reqWindow, respWindow, provWindow                  string
-}
-
-func (f *enrichFlags) register(cmd *cobra.Command) {
-	fl := cmd.Flags()
-	fl.StringVar(&f.socketTrace, "socket-trace", "", "PiRogue socket_trace.json: stack traces of the device's socket calls")
-	fl.StringVar(&f.experiment, "experiment", "", "PiRogue experiment.json: names the other files and gives the time shift")
-	fl.StringVar(&f.aesInfo, "aes-info", "", "PiRogue aes_info.json: replace bodies the app encrypted by their plaintext")
-	fl.StringVar(&f.provenance, "provenance", "", "provenance log (JSON objects): whose data each request carried")
-	fl.StringVar(&f.ebpf, "ebpf", "", "socket events in tracewire's eBPF JSON Lines format (docs/ebpf-socket-events.md)")
-	fl.StringVar(&f.timeShift, "time-shift", "", "seconds added to entry times before pairing them with device records (default: from experiment.json)")
-	fl.StringVar(&f.reqWindow, "request-window", "5s,2s", "how long before,after a request a socket send may be")
-	fl.StringVar(&f.respWindow, "response-window", "2s,5s", "how long before,after a response a socket receive may be")
-	fl.StringVar(&f.provWindow, "provenance-window", "10s,2s", "how long before,after a request a provenance event may be")
-	fl.StringVar(&f.provShift, "provenance-time-shift", "", "seconds added to the provenance log's times before pairing (default: estimated from events found in exactly one request)")
-}
-
-// provenanceOptions reads --provenance-window and --provenance-time-shift.
-func (f *enrichFlags) provenanceOptions() (enrich.ProvenanceOptions, error) {
-	o := enrich.DefaultProvenanceOptions()
-	if f.provWindow != "" {
-		w, err := parseWindow(f.provWindow)
-		if err != nil {
-			return o, fmt.Errorf("--provenance-window: %w", err)
-		}
-		o.Window = w
-	}
-	if f.provShift != "" {
-		d, err := parseSeconds(f.provShift)
-		if err != nil {
-			return o, fmt.Errorf("--provenance-time-shift %q: %w", f.provShift, err)
-		}
-		o.TimeShift = &d
-	}
-	return o, nil
-}
-
-// parseSeconds reads "1.5", "-30" (seconds) or a Go duration ("-1m30s").
-func parseSeconds(s string) (time.Duration, error) {
-	if f, err := strconv.ParseFloat(s, 64); err == nil {
-		if f > 1e9 || f < -1e9 {
-			return 0, fmt.Errorf("out of range")
-		}
-		return time.Duration(f * float64(time.Second)), nil
-	}
-	return time.ParseDuration(s)
-}
-
-// parseWindow reads "BEFORE,AFTER", each in seconds or as a duration.
-func parseWindow(s string) (enrich.Window, error) {
-	a, b, ok := strings.Cut(s, ",")
-	if !ok {
-		return enrich.Window{}, fmt.Errorf("%q: want BEFORE,AFTER, e.g. 5s,2s", s)
-	}
-	before, err := parseSeconds(strings.TrimSpace(a))
-	if err != nil {
-		return enrich.Window{}, fmt.Errorf("%q: %w", s, err)
-	}
-	after, err := parseSeconds(strings.TrimSpace(b))
-	if err != nil {
-		return enrich.Window{}, fmt.Errorf("%q: %w", s, err)
-	}
-	if before < 0 || after < 0 {
-		return enrich.Window{}, fmt.Errorf("%q: durations must not be negative", s)
-	}
-	return enrich.Window{Before: before, After: after}, nil
-}
 
 func newEnrichCmd(e *env) *cobra.Command {
 	var (

@@ -5,139 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/tracewire/tracewire"
-	"github.com/tracewire/tracewire/adapters"
-	"github.com/tracewire/tracewire/enrich"
-	"github.com/tracewire/tracewire/internal/atomicfile"
 	prog "github.com/tracewire/tracewire/internal/progress"
-	"github.com/tracewire/tracewire/match"
 	rep "github.com/tracewire/tracewire/report"
 )
 
 func init() { subcommands = append(subcommands, newReportCmd) }
-
-// analysisFlags are the inputs and detection options of an analysis run
-// on the fly: capture, enrichment and indicator flags, as detect and
-// enrich take them.
-type analysisFlags struct {
-	capture    captureFlags
-	enrich     enrichFlags
-	indicators []string
-	indFile    string
-	everywhere bool
-	adapterDir string
-	// appID is the analysed app's ID, for device reports.
-	appID string
-}
-
-func (f *analysisFlags) register(cmd *cobra.Command, withEnrich bool) {
-	f.capture.register(cmd)
-	if withEnrich {
-		f.enrich.register(cmd)
-	}
-	fl := cmd.Flags()
-	fl.StringArrayVar(&f.indicators, "indicator", nil, "known value as property=value (e.g. advertisingId=...); repeatable")
-	fl.StringVar(&f.indFile, "indicators", "", "JSON file of indicators: {\"property\": \"value\" or [values]} or [{\"property\":…, \"value\":…}]")
-	fl.BoolVar(&f.everywhere, "indicators-everywhere", false, "search indicators in every request, also those an adapter handled")
-	fl.StringVar(&f.adapterDir, "adapters", "", "directory of adapter files to use instead of the embedded database")
-	fl.StringVar(&f.appID, "app-id", "", "ID (package name or bundle ID) of the analysed app that device reports are filtered by (default: from the HAR's metadata or experiment.json)")
-}
-
-// paths are the files the flags name as inputs (key logs, traces,
-// indicators), for the check that no output overwrites one.
-func (f *analysisFlags) paths() []string {
-	e := &f.enrich
-	out := append([]string(nil), f.capture.keylogs...)
-	out = append(out, f.capture.rsaKeys...)
-	return append(out, f.indFile, e.socketTrace, e.experiment, e.aesInfo, e.provenance, e.ebpf)
-}
-
-// input returns the library input for files, with the flags' trace files.
-func (f *analysisFlags) input(files []string) (tracewire.Input, error) {
-	in := tracewire.Input{Files: files, KeyLogs: f.capture.keylogs, RSAKeys: f.capture.rsaKeys}
-	for _, s := range f.indicators {
-		ind, err := match.ParseIndicator(s)
-		if err != nil {
-			return in, err
-		}
-		in.Indicators = append(in.Indicators, ind)
-	}
-	if f.indFile != "" {
-		in.IndicatorFiles = []string{f.indFile}
-	}
-	e := &f.enrich
-	add := func(list *[]string, p string) {
-		if p != "" {
-			*list = append(*list, p)
-		}
-	}
-	add(&in.SocketTraces, e.socketTrace)
-	add(&in.EBPFEvents, e.ebpf)
-	add(&in.AESInfo, e.aesInfo)
-	add(&in.Provenance, e.provenance)
-	in.Experiment = e.experiment
-	if len(files) == 1 {
-		if st, err := os.Stat(files[0]); err == nil && st.IsDir() {
-			// An experiment folder: it names its own files.
-			in.Files, in.Experiment = nil, files[0]
-		}
-	}
-	if e.timeShift != "" {
-		d, err := parseSeconds(e.timeShift)
-		if err != nil {
-			return in, fmt.Errorf("--time-shift %q: %w", e.timeShift, err)
-		}
-		in.TimeShift = &d
-	}
-	return in, nil
-}
-
-// options returns the library options of the flags.
-func (f *analysisFlags) options(e *env) (tracewire.Options, error) {
-	o := tracewire.Options{IndicatorsEverywhere: f.everywhere}
-	o.Capture.CommunityIDSeed = f.capture.seed
-	o.Capture.FlowBudget = f.capture.flowBudget << 20
-	if e != nil {
-		o.Capture.Progress = prog.Capture(e.stderr)
-	}
-	if f.adapterDir != "" {
-		db, err := adapters.LoadDir(f.adapterDir)
-		if err != nil {
-			return o, err
-		}
-		o.DB = db
-	}
-	if f.enrich.reqWindow != "" || f.enrich.respWindow != "" {
-		c := enrich.DefaultCorrelation()
-		var err error
-		if f.enrich.reqWindow != "" {
-			if c.Request, err = parseWindow(f.enrich.reqWindow); err != nil {
-				return o, fmt.Errorf("--request-window: %w", err)
-			}
-		}
-		if f.enrich.respWindow != "" {
-			if c.Response, err = parseWindow(f.enrich.respWindow); err != nil {
-				return o, fmt.Errorf("--response-window: %w", err)
-			}
-		}
-		o.Correlation = &c
-	}
-	po, err := f.enrich.provenanceOptions()
-	if err != nil {
-		return o, err
-	}
-	if f.enrich.provWindow != "" {
-		o.ProvenanceWindow = &po.Window
-	}
-	o.ProvenanceTimeShift = po.TimeShift
-	return o, nil
-}
 
 type reportFlags struct {
 	an       analysisFlags
@@ -225,11 +102,11 @@ func runReport(ctx context.Context, e *env, args []string, f *reportFlags) error
 	var details *rep.Details
 	if doc != rep.DocReport {
 		// Checked before the analysis: a missing field is found at once.
-		if details, err = readDetails(f.details, doc); err != nil {
+		if details, err = rep.ReadDetailsFile(f.details, doc); err != nil {
 			return err
 		}
 	}
-	format, err := reportFormat(f.format, f.out)
+	format, err := rep.FormatFor(f.format, f.out)
 	if err != nil {
 		return err
 	}
@@ -251,17 +128,12 @@ func runReport(ctx context.Context, e *env, args []string, f *reportFlags) error
 		return err
 	}
 	a, err := loadAnalysis(ctx, inputs, f.findings, &f.an, opts)
-	if err != nil {
-		var me *tracewire.MismatchError
-		if errors.As(err, &me) {
-			// Findings of another input would make a report that is
-			// wrong without saying so: refused, with what differs.
-			fmt.Fprintf(e.stderr, "tracewire: report: the findings file %s does not belong to %s (no report written):\n", f.findings, strings.Join(args, " "))
-			for _, d := range me.Differences {
-				fmt.Fprintf(e.stderr, "  - %s\n", d)
-			}
-			return &exitError{code: 2}
-		}
+	var me *tracewire.MismatchError
+	if errors.As(err, &me) {
+		// Findings of another input would make a report that is wrong
+		// without saying so: refused, with what differs.
+		return refused(e, fmt.Sprintf("the findings file %s does not belong to %s (no report written)", f.findings, strings.Join(args, " ")), me.Differences)
+	} else if err != nil {
 		return err
 	}
 	for i := range a.Inputs {
@@ -277,20 +149,16 @@ func runReport(ctx context.Context, e *env, args []string, f *reportFlags) error
 			return fmt.Errorf("--compare: %w", err)
 		}
 		if diffs := rep.CompareDifferences(ro.Compare, a); len(diffs) > 0 && !f.compareAny {
-			fmt.Fprintf(e.stderr, "tracewire: report: --compare %s may be an analysis of another app (no report written; --compare-any compares anyway, and the report says so):\n", f.compare)
-			for _, d := range diffs {
-				fmt.Fprintf(e.stderr, "  - %s\n", d)
-			}
-			return &exitError{code: 2}
+			return refused(e, fmt.Sprintf("--compare %s may be an analysis of another app (no report written; --compare-any compares anyway, and the report says so)", f.compare), diffs)
 		}
-		compared, err := comparedFiles(f.compare, ro.Compare)
+		compared, err := tracewire.ComparedInputs(f.compare, ro.Compare)
 		if err != nil {
 			return fmt.Errorf("--compare: %w", err)
 		}
 		a.Inputs = append(a.Inputs, compared...)
 	}
 	for _, d := range f.devices {
-		dr, err := readDeviceReport(d)
+		dr, err := rep.ReadDeviceReportFile(d)
 		if err != nil {
 			return err
 		}
@@ -309,33 +177,14 @@ func runReport(ctx context.Context, e *env, args []string, f *reportFlags) error
 	return incomplete(a)
 }
 
-// reportFormat is the format of a report: --format, else the extension
-// of -o, else HTML. An extension no report format has (r.txt) is a usage
-// error that lists the ones there are, as is an extension of another
-// format than --format: the file would not be what its name says.
-func reportFormat(flag, out string) (rep.Format, error) {
-	ext := ""
-	if out != "" && out != "-" {
-		ext = filepath.Ext(out)
+// refused says why report wrote nothing, with a line per reason: exit
+// status 2.
+func refused(e *env, why string, reasons []string) error {
+	fmt.Fprintf(e.stderr, "tracewire: report: %s:\n", why)
+	for _, d := range reasons {
+		fmt.Fprintf(e.stderr, "  - %s\n", d)
 	}
-	byExt := rep.FormatOf(ext)
-	if flag != "" {
-		format, err := rep.ParseFormat(flag)
-		if err != nil {
-			return "", &exitError{code: exitFailed, err: fmt.Errorf("--format: %w", err)}
-		}
-		if byExt != "" && byExt != format {
-			return "", usageErrorf("-o %s: the extension %s is that of %s, but --format is %s; name the file %s", out, ext, byExt, format, strings.TrimSuffix(out, ext)+format.Ext())
-		}
-		return format, nil
-	}
-	switch {
-	case byExt != "":
-		return byExt, nil
-	case ext == "":
-		return rep.HTML, nil
-	}
-	return "", usageErrorf("-o %s: report cannot write %s files; the format follows -o's extension, one of %s (or give --format)", out, ext, strings.Join(rep.Extensions(), " "))
+	return &exitError{code: exitFailed}
 }
 
 // incomplete is exit status 1 for an analysis that left entries out, or a
@@ -348,140 +197,17 @@ func incomplete(a *tracewire.Analysis) error {
 	return nil
 }
 
-func readDetails(path string, doc rep.Document) (*rep.Details, error) {
-	if path == "" {
-		return nil, fmt.Errorf("--document %s needs --details details.yaml (the parties and dates; see testdata/details.yaml)", doc)
-	}
-	fh, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("--details: %w", err)
-	}
-	defer fh.Close()
-	return rep.ReadDetails(fh, path, doc)
-}
-
-// comparedFiles are the files of --compare as the report lists them
-// under its inputs: the file given, or for a folder the captures or HAR
-// its analysis read.
-func comparedFiles(path string, c *tracewire.Analysis) ([]rep.InputFile, error) {
-	if st, err := os.Stat(path); err == nil && st.IsDir() {
-		var out []rep.InputFile
-		for _, in := range c.Inputs {
-			if in.Role == rep.RoleCapture || in.Role == rep.RoleHAR {
-				in.Role = rep.RoleCompared
-				out = append(out, in)
-			}
-		}
-		return out, nil
-	}
-	in, err := tracewire.HashFile(rep.RoleCompared, path)
-	if err != nil {
-		return nil, err
-	}
-	return []rep.InputFile{in}, nil
-}
-
-func readDeviceReport(path string) (*rep.DeviceReport, error) {
-	fh, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer fh.Close()
-	d, err := rep.ReadDeviceReport(fh, baseName(path))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return d, nil
-}
-
-func baseName(p string) string {
-	if i := strings.LastIndexAny(p, `/\`); i >= 0 {
-		return p[i+1:]
-	}
-	return p
-}
-
 // loadAnalysis reads a findings file, or analyses captures or a HAR (with
 // the findings of findingsFile, when given, instead of detecting again).
 func loadAnalysis(ctx context.Context, inputs []string, findingsFile string, f *analysisFlags, o tracewire.Options) (*tracewire.Analysis, error) {
 	if len(inputs) == 1 && findingsFile == "" {
-		if ok, err := isFindingsFile(inputs[0]); err != nil {
-			return nil, err
-		} else if ok {
-			return readFindings(inputs[0])
+		if a, ok, err := tracewire.ReadFindingsFile(inputs[0]); ok || err != nil {
+			return a, err
 		}
 	}
 	in, err := f.input(inputs)
 	if err != nil {
 		return nil, err
 	}
-	if findingsFile == "" {
-		return tracewire.Analyze(ctx, in, o)
-	}
-	fa, err := readFindings(findingsFile)
-	if err != nil {
-		return nil, err
-	}
-	a, err := tracewire.Evidence(ctx, in, o, fa)
-	if err != nil {
-		return nil, err
-	}
-	a.Warnings = append(a.Warnings, fa.Warnings...)
-	return a, nil
-}
-
-func isFindingsFile(path string) (bool, error) {
-	st, err := os.Stat(path)
-	if err != nil {
-		return false, err
-	}
-	if st.IsDir() {
-		return false, nil
-	}
-	fh, err := os.Open(path)
-	if err != nil {
-		return false, err
-	}
-	defer fh.Close()
-	head := make([]byte, 64<<10)
-	n, err := io.ReadFull(fh, head)
-	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
-		return false, err
-	}
-	return rep.IsFindingsJSON(head[:n]), nil
-}
-
-func readFindings(path string) (*tracewire.Analysis, error) {
-	fh, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer fh.Close()
-	return rep.ReadAnalysis(fh, path)
-}
-
-// checkOutput refuses an output that is an input, a folder or in a folder
-// that does not exist, before any work (atomicfile.CheckOutput), as a
-// usage error.
-func checkOutput(path string, inputs ...string) error {
-	if err := atomicfile.CheckOutput(path, inputs...); err != nil {
-		return &exitError{code: exitFailed, err: err}
-	}
-	return nil
-}
-
-// writeOutput writes to path atomically, or to stdout for "-" or "".
-func writeOutput(path string, stdout io.Writer, write func(io.Writer) error) error {
-	if path == "" || path == "-" {
-		return write(stdout)
-	}
-	fh, err := atomicfile.Create(path, 0o644)
-	if err != nil {
-		return err
-	}
-	defer fh.Abort()
-	if err := write(fh); err != nil {
-		return err
-	}
-	return fh.Commit()
+	return tracewire.AnalyzeWithFindings(ctx, in, o, findingsFile)
 }

@@ -1,0 +1,88 @@
+package tracewire
+
+import (
+	"context"
+	"errors"
+	"io"
+	"os"
+
+	"github.com/tracewire/tracewire/report"
+)
+
+// ReadFindingsFile reads path when it is a findings file (written by
+// "tracewire detect --format json" or a batch's findings.json). ok is
+// false, without error, for a folder or any other file (a capture, a HAR),
+// which the caller analyses instead; an error is a path that cannot be
+// read, or a findings file that is broken.
+func ReadFindingsFile(path string) (a *Analysis, ok bool, err error) {
+	st, err := os.Stat(path)
+	if err != nil || st.IsDir() {
+		return nil, false, err
+	}
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, false, err
+	}
+	defer fh.Close()
+	head := make([]byte, 64<<10)
+	n, err := io.ReadFull(fh, head)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return nil, false, err
+	}
+	if !report.IsFindingsJSON(head[:n]) {
+		return nil, false, nil
+	}
+	a, err = readFindings(path)
+	return a, true, err
+}
+
+func readFindings(path string) (*Analysis, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer fh.Close()
+	return report.ReadAnalysis(fh, path)
+}
+
+// AnalyzeWithFindings is Analyze, or with findingsFile Evidence: the
+// findings of that file are checked against
+// in (a *MismatchError says what differs) and completed with the
+// requests that carried them; the file's warnings are kept.
+func AnalyzeWithFindings(ctx context.Context, in Input, o Options, findingsFile string) (*Analysis, error) {
+	if findingsFile == "" {
+		return Analyze(ctx, in, o)
+	}
+	fa, err := readFindings(findingsFile)
+	if err != nil {
+		return nil, err
+	}
+	a, err := Evidence(ctx, in, o, fa)
+	if err != nil {
+		return nil, err
+	}
+	a.Warnings = append(a.Warnings, fa.Warnings...)
+	return a, nil
+}
+
+// ComparedInputs are the inputs of an analysis compared with (c, made
+// from path) as a report lists them under its own inputs, with the role
+// report.RoleCompared: the file given, or for a folder the captures or HAR
+// files its analysis read.
+func ComparedInputs(path string, c *Analysis) ([]report.InputFile, error) {
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		var out []report.InputFile
+		for _, in := range c.Inputs {
+			if in.Role == report.RoleCapture || in.Role == report.RoleHAR {
+				in.Role = report.RoleCompared
+				out = append(out, in)
+			}
+		}
+		return out, nil
+	}
+	in, err := HashFile(report.RoleCompared, path)
+	if err != nil {
+		return nil, err
+	}
+	return []report.InputFile{in}, nil
+}
