@@ -232,16 +232,18 @@ type slot struct {
 
 // Why an entry's request or response got no operation.
 const (
-	reasonNoCID      = "no community ID"
-	reasonNoTime     = "no timestamp"
-	reasonNoFlow     = "no records for the flow"
-	reasonNoneInWin  = "no operation within the window"
-	reasonOutmatched = "operations taken by nearer entries"
+	reasonNoCID = iota
+	reasonNoTime
+	reasonNoFlow
+	reasonNoneInWin
+	reasonOutmatched
 )
+
+var reasons = [...]string{"no community ID", "no timestamp", "no records for the flow", "no operation within the window", "operations taken by nearer entries"}
 
 type dirCounts struct {
 	matched, shared, kept, noResponse int
-	unmatched                         map[string]int
+	unmatched                         [len(reasons)]int
 }
 
 type stackEnricher struct {
@@ -250,10 +252,7 @@ type stackEnricher struct {
 	slots map[int32][]slot
 	// assigned holds, per direction and entry index, 1 + the index in
 	// tr.ops of the entry's operation (0: none).
-	assigned [2][]int32
-	// Buffers of planGroup, kept from one group to the next.
-	owner     []int32 // operation → unit that got it, -1 none
-	entries   []int32
+	assigned  [2][]int32
 	counts    [2]dirCounts
 	conflicts int
 	examples  []string
@@ -263,14 +262,6 @@ type stackEnricher struct {
 
 func (s *stackEnricher) Name() string { return s.tr.name }
 
-func (s *stackEnricher) unmatched(d Direction, reason string) {
-	c := &s.counts[d]
-	if c.unmatched == nil {
-		c.unmatched = map[string]int{}
-	}
-	c.unmatched[reason]++
-}
-
 // Observe implements Planner.
 func (s *stackEnricher) Observe(i int, e *har.Entry) error {
 	if i > math.MaxInt32 {
@@ -279,40 +270,29 @@ func (s *stackEnricher) Observe(i int, e *har.Entry) error {
 	shift := s.opts.TimeShift.Seconds()
 	h2 := isHTTP2(e.Request.HTTPVersion) || isHTTP2(e.Response.HTTPVersion)
 	for _, d := range []Direction{Outbound, Inbound} {
-		var ts float64
-		if d == Outbound {
-			ts = e.Request.Timestamp
-			if ts == 0 {
-				ts = e.Timestamp
-			}
-		} else {
+		ts := e.Request.Timestamp
+		if d == Inbound {
 			ts = e.Response.Timestamp
-			if ts == 0 {
-				if e.Response.Status == 0 {
-					s.counts[d].noResponse++
-					continue
-				}
+			if ts == 0 && e.Response.Status == 0 {
+				s.counts[d].noResponse++
+				continue
 			}
-		}
-		if e.CommunityID == "" {
-			s.unmatched(d, reasonNoCID)
-			continue
-		}
-		if ts == 0 || math.IsNaN(ts) || math.IsInf(ts, 0) {
-			s.unmatched(d, reasonNoTime)
-			continue
+		} else if ts == 0 {
+			ts = e.Timestamp
 		}
 		f, ok := s.tr.flows[e.CommunityID]
-		if !ok {
-			s.unmatched(d, reasonNoFlow)
-			continue
-		}
 		g := f*2 + int32(d)
-		if lo, hi := s.tr.span(g); lo == hi {
-			s.unmatched(d, reasonNoFlow)
-			continue
+		lo, hi := s.tr.span(g)
+		switch {
+		case e.CommunityID == "":
+			s.counts[d].unmatched[reasonNoCID]++
+		case ts == 0 || math.IsNaN(ts) || math.IsInf(ts, 0):
+			s.counts[d].unmatched[reasonNoTime]++
+		case !ok || lo == hi:
+			s.counts[d].unmatched[reasonNoFlow]++
+		default:
+			s.slots[g] = append(s.slots[g], slot{t: ts + shift, entry: int32(i), h2: h2})
 		}
-		s.slots[g] = append(s.slots[g], slot{t: ts + shift, entry: int32(i), h2: h2})
 	}
 	return nil
 }
@@ -333,7 +313,6 @@ func (s *stackEnricher) Plan(ctx context.Context) error {
 		s.planGroup(g, s.slots[g], used)
 		delete(s.slots, g)
 	}
-	s.owner, s.entries = nil, nil
 	return nil
 }
 
@@ -351,9 +330,8 @@ func (s *stackEnricher) planGroup(g int32, slots []slot, used []uint64) {
 	if d == Inbound {
 		win = s.opts.Response
 	}
-	lo, hi := s.tr.span(g)
-	span := [2]int32{lo, hi}
-	ops := s.tr.ops[lo:hi]
+	base, end := s.tr.span(g)
+	ops := s.tr.ops[base:end]
 	sort.Slice(slots, func(i, j int) bool {
 		if slots[i].t != slots[j].t {
 			return slots[i].t < slots[j].t
@@ -363,7 +341,7 @@ func (s *stackEnricher) planGroup(g int32, slots []slot, used []uint64) {
 	var units []unit
 	// The units' entries lie in one buffer (a unit's are appended at once,
 	// so a unit keeps its own even when the buffer moves).
-	ents := s.entries[:0]
+	var ents []int32
 	for i := 0; i < len(slots); {
 		at := len(ents)
 		ents = append(ents, slots[i].entry)
@@ -384,9 +362,7 @@ func (s *stackEnricher) planGroup(g int32, slots []slot, used []uint64) {
 	cells := 0
 	for k, u := range units {
 		if u.lo > u.hi {
-			for range u.entries {
-				s.unmatched(d, reasonNoneInWin)
-			}
+			s.counts[d].unmatched[reasonNoneInWin] += len(u.entries)
 			continue
 		}
 		cand = append(cand, k)
@@ -399,42 +375,25 @@ func (s *stackEnricher) planGroup(g int32, slots []slot, used []uint64) {
 	} else {
 		pick = assignOptimal(units, cand, ops)
 	}
-	s.entries = ents
-	owner := s.owner
-	if len(owner) < len(ops) {
-		owner = make([]int32, len(ops))
-		for i := range owner {
-			owner[i] = -1
-		}
-		s.owner = owner
-	}
+	owner := map[int]int{} // operation → unit that got it
 	for ci, k := range cand {
 		if pick[ci] >= 0 {
-			owner[pick[ci]] = int32(k)
+			owner[pick[ci]] = k
 		}
 	}
-	defer func() {
-		for _, op := range pick {
-			if op >= 0 {
-				owner[op] = -1
-			}
-		}
-	}()
 	for ci, k := range cand {
 		u := units[k]
 		op := pick[ci]
 		if op < 0 {
-			for range u.entries {
-				s.unmatched(d, reasonOutmatched)
-			}
+			s.counts[d].unmatched[reasonOutmatched] += len(u.entries)
 		} else {
-			if o := span[0] + int32(op); used[o/64]&(1<<(o%64)) == 0 {
+			if o := base + int32(op); used[o/64]&(1<<(o%64)) == 0 {
 				used[o/64] |= 1 << (o % 64)
 				s.opsUsed++
 			}
 			for n, e := range u.entries {
 				s.assigned[d] = grow(s.assigned[d], int(e))
-				s.assigned[d][e] = 1 + span[0] + int32(op)
+				s.assigned[d][e] = 1 + base + int32(op)
 				s.counts[d].matched++
 				if n > 0 {
 					s.counts[d].shared++
@@ -443,8 +402,7 @@ func (s *stackEnricher) planGroup(g int32, slots []slot, used []uint64) {
 		}
 		// A conflict: the operation nearest to this unit went to another.
 		near := nearestIn(ops, u.lo, u.hi, u.t)
-		if near >= 0 && owner[near] >= 0 && near != op {
-			k2 := owner[near]
+		if k2, ok := owner[near]; ok && near != op {
 			s.conflicts++
 			if len(s.examples) < maxExamples {
 				got := "nothing"
@@ -640,9 +598,9 @@ func (s *stackEnricher) Report(sum *Summary) {
 		if c.kept > 0 {
 			r.add(d.String()+"s that already had a _stacktrace", c.kept)
 		}
-		for _, reason := range []string{reasonNoCID, reasonNoTime, reasonNoFlow, reasonNoneInWin, reasonOutmatched} {
-			if n := c.unmatched[reason]; n > 0 {
-				r.add(d.String()+"s without: "+reason, n)
+		for k, n := range c.unmatched {
+			if n > 0 {
+				r.add(d.String()+"s without: "+reasons[k], n)
 			}
 		}
 		if d == Inbound && c.noResponse > 0 {

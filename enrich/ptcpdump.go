@@ -3,6 +3,7 @@ package enrich
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -66,16 +67,9 @@ func ParsePtcpdumpComments(comments []string) []map[string]any {
 	var cur map[string]any
 	seen := map[string]bool{} // keys of cur, to see where a packet's ends
 	flush := func() {
-		if cur == nil {
-			return
+		if cur != nil && !slices.ContainsFunc(out, func(p map[string]any) bool { return reflect.DeepEqual(p, cur) }) {
+			out = append(out, cur)
 		}
-		for _, p := range out {
-			if reflect.DeepEqual(p, cur) {
-				cur = nil
-				return
-			}
-		}
-		out = append(out, cur)
 		cur = nil
 	}
 	for _, c := range comments {

@@ -96,8 +96,17 @@ func (n *jnum) UnmarshalJSONFrom(d *jsontext.Decoder) error {
 	if err := n.jval.UnmarshalJSONFrom(d); err != nil {
 		return err
 	}
-	n.float, n.num = num(n.raw)
-	n.int, n.whole = integer(n.raw)
+	*n = jnum{jval: n.jval} // a duplicate name's value replaces the first
+	if n.kind != '0' {
+		return nil
+	}
+	f, err := strconv.ParseFloat(string(n.raw), 64)
+	n.float, n.num = f, err == nil // ±Inf is an error, and JSON has no NaN
+	if i, err := strconv.ParseInt(string(n.raw), 10, 64); err == nil {
+		n.int, n.whole = i, true
+	} else if n.num && f == math.Trunc(f) && f < 1<<63 && f >= -(1<<63) {
+		n.int, n.whole = int64(f), true
+	}
 	return nil
 }
 
@@ -120,35 +129,6 @@ func kindName(k jsontext.Kind) string {
 		return "a number"
 	}
 	return fmt.Sprintf("%q", byte(k))
-}
-
-// num returns the value of a JSON number; ok is false for other types and
-// numbers out of float64 range.
-func num(raw []byte) (float64, bool) {
-	if len(raw) == 0 || !(raw[0] == '-' || raw[0] >= '0' && raw[0] <= '9') {
-		return 0, false
-	}
-	f, err := strconv.ParseFloat(string(raw), 64)
-	if err != nil || math.IsInf(f, 0) || math.IsNaN(f) {
-		return 0, false
-	}
-	return f, true
-}
-
-// integer returns the value of a JSON number that is a whole number in the
-// int64 range (1234, 1234.0, 1.234e3).
-func integer(raw []byte) (int64, bool) {
-	if len(raw) == 0 || !(raw[0] == '-' || raw[0] >= '0' && raw[0] <= '9') {
-		return 0, false
-	}
-	if n, err := strconv.ParseInt(string(raw), 10, 64); err == nil {
-		return n, true
-	}
-	f, ok := num(raw)
-	if !ok || f != math.Trunc(f) || f >= 1<<63 || f < -(1<<63) {
-		return 0, false
-	}
-	return int64(f), true
 }
 
 // generic decodes a raw value into the generic form HAR extra fields hold
@@ -274,7 +254,7 @@ func readJSONRecords(r io.Reader, stats *ReadStats, parse jsonRecordFunc) error 
 		if err == nil {
 			stats.Used++
 		} else if rp, ok := errors.AsType[*recordProblem](err); ok {
-			stats.skip(rp.reason, n, off, rp.detail)
+			stats.count(&stats.skipped, rp.reason, n, off, rp.detail)
 		} else if err := fail(err); err != nil || stats.Truncated != "" {
 			return err
 		}

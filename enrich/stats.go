@@ -55,29 +55,23 @@ type ReadStats struct {
 // maxExamples bounds the problems kept as examples.
 const maxExamples = 5
 
-// skip counts a record left out and keeps the first few as examples.
-func (s *ReadStats) skip(reason string, record int, off int64, detail string) {
-	if s.skipped == nil {
-		s.skipped = map[string]int{}
-	}
-	s.skipped[reason]++
-	if len(s.Examples) < maxExamples {
-		msg := reason
-		if detail != "" {
-			msg += ": " + detail
-		}
-		s.Examples = append(s.Examples, fmt.Sprintf("record %d at byte %d: %s", record, off, msg))
-	}
-}
-
 // partial counts a record used without a part.
 func (s *ReadStats) partial(reason string, record int, off int64, detail string) {
-	if s.partials == nil {
-		s.partials = map[string]int{}
+	s.count(&s.partials, reason, record, off, detail)
+}
+
+// count counts a record in m (skipped or partials) and keeps the first
+// few as examples.
+func (s *ReadStats) count(m *map[string]int, reason string, record int, off int64, detail string) {
+	if *m == nil {
+		*m = map[string]int{}
 	}
-	s.partials[reason]++
+	(*m)[reason]++
 	if len(s.Examples) < maxExamples {
-		s.Examples = append(s.Examples, fmt.Sprintf("record %d at byte %d: %s: %s", record, off, reason, detail))
+		if detail != "" {
+			reason += ": " + detail
+		}
+		s.Examples = append(s.Examples, fmt.Sprintf("record %d at byte %d: %s", record, off, reason))
 	}
 }
 
