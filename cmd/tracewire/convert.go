@@ -1,17 +1,13 @@
 package main
 
 import (
-	"context"
 	"fmt"
-	"io"
-	"os"
-	"path/filepath"
-	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/tracewire/tracewire"
 	"github.com/tracewire/tracewire/har"
-	"github.com/tracewire/tracewire/internal/atomicfile"
+	"github.com/tracewire/tracewire/internal/stdinfile"
 	"github.com/tracewire/tracewire/pcap"
 )
 
@@ -42,16 +38,8 @@ Entries are sorted by request time; the output is the same on every run.`,
 				return err
 			}
 			if outDir != "" {
-				if err := atomicfile.CheckDir(outDir, ins...); err != nil {
+				if err := tracewire.CheckConvertDir(outDir, args, ins...); err != nil {
 					return &exitError{code: exitFailed, err: err}
-				}
-				for _, a := range args {
-					if _, err := os.Stat(outDir); err != nil {
-						break // made below, so nothing in it is an input
-					}
-					if err := checkOutput(filepath.Join(outDir, harName(a)), ins...); err != nil {
-						return err
-					}
 				}
 			}
 			inputs, cleanup, err := stdinInputs(e, args)
@@ -62,21 +50,29 @@ Entries are sorted by request time; the output is the same on every run.`,
 			if err := checkInputs("convert", readsCaptures, inputs...); err != nil {
 				return err
 			}
-			opts := cf.options(e)
 			var wopts []har.WriterOption
 			if indent {
 				wopts = append(wopts, har.Indented())
 			}
-			ctx := cmd.Context()
-			if outDir != "" {
-				return convertEach(ctx, e, inputs, args, outDir, opts, wopts)
+			var cut error
+			done := func(sum *pcap.Summary) {
+				report(e, sum, true)
+				if err := truncated(sum); err != nil {
+					cut = err
+				}
 			}
-			sum, err := convertTo(ctx, out, e.stdout, inputs, opts, wopts)
+			if outDir != "" {
+				err = tracewire.ConvertEach(cmd.Context(), outDir, inputs, args, cf.options(e), wopts, done)
+			} else {
+				var sum *pcap.Summary
+				if sum, err = tracewire.ConvertFile(cmd.Context(), out, e.stdout, inputs, cf.options(e), wopts...); err == nil {
+					done(sum)
+				}
+			}
 			if err != nil {
 				return err
 			}
-			report(e, sum, true)
-			return truncated(sum)
+			return cut
 		},
 	}
 	cmd.Flags().StringVarP(&out, "output", "o", "", "write the HAR to this file (default: standard output)")
@@ -86,119 +82,13 @@ Entries are sorted by request time; the output is the same on every run.`,
 	return cmd
 }
 
-// convertTo writes one HAR of inputs to path, atomically, or to stdout when
-// path is empty.
-func convertTo(ctx context.Context, path string, stdout io.Writer, inputs []string, opts pcap.Options, wopts []har.WriterOption) (*pcap.Summary, error) {
-	if path == "" || path == "-" {
-		return pcap.ConvertHAR(ctx, inputs, opts, stdout, wopts...)
-	}
-	f, err := atomicfile.Create(path, 0o644)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Abort()
-	sum, err := pcap.ConvertHAR(ctx, inputs, opts, f, wopts...)
-	if err != nil {
-		return sum, err
-	}
-	return sum, f.Commit()
-}
-
-func convertEach(ctx context.Context, e *env, inputs, names []string, dir string, opts pcap.Options, wopts []har.WriterOption) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
-	}
-	outs := map[string]string{}
-	for i := range inputs {
-		name := harName(names[i])
-		if prev, dup := outs[name]; dup {
-			return fmt.Errorf("inputs %s and %s would both be written to %s", prev, names[i], filepath.Join(dir, name))
-		}
-		outs[name] = names[i]
-	}
-	var incomplete error
-	for i, in := range inputs {
-		path := filepath.Join(dir, harName(names[i]))
-		sum, err := convertTo(ctx, path, nil, []string{in}, opts, wopts)
-		if err != nil {
-			return err
-		}
-		report(e, sum, true)
-		if err := truncated(sum); err != nil {
-			incomplete = err
-		}
-	}
-	return incomplete
-}
-
-// harName is the output name for an input: its base name with the capture
-// extensions replaced by .har.
-func harName(input string) string {
-	if input == "-" {
-		return "stdin.har"
-	}
-	base := filepath.Base(input)
-	for _, ext := range []string{".gz", ".zst", ".pcapng", ".pcap", ".cap", ".ntar"} {
-		base = strings.TrimSuffix(base, ext)
-	}
-	if base == "" || base == "." {
-		base = "capture"
-	}
-	return base + ".har"
-}
-
-// stdinSpoolPrefix names the folders stdinInputs spools standard input to.
-const stdinSpoolPrefix = "tracewire-stdin-"
-
-// displayPath returns "-" for the file stdinInputs spooled standard input
-// to, and p otherwise: the temporary name changes from run to run and must
-// not reach the output.
-func displayPath(p string) string {
-	if filepath.Base(p) == "stdin" && strings.HasPrefix(filepath.Base(filepath.Dir(p)), stdinSpoolPrefix) {
-		return "-"
-	}
-	return p
-}
-
-// stdinInputs spools "-" (standard input) to a temporary file: reading a
-// capture takes two passes (the TLS secrets first).
+// stdinInputs spools "-" (standard input) to a temporary file.
 func stdinInputs(e *env, args []string) ([]string, func(), error) {
-	inputs := append([]string(nil), args...)
-	var tmp string
-	cleanup := func() {
-		if tmp != "" {
-			os.RemoveAll(tmp)
-		}
-	}
-	for i, a := range args {
-		if a != "-" {
-			continue
-		}
-		if tmp != "" {
-			cleanup()
-			return nil, nil, fmt.Errorf("standard input given twice")
-		}
-		dir, err := os.MkdirTemp("", stdinSpoolPrefix)
-		if err != nil {
-			return nil, nil, err
-		}
-		tmp = dir
-		p := filepath.Join(dir, "stdin")
-		f, err := os.Create(p)
-		if err == nil {
-			_, err = io.Copy(f, e.stdin)
-			if cerr := f.Close(); err == nil {
-				err = cerr
-			}
-		}
-		if err != nil {
-			cleanup()
-			return nil, nil, fmt.Errorf("read standard input: %w", err)
-		}
-		inputs[i] = p
-	}
-	return inputs, cleanup, nil
+	return stdinfile.Spool(e.stdin, args)
 }
+
+// displayPath returns "-" for the file standard input was spooled to.
+func displayPath(p string) string { return stdinfile.Display(p) }
 
 // report tells on stderr what the user should know about a conversion.
 // seeFlows is false in flows itself, whose table already says it.

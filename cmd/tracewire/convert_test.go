@@ -131,13 +131,3 @@ func TestConvertErrors(t *testing.T) {
 		}
 	}
 }
-
-func TestHARName(t *testing.T) {
-	for in, want := range map[string]string{
-		"a/b/x.pcap": "x.har", "x.pcapng.gz": "x.har", "-": "stdin.har", "noext": "noext.har", ".pcap": "capture.har",
-	} {
-		if got := harName(in); got != want {
-			t.Errorf("harName(%q) = %q, want %q", in, got, want)
-		}
-	}
-}

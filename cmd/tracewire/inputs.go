@@ -1,55 +1,25 @@
 package main
 
 import (
-	"fmt"
-	"os"
-
 	"github.com/tracewire/tracewire/internal/filekind"
 	"github.com/tracewire/tracewire/pcap"
 )
 
 // reads says which kinds of input file a command reads.
-type reads int
+type reads = filekind.Reads
 
 const (
-	readsCaptures reads = 1 << iota
-	// readsHAR also lets other JSON through: the HAR reader (or the
-	// findings reader) says what is wrong with it.
-	readsHAR
-	// readsFindings: findings files (JSON, let through by readsHAR).
-	readsFindings
+	readsCaptures = filekind.ReadsCaptures
+	readsHAR      = filekind.ReadsHAR
+	readsFindings = filekind.ReadsFindings
 )
-
-// what names the files a command reads, for messages.
-func (r reads) what() string {
-	switch r {
-	case readsCaptures:
-		return "pcap and pcapng captures"
-	case readsCaptures | readsHAR:
-		return "pcap and pcapng captures and HAR files"
-	}
-	return "pcap and pcapng captures, HAR files and findings files"
-}
 
 // checkInputs refuses, before any work, an input file the command cannot
 // read (exit status 2), saying what the file looks like and which command
-// reads it. Folders, standard input ("-") and files that cannot be opened
-// are left to the command, which reports them.
+// reads it (filekind.Reads.CheckFiles).
 func checkInputs(cmd string, r reads, paths ...string) error {
-	for _, p := range paths {
-		if p == "-" || p == "" {
-			continue
-		}
-		if st, err := os.Stat(p); err != nil || st.IsDir() {
-			continue
-		}
-		info, err := filekind.SniffFile(p)
-		if err != nil {
-			continue
-		}
-		if err := kindError(cmd, r, displayPath(p), info); err != nil {
-			return err
-		}
+	if err := r.CheckFiles(cmd, displayPath, paths...); err != nil {
+		return &exitError{code: exitFailed, err: err}
 	}
 	return nil
 }
@@ -57,24 +27,10 @@ func checkInputs(cmd string, r reads, paths ...string) error {
 // kindError is nil when cmd reads a file like info, else the usage error
 // (exit status 2) that says what the file looks like and who reads it.
 func kindError(cmd string, r reads, name string, info filekind.Info) error {
-	json := (info.Kind == filekind.HAR || info.Kind == filekind.JSON) && info.Compression == ""
-	if info.Capture() && r&readsCaptures != 0 || json && r&readsHAR != 0 {
-		return nil
+	if err := r.Check(cmd, name, info); err != nil {
+		return &exitError{code: exitFailed, err: err}
 	}
-	if name == "-" {
-		name = "standard input"
-	}
-	if info.Kind == filekind.Empty && info.Compression == "" {
-		return &exitError{code: exitFailed, err: fmt.Errorf("%s is an empty file: nothing to analyse", name)}
-	}
-	msg := fmt.Sprintf("%s is %s, but %s reads only %s", name, info, cmd, r.what())
-	switch {
-	case info.ReadBy() != "":
-		msg += " (" + info.ReadBy() + ")"
-	case info.Compression != "" && (info.Kind == filekind.HAR || info.Kind == filekind.JSON):
-		msg += " (decompress it first)"
-	}
-	return &exitError{code: exitFailed, err: fmt.Errorf("%s", msg)}
+	return nil
 }
 
 // truncated is exit status 1 when a capture could not be read to its end

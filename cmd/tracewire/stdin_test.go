@@ -35,7 +35,7 @@ func TestStdinDeterministic(t *testing.T) {
 		if outs[0] == "" || outs[0] != outs[1] {
 			t.Errorf("%v: outputs differ or are empty", args)
 		}
-		if strings.Contains(outs[0], stdinSpoolPrefix) {
+		if strings.Contains(outs[0], "tracewire-stdin-") {
 			t.Errorf("%v: output names the spool file", args)
 		}
 	}
