@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"net/mail"
 	"os"
 	"path/filepath"
@@ -905,108 +906,6 @@ func SkippedWarning(index int, why string) string {
 	return report.SkippedWarning(index, why)
 }
 
-// queue hands the entries the matcher reads to the callback that gets
-// their results: Stream returns results in the order it read the entries.
-type queue struct {
-	mu    sync.Mutex
-	items []queued
-}
-
-type queued struct {
-	e   *har.Entry
-	raw []byte
-}
-
-func (q *queue) push(it queued) {
-	q.mu.Lock()
-	q.items = append(q.items, it)
-	q.mu.Unlock()
-}
-
-func (q *queue) pop() (queued, bool) {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if len(q.items) == 0 {
-		return queued{}, false
-	}
-	it := q.items[0]
-	q.items[0] = queued{}
-	q.items = q.items[1:]
-	return it, true
-}
-
-// rawSource reads a HAR's entries as text (parsed on the matcher's
-// workers) and queues them.
-type rawSource struct {
-	r *har.Reader
-	q *queue
-}
-
-func (s *rawSource) Next() (*har.Entry, error) {
-	e, err := s.r.Next()
-	if err == nil {
-		s.q.push(queued{e: e})
-	}
-	return e, err
-}
-
-func (s *rawSource) Index() int { return s.r.Index() }
-
-func (s *rawSource) NextRaw() ([]byte, int, error) {
-	raw, idx, err := s.r.NextRaw()
-	if err == nil {
-		s.q.push(queued{raw: raw})
-	}
-	return raw, idx, err
-}
-
-// chanSource reads entries from a channel and queues them.
-type chanSource struct {
-	ch   <-chan *har.Entry
-	q    *queue
-	errf func() error
-}
-
-func (s *chanSource) Next() (*har.Entry, error) {
-	e, ok := <-s.ch
-	if !ok {
-		if err := s.errf(); err != nil {
-			return nil, err
-		}
-		return nil, io.EOF
-	}
-	s.q.push(queued{e: e})
-	return e, nil
-}
-
-// oneShot is an enrich.Source over a channel, for a single pass.
-type oneShot struct {
-	ch     <-chan *har.Entry
-	errf   func() error
-	opened bool
-}
-
-func (s *oneShot) Open() (enrich.Entries, error) {
-	if s.opened {
-		return nil, errors.New("tracewire: internal error: a streamed capture cannot be read twice")
-	}
-	s.opened = true
-	return s, nil
-}
-
-func (s *oneShot) Next() (*har.Entry, error) {
-	e, ok := <-s.ch
-	if !ok {
-		if err := s.errf(); err != nil {
-			return nil, err
-		}
-		return nil, io.EOF
-	}
-	return e, nil
-}
-
-func (s *oneShot) Close() error { return nil }
-
 func hasPlanner(ens []enrich.Enricher) bool {
 	for _, e := range ens {
 		if _, ok := e.(enrich.Planner); ok {
@@ -1025,11 +924,8 @@ func (r *run) captureOptions() pcap.Options {
 }
 
 func (r *run) run(ctx context.Context) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	q := &queue{}
-	if r.p.har && len(r.ens) == 0 {
-		// The fast path: entries are split here and parsed on the
+	if r.p.har && len(r.ens) == 0 && r.m != nil {
+		// The fast path: entries are cut here and parsed on the
 		// matcher's workers.
 		f, err := os.Open(r.p.in.Files[0])
 		if err != nil {
@@ -1037,15 +933,9 @@ func (r *run) run(ctx context.Context) error {
 		}
 		defer f.Close()
 		hr := har.NewReader(f)
-		// Without a HAR to write, only requests matter: responses are
-		// skipped unparsed.
-		hr.RequestOnly = r.o.HAR == nil
 		r.log = hr.Log()
 		r.head = hr.Head
-		err = r.m.Stream(ctx, &rawSource{r: hr, q: q}, r.o.Workers, func(res *match.Result) error {
-			it, _ := q.pop()
-			return r.result(res, it)
-		})
+		err = r.m.StreamHAR(ctx, hr, r.o.Workers, r.result)
 		r.hwarn = hr.Warnings()
 		if err != nil {
 			return r.wrap(err)
@@ -1053,28 +943,13 @@ func (r *run) run(ctx context.Context) error {
 		return r.closeHAR()
 	}
 
-	// Entries come from a producer goroutine (conversion and enrichment)
-	// through a channel; the matcher reads them on this one.
-	out := make(chan *har.Entry, 64)
-	var perr error
-	done := make(chan struct{})
-	send := func(e *har.Entry) error {
-		select {
-		case out <- e:
-			return nil
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
+	pl := &enrich.Pipeline{Enrichers: r.ens, Progress: r.o.EnrichProgress}
 	var harFile *enrich.HARFile
-	var src enrich.Source
-	var convDone chan struct{}
-	var convErr error
+	var entries iter.Seq2[*har.Entry, error]
 	switch {
 	case r.p.har:
 		harFile = &enrich.HARFile{Path: r.p.in.Files[0]}
 		r.harIn = harFile
-		src = harFile
 	case hasPlanner(r.ens) || r.p.enrichOnly:
 		// Pairing socket operations needs two passes over the entries:
 		// convert once into a temporary HAR and read it twice. Enrich
@@ -1097,54 +972,24 @@ func (r *run) run(ctx context.Context) error {
 			return err
 		}
 		harFile = &enrich.HARFile{Path: tmp.Name()}
-		src = harFile
 		if r.p.enrichOnly {
 			r.harIn = harFile
 		}
 	default:
-		ch := make(chan *har.Entry, 64)
-		convDone = make(chan struct{})
-		go func() {
-			defer close(convDone)
-			defer close(ch)
-			r.pcapSum, convErr = pcap.Convert(ctx, r.p.in.Files, r.captureOptions(), func(e *har.Entry) error {
-				select {
-				case ch <- e:
-					return nil
-				case <-ctx.Done():
-					return ctx.Err()
-				}
-			})
-		}()
-		src = &oneShot{ch: ch, errf: func() error { <-convDone; return convErr }}
+		entries = pcap.Entries(ctx, r.p.in.Files, r.captureOptions(), &r.pcapSum)
 	}
-	go func() {
-		defer close(done)
-		defer close(out)
-		pl := &enrich.Pipeline{Enrichers: r.ens, Progress: r.o.EnrichProgress}
-		r.enrSum, perr = pl.Run(ctx, src, send)
-	}()
+	if harFile != nil {
+		entries, pl.Skim = harFile.All(), harFile.Skim()
+	}
+	entries = pl.Enrich(ctx, entries)
 	var err error
 	if r.m == nil {
 		// Enrich: no detection, the entries go to the HAR.
-		err = r.copyEntries(out)
-		if err == nil {
-			<-done
-			err = perr
-		}
+		err = r.copyEntries(entries)
 	} else {
-		err = r.m.Stream(ctx, &chanSource{ch: out, q: q, errf: func() error { <-done; return perr }}, r.o.Workers, func(res *match.Result) error {
-			it, _ := q.pop()
-			return r.result(res, it)
-		})
+		err = r.m.Stream(ctx, entries, r.o.Workers, r.result)
 	}
-	cancel()
-	for range out {
-	}
-	<-done
-	if convDone != nil {
-		<-convDone
-	}
+	r.enrSum = pl.Summary()
 	if harFile != nil {
 		if l := harFile.Log(); l != nil && r.fromHAR() {
 			r.log = l
@@ -1166,19 +1011,22 @@ func (r *run) wrap(err error) error {
 }
 
 // result takes the matcher's result for one entry.
-func (r *run) result(res *match.Result, it queued) error {
+func (r *run) result(res *match.Result) error {
 	a := r.a
 	a.EntriesRead++
-	e := it.e
+	e := res.Parsed
+	if res.Text != nil {
+		e = nil // parsed below when needed, in full
+	}
 	keepEntry := len(res.Findings) > 0
 	if r.ev != nil {
 		_, keepEntry = r.ev.refs[res.Entry.Index]
 		r.ev.checkEntry(res.Entry)
 	}
 	needEntry := keepEntry || r.o.HAR != nil
-	if e == nil && it.raw != nil && needEntry {
+	if res.Text != nil && needEntry {
 		var err error
-		if e, _, err = har.ParseEntry(it.raw, res.Entry.Index); err != nil {
+		if e, _, err = har.ParseEntry(res.Text, res.Entry.Index); err != nil {
 			e = nil
 		}
 	}
@@ -1202,9 +1050,9 @@ func (r *run) result(res *match.Result, it queued) error {
 		if pt, err := time.Parse(time.RFC3339Nano, res.Entry.StartedDateTime); err == nil {
 			t = pt.UTC()
 		}
-	case it.raw != nil:
+	case res.Text != nil:
 		// The matcher skipped the entry unparsed (no adapter for its URL).
-		h, _ := har.Peek(it.raw)
+		h, _ := har.Peek(res.Text)
 		t = h.Time
 	}
 	if !t.IsZero() {
@@ -1308,8 +1156,11 @@ func (r *run) closeHAR() error {
 func (r *run) fromHAR() bool { return r.p.har || r.p.enrichOnly }
 
 // copyEntries writes the entries to the HAR, for Enrich.
-func (r *run) copyEntries(in <-chan *har.Entry) error {
-	for e := range in {
+func (r *run) copyEntries(entries iter.Seq2[*har.Entry, error]) error {
+	for e, err := range entries {
+		if err != nil {
+			return err
+		}
 		r.a.EntriesRead++
 		if err := r.writeHAR(e); err != nil {
 			return err

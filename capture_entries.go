@@ -3,75 +3,47 @@ package tracewire
 import (
 	"context"
 	"fmt"
-	"io"
+	"iter"
 
 	"github.com/tracewire/tracewire/enrich"
 	"github.com/tracewire/tracewire/har"
 	"github.com/tracewire/tracewire/pcap"
 )
 
-// CaptureEntries is a match.EntrySource over the entries pcap.Convert
-// makes of captures, which it runs on its own goroutine, with the process
+// CaptureEntries are the entries pcap makes of captures, with the process
 // ptcpdump's packet comments name attached as Analyze attaches it: detect
-// streams a capture's entries through the matcher with it.
+// streams a capture's entries through the matcher with them.
 type CaptureEntries struct {
-	entries chan *har.Entry
-	done    chan struct{}
-	cancel  context.CancelFunc
-	sum     *pcap.Summary
-	err     error
+	ctx    context.Context
+	inputs []string
+	opts   pcap.Options
+	sum    *pcap.Summary
 }
 
-// NewCaptureEntries starts converting the captures inputs.
+// NewCaptureEntries prepares the conversion of the captures inputs.
 func NewCaptureEntries(ctx context.Context, inputs []string, opts pcap.Options) *CaptureEntries {
-	ctx, cancel := context.WithCancel(ctx)
-	s := &CaptureEntries{entries: make(chan *har.Entry, 64), done: make(chan struct{}), cancel: cancel}
-	// The process ptcpdump's packet comments name is attached as
-	// Analyze attaches it, for the rows of the findings.
+	return &CaptureEntries{ctx: ctx, inputs: inputs, opts: opts}
+}
+
+// All converts the captures, yielding their entries.
+func (s *CaptureEntries) All() iter.Seq2[*har.Entry, error] {
 	ptcpdump := enrich.Ptcpdump()
-	go func() {
-		defer close(s.done)
-		defer close(s.entries)
+	return func(yield func(*har.Entry, error) bool) {
 		i := 0
-		s.sum, s.err = pcap.Convert(ctx, inputs, opts, func(e *har.Entry) error {
-			if err := ptcpdump.Enrich(i, e); err != nil {
-				return err
+		for e, err := range pcap.Entries(s.ctx, s.inputs, s.opts, &s.sum) {
+			if err == nil {
+				err = ptcpdump.Enrich(i, e)
+			}
+			if !yield(e, err) || err != nil {
+				return
 			}
 			i++
-			select {
-			case s.entries <- e:
-				return nil
-			case <-ctx.Done():
-				return ctx.Err()
-			}
-		})
-	}()
-	return s
+		}
+	}
 }
 
-// Next implements match.EntrySource.
-func (s *CaptureEntries) Next() (*har.Entry, error) {
-	if e, ok := <-s.entries; ok {
-		return e, nil
-	}
-	<-s.done
-	if s.err != nil {
-		return nil, s.err
-	}
-	return nil, io.EOF
-}
-
-// Stop ends the conversion (when matching stopped early) and waits for
-// it; Summary and Warnings are complete after it.
-func (s *CaptureEntries) Stop() {
-	s.cancel()
-	for range s.entries {
-	}
-	<-s.done
-}
-
-// Summary is the conversion's summary, nil before Stop or when it failed
-// to start.
+// Summary is the conversion's summary once All has ended, nil when it
+// failed to start.
 func (s *CaptureEntries) Summary() *pcap.Summary { return s.sum }
 
 // Warnings are the conversion's warnings, and one for the TLS

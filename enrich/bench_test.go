@@ -196,7 +196,7 @@ func benchPair(b *testing.B, tr *SocketTrace, entries []*har.Entry, responses bo
 		c0 := cpuTime()
 		b.StartTimer()
 		p := &Pipeline{Enrichers: []Enricher{tr.Enricher(DefaultCorrelation())}}
-		s, err := p.Run(context.Background(), SliceSource(entries), func(*har.Entry) error { return nil })
+		s, err := pipe(context.Background(), p, slice(entries), func(*har.Entry) error { return nil })
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -331,11 +331,8 @@ func benchEnrichCapture(b *testing.B, capPath, harPath, tracePath string, nrec i
 		}
 		defer fh.Close()
 		var entries []*har.Entry
-		for hr := har.NewReader(bufio.NewReaderSize(fh, 1<<20)); ; {
-			e, err := hr.Next()
-			if err == io.EOF {
-				break
-			} else if err != nil {
+		for e, err := range har.NewReader(bufio.NewReaderSize(fh, 1<<20)).Entries() {
+			if err != nil {
 				b.Fatal(err)
 			}
 			entries = append(entries, e)
@@ -349,8 +346,8 @@ func benchEnrichCapture(b *testing.B, capPath, harPath, tracePath string, nrec i
 		for i := 0; i < b.N; i++ {
 			src := &HARFile{Path: harPath}
 			var w *har.Writer
-			p := &Pipeline{Enrichers: []Enricher{Ptcpdump(), tr.Enricher(DefaultCorrelation())}}
-			s, err := p.Run(context.Background(), src, func(e *har.Entry) error {
+			p := &Pipeline{Enrichers: []Enricher{Ptcpdump(), tr.Enricher(DefaultCorrelation())}, Skim: src.Skim()}
+			s, err := pipe(context.Background(), p, src.All(), func(e *har.Entry) error {
 				if w == nil {
 					w = har.NewWriter(io.Discard, src.Log())
 				}
@@ -394,11 +391,7 @@ func writeCaptureTrace(harPath, tracePath string, flows map[string]pcap.FlowInfo
 	r := har.NewReader(hf)
 	n := 0
 	w.WriteString("[\n")
-	for {
-		e, err := r.Next()
-		if err == io.EOF {
-			break
-		}
+	for e, err := range r.Entries() {
 		if err != nil {
 			return n, err
 		}

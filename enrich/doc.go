@@ -28,7 +28,7 @@
 // (the assignment that pairs the most entries, then the one closest in time
 // overall), except that HTTP/2 streams carried by one frame share one
 // operation. That needs every entry's timestamp before any is enriched, so
-// a Pipeline with such an enricher (a Planner) reads its Source twice; the
+// a Pipeline with such an enricher (a Planner) ranges over its entries twice; the
 // first pass keeps only 24 bytes per entry whose flow has trace records,
 // and over a HAR file it only skims the few fields it needs.
 //

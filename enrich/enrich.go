@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"os"
 	"runtime"
 	"slices"
@@ -34,7 +35,7 @@ type Enricher interface {
 // socket operations). Observe sees each entry in a first pass, without
 // changing it; Plan is called once after that pass.
 //
-// When the Source is a Skimmer, the entries of the first pass carry only
+// When the Pipeline has a Skim pass, the entries of the first pass carry only
 // the skimmed fields: CommunityID, Timestamp, Request.Timestamp,
 // Request.HTTPVersion, Response.Timestamp, Response.HTTPVersion and
 // Response.Status (unless a planner of the package reads requests: the
@@ -45,26 +46,6 @@ type Planner interface {
 	Plan(ctx context.Context) error
 }
 
-// Entries is one pass over the entries of an input.
-type Entries interface {
-	// Next returns the next entry, or io.EOF after the last one.
-	Next() (*har.Entry, error)
-	Close() error
-}
-
-// Source opens passes over the same entries. A Pipeline with a Planner opens
-// it twice; both passes must give the same entries in the same order.
-type Source interface {
-	Open() (Entries, error)
-}
-
-// Skimmer is a Source that can also give a cheaper first pass, whose
-// entries carry only the fields a Planner reads.
-type Skimmer interface {
-	Source
-	Skim() (Entries, error)
-}
-
 // Pipeline runs enrichers over a stream of entries.
 type Pipeline struct {
 	// Enrichers run in this order on each entry.
@@ -73,16 +54,45 @@ type Pipeline struct {
 	// pass (1 or 2; 2 is the only pass when no enricher plans) and the
 	// number of entries done.
 	Progress func(pass, done int)
+	// Skim, when set, is the first pass over the entries instead of the
+	// entries themselves (HARFile.Skim): same entries, with at least the
+	// fields a Planner reads.
+	Skim iter.Seq2[*har.Entry, error]
+
+	summary *Summary
 }
 
 // progressEvery is how often Progress is called and the context checked.
 const progressEvery = 4096
 
-// Run enriches the entries of src in order and hands each to emit. The
-// returned summary says what each source did; it is also returned, as far
-// as it got, with an error.
-func (p *Pipeline) Run(ctx context.Context, src Source, emit func(*har.Entry) error) (*Summary, error) {
+// errStop ends a pass whose consumer stopped.
+var errStop = errors.New("stopped")
+
+// Enrich returns the entries of src enriched, in order. With a Planner it
+// ranges over src twice (the first time over Skim, when set): both passes
+// must give the same entries in the same order. The sequence ends with the
+// first error of src, an enricher or ctx.
+func (p *Pipeline) Enrich(ctx context.Context, src iter.Seq2[*har.Entry, error]) iter.Seq2[*har.Entry, error] {
+	return func(yield func(*har.Entry, error) bool) {
+		err := p.run(ctx, src, func(e *har.Entry) error {
+			if !yield(e, nil) {
+				return errStop
+			}
+			return nil
+		})
+		if err != nil && !errors.Is(err, errStop) {
+			yield(nil, err)
+		}
+	}
+}
+
+// Summary says what each source did, once the entries of Enrich have ended
+// (as far as it got when they ended early).
+func (p *Pipeline) Summary() *Summary { return p.summary }
+
+func (p *Pipeline) run(ctx context.Context, src iter.Seq2[*har.Entry, error], emit func(*har.Entry) error) error {
 	s := &Summary{}
+	p.summary = s
 	var planners []Planner
 	for _, en := range p.Enrichers {
 		if pl, ok := en.(Planner); ok {
@@ -91,13 +101,16 @@ func (p *Pipeline) Run(ctx context.Context, src Source, emit func(*har.Entry) er
 	}
 	first := -1
 	if len(planners) > 0 {
-		skim := true
+		pass1 := src
+		if p.Skim != nil {
+			pass1 = p.Skim
+		}
 		for _, pl := range planners {
 			if r, ok := pl.(interface{ needsRequests() bool }); ok && r.needsRequests() {
-				skim = false
+				pass1 = src
 			}
 		}
-		n, err := p.pass(ctx, src, 1, skim, func(i int, e *har.Entry) error {
+		n, err := p.pass(ctx, pass1, 1, func(i int, e *har.Entry) error {
 			for _, pl := range planners {
 				if err := pl.Observe(i, e); err != nil {
 					return fmt.Errorf("%s: entry %d: %w", pl.Name(), i, err)
@@ -106,16 +119,16 @@ func (p *Pipeline) Run(ctx context.Context, src Source, emit func(*har.Entry) er
 			return nil
 		})
 		if err != nil {
-			return s, err
+			return err
 		}
 		first = n
 		for _, pl := range planners {
 			if err := pl.Plan(ctx); err != nil {
-				return s, fmt.Errorf("%s: %w", pl.Name(), err)
+				return fmt.Errorf("%s: %w", pl.Name(), err)
 			}
 		}
 	}
-	n, err := p.pass(ctx, src, 2, false, func(i int, e *har.Entry) error {
+	n, err := p.pass(ctx, src, 2, func(i int, e *har.Entry) error {
 		for _, en := range p.Enrichers {
 			if err := en.Enrich(i, e); err != nil {
 				return fmt.Errorf("%s: entry %d: %w", en.Name(), i, err)
@@ -125,29 +138,20 @@ func (p *Pipeline) Run(ctx context.Context, src Source, emit func(*har.Entry) er
 	})
 	s.Entries = n
 	if err != nil {
-		return s, err
+		return err
 	}
 	if first >= 0 && first != n {
-		return s, fmt.Errorf("enrich: the input gave %d entries in the first pass and %d in the second", first, n)
+		return fmt.Errorf("enrich: the input gave %d entries in the first pass and %d in the second", first, n)
 	}
 	for _, en := range p.Enrichers {
 		en.Report(s)
 	}
-	return s, nil
+	return nil
 }
 
-func (p *Pipeline) pass(ctx context.Context, src Source, pass int, skim bool, fn func(int, *har.Entry) error) (int, error) {
-	open := src.Open
-	if sk, ok := src.(Skimmer); ok && skim {
-		open = sk.Skim
-	}
-	it, err := open()
-	if err != nil {
-		return 0, err
-	}
-	defer it.Close()
+func (p *Pipeline) pass(ctx context.Context, src iter.Seq2[*har.Entry, error], pass int, fn func(int, *har.Entry) error) (int, error) {
 	i := 0
-	for {
+	for e, err := range src {
 		if i%progressEvery == 0 {
 			if err := ctx.Err(); err != nil {
 				return i, err
@@ -155,10 +159,6 @@ func (p *Pipeline) pass(ctx context.Context, src Source, pass int, skim bool, fn
 			if p.Progress != nil && i > 0 {
 				p.Progress(pass, i)
 			}
-		}
-		e, err := it.Next()
-		if errors.Is(err, io.EOF) {
-			break
 		}
 		if err != nil {
 			return i, err
@@ -168,36 +168,17 @@ func (p *Pipeline) pass(ctx context.Context, src Source, pass int, skim bool, fn
 		}
 		i++
 	}
+	if err := ctx.Err(); err != nil && i%progressEvery == 0 {
+		return i, err
+	}
 	if p.Progress != nil {
 		p.Progress(pass, i)
 	}
-	return i, it.Close()
+	return i, nil
 }
 
-// SliceSource is a Source over entries held in memory; the second pass
-// enriches them in place.
-type SliceSource []*har.Entry
-
-// Open implements Source.
-func (s SliceSource) Open() (Entries, error) { return &sliceEntries{s: s}, nil }
-
-type sliceEntries struct {
-	s []*har.Entry
-	i int
-}
-
-func (it *sliceEntries) Next() (*har.Entry, error) {
-	if it.i >= len(it.s) {
-		return nil, io.EOF
-	}
-	it.i++
-	return it.s[it.i-1], nil
-}
-
-func (it *sliceEntries) Close() error { return nil }
-
-// HARFile is a Source that streams the entries of a HAR file; each pass
-// reads the file again.
+// HARFile streams the entries of a HAR file; each iteration reads the
+// file again.
 type HARFile struct {
 	Path string
 	// Workers parse entries in parallel (in order; at most a few hundred
@@ -207,26 +188,38 @@ type HARFile struct {
 	warn    *warnings
 }
 
-// Open implements Source.
-func (h *HARFile) Open() (Entries, error) {
-	f, err := os.Open(h.Path)
-	if err != nil {
-		return nil, err
+// All returns the entries of the file.
+func (h *HARFile) All() iter.Seq2[*har.Entry, error] {
+	return func(yield func(*har.Entry, error) bool) {
+		f, err := os.Open(h.Path)
+		if err != nil {
+			yield(nil, err)
+			return
+		}
+		defer f.Close()
+		h.r = har.NewReader(f)
+		h.warn = &warnings{}
+		workers := h.Workers
+		if workers <= 0 {
+			workers = runtime.GOMAXPROCS(0)
+		}
+		if workers == 1 {
+			for e, err := range h.r.Entries() {
+				if err != nil {
+					err = fmt.Errorf("%s: %w", h.Path, err)
+				}
+				if !yield(e, err) || err != nil {
+					return
+				}
+			}
+			return
+		}
+		h.parallel(workers, yield)
 	}
-	h.r = har.NewReader(f)
-	h.warn = &warnings{}
-	workers := h.Workers
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	if workers == 1 {
-		return &harEntries{f: f, r: h.r, path: h.Path}, nil
-	}
-	return newParallelEntries(f, h.r, h.Path, workers, h.warn), nil
 }
 
 // Log returns the log properties of the last pass's reader (those after
-// the entries only once the pass has ended); nil before the first Open.
+// the entries only once the pass has ended); nil before the first pass.
 func (h *HARFile) Log() *har.Log {
 	if h.r == nil {
 		return nil
@@ -236,7 +229,7 @@ func (h *HARFile) Log() *har.Log {
 
 // Head returns the log properties before the entries of the last pass's
 // reader, as they stood when its entries began (har.Reader.Head); nil
-// before the first Open.
+// before the first pass.
 func (h *HARFile) Head() *har.Log {
 	if h.r == nil {
 		return nil
@@ -281,43 +274,47 @@ func (w *warnings) sorted() []har.Warning {
 	return append([]har.Warning(nil), w.list...)
 }
 
-// parallelEntries reads entries' text on one goroutine, parses them on
-// workers and hands them out in order.
-type parallelEntries struct {
-	f     *os.File
-	order chan chan parsed
-	stop  chan struct{}
-	done  chan struct{}
-	err   error // the reader's last error (io.EOF at the end), set before order closes
-	path  string
-	once  sync.Once
-}
-
+// parsed is an entry parsed on a worker; nil e and err for an entry left
+// out (not an object).
 type parsed struct {
 	e   *har.Entry
 	err error
 }
 
-// inFlight bounds the entries read but not yet handed out.
-const inFlight = 256
+// inFlight bounds the batches of entries read but not yet handed out.
+const inFlight = 16
 
-func newParallelEntries(f *os.File, r *har.Reader, path string, workers int, warn *warnings) *parallelEntries {
-	p := &parallelEntries{f: f, order: make(chan chan parsed, inFlight), stop: make(chan struct{}), done: make(chan struct{}), path: path}
+// parallel cuts the entries on one goroutine, parses them on workers and
+// hands them to yield in order.
+func (h *HARFile) parallel(workers int, yield func(*har.Entry, error) bool) {
 	type job struct {
-		raw []byte
-		idx int
-		out chan parsed
+		b   *har.RawBatch
+		out chan []parsed
 	}
+	order := make(chan chan []parsed, inFlight)
 	jobs := make(chan job, inFlight)
+	stop := make(chan struct{})
+	var readErr error
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for j := range jobs {
-				e, ws, err := har.ParseEntry(j.raw, j.idx)
-				warn.add(ws)
-				j.out <- parsed{e, err}
+				ps := make([]parsed, len(j.b.Texts))
+				for i, raw := range j.b.Texts {
+					idx := j.b.First + i
+					if jsontext.Value(raw).Kind() != '{' {
+						// As Reader.Entries: skipped, with a warning.
+						h.warn.add([]har.Warning{{Entry: idx, Msg: "entry is not an object; skipped", Skipped: true}})
+						continue
+					}
+					var ws []har.Warning
+					ps[i].e, ws, ps[i].err = har.ParseEntry(raw, idx)
+					h.warn.add(ws)
+				}
+				j.b.Release()
+				j.out <- ps
 			}
 		}()
 	}
@@ -325,116 +322,99 @@ func newParallelEntries(f *os.File, r *har.Reader, path string, workers int, war
 		defer func() {
 			close(jobs)
 			wg.Wait()
-			close(p.done)
 		}()
-		defer close(p.order)
+		defer close(order)
 		for {
-			raw, idx, err := r.NextRaw()
+			b, err := h.r.NextBatch(64)
 			if err != nil {
-				p.err = err
+				readErr = err
 				return
 			}
-			if jsontext.Value(raw).Kind() != '{' {
-				// As Reader.Next: skipped, with a warning.
-				warn.add([]har.Warning{{Entry: idx, Msg: "entry is not an object; skipped", Skipped: true}})
-				continue
-			}
-			out := make(chan parsed, 1)
+			out := make(chan []parsed, 1)
 			select {
-			case p.order <- out:
-			case <-p.stop:
-				p.err = errors.New("closed")
+			case order <- out:
+			case <-stop:
+				b.Release()
 				return
 			}
-			jobs <- job{raw, idx, out}
+			jobs <- job{b, out}
 		}
 	}()
-	return p
-}
-
-func (p *parallelEntries) Next() (*har.Entry, error) {
-	out, ok := <-p.order
-	if !ok {
-		if errors.Is(p.err, io.EOF) {
-			return nil, io.EOF
-		}
-		return nil, fmt.Errorf("%s: %w", p.path, p.err)
-	}
-	r := <-out
-	if r.err != nil {
-		return nil, fmt.Errorf("%s: %w", p.path, r.err)
-	}
-	return r.e, nil
-}
-
-func (p *parallelEntries) Close() error {
-	var err error
-	p.once.Do(func() {
-		close(p.stop)
+	defer func() {
+		close(stop)
 		// Let the reader and workers finish what they hold.
-		for range p.order {
+		for range order {
 		}
-		<-p.done
-		err = p.f.Close()
-	})
-	return err
-}
-
-// Skim implements Skimmer: a pass that only delimits each entry and reads
-// the few fields planners need, several times faster than Open's.
-func (h *HARFile) Skim() (Entries, error) {
-	f, err := os.Open(h.Path)
-	if err != nil {
-		return nil, err
-	}
-	return &harEntries{f: f, r: har.NewReader(f), path: h.Path, skim: true}, nil
-}
-
-type harEntries struct {
-	f    *os.File
-	r    *har.Reader
-	path string
-	skim bool
-}
-
-func (it *harEntries) Next() (*har.Entry, error) {
-	if it.skim {
-		return it.nextSkim()
-	}
-	e, err := it.r.Next()
-	if err != nil && !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("%s: %w", it.path, err)
-	}
-	return e, err
-}
-
-func (it *harEntries) nextSkim() (*har.Entry, error) {
-	for {
-		raw, idx, err := it.r.NextRaw()
-		if errors.Is(err, io.EOF) {
-			return nil, err
+		wg.Wait()
+	}()
+	for out := range order {
+		for _, p := range <-out {
+			if p.err != nil {
+				yield(nil, fmt.Errorf("%s: %w", h.Path, p.err))
+				return
+			}
+			if p.e != nil && !yield(p.e, nil) {
+				return
+			}
 		}
+	}
+	if !errors.Is(readErr, io.EOF) {
+		yield(nil, fmt.Errorf("%s: %w", h.Path, readErr))
+	}
+}
+
+// Skim returns a pass over the file that only delimits each entry and
+// reads the few fields planners need (Pipeline.Skim), several times faster
+// than All's.
+func (h *HARFile) Skim() iter.Seq2[*har.Entry, error] {
+	return func(yield func(*har.Entry, error) bool) {
+		f, err := os.Open(h.Path)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", it.path, err)
+			yield(nil, err)
+			return
 		}
-		if jsontext.Value(raw).Kind() != '{' {
-			// Reader.Next skips these too, with a warning.
-			continue
+		defer f.Close()
+		r := har.NewReader(f)
+		for {
+			b, err := r.NextBatch(64)
+			if errors.Is(err, io.EOF) {
+				return
+			}
+			if err != nil {
+				yield(nil, fmt.Errorf("%s: %w", h.Path, err))
+				return
+			}
+			for i, raw := range b.Texts {
+				e, err := skim(raw, b.First+i)
+				if err != nil {
+					err = fmt.Errorf("%s: %w", h.Path, err)
+				}
+				if e != nil || err != nil {
+					if !yield(e, err) || err != nil {
+						b.Release()
+						return
+					}
+				}
+			}
+			b.Release()
 		}
-		if e, ok := skimEntry(raw); ok {
-			return e, nil
-		}
-		// Whatever the skim could not read, the full parser reads as the
-		// second pass will.
-		e, _, err := har.ParseEntry(raw, idx)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", it.path, err)
-		}
-		if e == nil {
-			continue
-		}
+	}
+}
+
+// skim reads an entry's skimmed fields; nil for an entry left out (not an
+// object).
+func skim(raw []byte, idx int) (*har.Entry, error) {
+	if jsontext.Value(raw).Kind() != '{' {
+		// Reader.Entries skips these too, with a warning.
+		return nil, nil
+	}
+	if e, ok := skimEntry(raw); ok {
 		return e, nil
 	}
+	// Whatever the skim could not read, the full parser reads as the
+	// second pass will.
+	e, _, err := har.ParseEntry(raw, idx)
+	return e, err
 }
 
 // skimmed is what the first pass of a Planner reads of an entry.
@@ -466,15 +446,6 @@ func skimEntry(raw []byte) (*har.Entry, bool) {
 	e.Response.Timestamp, e.Response.HTTPVersion = s.Response.Timestamp, s.Response.HTTPVersion
 	e.Response.Status = int(s.Response.Status)
 	return e, true
-}
-
-func (it *harEntries) Close() error {
-	if it.f == nil {
-		return nil
-	}
-	err := it.f.Close()
-	it.f = nil
-	return err
 }
 
 // Summary says what each source did in a run.

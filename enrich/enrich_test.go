@@ -5,7 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
+	"iter"
 	"os"
 	"path/filepath"
 	"strings"
@@ -59,8 +59,8 @@ func TestPipelineHARFile(t *testing.T) {
 	var out bytes.Buffer
 	var w *har.Writer
 	var progress []int
-	p := &Pipeline{Enrichers: []Enricher{c}, Progress: func(pass, n int) { progress = append(progress, pass*100+n) }}
-	s, err := p.Run(context.Background(), src, func(e *har.Entry) error {
+	p := &Pipeline{Enrichers: []Enricher{c}, Progress: func(pass, n int) { progress = append(progress, pass*100+n) }, Skim: src.Skim()}
+	s, err := pipe(context.Background(), p, src.All(), func(e *har.Entry) error {
 		if w == nil {
 			w = har.NewWriter(&out, src.Log())
 		}
@@ -92,50 +92,41 @@ func TestPipelineHARFile(t *testing.T) {
 	}
 }
 
-// changingSource gives one more entry in the second pass.
-type changingSource struct{ n int }
-
-func (c *changingSource) Open() (Entries, error) {
-	c.n++
-	s := make(SliceSource, c.n)
-	for i := range s {
-		s[i] = entry(flowA, baseSec, 0, "HTTP/1.1")
+// changing gives one more entry in each pass.
+func changing() iter.Seq2[*har.Entry, error] {
+	n := 0
+	return func(yield func(*har.Entry, error) bool) {
+		n++
+		for range n {
+			if !yield(entry(flowA, baseSec, 0, "HTTP/1.1"), nil) {
+				return
+			}
+		}
 	}
-	return s.Open()
 }
 
 func TestPipelineErrors(t *testing.T) {
 	p := &Pipeline{Enrichers: []Enricher{&countingEnricher{}}}
 	emit := func(*har.Entry) error { return nil }
-	if _, err := p.Run(context.Background(), &changingSource{}, emit); err == nil || !strings.Contains(err.Error(), "1 entries in the first pass and 2 in the second") {
+	if _, err := pipe(context.Background(), p, changing(), emit); err == nil || !strings.Contains(err.Error(), "1 entries in the first pass and 2 in the second") {
 		t.Errorf("changing input: %v", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := p.Run(ctx, SliceSource{entry(flowA, baseSec, 0, "HTTP/1.1")}, emit); !errors.Is(err, context.Canceled) {
+	if _, err := pipe(ctx, p, slice([]*har.Entry{entry(flowA, baseSec, 0, "HTTP/1.1")}), emit); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled: %v", err)
 	}
 	boom := errors.New("disk full")
-	if _, err := p.Run(context.Background(), SliceSource{entry(flowA, baseSec, 0, "HTTP/1.1")}, func(*har.Entry) error { return boom }); !errors.Is(err, boom) {
+	if _, err := pipe(context.Background(), p, slice([]*har.Entry{entry(flowA, baseSec, 0, "HTTP/1.1")}), func(*har.Entry) error { return boom }); !errors.Is(err, boom) {
 		t.Errorf("emit error: %v", err)
 	}
 	bad := filepath.Join(t.TempDir(), "bad.har")
 	os.WriteFile(bad, []byte(`{"log":{"entries":[{"request":{}},`), 0o644)
-	if _, err := p.Run(context.Background(), &HARFile{Path: bad}, emit); err == nil || !strings.Contains(err.Error(), "bad.har: har: byte") {
+	if _, err := pipe(context.Background(), p, (&HARFile{Path: bad}).All(), emit); err == nil || !strings.Contains(err.Error(), "bad.har: har: byte") {
 		t.Errorf("truncated HAR: %v", err)
 	}
-	if _, err := p.Run(context.Background(), &HARFile{Path: filepath.Join(t.TempDir(), "none.har")}, emit); !errors.Is(err, os.ErrNotExist) {
+	if _, err := pipe(context.Background(), p, (&HARFile{Path: filepath.Join(t.TempDir(), "none.har")}).All(), emit); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("missing HAR: %v", err)
-	}
-	var it Entries = &harEntries{}
-	if err := it.Close(); err != nil {
-		t.Error(err)
-	}
-	if _, err := (SliceSource{}).Open(); err != nil {
-		t.Error(err)
-	}
-	if e, err := (&sliceEntries{}).Next(); e != nil || err != io.EOF {
-		t.Error("empty slice source")
 	}
 }
 
@@ -173,27 +164,24 @@ func TestSkimMatchesParse(t *testing.T) {
 	}
 	for _, f := range files {
 		src := &HARFile{Path: f}
-		full, err := src.Open()
-		if err != nil {
-			t.Fatal(err)
-		}
-		skim, _ := src.Skim()
+		full, stopFull := iter.Pull2(src.All())
+		skim, stopSkim := iter.Pull2(src.Skim())
 		for n := 0; ; n++ {
-			a, errA := full.Next()
-			b, errB := skim.Next()
-			if (errA == nil) != (errB == nil) {
-				t.Errorf("%s entry %d: full %v, skim %v", filepath.Base(f), n, errA, errB)
+			a, errA, okA := full()
+			b, errB, okB := skim()
+			if okA != okB || (errA == nil) != (errB == nil) {
+				t.Errorf("%s entry %d: full %v %v, skim %v %v", filepath.Base(f), n, okA, errA, okB, errB)
 				break
 			}
-			if errA != nil {
+			if !okA || errA != nil {
 				break
 			}
 			if skimFields(a) != skimFields(b) {
 				t.Errorf("%s entry %d: full %v, skim %v", filepath.Base(f), n, skimFields(a), skimFields(b))
 			}
 		}
-		full.Close()
-		skim.Close()
+		stopFull()
+		stopSkim()
 	}
 }
 
@@ -235,17 +223,8 @@ func TestHARFileParallel(t *testing.T) {
 	os.WriteFile(p, []byte(b.String()), 0o644)
 	read := func(workers int) ([]string, []har.Warning) {
 		h := &HARFile{Path: p, Workers: workers}
-		it, err := h.Open()
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer it.Close()
 		var urls []string
-		for {
-			e, err := it.Next()
-			if err == io.EOF {
-				break
-			}
+		for e, err := range h.All() {
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -267,12 +246,9 @@ func TestHARFileParallel(t *testing.T) {
 			break
 		}
 	}
-	// Closing after a few entries stops the reader and workers.
+	// Stopping after a few entries stops the reader and workers.
 	h := &HARFile{Path: p, Workers: 4}
-	it, _ := h.Open()
-	it.Next()
-	if err := it.Close(); err != nil {
-		t.Error(err)
+	for range h.All() {
+		break
 	}
-	it.Close()
 }

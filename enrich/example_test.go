@@ -7,7 +7,6 @@ import (
 	"os"
 
 	"github.com/tracewire/tracewire/enrich"
-	"github.com/tracewire/tracewire/har"
 )
 
 // A Pipeline runs enrichers over the entries of a source (here a HAR
@@ -25,16 +24,15 @@ func ExamplePipeline() {
 	}
 	p := &enrich.Pipeline{Enrichers: []enrich.Enricher{prov.Enricher(enrich.DefaultProvenanceOptions())}}
 	src := &enrich.HARFile{Path: "../testdata/report/shop-backend.har"}
-	sum, err := p.Run(context.Background(), src, func(e *har.Entry) error {
+	for e, err := range p.Enrich(context.Background(), src.All()) {
+		if err != nil {
+			log.Fatal(err)
+		}
 		if owners, ok := e.Extra["_owners"]; ok {
 			fmt.Println(e.Request.Method, e.Request.URL, "carried data of", owners)
 		}
-		return nil
-	})
-	if err != nil {
-		log.Fatal(err)
 	}
-	if err := sum.WriteText(os.Stdout); err != nil {
+	if err := p.Summary().WriteText(os.Stdout); err != nil {
 		log.Fatal(err)
 	}
 	// Output:

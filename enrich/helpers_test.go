@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"iter"
 	"net/netip"
 	"strings"
 	"testing"
@@ -113,12 +114,36 @@ func traceJSON(recs ...piRec) string {
 	return b.String()
 }
 
+// pipe ranges over the pipeline's entries and hands each to emit.
+func pipe(ctx context.Context, p *Pipeline, src iter.Seq2[*har.Entry, error], emit func(*har.Entry) error) (*Summary, error) {
+	for e, err := range p.Enrich(ctx, src) {
+		if err == nil {
+			err = emit(e)
+		}
+		if err != nil {
+			return p.Summary(), err
+		}
+	}
+	return p.Summary(), nil
+}
+
+// slice is a sequence of the entries, without error.
+func slice(entries []*har.Entry) iter.Seq2[*har.Entry, error] {
+	return func(yield func(*har.Entry, error) bool) {
+		for _, e := range entries {
+			if !yield(e, nil) {
+				return
+			}
+		}
+	}
+}
+
 // run enriches entries with the enrichers and returns the summary.
 func run(t *testing.T, entries []*har.Entry, ens ...Enricher) *Summary {
 	t.Helper()
 	p := &Pipeline{Enrichers: ens}
 	n := 0
-	s, err := p.Run(context.Background(), SliceSource(entries), func(*har.Entry) error { n++; return nil })
+	s, err := pipe(context.Background(), p, slice(entries), func(*har.Entry) error { n++; return nil })
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}

@@ -513,7 +513,7 @@ func (e *EntryError) Error() string { return fmt.Sprintf("har: entry %d: %v", e.
 
 func (e *EntryError) Unwrap() error { return e.Err }
 
-// ParseEntry decodes one entry's JSON text as Reader.Next does; index is
+// ParseEntry decodes one entry's JSON text as Reader.Entries does; index is
 // the entry's index, used in warnings. An entry that is not a JSON object
 // is an error.
 func ParseEntry(raw []byte, index int) (*Entry, []Warning, error) {

@@ -4,7 +4,10 @@
 // Reading is lenient because real exports are often not schema-valid
 // (missing page ids, null times, null arrays, wrong types): what can be
 // understood is kept and each problem becomes a Warning. Entries are read one
-// at a time so a HAR of several gigabytes never sits in memory. Reading is
+// at a time so a HAR of several gigabytes never sits in memory.
+// Reader.Entries gives them as an iter.Seq2[*Entry, error], the one form
+// in which every stage passes entries on (pcap.Entries, enrich's
+// Pipeline, match's Stream). Reading is
 // json/v2's (github.com/go-json-experiment/json) from the struct tags of
 // types.go; decode.go documents the leniency in one place.
 //

@@ -2,7 +2,6 @@ package har_test
 
 import (
 	"fmt"
-	"io"
 	"log"
 	"os"
 	"strings"
@@ -23,23 +22,19 @@ func ExampleReader() {
 		 "postData": {"mimeType": "application/json", "text": "{\"id\":42}"}}, "response": {"status": 204}}
 	]}}`
 	r := har.NewReader(strings.NewReader(file))
-	for {
-		e, err := r.Next()
+	for e, err := range r.Entries() {
 		if err != nil {
-			if err != io.EOF {
-				log.Fatal(err)
-			}
-			break
+			log.Fatal(err)
 		}
-		fmt.Printf("entry %d: %s %s\n", r.Index(), e.Request.Method, e.Request.URL)
+		fmt.Printf("%s %s\n", e.Request.Method, e.Request.URL)
 	}
 	for _, w := range r.Warnings() {
 		fmt.Printf("warning: %s (skipped: %v)\n", w, w.Skipped)
 	}
 	fmt.Println("creator:", r.Log().Creator.Name)
 	// Output:
-	// entry 0: GET https://example.org/?q=1
-	// entry 2: POST https://tracker.example/collect
+	// GET https://example.org/?q=1
+	// POST https://tracker.example/collect
 	// warning: entries[1].: entry is not an object; skipped (skipped: true)
 	// creator: browser
 }

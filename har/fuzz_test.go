@@ -3,7 +3,6 @@ package har_test
 import (
 	"bytes"
 	"errors"
-	"io"
 	"testing"
 
 	"github.com/tracewire/tracewire/har"
@@ -21,14 +20,11 @@ func FuzzReader(f *testing.F) {
 		var buf bytes.Buffer
 		w := har.NewWriter(&buf, r.Log())
 		n := 0
-		for {
-			e, err := r.Next()
+		for e, err := range r.Entries() {
 			if err != nil {
-				if !errors.Is(err, io.EOF) {
-					var se *har.SyntaxError
-					if !errors.As(err, &se) {
-						t.Fatalf("error without position: %v", err)
-					}
+				var se *har.SyntaxError
+				if !errors.As(err, &se) {
+					t.Fatalf("error without position: %v", err)
 				}
 				break
 			}

@@ -3,7 +3,6 @@ package har_test
 import (
 	"bytes"
 	"errors"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -98,15 +97,11 @@ func TestLenientReading(t *testing.T) {
 			r := har.NewReader(strings.NewReader(tt.in))
 			n := 0
 			var err error
-			for {
-				_, err = r.Next()
-				if err != nil {
+			for _, e := range r.Entries() {
+				if err = e; err != nil {
 					break
 				}
 				n++
-			}
-			if errors.Is(err, io.EOF) {
-				err = nil
 			}
 			if (err != nil) != tt.wantError {
 				t.Fatalf("error = %v, want error %v", err, tt.wantError)
@@ -151,11 +146,7 @@ func TestCorpusHARs(t *testing.T) {
 		o, _ := os.Create(dst)
 		w := har.NewWriter(o, r.Log())
 		n := 0
-		for {
-			e, err := r.Next()
-			if errors.Is(err, io.EOF) {
-				break
-			}
+		for e, err := range r.Entries() {
 			if err != nil {
 				t.Fatalf("%s: %v", f, err)
 			}
@@ -183,8 +174,11 @@ func TestWarningsDeterministic(t *testing.T) {
 	var first []string
 	for run := 0; run < 20; run++ {
 		r := har.NewReader(strings.NewReader(in))
-		if _, err := r.Next(); err != nil {
-			t.Fatal(err)
+		for _, err := range r.Entries() {
+			if err != nil {
+				t.Fatal(err)
+			}
+			break
 		}
 		var got []string
 		for _, w := range r.Warnings() {

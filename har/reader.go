@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"maps"
 	"slices"
 
@@ -67,11 +68,7 @@ type Reader struct {
 	warnings   []Warning
 	// MaxEntrySize overrides DefaultMaxEntrySize when > 0.
 	MaxEntrySize int
-	// RequestOnly, set before the first Next, makes Next decode entries
-	// as ParseRequest does: responses are skipped, entries come back with
-	// an empty Response (status 0, sizes -1).
-	RequestOnly bool
-	err         error
+	err          error
 }
 
 // limitReader ends the input when the entry being read would grow past
@@ -107,8 +104,7 @@ func NewReader(r io.Reader) *Reader {
 }
 
 // Log returns the log's properties other than the entries. Properties that
-// come after the entries in the file are there only once Next has returned
-// io.EOF.
+// come after the entries in the file are there only once Entries has ended.
 func (r *Reader) Log() *Log { return &r.log }
 
 // Head returns the log's properties that come before its entries in the
@@ -138,9 +134,6 @@ func (r *Reader) keepHead() {
 // Warnings returns the problems worked around so far.
 func (r *Reader) Warnings() []Warning { return r.warnings }
 
-// Index returns the index of the entry the last Next returned.
-func (r *Reader) Index() int { return r.index - 1 }
-
 func (r *Reader) warn(ws ...Warning) {
 	// A hostile file could produce a warning per byte; a few thousand say
 	// enough.
@@ -151,39 +144,44 @@ func (r *Reader) warn(ws ...Warning) {
 	}
 }
 
-// Next returns the next entry, or io.EOF after the last one. A SyntaxError
-// ends the reading; entries returned before it stay valid.
-func (r *Reader) Next() (*Entry, error) {
-	for {
-		raw, idx, err := r.nextValue()
-		if err != nil {
-			return nil, err
+// Entries returns the entries one by one, each with a nil error, then at
+// most one error, which ends them: a *SyntaxError, or the input's read
+// error (entries before it stay valid). Entries that are not objects are
+// left out with a Skipped warning, so an entry's place in the sequence is
+// its index in the HAR only while none was left out. The Reader is read
+// once: iterating again continues where the last iteration stopped.
+//
+// This is the one way entries are passed between the stages (pcap.Entries,
+// enrich.Pipeline, match.Matcher.Stream); NextBatch is the matcher's
+// shortcut for a HAR's text.
+func (r *Reader) Entries() iter.Seq2[*Entry, error] {
+	return func(yield func(*Entry, error) bool) {
+		for {
+			raw, idx, err := r.nextValue()
+			if err == io.EOF {
+				return
+			}
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			e, ws, err := parseEntry(raw, idx, false)
+			if errors.Is(err, errNotObject) {
+				// Always recorded: every entry left out must be named.
+				r.warnings = append(r.warnings, Warning{Entry: idx, Msg: "entry is not an object; skipped", Skipped: true})
+				continue
+			}
+			if err != nil {
+				r.err = &SyntaxError{Offset: r.dec.InputOffset(), Msg: err.Error()}
+				yield(nil, r.err)
+				return
+			}
+			r.warn(ws...)
+			if !yield(e, nil) {
+				return
+			}
 		}
-		e, ws, err := parseEntry(raw, idx, r.RequestOnly)
-		if errors.Is(err, errNotObject) {
-			// Always recorded: every entry left out must be named.
-			r.warnings = append(r.warnings, Warning{Entry: idx, Msg: "entry is not an object; skipped", Skipped: true})
-			continue
-		}
-		if err != nil {
-			r.err = &SyntaxError{Offset: r.dec.InputOffset(), Msg: err.Error()}
-			return nil, r.err
-		}
-		r.warn(ws...)
-		return e, nil
 	}
-}
-
-// NextRaw returns the JSON text of the next entry and the entry's index, or
-// io.EOF after the last entry. The bytes are the caller's. Together with
-// ParseEntry it lets callers decode entries on several goroutines while
-// one goroutine reads.
-func (r *Reader) NextRaw() ([]byte, int, error) {
-	raw, idx, err := r.nextValue()
-	if err != nil {
-		return nil, 0, err
-	}
-	return bytes.Clone(raw), idx, nil
 }
 
 // RawBatch is the JSON text of consecutive entries as NextBatch read them.
@@ -426,11 +424,7 @@ func (r *Reader) finish() error {
 func ReadAll(rd io.Reader) (*HAR, []Warning, error) {
 	r := NewReader(rd)
 	var entries []Entry
-	for {
-		e, err := r.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
+	for e, err := range r.Entries() {
 		if err != nil {
 			return nil, r.Warnings(), err
 		}

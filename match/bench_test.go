@@ -93,9 +93,8 @@ func BenchmarkDetectTiledHAR(b *testing.B) {
 			b.Fatal(err)
 		}
 		r := har.NewReader(bufio.NewReaderSize(fh, 1<<20))
-		r.RequestOnly = true
 		got, findings := 0, 0
-		err = m.Stream(context.Background(), r, runtime.GOMAXPROCS(0), func(res *match.Result) error {
+		err = m.StreamHAR(context.Background(), r, runtime.GOMAXPROCS(0), func(res *match.Result) error {
 			got++
 			findings += len(res.Findings)
 			return nil

@@ -5,5 +5,7 @@
 // plain, URL-encoded, base64, hex, JSON-escaped and hashed forms.
 //
 // A Matcher is immutable and safe for concurrent use; Entry handles one
-// entry, Stream a whole HAR with a worker pool and ordered output.
+// entry, Stream a sequence of entries (iter.Seq2[*har.Entry, error]) with a
+// worker pool and ordered output, StreamHAR a HAR's text the same way,
+// parsing only the requests an adapter or indicator may concern.
 package match

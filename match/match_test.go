@@ -272,7 +272,7 @@ func TestNoFalsePositives(t *testing.T) {
 			t.Fatal(err)
 		}
 		r := har.NewReader(fh)
-		err = m.Stream(context.Background(), r, 2, func(res *match.Result) error {
+		err = m.StreamHAR(context.Background(), r, 2, func(res *match.Result) error {
 			u, err := url.Parse(res.Entry.URL)
 			tracker := err != nil || domains[registrable(u.Host)] || domains[strings.Split(registrable(u.Host), ".")[0]+".*"]
 			for _, f := range res.Findings {

@@ -103,11 +103,14 @@ type Result struct {
 	// Skipped is set when the entry could not be read at all (not a JSON
 	// object, malformed JSON): it was not searched, and Warnings says why.
 	Skipped bool `json:"skipped,omitempty"`
-	// Parsed is the entry the findings were found in, as parsed (when
-	// streamed from a HAR's text: its request, time, _process and
-	// _owners only), so that a finding's row can name the process and
-	// owners; nil when there are no findings.
+	// Parsed is the entry, so that a finding's row can name the process
+	// and owners. From StreamHAR it is the entry as parsed (its request,
+	// time, _process and _owners only), and nil when there are no
+	// findings.
 	Parsed *har.Entry `json:"-"`
+	// Text is the entry's JSON text when StreamHAR read it, valid only
+	// during its callback.
+	Text []byte `json:"-"`
 }
 
 // Values returns the values-only view {property: [values]}, values in

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"iter"
 	"runtime"
 	"sync"
 
@@ -11,118 +12,108 @@ import (
 	"github.com/tracewire/tracewire/har"
 )
 
-// EntrySource yields HAR entries one by one (har.Reader does), with io.EOF
-// after the last. When it also has an Index() int method (har.Reader has),
-// that gives the entry's index in the HAR, which can differ from the count
-// when the source skipped malformed entries.
-type EntrySource interface {
-	Next() (*har.Entry, error)
-}
-
-// RawEntrySource hands out each entry's JSON text and index; Stream then
-// parses entries on its workers, requests only (the matcher never looks at
-// responses).
-type RawEntrySource interface {
-	EntrySource
-	NextRaw() ([]byte, int, error)
-}
-
-// RawBatchSource hands out entries' JSON text in batches that point into
-// its buffer (har.Reader does): the reading goroutine then only cuts the
-// file into entries, and nothing is copied.
-type RawBatchSource interface {
-	EntrySource
-	NextBatch(max int) (*har.RawBatch, error)
-}
-
 // maxInFlight bounds the entries read but not yet handed to the callback,
 // so memory stays flat whatever the number of entries.
 const maxInFlight = 512
 
-// batchSize is how many entries a worker takes at a time from a
-// RawBatchSource: enough to make the hand-over cost nothing, few enough
-// that the workers share a small HAR.
+// batchSize is how many entries' texts a worker takes at a time in
+// StreamHAR: enough to make the hand-over cost nothing, few enough that
+// the workers share a small HAR.
 const batchSize = 64
 
-// Stream matches every entry of src on a pool of workers (GOMAXPROCS when
-// workers <= 0) and calls fn with the results in entry order, from one
-// goroutine. It stops at the first error of src, fn or ctx.
+// job is one entry (Stream) or a batch of entries' texts (StreamHAR).
+type job struct {
+	seq   int
+	idx   int
+	e     *har.Entry
+	batch *har.RawBatch
+}
+
+// Stream matches entries on a pool of workers (GOMAXPROCS when workers
+// <= 0) and calls fn with the results in entry order, from one goroutine.
+// An entry's index is its place in entries; each Result's Parsed is the
+// entry. It stops at the first error of entries, fn or ctx.
+func (m *Matcher) Stream(ctx context.Context, entries iter.Seq2[*har.Entry, error], workers int, fn func(*Result) error) error {
+	return m.stream(ctx, workers, maxInFlight, func(send func(job) bool) error {
+		i := 0
+		for e, err := range entries {
+			if err != nil {
+				return err
+			}
+			if !send(job{idx: i, e: e}) {
+				return nil
+			}
+			i++
+		}
+		return nil
+	}, fn)
+}
+
+// StreamHAR is Stream over the entries of a HAR, read as text: the
+// reading goroutine only cuts the file into entries, the workers parse
+// them, requests only, and entries whose request URL no adapter lists and
+// that no indicator is searched in are not parsed at all (their Result has
+// only the entry's index, method and URL). Each Result's Text is its
+// entry's JSON text, valid until fn returns; indexes are the HAR's.
 //
-// Entries whose request URL no adapter lists are not parsed when src gives
-// their text (RawBatchSource, RawEntrySource) and no indicators are
-// searched: their Result has only the entry's index, method and URL.
-func (m *Matcher) Stream(ctx context.Context, src EntrySource, workers int, fn func(*Result) error) error {
+// This shortcut past Stream and Reader.Entries is what makes "tracewire
+// detect" fast: on the tiled 50,337-entry HAR of BENCHMARKS.md, detect
+// through Stream (entries parsed whole on one goroutine) took 3.7-4.8 s
+// CPU and 3.7-4.4 s wall against 2.6-3.1 s CPU and 1.8-3.0 s wall this way
+// (2 cores, loaded machine, December 2026), and handing out single
+// entries' texts instead of batches cost another tenth of the CPU.
+func (m *Matcher) StreamHAR(ctx context.Context, r *har.Reader, workers int, fn func(*Result) error) error {
+	return m.stream(ctx, workers, maxInFlight/batchSize, func(send func(job) bool) error {
+		for {
+			b, err := r.NextBatch(batchSize)
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			if !send(job{batch: b}) {
+				return nil
+			}
+		}
+	}, fn)
+}
+
+// stream runs read on its own goroutine, the jobs it sends on the
+// workers, and fn on the results in the order read sent the jobs.
+func (m *Matcher) stream(ctx context.Context, workers, inFlight int, read func(send func(job) bool) error, fn func(*Result) error) error {
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-
-	// A job is one entry, or a batch of entries' texts.
-	type job struct {
-		seq   int
-		idx   int // index of the (first) entry
-		e     *har.Entry
-		raw   []byte
-		batch *har.RawBatch
-	}
 	type done struct {
-		seq int
-		rs  []*Result
-	}
-	batchSrc, _ := src.(RawBatchSource)
-	rawSrc, _ := src.(RawEntrySource)
-	indexer, _ := src.(interface{ Index() int })
-	inFlight := maxInFlight
-	if batchSrc != nil {
-		inFlight = maxInFlight / batchSize
+		seq   int
+		rs    []*Result
+		batch *har.RawBatch
 	}
 	jobs := make(chan job, inFlight)
 	results := make(chan done, inFlight)
 	slots := make(chan struct{}, inFlight)
 	var readErr error
-
 	go func() {
 		defer close(jobs)
-		for seq := 0; ; seq++ {
+		seq := 0
+		readErr = read(func(j job) bool {
 			select {
 			case slots <- struct{}{}:
 			case <-ctx.Done():
-				return
+				return false
 			}
-			if ctx.Err() != nil {
-				return
-			}
-			j := job{seq: seq}
-			var err error
-			switch {
-			case batchSrc != nil:
-				j.batch, err = batchSrc.NextBatch(batchSize)
-			case rawSrc != nil:
-				j.raw, j.idx, err = rawSrc.NextRaw()
-			default:
-				j.e, err = src.Next()
-				j.idx = seq
-				if indexer != nil {
-					j.idx = indexer.Index()
-				}
-			}
-			if err != nil {
-				if !errors.Is(err, io.EOF) {
-					readErr = err
-				}
-				<-slots
-				return
-			}
+			j.seq = seq
+			seq++
 			select {
 			case jobs <- j:
+				return true
 			case <-ctx.Done():
-				if j.batch != nil {
-					j.batch.Release()
-				}
-				return
+				return false
 			}
-		}
+		})
 	}()
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
@@ -130,22 +121,19 @@ func (m *Matcher) Stream(ctx context.Context, src EntrySource, workers int, fn f
 		go func() {
 			defer wg.Done()
 			for j := range jobs {
-				var rs []*Result
-				switch {
-				case j.batch != nil:
-					rs = make([]*Result, len(j.batch.Texts))
+				d := done{seq: j.seq, batch: j.batch}
+				if j.batch != nil {
+					d.rs = make([]*Result, len(j.batch.Texts))
 					for i, raw := range j.batch.Texts {
-						rs[i] = m.raw(raw, j.batch.First+i)
+						d.rs[i] = m.raw(raw, j.batch.First+i)
 					}
-					// Results hold no reference into the batch's buffers.
-					j.batch.Release()
-				case j.raw != nil:
-					rs = []*Result{m.raw(j.raw, j.idx)}
-				default:
-					rs = []*Result{m.Entry(j.idx, j.e)}
+				} else {
+					r := m.Entry(j.idx, j.e)
+					r.Parsed = j.e
+					d.rs = []*Result{r}
 				}
 				select {
-				case results <- done{j.seq, rs}:
+				case results <- d:
 				case <-ctx.Done():
 					return
 				}
@@ -157,38 +145,33 @@ func (m *Matcher) Stream(ctx context.Context, src EntrySource, workers int, fn f
 		close(results)
 	}()
 
-	pending := map[int][]*Result{}
+	// A batch's buffers go back to the Reader once its results are
+	// handed out (they hold no reference into them, Text aside); after an
+	// error they are left to the collector.
+	pending := map[int]done{}
 	next := 0
 	var fnErr error
 	for d := range results {
-		if fnErr != nil {
-			continue
-		}
-		pending[d.seq] = d.rs
-		for {
-			rs, ok := pending[next]
-			if !ok {
-				break
-			}
+		pending[d.seq] = d
+		for d, ok := pending[next]; ok; d, ok = pending[next] {
 			delete(pending, next)
 			next++
 			<-slots
-			for _, r := range rs {
-				if err := fn(r); err != nil {
-					fnErr = err
-					cancel()
+			for i, r := range d.rs {
+				if fnErr != nil {
 					break
 				}
+				if d.batch != nil {
+					r.Text = d.batch.Texts[i]
+				}
+				if fnErr = fn(r); fnErr != nil {
+					cancel()
+				}
+				r.Text = nil
 			}
-			if fnErr != nil {
-				break
+			if d.batch != nil && fnErr == nil {
+				d.batch.Release()
 			}
-		}
-	}
-	// Batches a worker did not get to, after a cancel.
-	for j := range jobs {
-		if j.batch != nil {
-			j.batch.Release()
 		}
 	}
 	if fnErr != nil {

@@ -2,9 +2,7 @@ package match_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -18,10 +16,10 @@ import (
 	"github.com/tracewire/tracewire/match"
 )
 
-// TestStreamSameAsEntry checks Stream's shortcuts (entries cut from the
+// TestStreamSameAsEntry checks StreamHAR's shortcuts (entries cut from the
 // file unparsed, the URL peeked, the endpoint prefilter, requests parsed
-// without their response) against the plain way: every entry parsed in
-// full and given to Matcher.Entry. Over the corpus HARs and the HARs made
+// without their response) against the plain way, Stream: every entry
+// parsed in full and given to Matcher.Entry. Over the corpus HARs and the HARs made
 // from the corpus captures, with and without indicators, both must find the
 // same, and stop at the same error.
 func TestStreamSameAsEntry(t *testing.T) {
@@ -43,7 +41,7 @@ func TestStreamSameAsEntry(t *testing.T) {
 				t.Fatal(err)
 			}
 			var got []*match.Result
-			gotErr := m.Stream(context.Background(), har.NewReader(fh), 2, func(r *match.Result) error {
+			gotErr := m.StreamHAR(context.Background(), har.NewReader(fh), 2, func(r *match.Result) error {
 				got = append(got, r)
 				return nil
 			})
@@ -76,7 +74,8 @@ func TestStreamSameAsEntry(t *testing.T) {
 	}
 }
 
-// entryByEntry matches every entry of file, parsed in full by Reader.Next.
+// entryByEntry matches every entry of file, parsed in full by
+// Reader.Entries.
 func entryByEntry(t *testing.T, m *match.Matcher, file string) ([]*match.Result, error) {
 	t.Helper()
 	fh, err := os.Open(file)
@@ -84,23 +83,16 @@ func entryByEntry(t *testing.T, m *match.Matcher, file string) ([]*match.Result,
 		t.Fatal(err)
 	}
 	defer fh.Close()
-	r := har.NewReader(fh)
 	var out []*match.Result
-	for {
-		e, err := r.Next()
-		if errors.Is(err, io.EOF) {
-			return out, nil
-		}
-		if err != nil {
-			return out, err
-		}
-		res := m.Entry(r.Index(), e)
+	err = m.Stream(context.Background(), har.NewReader(fh).Entries(), 1, func(res *match.Result) error {
 		if res.Adapter == "" && len(res.Findings) == 0 {
-			// Stream does not parse such an entry: only its reference.
+			// StreamHAR does not parse such an entry: only its reference.
 			res = &match.Result{Entry: match.EntryRef{Index: res.Entry.Index, Method: res.Entry.Method, URL: res.Entry.URL}}
 		}
 		out = append(out, res)
-	}
+		return nil
+	})
+	return out, err
 }
 
 // TestEndpointFilter checks that the prefilter in front of DB.Candidates
@@ -142,13 +134,16 @@ func TestEndpointFilter(t *testing.T) {
 		}
 		r := har.NewReader(fh)
 		for {
-			raw, _, err := r.NextRaw()
+			b, err := r.NextBatch(64)
 			if err != nil {
 				break
 			}
-			if _, u, ok := har.PeekRequest(raw); ok {
-				urls = append(urls, u)
+			for _, raw := range b.Texts {
+				if _, u, ok := har.PeekRequest(raw); ok {
+					urls = append(urls, u)
+				}
 			}
+			b.Release()
 		}
 		fh.Close()
 	}
@@ -204,7 +199,7 @@ func TestStreamResultsOwnTheirText(t *testing.T) {
 	}
 	b.WriteString(`]}}`)
 	var got []*match.Result
-	if err := m.Stream(context.Background(), har.NewReader(strings.NewReader(b.String())), 2, func(r *match.Result) error {
+	if err := m.StreamHAR(context.Background(), har.NewReader(strings.NewReader(b.String())), 2, func(r *match.Result) error {
 		got = append(got, r)
 		return nil
 	}); err != nil {

@@ -2,9 +2,7 @@ package match_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -45,15 +43,13 @@ func ourFindings(t *testing.T, m *match.Matcher, file string) []match.Finding {
 	defer fh.Close()
 	r := har.NewReader(fh)
 	var out []match.Finding
-	for {
-		e, err := r.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
+	i := 0
+	for e, err := range r.Entries() {
 		if err != nil {
 			t.Fatalf("%s: %v", file, err)
 		}
-		out = append(out, m.Entry(r.Index(), e).Findings...)
+		out = append(out, m.Entry(i, e).Findings...)
+		i++
 	}
 	return out
 }

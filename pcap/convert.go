@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"iter"
 	"os"
 	"slices"
 	"time"
@@ -47,6 +48,28 @@ func Convert(ctx context.Context, inputs []string, opts Options, emit func(*har.
 		}
 		return emit(e)
 	})
+}
+
+// errStop ends a conversion whose entries are no longer wanted.
+var errStop = errors.New("stopped")
+
+// Entries is Convert as a sequence of entries, as the other stages pass
+// them: ranging over it converts the inputs and yields Convert's entries,
+// then the error that stopped the conversion, if any. *sum is set when the
+// conversion ends (nil when it could not start).
+func Entries(ctx context.Context, inputs []string, opts Options, sum **Summary) iter.Seq2[*har.Entry, error] {
+	return func(yield func(*har.Entry, error) bool) {
+		s, err := Convert(ctx, inputs, opts, func(e *har.Entry) error {
+			if !yield(e, nil) {
+				return errStop
+			}
+			return nil
+		})
+		*sum = s
+		if err != nil && !errors.Is(err, errStop) {
+			yield(nil, err)
+		}
+	}
 }
 
 // ConvertHAR converts the inputs (see Convert) into one HAR file written to

@@ -228,8 +228,7 @@ func detectTo(ctx context.Context, e *env, in string, f *detectFlags) error {
 		}
 		defer cleanup()
 		src := tracewire.NewCaptureEntries(ctx, inputs, f.capture.options(e))
-		err = m.Stream(ctx, src, f.workers, add)
-		src.Stop()
+		err = m.Stream(ctx, src.All(), f.workers, add)
 		for _, w := range src.Warnings() {
 			// Standard input's spool file is named "-", as the user gave it.
 			out.Warn(strings.ReplaceAll(w, inputs[0], in))
@@ -246,9 +245,7 @@ func detectTo(ctx context.Context, e *env, in string, f *detectFlags) error {
 		}
 	} else {
 		hr := har.NewReader(br)
-		// Detection looks at requests only: skip responses unparsed.
-		hr.RequestOnly = true
-		err := m.Stream(ctx, hr, f.workers, add)
+		err := m.StreamHAR(ctx, hr, f.workers, add)
 		for _, w := range hr.Warnings() {
 			if w.Skipped {
 				out.Skip(w.Entry, tracewire.SkippedWarning(w.Entry, w.Msg))

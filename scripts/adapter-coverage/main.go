@@ -55,8 +55,7 @@ func run(args []string) error {
 			return err
 		}
 		r := har.NewReader(fh)
-		r.RequestOnly = true
-		err = m.Stream(context.Background(), r, 1, func(res *match.Result) error {
+		err = m.StreamHAR(context.Background(), r, 1, func(res *match.Result) error {
 			switch {
 			case res.Undecoded != nil:
 				undecoded++
