@@ -39,11 +39,11 @@ func ParseMultipart(body []byte, boundary string) (map[string]any, error) {
 		if name == "" {
 			name = fmt.Sprintf("part%d", i)
 		}
-		protoAdd(out, name, string(b))
+		add(out, name, string(b))
 		if fn := p.FileName(); fn != "" {
-			protoAdd(out, name+".filename", fn)
+			add(out, name+".filename", fn)
 			if ct := p.Header.Get("Content-Type"); ct != "" {
-				protoAdd(out, name+".contentType", ct)
+				add(out, name+".contentType", ct)
 			}
 		}
 	}

@@ -1,11 +1,9 @@
 package decode
 
 import (
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"strconv"
 
@@ -31,22 +29,23 @@ func DecodeProtobuf(b []byte, schema ProtoSchema) (map[string]any, error) {
 	return protoMessage(b, schema, 0)
 }
 
-type protoError struct {
-	off int
-	msg string
-}
-
-func (e *protoError) Error() string { return fmt.Sprintf("decodeProtobuf: byte %d: %s", e.off, e.msg) }
-
-func readVarint(b []byte, off int) (uint64, int, error) {
-	v, n := protowire.ConsumeVarint(b[off:])
-	if n < 0 {
-		if errors.Is(protowire.ParseError(n), io.ErrUnexpectedEOF) {
-			return 0, 0, &protoError{off, "truncated varint"}
-		}
-		return 0, 0, &protoError{off, "varint overflows 64 bits"}
+// consumeValue reads one value of a wire type (varint, fixed or
+// length-delimited): the bits of a number, or the bytes. n < 0 is
+// protowire's error code.
+func consumeValue(b []byte, wire protowire.Type) (u uint64, raw []byte, n int) {
+	switch wire {
+	case protowire.VarintType:
+		u, n = protowire.ConsumeVarint(b)
+	case protowire.Fixed64Type:
+		u, n = protowire.ConsumeFixed64(b)
+	case protowire.Fixed32Type:
+		var x uint32
+		x, n = protowire.ConsumeFixed32(b)
+		u = uint64(x)
+	default:
+		raw, n = protowire.ConsumeBytes(b)
 	}
-	return v, off + n, nil
+	return u, raw, n
 }
 
 func unsignedValue(u uint64) any {
@@ -58,85 +57,57 @@ func unsignedValue(u uint64) any {
 
 func protoMessage(b []byte, schema ProtoSchema, depth int) (map[string]any, error) {
 	m := map[string]any{}
-	off := 0
-	for off < len(b) {
-		tag, n, err := readVarint(b, off)
-		if err != nil {
-			return nil, err
+	for off := 0; off < len(b); {
+		// Not protowire.ConsumeTag: it rejects field number 0, which the
+		// schemaless heuristic accepts as CyberChef's does.
+		tag, n := protowire.ConsumeVarint(b[off:])
+		if n < 0 {
+			return nil, fmt.Errorf("decodeProtobuf: byte %d: tag: %w", off, protowire.ParseError(n))
 		}
-		start := off
-		off = n
-		num := tag >> 3
-		wire := tag & 7
-		var raw []byte
-		var v any
-		var u uint64
+		num, wire := tag>>3, protowire.Type(tag&7)
+		if wire == protowire.StartGroupType || wire == protowire.EndGroupType || wire > protowire.Fixed32Type {
+			return nil, fmt.Errorf("decodeProtobuf: byte %d: unsupported wire type %d", off, wire)
+		}
+		u, raw, vn := consumeValue(b[off+n:], wire)
+		if vn < 0 {
+			return nil, fmt.Errorf("decodeProtobuf: byte %d: field %d: %w", off+n, num, protowire.ParseError(vn))
+		}
+		off += n + vn
+		var v any // the schemaless value; a length-delimited one is decided below
 		switch wire {
-		case 0:
-			u, off, err = readVarint(b, off)
-			if err != nil {
-				return nil, err
-			}
-			v = unsignedValue(u)
-		case 1:
-			if off+8 > len(b) {
-				return nil, &protoError{off, "truncated fixed64"}
-			}
-			u = binary.LittleEndian.Uint64(b[off:])
-			v = unsignedValue(u)
-			off += 8
-		case 5:
-			if off+4 > len(b) {
-				return nil, &protoError{off, "truncated fixed32"}
-			}
-			u = uint64(binary.LittleEndian.Uint32(b[off:]))
+		case protowire.Fixed32Type:
 			v = int64(u)
-			off += 4
-		case 2:
-			l, n, err := readVarint(b, off)
-			if err != nil {
-				return nil, err
-			}
-			if l > uint64(len(b)-n) {
-				return nil, &protoError{off, fmt.Sprintf("length %d beyond the end", l)}
-			}
-			off = n
-			raw = b[off : off+int(l)]
-			off += int(l)
-			v = nil // decided below
-		default:
-			return nil, &protoError{start, fmt.Sprintf("unsupported wire type %d", wire)}
+		case protowire.VarintType, protowire.Fixed64Type:
+			v = unsignedValue(u)
 		}
 		key := strconv.FormatUint(num, 10)
-		f, inSchema := schema[int(num)]
-		if num > math.MaxInt32 {
-			inSchema = false
-		}
-		if inSchema {
+		if f, ok := schema[int(num)]; ok && num <= math.MaxInt32 {
 			if tv, ok := protoTyped(f, wire, v, u, raw, depth); ok {
 				name := f.Name
 				if name == "" {
 					name = key
 				}
-				if f.Repeated {
-					old, _ := m[name].([]any)
-					if l, ok := tv.([]any); ok && f.Type != "message" && f.Type != "" && wire == 2 && f.Type != "string" && f.Type != "bytes" {
-						m[name] = append(old, l...) // packed
-					} else {
-						m[name] = append(old, tv)
-					}
-					continue
+				if !f.Repeated {
+					add(m, name, tv)
+				} else if l, packed := tv.([]any); packed && protoScalars[f.Type].conv != nil {
+					m[name] = append(asList(m[name]), l...)
+				} else {
+					m[name] = append(asList(m[name]), tv)
 				}
-				protoAdd(m, name, tv)
 				continue
 			}
 		}
-		if wire == 2 {
+		if wire == protowire.BytesType {
 			v = protoBytes(raw, depth)
 		}
-		protoAdd(m, key, v)
+		add(m, key, v)
 	}
 	return m, nil
+}
+
+func asList(v any) []any {
+	l, _ := v.([]any)
+	return l
 }
 
 // protoBytes decodes a length-delimited field without a schema.
@@ -152,129 +123,84 @@ func protoBytes(raw []byte, depth int) any {
 	return string(raw)
 }
 
-func protoAdd(m map[string]any, key string, v any) {
+// add sets m[key] to v, or makes a list when key is repeated.
+func add(m map[string]any, key string, v any) {
 	old, ok := m[key]
 	if !ok {
 		m[key] = v
 		return
 	}
-	if l, ok := old.(protoList); ok {
+	if l, ok := old.([]any); ok {
 		m[key] = append(l, v)
 		return
 	}
-	m[key] = protoList{old, v}
+	m[key] = []any{old, v}
 }
-
-// protoList marks lists made of repeated fields while decoding; they are
-// plain []any in the result (see finishProto).
-type protoList = []any
 
 // protoTyped decodes a field the schema describes; ok is false when the
 // wire type does not fit the type, and the field is then decoded as if it
 // were not in the schema.
-func protoTyped(f ProtoField, wire uint64, v any, u uint64, raw []byte, depth int) (any, bool) {
-	t := f.Type
-	if t == "" {
-		if wire == 2 {
-			if f.Fields != nil {
-				if sub, err := protoMessage(raw, f.Fields, depth+1); err == nil {
-					return sub, true
-				}
+func protoTyped(f ProtoField, wire protowire.Type, v any, u uint64, raw []byte, depth int) (any, bool) {
+	switch f.Type {
+	case "":
+		if wire != protowire.BytesType {
+			return v, true
+		}
+		if f.Fields != nil {
+			if sub, err := protoMessage(raw, f.Fields, depth+1); err == nil {
+				return sub, true
 			}
-			return protoBytes(raw, depth), true
 		}
-		return v, true
-	}
-	switch t {
+		return protoBytes(raw, depth), true
 	case "string", "bytes":
-		if wire != 2 {
-			return nil, false
-		}
-		return string(raw), true
+		return string(raw), wire == protowire.BytesType
 	case "message":
-		if wire != 2 || depth >= maxProtoDepth {
+		if wire != protowire.BytesType || depth >= maxProtoDepth {
 			return nil, false
 		}
 		sub, err := protoMessage(raw, f.Fields, depth+1)
-		if err != nil {
-			return nil, false
-		}
-		return sub, true
+		return sub, err == nil
 	}
-	// Scalars: one value, or a packed list when length-delimited.
-	if wire == 2 {
-		var out []any
-		for off := 0; off < len(raw); {
-			var x any
-			var ok bool
-			x, off, ok = protoScalar(t, raw, off)
-			if !ok {
-				return nil, false
-			}
-			out = append(out, x)
-		}
-		return out, true
+	sc := protoScalars[f.Type]
+	if wire == sc.wire {
+		return sc.conv(u), true
 	}
-	return protoConvert(t, wire, u)
-}
-
-func protoScalar(t string, b []byte, off int) (any, int, bool) {
-	switch t {
-	case "fixed64", "sfixed64", "double":
-		if off+8 > len(b) {
-			return nil, 0, false
-		}
-		v, ok := protoConvert(t, 1, binary.LittleEndian.Uint64(b[off:]))
-		return v, off + 8, ok
-	case "fixed32", "sfixed32", "float":
-		if off+4 > len(b) {
-			return nil, 0, false
-		}
-		v, ok := protoConvert(t, 5, uint64(binary.LittleEndian.Uint32(b[off:])))
-		return v, off + 4, ok
-	}
-	u, n, err := readVarint(b, off)
-	if err != nil {
-		return nil, 0, false
-	}
-	v, ok := protoConvert(t, 0, u)
-	return v, n, ok
-}
-
-func protoConvert(t string, wire uint64, u uint64) (any, bool) {
-	want := uint64(0)
-	switch t {
-	case "fixed64", "sfixed64", "double":
-		want = 1
-	case "fixed32", "sfixed32", "float":
-		want = 5
-	}
-	if wire != want {
+	if wire != protowire.BytesType {
 		return nil, false
 	}
-	switch t {
-	case "int64", "enum":
-		return int64(u), true
-	case "int32":
-		return int64(int32(u)), true
-	case "uint64", "fixed64":
-		return unsignedValue(u), true
-	case "uint32", "fixed32":
-		return int64(uint32(u)), true
-	case "sint32", "sint64":
-		return int64(u>>1) ^ -int64(u&1), true
-	case "bool":
-		return u != 0, true
-	case "sfixed64":
-		return int64(u), true
-	case "sfixed32":
-		return int64(int32(uint32(u))), true
-	case "double":
-		return math.Float64frombits(u), true
-	case "float":
-		return float64(math.Float32frombits(uint32(u))), true
+	// A packed list of scalars.
+	var out []any
+	for len(raw) > 0 {
+		u, _, n := consumeValue(raw, sc.wire)
+		if n < 0 {
+			return nil, false
+		}
+		out = append(out, sc.conv(u))
+		raw = raw[n:]
 	}
-	return nil, false
+	return out, true
+}
+
+// protoScalars are the scalar types: their wire type and their value from
+// the wire's bits.
+var protoScalars = map[string]struct {
+	wire protowire.Type
+	conv func(u uint64) any
+}{
+	"int64":    {protowire.VarintType, func(u uint64) any { return int64(u) }},
+	"enum":     {protowire.VarintType, func(u uint64) any { return int64(u) }},
+	"int32":    {protowire.VarintType, func(u uint64) any { return int64(int32(u)) }},
+	"uint64":   {protowire.VarintType, unsignedValue},
+	"uint32":   {protowire.VarintType, func(u uint64) any { return int64(uint32(u)) }},
+	"sint32":   {protowire.VarintType, func(u uint64) any { return protowire.DecodeZigZag(u) }},
+	"sint64":   {protowire.VarintType, func(u uint64) any { return protowire.DecodeZigZag(u) }},
+	"bool":     {protowire.VarintType, func(u uint64) any { return u != 0 }},
+	"fixed64":  {protowire.Fixed64Type, unsignedValue},
+	"sfixed64": {protowire.Fixed64Type, func(u uint64) any { return int64(u) }},
+	"double":   {protowire.Fixed64Type, func(u uint64) any { return math.Float64frombits(u) }},
+	"fixed32":  {protowire.Fixed32Type, func(u uint64) any { return int64(uint32(u)) }},
+	"sfixed32": {protowire.Fixed32Type, func(u uint64) any { return int64(int32(uint32(u))) }},
+	"float":    {protowire.Fixed32Type, func(u uint64) any { return float64(math.Float32frombits(uint32(u))) }},
 }
 
 // ProtoSchema names and types the fields of a protobuf message.
@@ -294,22 +220,19 @@ type ProtoField struct {
 	Fields ProtoSchema `yaml:"fields,omitempty"`
 }
 
-var protoTypes = map[string]bool{
-	"": true, "string": true, "bytes": true, "int32": true, "int64": true, "uint32": true,
-	"uint64": true, "sint32": true, "sint64": true, "bool": true, "enum": true,
-	"fixed32": true, "fixed64": true, "sfixed32": true, "sfixed64": true,
-	"float": true, "double": true, "message": true,
-}
-
 // Check reports a field number out of range, an unknown type, or fields
 // given for a type that is not a message.
 func (s ProtoSchema) Check() error {
 	for num, f := range s {
-		if num < 1 || num > 1<<29-1 {
+		if !protowire.Number(num).IsValid() {
 			return fmt.Errorf("field number %d out of range", num)
 		}
-		if !protoTypes[f.Type] {
-			return fmt.Errorf("field %d: unknown type %q", num, f.Type)
+		switch f.Type {
+		case "", "string", "bytes", "message":
+		default:
+			if protoScalars[f.Type].conv == nil {
+				return fmt.Errorf("field %d: unknown type %q", num, f.Type)
+			}
 		}
 		if f.Fields != nil {
 			if f.Type != "message" && f.Type != "" {
