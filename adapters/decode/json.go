@@ -163,38 +163,14 @@ func jsLiteralToJSON(s string) (string, bool) {
 	keyNext := false // an object key may come next
 	prev := byte(0)  // the last significant byte written
 	for i := 0; i < len(s); {
-		c := s[i]
-		switch {
-		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v':
+		if j := skipSpace(s, i); j > i {
 			b.WriteByte(' ') // what separates tokens keeps them apart
-			i++
+			i = j
 			continue
-		case c == '/' && strings.HasPrefix(s[i:], "//"):
-			b.WriteByte(' ')
-			if end := strings.IndexByte(s[i:], '\n'); end >= 0 {
-				i += end
-			} else {
-				i = len(s)
-			}
-			continue
-		case c == '/' && strings.HasPrefix(s[i:], "/*"):
-			b.WriteByte(' ')
-			if end := strings.Index(s[i+2:], "*/"); end >= 0 {
-				i += end + 4
-			} else {
-				i = len(s)
-			}
-			continue
-		case c >= 0x80:
-			r, n := utf8.DecodeRuneInString(s[i:])
-			if r == '\u00a0' || r == '\ufeff' || r == '\u2028' || r == '\u2029' {
-				b.WriteByte(' ')
-				i += n
-				continue
-			}
-			if !keyNext {
-				return "", false
-			}
+		}
+		c := s[i]
+		if c >= 0x80 && !keyNext {
+			return "", false
 		}
 		switch c {
 		case '{', '[':
@@ -219,7 +195,7 @@ func jsLiteralToJSON(s string) (string, bool) {
 			if inArray && (prev == '[' || prev == ',') {
 				b.WriteString("null") // a hole reads as undefined
 			}
-			if next := nextSignificant(s, i); next == '}' || next == ']' {
+			if j := skipSpace(s, i); j < len(s) && (s[j] == '}' || s[j] == ']') {
 				prev = 'x' // a trailing comma: dropped
 				continue
 			}
@@ -244,9 +220,10 @@ func jsLiteralToJSON(s string) (string, bool) {
 	return b.String(), true
 }
 
-// nextSignificant returns the first byte at or after i that is not
-// whitespace or in a comment (0 at the end).
-func nextSignificant(s string, i int) byte {
+// skipSpace returns the index of the first byte at or after i that is
+// neither whitespace (JavaScript's: also U+00A0, U+FEFF, U+2028/9) nor in a
+// comment.
+func skipSpace(s string, i int) int {
 	for i < len(s) {
 		switch c := s[i]; {
 		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v':
@@ -254,26 +231,26 @@ func nextSignificant(s string, i int) byte {
 		case strings.HasPrefix(s[i:], "//"):
 			end := strings.IndexByte(s[i:], '\n')
 			if end < 0 {
-				return 0
+				return len(s)
 			}
 			i += end
 		case strings.HasPrefix(s[i:], "/*"):
 			end := strings.Index(s[i+2:], "*/")
 			if end < 0 {
-				return 0
+				return len(s)
 			}
 			i += end + 4
 		case c >= 0x80:
 			r, n := utf8.DecodeRuneInString(s[i:])
 			if r != '\u00a0' && r != '\ufeff' && r != '\u2028' && r != '\u2029' {
-				return c
+				return i
 			}
 			i += n
 		default:
-			return c
+			return i
 		}
 	}
-	return 0
+	return i
 }
 
 // jsString writes the string literal at the start of s as a JSON string
