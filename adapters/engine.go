@@ -61,7 +61,7 @@ func InitialState(r *Request) map[string]any {
 		st["query"] = r.Query
 	}
 	if len(r.Body) > 0 {
-		st["body"] = r.bodyString()
+		st["body"] = string(r.Body)
 	}
 	return st
 }

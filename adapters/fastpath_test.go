@@ -5,34 +5,10 @@ import (
 	"sort"
 	"strings"
 	"testing"
-
-	"github.com/tracewire/tracewire/har"
 )
 
 // The tests here compare shortcuts taken for speed with the general code
 // they stand for.
-
-func TestBodyString(t *testing.T) {
-	for _, pd := range []*har.PostData{
-		{MimeType: "application/json", Text: `{"a":1}`},
-		{Text: "YWJj", Encoding: "base64"},
-		{Text: "YWJj", Encoding: "BASE64"},
-		{Text: ""},
-		{Params: []har.Param{{Name: "a", Value: "b c"}}},
-	} {
-		r, err := NewRequest(&har.Request{Method: "POST", URL: "https://a.example/", PostData: pd})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got := r.bodyString(); got != string(r.Body) {
-			t.Errorf("%+v: bodyString %q, Body %q", pd, got, r.Body)
-		}
-		st := InitialState(r)
-		if b, _ := st["body"].(string); b != string(r.Body) {
-			t.Errorf("%+v: state body %q, Body %q", pd, b, r.Body)
-		}
-	}
-}
 
 // candidatesNaive is DB.candidates trying every endpoint regex.
 func candidatesNaive(db *DB, endpointURL string) []*Adapter {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"mime"
-	"sort"
 	"strings"
 
 	"github.com/tracewire/tracewire/adapters/decode"
@@ -20,54 +19,27 @@ type funcSpec struct {
 	f        fn
 	options  []string
 	required []string
-	doc      string
-}
-
-func (s funcSpec) allows(name string) bool {
-	for _, o := range s.options {
-		if o == name {
-			return true
-		}
-	}
-	return false
 }
 
 // functions is the registry of decoding functions; FORMAT.md documents
 // each one.
 var functions = map[string]funcSpec{
-	"getProperty":         {f: getProperty, options: []string{"path"}, required: []string{"path"}, doc: "select with a path (options.path); one value, or a list when the path can select several"},
-	"parseQueryString":    {f: textFn(func(s string) (map[string]any, error) { return decode.ParseQueryString(s), nil }), doc: "parse a query string (or the query of a URL): nested a[b][c] keys, a[]= and a[0]= arrays, + as space, repeated keys as lists"},
-	"parseJson":           {f: textFn(decode.ParseJSON), doc: "parse JSON, also JavaScript object literals (unquoted keys, single quotes, trailing commas, comments)"},
-	"decodeBase64":        {f: bytesFn(decode.DecodeBase64), doc: "decode base64, standard or URL-safe alphabet, padding optional, whitespace ignored"},
-	"decodeUrl":           {f: textFn(decode.DecodeURIComponent), doc: "undo percent-encoding (%XX; + stays +); fails on malformed escapes or invalid UTF-8"},
-	"decodeProtobuf":      {f: decodeProtobufFn, options: []string{"schema"}, doc: "decode protobuf without a schema (keys are field numbers) or with options.schema"},
-	"decodeJwt":           {f: decodeJWTFn, options: []string{"part"}, doc: "decode a JSON Web Token's payload (options.part: payload, header or both); the signature is not checked"},
-	"ensureArray":         {f: ensureArrayFn, doc: "wrap a value that is not a list into a list of one"},
-	"split":               {f: splitFn, options: []string{"separator"}, required: []string{"separator"}, doc: "split text at options.separator"},
-	"gunzip":              {f: codingFn("gzip"), doc: "decompress gzip"},
-	"inflate":             {f: codingFn("deflate"), doc: "decompress deflate (zlib-wrapped or raw)"},
-	"decodeBrotli":        {f: codingFn("br"), doc: "decompress brotli"},
-	"decodeZstd":          {f: codingFn("zstd"), doc: "decompress zstd"},
-	"decodeHex":           {f: bytesFn(decode.DecodeHex), doc: "decode hexadecimal (either case; spaces and colons ignored)"},
-	"parsePathParameters": {f: textFn(func(s string) (map[string]any, error) { return decode.ParsePathParameters(s), nil }), doc: "parse ;key=value parameters of a URL path (DoubleClick Floodlight's /activityi;src=1;type=x) into {key: value}"},
-	"parseMultipart":      {f: parseMultipartFn, options: []string{"boundary"}, doc: "parse multipart/form-data into {field: value} (repeated fields as lists); the boundary comes from options.boundary or the request's Content-Type"},
-}
-
-// Functions returns the names of the decoding functions, sorted.
-func Functions() []string {
-	out := make([]string, 0, len(functions))
-	for n := range functions {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
-}
-
-// FunctionDoc returns a one-line description of a decoding function and its
-// options.
-func FunctionDoc(name string) (doc string, options []string, ok bool) {
-	s, ok := functions[name]
-	return s.doc, s.options, ok
+	"getProperty":         {f: getProperty, options: []string{"path"}, required: []string{"path"}},
+	"parseQueryString":    {f: textFn(func(s string) (map[string]any, error) { return decode.ParseQueryString(s), nil })},
+	"parseJson":           {f: textFn(decode.ParseJSON)},
+	"decodeBase64":        {f: bytesFn(decode.DecodeBase64)},
+	"decodeUrl":           {f: textFn(decode.DecodeURIComponent)},
+	"decodeProtobuf":      {f: decodeProtobufFn, options: []string{"schema"}},
+	"decodeJwt":           {f: decodeJWTFn, options: []string{"part"}},
+	"ensureArray":         {f: ensureArrayFn},
+	"split":               {f: splitFn, options: []string{"separator"}, required: []string{"separator"}},
+	"gunzip":              {f: codingFn("gzip")},
+	"inflate":             {f: codingFn("deflate")},
+	"decodeBrotli":        {f: codingFn("br")},
+	"decodeZstd":          {f: codingFn("zstd")},
+	"decodeHex":           {f: bytesFn(decode.DecodeHex)},
+	"parsePathParameters": {f: textFn(func(s string) (map[string]any, error) { return decode.ParsePathParameters(s), nil })},
+	"parseMultipart":      {f: parseMultipartFn, options: []string{"boundary"}},
 }
 
 // Apply runs a decoding function outside an adapter (for tests and tools).

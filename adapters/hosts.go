@@ -35,17 +35,8 @@ type HostDirectory struct {
 	hosts     map[string]*Company
 }
 
-var (
-	hostsOnce sync.Once
-	hostsDir  *HostDirectory
-	hostsErr  error
-)
-
 // Hosts returns the embedded host directory, loaded once.
-func Hosts() (*HostDirectory, error) {
-	hostsOnce.Do(func() { hostsDir, hostsErr = ParseHosts(hostsYAML) })
-	return hostsDir, hostsErr
-}
+var Hosts = sync.OnceValues(func() (*HostDirectory, error) { return ParseHosts(hostsYAML) })
 
 // ParseHosts reads a host directory in the format of hosts/hosts.yaml.
 func ParseHosts(b []byte) (*HostDirectory, error) {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"regexp"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -45,24 +46,15 @@ type regexEndpoint struct {
 	lits    []int32 // indexes in DB.lits of the literals it requires
 }
 
-var (
-	defaultOnce sync.Once
-	defaultDB   *DB
-	defaultErr  error
-)
-
 // Default returns the embedded database, loaded once: from its
 // precompiled form when that is up to date (see gendb.go), else from the
 // YAML files.
-func Default() (*DB, error) {
-	defaultOnce.Do(func() {
-		defaultDB, defaultErr = loadPrecompiled()
-		if defaultErr != nil {
-			defaultDB, defaultErr = Load(embedded, "data")
-		}
-	})
-	return defaultDB, defaultErr
-}
+var Default = sync.OnceValues(func() (*DB, error) {
+	if db, err := loadPrecompiled(); err == nil {
+		return db, nil
+	}
+	return Load(embedded, "data")
+})
 
 // LoadDir loads the *.yaml files of a directory, for users' own adapters.
 func LoadDir(dir string) (*DB, error) {
@@ -342,7 +334,7 @@ func (s *Step) compile(cc *compiler) error {
 		"schema": o.Schema != nil, "boundary": o.Boundary != "",
 	}
 	for name, set := range given {
-		if set && !spec.allows(name) {
+		if set && !slices.Contains(spec.options, name) {
 			return fmt.Errorf("%s: unknown option %q", s.Function, name)
 		}
 	}
@@ -503,15 +495,8 @@ regexes:
 		}
 	}
 	if len(out) > 1 {
-		sort.SliceStable(out, func(i, j int) bool { return db.order[out[i]] < db.order[out[j]] })
-		k := 0
-		for i, a := range out {
-			if i == 0 || a != out[k-1] {
-				out[k] = a
-				k++
-			}
-		}
-		out = out[:k]
+		slices.SortStableFunc(out, func(a, b *Adapter) int { return db.order[a] - db.order[b] })
+		out = slices.Compact(out)
 	}
 	return out
 }

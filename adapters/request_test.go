@@ -69,21 +69,3 @@ func checkPlainURL(t *testing.T, s string) bool {
 	}
 	return true
 }
-
-// FuzzPlainQuery compares plainQuery with a byte loop.
-func FuzzPlainQuery(f *testing.F) {
-	for _, s := range []string{"a=1&b=2", "a=1#f", "x=\x7f", "0123456789abcdef\x1f", "\x80\x80\x80\x80\x80\x80\x80\xa3", "ÿÿÿÿÿÿÿÿ!"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, q string) {
-		want := true
-		for i := 0; i < len(q); i++ {
-			if c := q[i]; c < ' ' || c == 0x7f || c == '#' {
-				want = false
-			}
-		}
-		if got := plainQuery(q); got != want {
-			t.Errorf("%q: %v, want %v", q, got, want)
-		}
-	})
-}
