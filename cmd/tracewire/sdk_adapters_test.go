@@ -43,6 +43,7 @@ func TestDetectDocumentedRequests(t *testing.T) {
 		{"appsflyer/ctv-events", "advertisingId device_ids[0].value = fa73d67d-f55c-5af3-883a-726253dc7d0e"},
 		{"appsflyer/web-s2s", "browserId afUserId = 9a8b7c6d-f848-4963-a091-568f0bf9a361"},
 		{"braze/users-track", "email attributes[0].email = alice@example.com"},
+		{"braze/sdk-data", "eventName events[1].data.n = added_to_wishlist"},
 		{"applovin/axon-conversion-api", "hashedEmail events[1].user_data.email = ff8d9819fc0e12bf0d24892e45987e249a28dce836a85cad60e28eaaa8c6d976"},
 		{"tealium/collect-json", "advertisingId google_adid = 6f1c2a3e-8b4d-4e2f-9a1b-3c5d7e9f0a2b"},
 		{"tealium/collect-query", "deviceId tealium_visitor_id = amp-Xy12AbCdEfGh"},

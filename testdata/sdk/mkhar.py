@@ -3,7 +3,7 @@
 # new adapter's case file (requests constructed from vendor documentation).
 import json, yaml, urllib.parse
 picks = [
- ("appsflyer/s2s-inappevent", 0), ("appsflyer/ctv-events", 0), ("appsflyer/web-s2s", 0), ("braze/users-track", 0),
+ ("appsflyer/s2s-inappevent", 0), ("appsflyer/ctv-events", 0), ("appsflyer/web-s2s", 0), ("braze/users-track", 0), ("braze/sdk-data", 0),
  ("applovin/axon-conversion-api", 0), ("tealium/collect-json", 0), ("tealium/collect-query", 0),
  ("integral-ad-science/publisher-optimization", 0), ("nativo/prebid", 0),
 ]
