@@ -2,8 +2,6 @@ package main
 
 import (
 	"errors"
-	"fmt"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -57,30 +55,13 @@ process group gets SIGTERM, then SIGKILL 5 s later.`,
 			if dir == "" {
 				return errors.New("collect: -o DIR is required")
 			}
-			var list []string
-			for _, i := range ifaces {
-				for _, n := range strings.Split(i, ",") {
-					if n = strings.TrimSpace(n); n != "" {
-						list = append(list, n)
-					}
-				}
-			}
 			s, err := collect.Run(cmd.Context(), collect.Options{
-				Dir: dir, Command: args, Interfaces: list, NoKeys: noKeys, Duration: duration,
+				Dir: dir, Command: args, Interfaces: collect.SplitList(ifaces), NoKeys: noKeys, Duration: duration,
 				TLSUprobes: tlsProbe || len(tlsLibs) > 0, TLSLibraries: tlsLibs,
 				Progress: e.stderr, Stdin: e.stdin, Stdout: e.stdout, Stderr: e.stderr,
 			})
 			if s != nil {
-				fmt.Fprintf(e.stderr, "collect: %d socket events of %d processes on %d flows (%d lost), %d of %d frames named; %d of %d packets kept; %d key log lines\n",
-					s.Events, s.Processes, s.Flows, s.Lost, s.FramesSymbolised, s.Frames, s.PacketsKept, s.Packets, s.KeyLogLines)
-				if len(s.TLSLibraries) > 0 {
-					fmt.Fprintf(e.stderr, "collect: %d SSL calls recorded in %s (%d without a socket, %d cut at 64 KiB)\n",
-						s.TLSCalls, strings.Join(s.TLSLibraries, ", "), s.TLSUnlinked, s.TLSTruncated)
-				}
-				for _, w := range s.Warnings {
-					fmt.Fprintln(e.stderr, "collect: warning:", w)
-				}
-				fmt.Fprintf(e.stderr, "collect: wrote %s\n", dir)
+				s.WriteText(e.stderr, dir)
 			}
 			return err
 		},

@@ -2,11 +2,9 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"os"
 
 	"github.com/tracewire/tracewire"
-	"github.com/tracewire/tracewire/match"
 	rep "github.com/tracewire/tracewire/report"
 )
 
@@ -35,15 +33,11 @@ func runDetectEnriched(ctx context.Context, e *env, in string, f *detectFlags) e
 		everywhere: f.everywhere,
 		adapterDir: f.adapterDir,
 	}
-	files := []string{in}
-	if in == "-" {
-		inputs, cleanup, err := stdinInputs(e, files)
-		if err != nil {
-			return err
-		}
-		defer cleanup()
-		files = inputs
+	files, cleanup, err := stdinInputs(e, []string{in})
+	if err != nil {
+		return err
 	}
+	defer cleanup()
 	input, err := an.input(files)
 	if err != nil {
 		return err
@@ -58,44 +52,18 @@ func runDetectEnriched(ctx context.Context, e *env, in string, f *detectFlags) e
 		return err
 	}
 
-	out := newDetectOutput(e.stdout, rep.RowInfo{AnalysisID: a.ID, InputFile: displayPath(a.MainInput()), ToolVersion: a.Tool.Version}, f)
-	// Findings come in entry order; a result per entry with findings.
-	for i := 0; i < len(a.Findings); {
-		j := i
-		for j < len(a.Findings) && a.Findings[j].Entry.Index == a.Findings[i].Entry.Index {
-			j++
-		}
-		r := match.Result{Entry: a.Findings[i].Entry, Adapter: a.Findings[i].Adapter, Findings: a.Findings[i:j], Parsed: a.Entry(a.Findings[i].Entry.Index)}
-		if err := out.Add(&r); err != nil {
-			return err
-		}
-		i = j
+	for i := range a.Inputs {
+		a.Inputs[i].Path = displayPath(a.Inputs[i].Path)
 	}
-	out.SetEntries(a.EntriesRead)
+	out := newDetectOutput(e.stdout, rep.RowInfo{AnalysisID: a.ID, InputFile: a.MainInput(), ToolVersion: a.Tool.Version}, f)
+	if err := out.AddAnalysis(a); err != nil {
+		return err
+	}
 	if a.Enrichment != nil {
 		// What was paired and what was not, as `tracewire enrich` says it.
 		if err := a.Enrichment.WriteText(e.stderr); err != nil {
 			return err
 		}
-	}
-	isSkipped := map[int]bool{}
-	for _, idx := range a.SkippedEntries {
-		isSkipped[idx] = true
-	}
-	if f.format == "json" && !f.valuesOnly {
-		m := &rep.DetectMeta{Tool: a.Tool, ID: a.ID, Inputs: a.Inputs}
-		for i := range m.Inputs {
-			m.Inputs[i].Path = displayPath(m.Inputs[i].Path)
-		}
-		out.SetMeta(m)
-	}
-	for _, w := range a.Warnings {
-		var idx int
-		if _, err := fmt.Sscanf(w, "entry %d skipped as malformed", &idx); err == nil && isSkipped[idx] {
-			out.Skip(idx, w)
-			continue
-		}
-		out.Warn(w)
 	}
 	status := out.done(e)
 	if exitStatus(status) == exitFailed {

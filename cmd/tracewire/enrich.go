@@ -10,7 +10,6 @@ import (
 
 	"github.com/tracewire/tracewire"
 	"github.com/tracewire/tracewire/har"
-	"github.com/tracewire/tracewire/internal/atomicfile"
 	prog "github.com/tracewire/tracewire/internal/progress"
 )
 
@@ -97,37 +96,28 @@ func runEnrich(ctx context.Context, e *env, in, out string, indent bool, f *enri
 	if indent {
 		opts.HARWriterOptions = append(opts.HARWriterOptions, har.Indented())
 	}
-	var sink io.Writer = e.stdout
-	var af *atomicfile.File
-	if out != "" && out != "-" {
-		if af, err = atomicfile.Create(out, 0o644); err != nil {
+	var res *tracewire.Enriched
+	err = writeOutput(out, e.stdout, func(w io.Writer) error {
+		bw := bufio.NewWriterSize(w, 256<<10)
+		opts.HAR = bw
+		var err error
+		res, err = tracewire.Enrich(ctx, input, opts)
+		if opts.EnrichProgress != nil {
+			fmt.Fprintln(e.stderr)
+		}
+		if res != nil {
+			report(e, res.Capture, true)
+		}
+		if err != nil {
+			if res != nil && res.Enrichment != nil {
+				res.Enrichment.WriteText(e.stderr)
+			}
 			return err
 		}
-		defer af.Abort()
-		sink = af
-	}
-	bw := bufio.NewWriterSize(sink, 256<<10)
-	opts.HAR = bw
-	res, err := tracewire.Enrich(ctx, input, opts)
-	if opts.EnrichProgress != nil {
-		fmt.Fprintln(e.stderr)
-	}
-	if res != nil {
-		report(e, res.Capture, true)
-	}
+		return bw.Flush()
+	})
 	if err != nil {
-		if res != nil && res.Enrichment != nil {
-			res.Enrichment.WriteText(e.stderr)
-		}
 		return err
-	}
-	if err := bw.Flush(); err != nil {
-		return err
-	}
-	if af != nil {
-		if err := af.Commit(); err != nil {
-			return err
-		}
 	}
 	skipped := false
 	for _, wn := range res.Warnings {

@@ -25,19 +25,11 @@ func main() {
 	}
 }
 
-// Exit statuses, the same in every command (exitHelp says them to users).
+// Exit statuses, the same in every command; exitHelp says when each is
+// given.
 const (
-	// exitIncomplete: the command finished and wrote its output, but not
-	// everything could be analysed: an analysis of a batch failed,
-	// entries were skipped as malformed, or a capture was read only up to
-	// where it is cut short or damaged (warnings name them).
 	exitIncomplete = 1
-	// exitFailed: a usage error (unknown flag or value, an output that
-	// would overwrite an input or lies in a missing folder) or an input
-	// that cannot be read (missing, empty, not a capture or HAR, a HAR
-	// broken before its end, a capture without one readable packet), or
-	// any other error that stopped the command.
-	exitFailed = 2
+	exitFailed     = 2
 )
 
 const exitHelp = `Exit status: 0 when everything was read and analysed; 1 when the command
