@@ -52,74 +52,53 @@ func ReadExperiment(path string) (*Experiment, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	x := &Experiment{Dir: filepath.Dir(path)}
-	section := func(key string) (map[string]any, error) {
-		v, ok := top[key]
-		if !ok || v == nil {
+	// member returns top[key][name], nil when either is missing or null.
+	member := func(key, name string) (any, error) {
+		if top[key] == nil {
 			return nil, nil
 		}
-		m, ok := v.(map[string]any)
+		m, ok := top[key].(map[string]any)
 		if !ok {
 			return nil, fmt.Errorf("%s: %s is not an object", path, key)
 		}
-		return m, nil
-	}
-	file := func(key string) (string, error) {
-		m, err := section(key)
-		if m == nil || err != nil {
-			return "", err
-		}
-		v, ok := m["file"]
-		if !ok || v == nil {
-			return "", nil
-		}
-		s, ok := v.(string)
-		if !ok {
-			return "", fmt.Errorf("%s: %s.file is not a string", path, key)
-		}
-		if s == "" {
-			return "", nil
-		}
-		if !filepath.IsAbs(s) {
-			s = filepath.Join(x.Dir, s)
-		}
-		return s, nil
-	}
-	start := func(key string) (float64, bool, error) {
-		m, err := section(key)
-		if m == nil || err != nil {
-			return 0, false, err
-		}
-		v, ok := m["start_capture_time"]
-		if !ok || v == nil {
-			return 0, false, nil
-		}
-		f, ok := v.(float64)
-		if !ok || math.IsNaN(f) || math.IsInf(f, 0) {
-			return 0, false, fmt.Errorf("%s: %s.start_capture_time is not a number", path, key)
-		}
-		if u := timeUnitOf(f); u != "ms" {
-			return 0, false, fmt.Errorf("%s: %s.start_capture_time %v looks like %s, not milliseconds since the epoch", path, key, f, orUnknown(u))
-		}
-		return f, true, nil
+		return m[name], nil
 	}
 	for _, f := range []struct {
 		key string
 		dst *string
 	}{{"network", &x.Capture}, {"socket_traces", &x.SocketTrace}, {"crypto_traces", &x.AESInfo}, {"sslkeylog", &x.SSLKeyLog}, {"socket_events", &x.EBPFEvents}, {"tls_plaintext", &x.TLSPlaintext}} {
-		if *f.dst, err = file(f.key); err != nil {
+		v, err := member(f.key, "file")
+		if err != nil {
 			return nil, err
 		}
+		s, ok := v.(string)
+		if v != nil && !ok {
+			return nil, fmt.Errorf("%s: %s.file is not a string", path, f.key)
+		}
+		if s != "" && !filepath.IsAbs(s) {
+			s = filepath.Join(x.Dir, s)
+		}
+		*f.dst = s
 	}
-	dev, okD, err := start("device")
-	if err != nil {
-		return nil, err
+	var start [2]float64 // device, network
+	for i, key := range []string{"device", "network"} {
+		v, err := member(key, "start_capture_time")
+		if err != nil {
+			return nil, err
+		} else if v == nil {
+			continue
+		}
+		f, ok := v.(float64)
+		if !ok || math.IsNaN(f) || math.IsInf(f, 0) {
+			return nil, fmt.Errorf("%s: %s.start_capture_time is not a number", path, key)
+		}
+		if u := timeUnitOf(f); u != "ms" {
+			return nil, fmt.Errorf("%s: %s.start_capture_time %v looks like %s, not milliseconds since the epoch", path, key, f, orUnknown(u))
+		}
+		start[i] = f
 	}
-	net, okN, err := start("network")
-	if err != nil {
-		return nil, err
-	}
-	if okD && okN {
-		x.TimeShift = time.Duration(math.Round((dev - net) * float64(time.Millisecond)))
+	if start[0] != 0 && start[1] != 0 {
+		x.TimeShift = time.Duration(math.Round((start[0] - start[1]) * float64(time.Millisecond)))
 		x.HasTimeShift = true
 	}
 	return x, nil

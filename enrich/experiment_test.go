@@ -59,6 +59,8 @@ func TestFindExperiment(t *testing.T) {
 		{name: "two captures", files: map[string]string{"a.pcap": "", "b.pcapng": ""}, wantErr: "several captures or HARs (a.pcap, b.pcapng)"},
 		{name: "wrong type", files: map[string]string{"experiment.json": `{"network":{"file":3}}`}, wantErr: "network.file is not a string"},
 		{name: "seconds", files: map[string]string{"experiment.json": `{"network":{"start_capture_time":1700000000}}`}, wantErr: "looks like seconds"},
+		{name: "not an object", files: map[string]string{"experiment.json": `{"network":null,"device":[1]}`}, wantErr: "device is not an object"},
+		{name: "not a number", files: map[string]string{"experiment.json": `{"device":{"start_capture_time":"1700000000000"}}`}, wantErr: "device.start_capture_time is not a number"},
 		{name: "not JSON", files: map[string]string{"experiment.json": `{"network":`}, wantErr: "experiment.json: unexpected end of JSON input"},
 	}
 	for _, tc := range tests {
