@@ -100,32 +100,18 @@ func ReadAESInfo(r io.Reader, name string) (*AESInfo, error) {
 
 // aesInfoRecord is a record of aes_info.json as it is decoded.
 type aesInfoRecord struct {
-	Timestamp jnum    `json:"timestamp"`
-	Pid       jnum    `json:"pid"`
-	Process   jstr    `json:"process"`
-	Data      aesData `json:"data"`
+	Timestamp jnum          `json:"timestamp"`
+	Pid       jnum          `json:"pid"`
+	Process   jstr          `json:"process"`
+	Data      jobj[aesData] `json:"data"`
 }
 
-// aesData is the data member: an object, or whatever else it is.
 type aesData struct {
-	kind jsontext.Kind // 0 when absent
-	aesDataFields
-}
-
-type aesDataFields struct {
 	Alg jstr `json:"alg"`
 	Key jstr `json:"key"`
 	IV  jstr `json:"iv"`
 	In  jstr `json:"in"`
 	Out jstr `json:"out"`
-}
-
-func (dt *aesData) UnmarshalJSONFrom(d *jsontext.Decoder) error {
-	dt.kind = d.PeekKind()
-	if dt.kind != '{' {
-		return d.SkipValue()
-	}
-	return json.UnmarshalDecode(d, &dt.aesDataFields)
 }
 
 func (a *AESInfo) parse(rec int, off int64, d *jsontext.Decoder) error {
@@ -148,7 +134,7 @@ func (a *AESInfo) parse(rec int, off int64, d *jsontext.Decoder) error {
 	if x.Data.kind != '{' {
 		return problem(skipNoData, "data is %s", kindName(x.Data.kind))
 	}
-	f := &x.Data.aesDataFields
+	f := &x.Data.v
 	op.alg, op.key, op.iv = f.Alg.String(), f.Key.String(), f.IV.String()
 	inHex, outHex := f.In.String(), f.Out.String()
 	if inHex == "" || outHex == "" {

@@ -226,20 +226,14 @@ func readPiRogue(r io.Reader, name string, slow bool) (*SocketTrace, error) {
 
 // pirogueRecord is a record of socket_trace.json as it is decoded.
 type pirogueRecord struct {
-	Type      jval        `json:"type"`
-	Timestamp jnum        `json:"timestamp"`
-	Process   jstr        `json:"process"`
-	Pid       jnum        `json:"pid"`
-	Data      pirogueData `json:"data"`
+	Type      jval              `json:"type"`
+	Timestamp jnum              `json:"timestamp"`
+	Process   jstr              `json:"process"`
+	Pid       jnum              `json:"pid"`
+	Data      jobj[pirogueData] `json:"data"`
 }
 
-// pirogueData is the data member: an object, or whatever else it is.
 type pirogueData struct {
-	kind jsontext.Kind // 0 when absent
-	pirogueDataFields
-}
-
-type pirogueDataFields struct {
 	SocketFd        jnum `json:"socket_fd"`
 	SocketType      jstr `json:"socket_type"`
 	Pid             jnum `json:"pid"`
@@ -253,14 +247,6 @@ type pirogueDataFields struct {
 	Stack jval `json:"stack"`
 	// Unknown holds the other members, which are kept in the record.
 	Unknown jsontext.Value `json:",embed"`
-}
-
-func (dt *pirogueData) UnmarshalJSONFrom(d *jsontext.Decoder) error {
-	dt.kind = d.PeekKind()
-	if dt.kind != '{' {
-		return d.SkipValue()
-	}
-	return json.UnmarshalDecode(d, &dt.pirogueDataFields)
 }
 
 type pirogueParser struct {
@@ -305,7 +291,7 @@ func (p *pirogueParser) parse(rec int, off int64, d *jsontext.Decoder) error {
 		extra[p.camel(name)] = camelKeys(v, p.camel)
 		return nil
 	}
-	f := &x.Data.pirogueDataFields
+	f := &x.Data.v
 	if x.Data.kind == '{' {
 		// Numbers of an unexpected type are kept as they came, like the
 		// keys pcapng-utils copies without looking at them.

@@ -81,6 +81,20 @@ func (s *jstr) UnmarshalJSONFrom(d *jsontext.Decoder) error {
 func (s *jstr) ok() bool       { return s.kind == '"' }
 func (s *jstr) String() string { return string(s.b) }
 
+// jobj is a member expected to be an object: v holds its members when
+// kind is '{'.
+type jobj[T any] struct {
+	kind jsontext.Kind // 0 when absent
+	v    T
+}
+
+func (o *jobj[T]) UnmarshalJSONFrom(d *jsontext.Decoder) error {
+	if o.kind = d.PeekKind(); o.kind != '{' {
+		return d.SkipValue()
+	}
+	return json.UnmarshalDecode(d, &o.v)
+}
+
 // jnum is a JSON value expected to be a number: float is its value and
 // whole says whether it is a whole number in the int64 range (1234,
 // 1234.0, 1.234e3), then in int. raw keeps the bytes for messages.
