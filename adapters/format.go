@@ -108,14 +108,6 @@ func (e *Endpoint) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
-// MarshalYAML writes the form UnmarshalYAML reads.
-func (e Endpoint) MarshalYAML() (any, error) {
-	if e.Regex != "" {
-		return map[string]string{"regex": e.Regex}, nil
-	}
-	return e.URL, nil
-}
-
 // Condition is a declarative test on a request. Every field that is set
 // must hold; an empty Condition holds for every request. "Body" is the
 // request body after undoing its Content-Encoding and any base64 of the
@@ -246,19 +238,6 @@ func (d *DataPaths) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
-// MarshalYAML writes the form UnmarshalYAML reads.
-func (d DataPaths) MarshalYAML() (any, error) {
-	n := &yaml.Node{Kind: yaml.MappingNode}
-	for _, pp := range d {
-		var v yaml.Node
-		if err := v.Encode(pp.Paths); err != nil {
-			return nil, err
-		}
-		n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: pp.Property}, &v)
-	}
-	return n, nil
-}
-
 // ValueTest is an exact value or a regular expression.
 type ValueTest struct {
 	Value string
@@ -297,22 +276,6 @@ func (t *ValueTests) UnmarshalYAML(n *yaml.Node) error {
 		*t = append(*t, vt)
 	}
 	return nil
-}
-
-// MarshalYAML writes the form UnmarshalYAML reads.
-func (t ValueTests) MarshalYAML() (any, error) {
-	var out []any
-	for _, vt := range t {
-		if vt.Regex != "" {
-			out = append(out, map[string]string{"regex": vt.Regex})
-		} else {
-			out = append(out, vt.Value)
-		}
-	}
-	if len(out) == 1 {
-		return out[0], nil
-	}
-	return out, nil
 }
 
 // Test reports whether any test accepts s.
