@@ -16,6 +16,7 @@ import (
 
 	"github.com/tracewire/tracewire/adapters/decode"
 	"github.com/tracewire/tracewire/adapters/internal/jsonpath"
+	"github.com/tracewire/tracewire/internal/ahocorasick"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -35,7 +36,8 @@ type DB struct {
 	regexes []*regexEndpoint
 	// lits finds the literals of the endpoint regexes in a URL; each
 	// regex is tried only when all of its own are there.
-	lits     *litIndex
+	lits     *ahocorasick.Automaton
+	nlits    int
 	trackers map[string]*Tracker
 	byID     map[string]*Adapter
 }
@@ -433,19 +435,19 @@ func NewDB(files ...*File) (*DB, error) {
 // indexLiterals builds DB.lits.
 func (db *DB) indexLiterals() {
 	ids := map[string]int32{}
-	var lits []string
+	var lits [][]byte
 	for _, r := range db.regexes {
 		for _, l := range requiredLiterals(r.e.Regex) {
 			id, ok := ids[l]
 			if !ok {
 				id = int32(len(lits))
 				ids[l] = id
-				lits = append(lits, l)
+				lits = append(lits, []byte(l))
 			}
 			r.lits = append(r.lits, id)
 		}
 	}
-	db.lits = newLitIndex(lits)
+	db.lits, db.nlits = ahocorasick.New(lits), len(lits)
 }
 
 // Tracker returns the tracker with this slug, or nil.
@@ -477,10 +479,10 @@ func (db *DB) candidates(endpointURL string) []*Adapter {
 	out = append(out, db.exact[trimmed]...)
 	var buf [128]bool
 	found := buf[:]
-	if db.lits.n > len(buf) {
-		found = make([]bool, db.lits.n)
+	if db.nlits > len(buf) {
+		found = make([]bool, db.nlits)
 	}
-	db.lits.find(endpointURL, found)
+	db.lits.Mark(endpointURL, found)
 regexes:
 	for _, r := range db.regexes {
 		for _, l := range r.lits {

@@ -16,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/tracewire/tracewire/adapters"
+	"github.com/tracewire/tracewire/internal/ahocorasick"
 )
 
 // Indicator is a value known to belong to the test device or test user,
@@ -136,8 +137,8 @@ type indicatorSet struct {
 	indicators []Indicator
 	folded     []form // searched case-insensitively (lowercase patterns)
 	exact      []form
-	acFold     *acAutomaton
-	acExact    *acAutomaton
+	acFold     *ahocorasick.Automaton
+	acExact    *ahocorasick.Automaton
 }
 
 func newIndicatorSet(inds []Indicator) *indicatorSet {
@@ -218,10 +219,10 @@ func newIndicatorSet(inds []Indicator) *indicatorSet {
 		pe = append(pe, f.text)
 	}
 	if len(pf) > 0 {
-		s.acFold = newAC(pf)
+		s.acFold = ahocorasick.New(pf)
 	}
 	if len(pe) > 0 {
-		s.acExact = newAC(pe)
+		s.acExact = ahocorasick.New(pe)
 	}
 	return s
 }
@@ -419,11 +420,11 @@ type hit struct {
 // search finds all forms in text.
 func (s *indicatorSet) search(text []byte) []hit {
 	var hits []hit
-	s.acFold.scan(text, true, func(p, end int) {
+	s.acFold.Scan(text, true, func(p, end int) {
 		f := &s.folded[p]
 		hits = append(hits, hit{form: f, start: end - len(f.text), end: end})
 	})
-	s.acExact.scan(text, false, func(p, end int) {
+	s.acExact.Scan(text, false, func(p, end int) {
 		f := &s.exact[p]
 		hits = append(hits, hit{form: f, start: end - len(f.text), end: end})
 	})

@@ -13,6 +13,7 @@ import (
 	"github.com/tracewire/tracewire/adapters"
 	"github.com/tracewire/tracewire/adapters/decode"
 	"github.com/tracewire/tracewire/har"
+	"github.com/tracewire/tracewire/internal/ahocorasick"
 )
 
 // Sources of findings.
@@ -219,7 +220,7 @@ type endpointFilter struct {
 	exact map[string]bool
 	// lits finds the literals every match of an endpoint regular
 	// expression contains, in the URL after its "scheme://".
-	lits *acAutomaton
+	lits *ahocorasick.Automaton
 	// all is set when some regular expression has no such literal.
 	all bool
 }
@@ -253,7 +254,7 @@ func newEndpointFilter(db *adapters.DB) endpointFilter {
 		pats = append(pats, []byte(l))
 	}
 	if len(pats) > 0 {
-		f.lits = newAC(pats)
+		f.lits = ahocorasick.New(pats)
 	}
 	return f
 }
@@ -264,20 +265,7 @@ func (f *endpointFilter) mayMatch(u *adapters.RequestURL) bool {
 	if f.all || f.exact[strings.TrimSuffix(rest, "/")] {
 		return true
 	}
-	return f.lits != nil && f.lits.contains(rest)
-}
-
-// contains reports whether any pattern occurs in hay, as scan would find
-// (without case folding).
-func (a *acAutomaton) contains(hay string) bool {
-	t := a.hits
-	s := int32(0)
-	for i := 0; i < len(hay); i++ {
-		if s = t[int(s)+int(a.classes[hay[i]])]; s < 0 {
-			return true
-		}
-	}
-	return false
+	return f.lits != nil && f.lits.Contains(rest)
 }
 
 // DB returns the adapter database in use.
