@@ -1,18 +1,13 @@
 package main
 
 import (
-	"fmt"
 	"io"
-	"os"
 
 	"github.com/spf13/cobra"
 
 	"github.com/tracewire/tracewire"
-	"github.com/tracewire/tracewire/adapters"
-	"github.com/tracewire/tracewire/enrich"
 	"github.com/tracewire/tracewire/internal/atomicfile"
 	prog "github.com/tracewire/tracewire/internal/progress"
-	"github.com/tracewire/tracewire/match"
 	"github.com/tracewire/tracewire/pcap"
 )
 
@@ -87,93 +82,35 @@ func (f *analysisFlags) register(cmd *cobra.Command, withEnrich bool) {
 	fl.StringVar(&f.appID, "app-id", "", "ID (package name or bundle ID) of the analysed app that device reports are filtered by (default: from the HAR's metadata or experiment.json)")
 }
 
-// paths are the files the flags name as inputs (key logs, traces,
-// indicators), for the check that no output overwrites one.
-func (f *analysisFlags) paths() []string {
-	e := &f.enrich
-	out := append(append([]string(nil), f.capture.keylogs...), f.capture.rsaKeys...)
-	return append(out, f.indFile, e.socketTrace, e.experiment, e.aesInfo, e.provenance, e.ebpf)
+// settings are the flags as the library takes them.
+func (f *analysisFlags) settings() *tracewire.Settings {
+	c, e := &f.capture, &f.enrich
+	return &tracewire.Settings{
+		KeyLogs: c.keylogs, RSAKeys: c.rsaKeys, CommunityIDSeed: c.seed, FlowBudgetMiB: c.flowBudget,
+		SocketTrace: e.socketTrace, EBPF: e.ebpf, AESInfo: e.aesInfo, Provenance: e.provenance, Experiment: e.experiment,
+		TimeShift: e.timeShift, ProvenanceTimeShift: e.provShift,
+		RequestWindow: e.reqWindow, ResponseWindow: e.respWindow, ProvenanceWindow: e.provWindow,
+		Indicators: f.indicators, IndicatorFile: f.indFile, IndicatorsEverywhere: f.everywhere, AdapterDir: f.adapterDir,
+	}
 }
 
-// input returns the library input for files (a PiRogue experiment folder
-// names its own), with the flags' key, trace and indicator files.
+// paths are the files the flags name as inputs (key logs, traces,
+// indicators), for the check that no output overwrites one.
+func (f *analysisFlags) paths() []string { return f.settings().Paths() }
+
+// input returns the library input for files, with the flags' files.
 func (f *analysisFlags) input(files []string) (tracewire.Input, error) {
-	e := &f.enrich
-	in := tracewire.Input{Files: files, KeyLogs: f.capture.keylogs, RSAKeys: f.capture.rsaKeys, Experiment: e.experiment}
-	for _, s := range f.indicators {
-		ind, err := match.ParseIndicator(s)
-		if err != nil {
-			return in, err
-		}
-		in.Indicators = append(in.Indicators, ind)
-	}
-	for _, x := range []struct {
-		list *[]string
-		path string
-	}{{&in.IndicatorFiles, f.indFile}, {&in.SocketTraces, e.socketTrace}, {&in.EBPFEvents, e.ebpf}, {&in.AESInfo, e.aesInfo}, {&in.Provenance, e.provenance}} {
-		if x.path != "" {
-			*x.list = append(*x.list, x.path)
-		}
-	}
-	if len(files) == 1 {
-		if st, err := os.Stat(files[0]); err == nil && st.IsDir() {
-			in.Files, in.Experiment = nil, files[0]
-		}
-	}
-	if e.timeShift != "" {
-		d, err := tracewire.ParseSeconds(e.timeShift)
-		if err != nil {
-			return in, fmt.Errorf("--time-shift %q: %w", e.timeShift, err)
-		}
-		in.TimeShift = &d
-	}
-	return in, nil
+	return f.settings().Input(files)
 }
 
 // options returns the library options of the flags; progress goes to e's
 // standard error when e is given.
-func (f *analysisFlags) options(e *env) (o tracewire.Options, err error) {
-	o = tracewire.Options{IndicatorsEverywhere: f.everywhere}
-	o.Capture.CommunityIDSeed = f.capture.seed
-	o.Capture.FlowBudget = f.capture.flowBudget << 20
+func (f *analysisFlags) options(e *env) (tracewire.Options, error) {
+	o, err := f.settings().Options()
 	if e != nil {
 		o.Capture.Progress = prog.Capture(e.stderr)
 	}
-	if f.adapterDir != "" {
-		if o.DB, err = adapters.LoadDir(f.adapterDir); err != nil {
-			return o, err
-		}
-	}
-	en := &f.enrich
-	if en.reqWindow != "" || en.respWindow != "" {
-		c := enrich.DefaultCorrelation()
-		if en.reqWindow != "" {
-			if c.Request, err = tracewire.ParseWindow(en.reqWindow); err != nil {
-				return o, fmt.Errorf("--request-window: %w", err)
-			}
-		}
-		if en.respWindow != "" {
-			if c.Response, err = tracewire.ParseWindow(en.respWindow); err != nil {
-				return o, fmt.Errorf("--response-window: %w", err)
-			}
-		}
-		o.Correlation = &c
-	}
-	if en.provWindow != "" {
-		w, err := tracewire.ParseWindow(en.provWindow)
-		if err != nil {
-			return o, fmt.Errorf("--provenance-window: %w", err)
-		}
-		o.ProvenanceWindow = &w
-	}
-	if en.provShift != "" {
-		d, err := tracewire.ParseSeconds(en.provShift)
-		if err != nil {
-			return o, fmt.Errorf("--provenance-time-shift %q: %w", en.provShift, err)
-		}
-		o.ProvenanceTimeShift = &d
-	}
-	return o, nil
+	return o, err
 }
 
 // checkOutput refuses an output that is an input, a folder or in a folder
