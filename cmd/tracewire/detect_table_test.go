@@ -131,11 +131,12 @@ func TestDetectGerman(t *testing.T) {
 {"startedDateTime":"2024-01-02T03:04:05Z","request":{"method":"GET","url":"https://example.org/","headers":[]},"response":{"status":200}}]}}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	// One beacon to a tracking company that no adapter decodes (Chartbeat
-	// is in the host directory, without adapters).
+	// One beacon to a tracking company that no adapter decodes (Amobee is
+	// in the host directory, without adapters: its ad.turn.com parameters
+	// are not publicly documented; Chartbeat, used before, has one now).
 	undecoded := filepath.Join(t.TempDir(), "undecoded.har")
 	if err := os.WriteFile(undecoded, []byte(`{"log":{"version":"1.2","creator":{"name":"t","version":"1"},"entries":[
-{"startedDateTime":"2024-01-02T03:04:05Z","request":{"method":"GET","url":"https://ping.chartbeat.net/ping?h=news.example&p=%2Farticle&u=Cx1bExample","headers":[]},"response":{"status":200}}]}}`), 0o644); err != nil {
+{"startedDateTime":"2024-01-02T03:04:05Z","request":{"method":"GET","url":"https://ad.turn.com/server/pixel.htm?fpi=12345&sp=y","headers":[]},"response":{"status":200}}]}}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
