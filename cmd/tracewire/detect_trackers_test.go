@@ -64,8 +64,10 @@ func TestDetectWebTrackers(t *testing.T) {
 // "undecoded", with company, host and keys, and never have findings.
 func TestDetectUndecoded(t *testing.T) {
 	out := detectCorpusJSON(t, "har", "pagexray", "www.nytimes.com.har")
-	if len(out.Undecoded) < 10 {
-		t.Fatalf("%d undecoded requests, want the nytimes.com capture's beacons", len(out.Undecoded))
+	// Their number falls as adapters are added (62 before the web
+	// adapters of issue 14, 9 after them); some stay.
+	if len(out.Undecoded) == 0 {
+		t.Fatal("no undecoded requests, want the nytimes.com capture's remaining beacons")
 	}
 	withFindings := map[int]bool{}
 	for _, f := range out.Findings {
