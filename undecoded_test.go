@@ -44,8 +44,11 @@ func TestAnalyzeUndecoded(t *testing.T) {
 			want = append(want, report.UndecodedRequest{Entry: res.Entry, Undecoded: res.Undecoded})
 		}
 	}
-	if len(want) < 10 {
-		t.Fatalf("the matcher lists %d undecoded requests, want the capture's beacons", len(want))
+	// Most of the capture's beacons have adapters now; a few (Rocket Fuel's
+	// adb.gif and ca.html, Yahoo's cms) stay undecoded, enough for the
+	// checks below, which take the first two.
+	if len(want) < 3 {
+		t.Fatalf("the matcher lists %d undecoded requests, want the capture's remaining beacons", len(want))
 	}
 	js := func(v any) string {
 		b, err := json.MarshalIndent(v, "", " ")
