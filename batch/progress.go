@@ -14,7 +14,7 @@ import (
 // Progress reports a run as "tracewire batch" shows it: on a terminal a
 // progress bar with counts and an estimate of the time left, with
 // failures and warnings above it; elsewhere one line per analysis. Its
-// Result method is an Options.Ended.
+// Start and Result methods are an Options.Started and Ended.
 type Progress struct {
 	w      io.Writer
 	tty    bool
@@ -25,9 +25,18 @@ type Progress struct {
 	shown  bool
 }
 
-// NewProgress reports a run of total analyses on w, a terminal when tty.
-func NewProgress(w io.Writer, total int, tty bool) *Progress {
-	return &Progress{w: w, tty: tty, total: total, counts: map[Status]int{}, start: time.Now()}
+// NewProgress reports a run on w, a terminal when tty.
+func NewProgress(w io.Writer, tty bool) *Progress {
+	return &Progress{w: w, tty: tty, counts: map[Status]int{}, start: time.Now()}
+}
+
+// Start warns of the folders given that hold nothing to analyse, and
+// starts the count of total analyses.
+func (p *Progress) Start(total int, emptyFolders []string) {
+	for _, d := range emptyFolders {
+		fmt.Fprintf(p.w, "tracewire: warning: batch: %s holds no capture, HAR file or experiment folder\n", d)
+	}
+	p.total, p.start = total, time.Now()
 }
 
 // line prints a line that must be seen (a failure), above the bar.
@@ -82,9 +91,9 @@ func (p *Progress) draw() {
 	p.shown = true
 }
 
-// Done ends the bar. A nil Progress (no analysis found) does nothing.
+// Done ends the bar.
 func (p *Progress) Done() {
-	if p != nil && p.tty && p.shown {
+	if p.tty && p.shown {
 		fmt.Fprintln(p.w)
 	}
 }

@@ -11,7 +11,8 @@ import (
 
 func TestProgress(t *testing.T) {
 	var buf bytes.Buffer
-	p := NewProgress(&buf, 4, true)
+	p := NewProgress(&buf, true)
+	p.Start(4, nil)
 	p.start = p.start.Add(-4e9) // 4 s ago: 2 s per analysis so far
 	p.Result(Result{ID: "a", Status: OK})
 	p.Result(Result{ID: "b", Status: Skipped})
@@ -28,13 +29,13 @@ func TestProgress(t *testing.T) {
 	}
 	// Not a terminal: plain lines, no bar.
 	buf.Reset()
-	p = NewProgress(&buf, 2, false)
+	p = NewProgress(&buf, false)
+	p.Start(2, []string{"empty"})
 	p.Result(Result{ID: "a", Status: OK, Findings: 1, Warnings: []string{"w"}})
 	p.Done()
-	if want := "tracewire: batch: ok a (1 findings)\ntracewire: batch: warning: a: w\n"; buf.String() != want {
+	if want := "tracewire: warning: batch: empty holds no capture, HAR file or experiment folder\ntracewire: batch: ok a (1 findings)\ntracewire: batch: warning: a: w\n"; buf.String() != want {
 		t.Errorf("plain output %q, want %q", buf.String(), want)
 	}
-	(*Progress)(nil).Done() // no analysis found: no bar to end
 }
 
 func TestSummaryText(t *testing.T) {

@@ -3,13 +3,11 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"runtime"
 
 	"github.com/spf13/cobra"
 
 	"github.com/tracewire/tracewire/batch"
-	"github.com/tracewire/tracewire/internal/atomicfile"
 	prog "github.com/tracewire/tracewire/internal/progress"
 )
 
@@ -117,23 +115,13 @@ func runBatch(ctx context.Context, e *env, dirs []string, f *batchFlags) error {
 	if procs := runtime.GOMAXPROCS(0); f.jobs > 0 && f.jobs < procs {
 		defer setProcs(setProcs(f.jobs))
 	}
-	var progress *batch.Progress
-	o.Started = func(n int, empty []string) {
-		for _, d := range empty {
-			fmt.Fprintf(e.stderr, "tracewire: warning: batch: %s holds no capture, HAR file or experiment folder\n", d)
-		}
-		_, tty := prog.Terminal(e.stderr)
-		progress = batch.NewProgress(e.stderr, n, tty)
-	}
-	o.Ended = func(r batch.Result) { progress.Result(r) }
+	_, tty := prog.Terminal(e.stderr)
+	progress := batch.NewProgress(e.stderr, tty)
+	o.Started, o.Ended = progress.Start, progress.Result
 	sum, err := batch.Run(ctx, dirs, o)
 	progress.Done()
 	if err != nil {
-		var oe *atomicfile.OutputError
-		if errors.As(err, &oe) {
-			return &exitError{code: exitFailed, err: err}
-		}
-		return err
+		return err // exit status 2, an output that would replace an input included
 	}
 	sum.WriteText(e.stderr)
 	if sum.Count(batch.Failed, batch.FailedBefore) > 0 || sum.Incomplete() > 0 {

@@ -39,7 +39,7 @@ Entries are sorted by request time; the output is the same on every run.`,
 			}
 			if outDir != "" {
 				if err := tracewire.CheckConvertDir(outDir, args, ins...); err != nil {
-					return &exitError{code: exitFailed, err: err}
+					return err
 				}
 			}
 			inputs, cleanup, err := stdinInputs(e, args)

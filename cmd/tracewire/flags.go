@@ -114,14 +114,8 @@ func (f *analysisFlags) options(e *env) (tracewire.Options, error) {
 }
 
 // checkOutput refuses an output that is an input, a folder or in a folder
-// that does not exist, before any work (atomicfile.CheckOutput), as a
-// usage error.
-func checkOutput(path string, inputs ...string) error {
-	if err := atomicfile.CheckOutput(path, inputs...); err != nil {
-		return &exitError{code: exitFailed, err: err}
-	}
-	return nil
-}
+// that does not exist, before any work: exit status 2.
+var checkOutput = atomicfile.CheckOutput
 
 // writeOutput writes to path atomically, or to stdout for "-" or "".
 func writeOutput(path string, stdout io.Writer, write func(io.Writer) error) error {

@@ -16,12 +16,9 @@ const (
 
 // checkInputs refuses, before any work, an input file the command cannot
 // read (exit status 2), saying what the file looks like and which command
-// reads it (filekind.Reads.CheckFiles).
+// reads it.
 func checkInputs(cmd string, r reads, paths ...string) error {
-	if err := r.CheckFiles(cmd, displayPath, paths...); err != nil {
-		return &exitError{code: exitFailed, err: err}
-	}
-	return nil
+	return r.CheckFiles(cmd, displayPath, paths...)
 }
 
 // kindError is nil when cmd reads a file like info, else the usage error
