@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -239,10 +240,17 @@ func setPath(st map[string]any, path []string, v any) error {
 // Chain returns the records of the successful steps that produced the
 // value at loc in context ctx, from the raw request to the value.
 func (d *Decoded) Chain(ctx string, loc []any) []StepRecord {
-	// The first target is res.<ctx>.<loc...>, compared in place rather
-	// than built (Chain runs for every finding); later ones are the static
+	// The first target is res.<ctx>.<loc...>, later ones are the static
 	// prefixes of the steps' inputs.
-	var target []string
+	target := []string{"res", ctx}
+	for _, l := range loc {
+		switch l := l.(type) {
+		case string:
+			target = append(target, l)
+		case int:
+			target = append(target, strconv.Itoa(l))
+		}
+	}
 	var chain []StepRecord
 	for i := len(d.Steps) - 1; i >= 0; i-- {
 		rec := d.Steps[i]
@@ -250,15 +258,8 @@ func (d *Decoded) Chain(ctx string, loc []any) []StepRecord {
 			continue
 		}
 		s := &d.adapter.DecodingSteps[rec.Index]
-		if target == nil && chain == nil {
-			if !outputLeadsTo(s.output, ctx, loc) {
-				continue
-			}
-		} else if !hasPrefix(target, s.output) {
+		if !hasPrefix(target, s.output) {
 			continue
-		}
-		if chain == nil {
-			chain = make([]StepRecord, 0, i+1) // the most it can hold
 		}
 		chain = append(chain, rec)
 		p := s.input
@@ -273,47 +274,8 @@ func (d *Decoded) Chain(ctx string, loc []any) []StepRecord {
 			}
 		}
 	}
-	for i, j := 0, len(chain)-1; i < j; i, j = i+1, j-1 {
-		chain[i], chain[j] = chain[j], chain[i]
-	}
+	slices.Reverse(chain)
 	return chain
-}
-
-// outputLeadsTo reports whether output is a prefix of res.<ctx>.<loc...>,
-// indexes compared in their decimal form.
-func outputLeadsTo(output []string, ctx string, loc []any) bool {
-	if len(output) > 2+len(loc) {
-		return false
-	}
-	var buf [20]byte
-	for i, o := range output {
-		switch i {
-		case 0:
-			if o != "res" {
-				return false
-			}
-		case 1:
-			if o != ctx {
-				return false
-			}
-		default:
-			switch l := loc[i-2].(type) {
-			case string:
-				if o != l {
-					return false
-				}
-			case int:
-				if o != string(strconv.AppendInt(buf[:0], int64(l), 10)) {
-					return false
-				}
-			default:
-				if o != "" {
-					return false
-				}
-			}
-		}
-	}
-	return true
 }
 
 func hasPrefix(s, prefix []string) bool {

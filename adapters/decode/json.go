@@ -87,11 +87,8 @@ func readJSON(dec *jsontext.Decoder) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	switch tok.Kind() {
-	case '{', '[':
-		if dec.StackDepth() > maxJSONDepth {
-			return nil, errors.New("nesting too deep")
-		}
+	if k := tok.Kind(); (k == '{' || k == '[') && dec.StackDepth() > maxJSONDepth {
+		return nil, errors.New("nesting too deep")
 	}
 	switch tok.Kind() {
 	case '{':

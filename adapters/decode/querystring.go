@@ -19,12 +19,7 @@ const (
 // a list, "a[b][c]=1" nested objects, "a[]=1" and "a[0]=1" lists, "+" is a
 // space. When s is a URL or path with a query ("/p?a=1"), only the query
 // is parsed; a "?" inside a value ("a=1&r=/x?y") is kept.
-func ParseQueryString(s string) map[string]any { return parseQueryString(s, true) }
-
-// parseQueryString is ParseQueryString; without shortcuts, every key goes
-// through qsKeys and every value through qsFinish (for the tests that
-// compare both ways).
-func parseQueryString(s string, shortcuts bool) map[string]any {
+func ParseQueryString(s string) map[string]any {
 	if i := strings.IndexByte(s, '?'); i > 0 && !strings.ContainsAny(s[:i], "=&") {
 		s = s[i+1:]
 	}
@@ -52,8 +47,8 @@ func parseQueryString(s string, shortcuts bool) map[string]any {
 		if k == "" {
 			continue
 		}
-		if shortcuts && strings.IndexByte(k, '[') < 0 {
-			// A plain key (most are): qsKeys would give it alone.
+		if strings.IndexByte(k, '[') < 0 {
+			// A plain key (most are), which qsKeys gives alone.
 			root[k] = qsPut(root[k], nil, v)
 			continue
 		}
@@ -61,7 +56,7 @@ func parseQueryString(s string, shortcuts bool) map[string]any {
 		root[chain[0].key] = qsPut(root[chain[0].key], chain[1:], v)
 	}
 	for k, v := range root {
-		if _, isString := v.(string); !isString || !shortcuts {
+		if _, isString := v.(string); !isString { // qsFinish keeps a string
 			root[k] = qsFinish(v)
 		}
 	}

@@ -7,7 +7,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 )
 
 // Stringify turns a decoded value into the text a finding reports: text as
@@ -140,10 +139,6 @@ func IsEmpty(v any) bool {
 	s := strings.TrimSpace(Stringify(v))
 	return len(s) <= 40 && emptyValues[strings.ToLower(s)]
 }
-
-// IsText reports whether a decoded string value is text (valid UTF-8)
-// rather than raw bytes.
-func IsText(s string) bool { return utf8.ValidString(s) }
 
 // TypeName names a value's type in the words of FORMAT.md: null, boolean,
 // text, number, list or object.
