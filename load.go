@@ -86,3 +86,19 @@ func ComparedInputs(path string, c *Analysis) ([]report.InputFile, error) {
 	}
 	return []report.InputFile{in}, nil
 }
+
+// Load reads files when it is one findings file (ReadFindingsFile), else
+// analyses them with s, with the findings of findingsFile, when given,
+// instead of detecting again (AnalyzeWithFindings).
+func (s *Settings) Load(ctx context.Context, files []string, findingsFile string, o Options) (*Analysis, error) {
+	if len(files) == 1 && findingsFile == "" {
+		if a, ok, err := ReadFindingsFile(files[0]); ok || err != nil {
+			return a, err
+		}
+	}
+	in, err := s.Input(files)
+	if err != nil {
+		return nil, err
+	}
+	return AnalyzeWithFindings(ctx, in, o, findingsFile)
+}

@@ -42,6 +42,16 @@ func TestReadFindingsFile(t *testing.T) {
 			t.Errorf("ReadFindingsFile(%s) = ok %v, err %v", tc.path, ok, err)
 		}
 	}
+	// Settings.Load reads a findings file given alone, and analyses a HAR.
+	s := &Settings{}
+	for _, p := range []string{findings, har} {
+		if got, err := s.Load(ctx, []string{p}, "", Options{}); err != nil || len(got.Findings) != len(a.Findings) {
+			t.Errorf("Load(%s): %v", p, err)
+		}
+	}
+	if _, err := s.Load(ctx, []string{filepath.Join(dir, "none")}, "", Options{}); err == nil {
+		t.Error("Load(missing file): no error")
+	}
 	// The findings of the HAR check out against it, not against another input.
 	got, err := AnalyzeWithFindings(ctx, Input{Files: []string{har}}, Options{}, findings)
 	if err != nil || len(got.Findings) != len(a.Findings) {

@@ -17,8 +17,7 @@ func init() { subcommands = append(subcommands, newEnrichCmd) }
 
 func newEnrichCmd(e *env) *cobra.Command {
 	var (
-		f      enrichFlags
-		cf     captureFlags
+		an     analysisFlags
 		out    string
 		indent bool
 	)
@@ -54,18 +53,17 @@ goes to -o (standard output by default); a summary of what was paired and what
 was not goes to standard error.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runEnrich(cmd.Context(), e, args[0], out, indent, &f, &cf)
+			return runEnrich(cmd.Context(), e, args[0], out, indent, &an)
 		},
 	}
-	f.register(cmd)
-	cf.register(cmd)
+	an.enrich.register(cmd)
+	an.capture.register(cmd)
 	cmd.Flags().StringVarP(&out, "output", "o", "", "write the HAR to this file (default: standard output)")
 	cmd.Flags().BoolVar(&indent, "indent", false, "indent the JSON")
 	return cmd
 }
 
-func runEnrich(ctx context.Context, e *env, in, out string, indent bool, f *enrichFlags, cf *captureFlags) error {
-	an := analysisFlags{capture: *cf, enrich: *f}
+func runEnrich(ctx context.Context, e *env, in, out string, indent bool, an *analysisFlags) error {
 	if err := checkOutput(out, append([]string{in}, an.paths()...)...); err != nil {
 		return err
 	}

@@ -127,7 +127,7 @@ func runReport(ctx context.Context, e *env, args []string, f *reportFlags) error
 	if err != nil {
 		return err
 	}
-	a, err := loadAnalysis(ctx, inputs, f.findings, &f.an, opts)
+	a, err := f.an.settings().Load(ctx, inputs, f.findings, opts)
 	var me *tracewire.MismatchError
 	if errors.As(err, &me) {
 		// Findings of another input would make a report that is wrong
@@ -145,7 +145,7 @@ func runReport(ctx context.Context, e *env, args []string, f *reportFlags) error
 		an.enrich = enrichFlags{}
 		o2 := opts
 		o2.Capture.Progress = nil
-		if ro.Compare, err = loadAnalysis(ctx, []string{f.compare}, "", &an, o2); err != nil {
+		if ro.Compare, err = an.settings().Load(ctx, []string{f.compare}, "", o2); err != nil {
 			return fmt.Errorf("--compare: %w", err)
 		}
 		if diffs := rep.CompareDifferences(ro.Compare, a); len(diffs) > 0 && !f.compareAny {
@@ -195,19 +195,4 @@ func incomplete(a *tracewire.Analysis) error {
 		return &exitError{code: exitIncomplete}
 	}
 	return nil
-}
-
-// loadAnalysis reads a findings file, or analyses captures or a HAR (with
-// the findings of findingsFile, when given, instead of detecting again).
-func loadAnalysis(ctx context.Context, inputs []string, findingsFile string, f *analysisFlags, o tracewire.Options) (*tracewire.Analysis, error) {
-	if len(inputs) == 1 && findingsFile == "" {
-		if a, ok, err := tracewire.ReadFindingsFile(inputs[0]); ok || err != nil {
-			return a, err
-		}
-	}
-	in, err := f.input(inputs)
-	if err != nil {
-		return nil, err
-	}
-	return tracewire.AnalyzeWithFindings(ctx, in, o, findingsFile)
 }
