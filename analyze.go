@@ -634,16 +634,46 @@ func analyze(ctx context.Context, in Input, o Options, ev *evidence) (*Analysis,
 			return nil, ev.err()
 		}
 	}
+	r, err := newRun(p, o, a, a.Inputs)
+	if err != nil {
+		return nil, err
+	}
+	if a.AdapterDB, err = AdapterDBInfo(r.m.DB(), o.DB == nil); err != nil {
+		return nil, err
+	}
+	r.ev = ev
+	if err := r.run(ctx); err != nil {
+		return nil, err
+	}
+	if ev != nil {
+		if ev.checkEnd(a); ev.err() != nil {
+			return nil, ev.err()
+		}
+	}
+	if err := CaptureReadError(r.pcapSum); err != nil {
+		return nil, err
+	}
+	r.finish()
+	if in.Name != "" {
+		a.Name = in.Name
+	}
+	if in.Subject != nil {
+		a.Subject = in.Subject
+	}
+	return a, nil
+}
+
+// newRun builds the matcher and enrichers of a plan; hashed are the
+// digests of its inputs known so far, which the trace readers take
+// instead of hashing the files again.
+func newRun(p *plan, o Options, a *Analysis, hashed []report.InputFile) (*run, error) {
 	db := o.DB
 	if db == nil {
+		var err error
 		if db, err = adapters.Default(); err != nil {
 			return nil, err
 		}
 	}
-	if a.AdapterDB, err = AdapterDBInfo(db, o.DB == nil); err != nil {
-		return nil, err
-	}
-
 	inds := append([]match.Indicator(nil), p.in.Indicators...)
 	for _, f := range p.in.IndicatorFiles {
 		more, err := readIndicatorFile(f)
@@ -652,7 +682,7 @@ func analyze(ctx context.Context, in Input, o Options, ev *evidence) (*Analysis,
 		}
 		inds = append(inds, more...)
 	}
-	ens, ownerInds, err := p.enrichers(o, a.Inputs)
+	ens, ownerInds, err := p.enrichers(o, hashed)
 	if err != nil {
 		return nil, err
 	}
@@ -682,26 +712,7 @@ func analyze(ctx context.Context, in Input, o Options, ev *evidence) (*Analysis,
 	if err != nil {
 		return nil, err
 	}
-	r := &run{p: p, o: o, a: a, m: m, ens: ens, hosts: map[string]int{}, ev: ev}
-	if err := r.run(ctx); err != nil {
-		return nil, err
-	}
-	if ev != nil {
-		if ev.checkEnd(a); ev.err() != nil {
-			return nil, ev.err()
-		}
-	}
-	if err := CaptureReadError(r.pcapSum); err != nil {
-		return nil, err
-	}
-	r.finish()
-	if in.Name != "" {
-		a.Name = in.Name
-	}
-	if in.Subject != nil {
-		a.Subject = in.Subject
-	}
-	return a, nil
+	return &run{p: p, o: o, a: a, m: m, ens: ens, hosts: map[string]int{}}, nil
 }
 
 func readIndicatorFile(path string) ([]match.Indicator, error) {
@@ -879,6 +890,8 @@ type run struct {
 	// to are kept as evidence instead of those with findings, and checked
 	// (see Evidence).
 	ev *evidence
+	// stream, when set, gets the results instead of result (see Detect).
+	stream func(*match.Result) error
 }
 
 // maxWarnings bounds the warnings an analysis keeps.
@@ -935,7 +948,7 @@ func (r *run) run(ctx context.Context) error {
 		hr := har.NewReader(f)
 		r.log = hr.Log()
 		r.head = hr.Head
-		err = r.m.StreamHAR(ctx, hr, r.o.Workers, r.result)
+		err = r.m.StreamHAR(ctx, hr, r.o.Workers, r.handler())
 		r.hwarn = hr.Warnings()
 		if err != nil {
 			return r.wrap(err)
@@ -987,7 +1000,7 @@ func (r *run) run(ctx context.Context) error {
 		// Enrich: no detection, the entries go to the HAR.
 		err = r.copyEntries(entries)
 	} else {
-		err = r.m.Stream(ctx, entries, r.o.Workers, r.result)
+		err = r.m.Stream(ctx, entries, r.o.Workers, r.handler())
 	}
 	r.enrSum = pl.Summary()
 	if harFile != nil {
@@ -1008,6 +1021,17 @@ func (r *run) wrap(err error) error {
 		return fmt.Errorf("%s: %w", r.p.in.Files[0], err)
 	}
 	return err
+}
+
+// handler is what takes the matcher's results.
+func (r *run) handler() func(*match.Result) error {
+	if r.stream != nil {
+		return func(res *match.Result) error {
+			r.a.EntriesRead++
+			return r.stream(res)
+		}
+	}
+	return r.result
 }
 
 // result takes the matcher's result for one entry.
@@ -1190,6 +1214,15 @@ func (r *run) finish() {
 		}
 		r.warn(w.String())
 	}
+	if s := r.pcapSum; s != nil && r.stream != nil {
+		// Detect's warnings are the readers' as they say them.
+		for _, w := range s.Warnings {
+			a.Warnings = append(a.Warnings, w.String())
+		}
+		if n := len(s.TLSErrors); n > 0 {
+			a.Warnings = append(a.Warnings, fmt.Sprintf("%d TLS connection(s) could not be decrypted (give their keys with --keylog; see \"tracewire flows\")", n))
+		}
+	}
 	sort.Ints(a.SkippedEntries)
 	if s := r.enrSum; s != nil && len(s.Sources) > 0 {
 		a.Enrichment = s
@@ -1252,7 +1285,9 @@ func (r *run) finish() {
 			c.Notes = append(c.Notes, n.String())
 		}
 		for _, w := range s.Warnings {
-			r.warn(w.String())
+			if r.stream == nil {
+				r.warn(w.String())
+			}
 			c.Truncated = c.Truncated || w.Truncated
 		}
 		a.Capture = c
@@ -1268,13 +1303,14 @@ func (r *run) finish() {
 	}
 	// Warnings name inputs by their file names, as reports do: paths
 	// differ between machines and may say more than a report should.
+	// Detect's say them as given.
 	var pairs []string
 	for _, in := range a.Inputs {
 		if in.Path != in.Name {
 			pairs = append(pairs, in.Path, in.Name)
 		}
 	}
-	if len(pairs) > 0 {
+	if len(pairs) > 0 && r.stream == nil {
 		rep := strings.NewReplacer(pairs...)
 		for i, w := range a.Warnings {
 			a.Warnings[i] = rep.Replace(w)

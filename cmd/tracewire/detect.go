@@ -3,11 +3,8 @@ package main
 import (
 	"bufio"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"io"
 	"os"
 	"runtime/debug"
@@ -17,7 +14,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tracewire/tracewire"
-	"github.com/tracewire/tracewire/adapters"
 	"github.com/tracewire/tracewire/har"
 	"github.com/tracewire/tracewire/i18n"
 	"github.com/tracewire/tracewire/internal/atomicfile"
@@ -128,11 +124,9 @@ func runDetect(ctx context.Context, e *env, in string, f *detectFlags) error {
 	return err
 }
 
-// detectTo runs detect with its output to e.stdout.
+// detectTo runs detect with its output to e.stdout: tracewire.Detect
+// streams the results into detect's writer.
 func detectTo(ctx context.Context, e *env, in string, f *detectFlags) error {
-	if f.enriched(in) {
-		return runDetectEnriched(ctx, e, in, f)
-	}
 	if os.Getenv("GOGC") == "" {
 		// Detection makes much short-lived garbage around a small live
 		// heap (the read buffers and the entries in flight): a higher
@@ -140,150 +134,146 @@ func detectTo(ctx context.Context, e *env, in string, f *detectFlags) error {
 		// 20 MB more, still independent of the number of entries.
 		defer debug.SetGCPercent(debug.SetGCPercent(200))
 	}
-	opts := match.Options{IndicatorsEverywhere: f.everywhere}
-	if f.adapterDir != "" {
-		db, err := adapters.LoadDir(f.adapterDir)
-		if err != nil {
-			return err
-		}
-		opts.DB = db
-	}
-	for _, s := range f.indicators {
-		ind, err := match.ParseIndicator(s)
-		if err != nil {
-			return err
-		}
-		opts.Indicators = append(opts.Indicators, ind)
-	}
-	if f.indFile != "" {
-		fh, err := os.Open(f.indFile)
-		if err != nil {
-			return err
-		}
-		inds, err := match.ReadIndicators(fh)
-		fh.Close()
-		if err != nil {
-			return fmt.Errorf("%s: %w", f.indFile, err)
-		}
-		opts.Indicators = append(opts.Indicators, inds...)
-	}
-	m, err := match.New(opts)
+	an := analysisFlags{capture: f.capture, enrich: f.enrich, indicators: f.indicators, indFile: f.indFile, everywhere: f.everywhere, adapterDir: f.adapterDir}
+	input, err := an.input([]string{in})
 	if err != nil {
 		return err
 	}
-
-	var r io.Reader
-	if in == "-" {
-		r = e.stdin
-	} else {
-		fh, err := os.Open(in)
+	opts, err := an.options(e)
+	if err != nil {
+		return err
+	}
+	opts.Workers = f.workers
+	rows := rep.RowInfo{InputFile: in, ToolVersion: rep.ThisTool().Version}
+	// With trace files (or an experiment folder) the enrichment runs too,
+	// and says what it paired; the table then lists the senders.
+	enriched := f.enriched(in)
+	stdin := e.stdin
+	if !enriched {
+		info, r, err := sniffInput(in, e.stdin)
 		if err != nil {
 			return err
 		}
-		defer fh.Close()
-		r = fh
-	}
-	// A findings file names the input it was made from (its SHA-256), so
-	// that a report made from it can be checked against the input, and
-	// the rows of JSON Lines carry the analysis ID made from it. Standard
-	// input is hashed as it is read, a file on the side while it is read.
-	needMeta := !f.valuesOnly && f.format != "table"
-	var dg *digester
-	if needMeta && in == "-" {
-		dg = newDigester()
-		r = io.TeeReader(r, dg)
-	}
-	br := bufio.NewReaderSize(r, 1<<20)
-	head, _ := br.Peek(filekind.HeadSize)
-	out := newDetectOutput(e.stdout, rep.RowInfo{InputFile: in, ToolVersion: rep.ThisTool().Version}, f)
-	info := filekind.Sniff(head)
-	if err := kindError("detect", readsCaptures|readsHAR, in, info); err != nil {
-		return out.fail(e, errors.Unwrap(err))
-	}
-	capture := info.Capture()
-	// cut is exit status 1 for a capture not read to its end.
-	var cut error
-	var meta *metaFuture
-	if needMeta && in != "-" {
-		meta = f.hashAhead(in, capture)
-	}
-	add := out.Add
-	if meta != nil && f.format == "jsonl" {
-		// Rows wait for the analysis ID only until the hash is done.
-		add = func(r *match.Result) error {
-			if m, ok := meta.poll(); ok && out.HoldsRows() {
-				if err := out.SetAnalysisID(m.ID); err != nil {
-					return err
-				}
-			}
-			return out.Add(r)
+		if err := kindError("detect", readsCaptures|readsHAR, in, info); err != nil {
+			return newDetectOutput(e.stdout, rows, f).fail(e, errors.Unwrap(err))
 		}
+		stdin = r
 	}
-	if capture {
-		// The capture goes through the conversion pipeline in memory; the
-		// bytes already peeked are still in br.
-		inputs, cleanup, err := stdinInputs(&env{stdin: br, stdout: e.stdout, stderr: e.stderr}, []string{in})
+	if in == "-" {
+		inputs, cleanup, err := stdinInputs(&env{stdin: stdin, stdout: e.stdout, stderr: e.stderr}, []string{in})
 		if err != nil {
 			return err
 		}
 		defer cleanup()
-		src := tracewire.NewCaptureEntries(ctx, inputs, f.capture.options(e))
-		err = m.Stream(ctx, src.All(), f.workers, add)
-		for _, w := range src.Warnings() {
-			// Standard input's spool file is named "-", as the user gave it.
-			out.Warn(strings.ReplaceAll(w, inputs[0], in))
-		}
-		if err == nil {
-			err = tracewire.CaptureReadError(src.Summary())
-		}
-		cut = truncated(src.Summary())
-		if err != nil {
-			if in == "-" {
-				err = errors.New(strings.ReplaceAll(err.Error(), inputs[0], "-"))
-			}
-			return out.fail(e, err)
-		}
-	} else {
-		hr := har.NewReader(br)
-		err := m.StreamHAR(ctx, hr, f.workers, add)
-		for _, w := range hr.Warnings() {
-			if w.Skipped {
-				out.Skip(w.Entry, tracewire.SkippedWarning(w.Entry, w.Msg))
-				continue
-			}
-			out.Warn(w.String())
-		}
-		if err != nil {
-			var se *har.SyntaxError
-			if errors.As(err, &se) {
-				err = fmt.Errorf("%s: %w", in, err)
-				if out.Written() > 0 {
-					err = fmt.Errorf("%w (the findings before this point were written)", err)
-				}
-			}
-			return out.fail(e, err)
-		}
+		input.Files = inputs
 	}
-	if needMeta {
-		var m *rep.DetectMeta
-		var err error
-		if meta != nil {
-			m, err = meta.wait()
-		} else {
-			m, err = f.stdinMeta(capture, br, dg)
-		}
-		if err != nil {
-			return err
-		}
-		out.SetMeta(m)
-		if err := out.SetAnalysisID(m.ID); err != nil {
-			return err
-		}
-	}
-	if err := out.done(e); err != nil {
+	main, err := tracewire.MainFile(input)
+	if err != nil {
 		return err
 	}
-	return cut
+	rows.InputFile = displayPath(main)
+	out := newDetectOutput(e.stdout, rows, f)
+	var senders []rep.Evidence
+	d := tracewire.Detection{Result: func(r *match.Result) error {
+		if enriched && f.format == "table" && len(r.Findings) > 0 {
+			senders = append(senders, rep.Evidence{Index: r.Entry.Index, Entry: rep.EvidenceEntry(r.Parsed)})
+		}
+		return out.Add(r)
+	}}
+	if !f.valuesOnly && f.format != "table" {
+		// A findings file names the inputs it was made from (their
+		// SHA-256), and JSON Lines rows carry the analysis ID made from
+		// them: the rows wait for it until the inputs are hashed.
+		d.Hashed = func(a *tracewire.Analysis) error { return out.SetAnalysisID(a.ID) }
+	}
+	a, err := tracewire.Detect(ctx, input, opts, d)
+	if a == nil {
+		return err
+	}
+	name := func(s string) string {
+		if in == "-" {
+			// Standard input's spool file is named "-", as the user gave it.
+			return strings.ReplaceAll(s, input.Files[0], in)
+		}
+		return s
+	}
+	if err == nil && enriched && a.Enrichment != nil {
+		// What was paired and what was not, as `tracewire enrich` says it.
+		if err := a.Enrichment.WriteText(e.stderr); err != nil {
+			return err
+		}
+	}
+	isSkipped := map[int]bool{}
+	for _, idx := range a.SkippedEntries {
+		isSkipped[idx] = true
+	}
+	for _, w := range a.Warnings {
+		var idx int
+		if _, err := fmt.Sscanf(w, "entry %d skipped as malformed", &idx); err == nil && isSkipped[idx] {
+			out.Skip(idx, w)
+			continue
+		}
+		out.Warn(name(w))
+	}
+	if err != nil {
+		var se *har.SyntaxError
+		if errors.As(err, &se) && out.Written() > 0 {
+			err = fmt.Errorf("%w (the findings before this point were written)", err)
+		}
+		return out.fail(e, errors.New(name(err.Error())))
+	}
+	if d.Hashed != nil && f.format == "json" {
+		m := &rep.DetectMeta{Tool: a.Tool, ID: a.ID, Inputs: a.Inputs}
+		for i := range m.Inputs {
+			m.Inputs[i].Path = displayPath(m.Inputs[i].Path)
+			if i == 0 && in == "-" {
+				m.Inputs[i].Name = "stdin"
+			}
+		}
+		out.SetMeta(m)
+	}
+	status := out.done(e)
+	if exitStatus(status) == exitFailed {
+		return status
+	}
+	if enriched && f.format == "table" {
+		if err := rep.WriteSenders(e.stdout, senders, f.lang); err != nil {
+			return err
+		}
+	}
+	if status == nil {
+		status = incomplete(a) // a capture not read to its end
+	}
+	return status
+}
+
+// sniffInput reads the start of the input to tell what it is; for
+// standard input it returns a reader that still has those bytes.
+func sniffInput(in string, stdin io.Reader) (filekind.Info, io.Reader, error) {
+	head := make([]byte, filekind.HeadSize)
+	if in == "-" {
+		br := bufio.NewReaderSize(stdin, 1<<20)
+		head, _ = br.Peek(filekind.HeadSize)
+		return filekind.Sniff(head), br, nil
+	}
+	fh, err := os.Open(in)
+	if err != nil {
+		return filekind.Info{}, nil, err
+	}
+	defer fh.Close()
+	n, _ := io.ReadFull(fh, head)
+	return filekind.Sniff(head[:n]), stdin, nil
+}
+
+// enriched reports whether detect must run the enrichment stage first: a
+// trace file is given, or the input is a PiRogue experiment folder.
+func (f *detectFlags) enriched(in string) bool {
+	e := &f.enrich
+	if e.socketTrace != "" || e.experiment != "" || e.aesInfo != "" || e.provenance != "" || e.ebpf != "" {
+		return true
+	}
+	st, err := os.Stat(in)
+	return err == nil && st.IsDir()
 }
 
 // usageErrorf is a usage error: exit status 2.
@@ -297,99 +287,6 @@ func checkLang(lang string) error {
 		return usageErrorf("--lang %q: not a supported language; want one of %s", lang, strings.Join(i18n.Languages, ", "))
 	}
 	return nil
-}
-
-// digester hashes and counts what is written to it.
-type digester struct {
-	h hash.Hash
-	n int64
-}
-
-func newDigester() *digester { return &digester{h: sha256.New()} }
-
-func (d *digester) Write(p []byte) (int, error) {
-	d.n += int64(len(p))
-	return d.h.Write(p)
-}
-
-// metaFuture is the description of detect's inputs, hashed on the side.
-type metaFuture struct {
-	ch   chan struct{}
-	meta *rep.DetectMeta
-	err  error
-}
-
-// hashAhead starts hashing the input file in (a capture or HAR) and the
-// key logs, RSA keys and indicator file.
-func (f *detectFlags) hashAhead(in string, capture bool) *metaFuture {
-	mf := &metaFuture{ch: make(chan struct{})}
-	go func() {
-		defer close(mf.ch)
-		role := rep.RoleHAR
-		if capture {
-			role = rep.RoleCapture
-		}
-		main, err := tracewire.HashFile(role, in)
-		if err != nil {
-			mf.err = err
-			return
-		}
-		mf.meta, mf.err = f.meta(main)
-	}()
-	return mf
-}
-
-// poll returns the description when it is ready.
-func (mf *metaFuture) poll() (*rep.DetectMeta, bool) {
-	select {
-	case <-mf.ch:
-		return mf.meta, mf.err == nil
-	default:
-		return nil, false
-	}
-}
-
-func (mf *metaFuture) wait() (*rep.DetectMeta, error) {
-	<-mf.ch
-	return mf.meta, mf.err
-}
-
-// stdinMeta describes standard input, read through dg (drained to its
-// end), and the other inputs.
-func (f *detectFlags) stdinMeta(capture bool, rest io.Reader, dg *digester) (*rep.DetectMeta, error) {
-	role := rep.RoleHAR
-	if capture {
-		role = rep.RoleCapture
-	}
-	if _, err := io.Copy(io.Discard, rest); err != nil {
-		return nil, fmt.Errorf("-: %w", err)
-	}
-	return f.meta(rep.InputFile{Role: role, Path: "-", Name: "stdin", Size: dg.n, SHA256: hex.EncodeToString(dg.h.Sum(nil))})
-}
-
-// meta describes detect's inputs: main, then the key logs, RSA keys and
-// indicator file, in the order an analysis lists them.
-func (f *detectFlags) meta(main rep.InputFile) (*rep.DetectMeta, error) {
-	m := &rep.DetectMeta{Tool: rep.ThisTool(), Inputs: []rep.InputFile{main}}
-	more := [][2]string{}
-	for _, k := range f.capture.keylogs {
-		more = append(more, [2]string{rep.RoleKeyLog, k})
-	}
-	for _, k := range f.capture.rsaKeys {
-		more = append(more, [2]string{rep.RoleRSAKey, k})
-	}
-	if f.indFile != "" {
-		more = append(more, [2]string{rep.RoleIndicators, f.indFile})
-	}
-	for _, x := range more {
-		in, err := tracewire.HashFile(x[0], x[1])
-		if err != nil {
-			return nil, err
-		}
-		m.Inputs = append(m.Inputs, in)
-	}
-	m.ID = tracewire.AnalysisID(m.Inputs)
-	return m, nil
 }
 
 // detectOutput is the library's writer of detect's formats, ended as the
