@@ -16,3 +16,15 @@ func TestDefaultLoads(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseFile checks that the loader of adapter files and of the host
+// directory returns an error, never a panic, on any text.
+func FuzzParseFile(f *testing.F) {
+	f.Add([]byte(testFile))
+	f.Add([]byte("companies:\n- {name: Example, domains: [example.com]}\n"))
+	f.Add([]byte("tracker: {slug: x, name: X}\nadapters:\n- {slug: a, name: A, endpointUrls: [{regex: '('}]}\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		_, _ = ParseFile("x.yaml", b)
+		_, _ = ParseHosts(b)
+	})
+}

@@ -69,3 +69,19 @@ func checkPlainURL(t *testing.T, s string) bool {
 	}
 	return true
 }
+
+// BenchmarkParseRequestURL gives the figure parsePlainURL's doc cites: the
+// plain path against net/url on a long Google Analytics 4 URL.
+func BenchmarkParseRequestURL(b *testing.B) {
+	const u = "https://www.google-analytics.com/g/collect?v=2&tid=G-ABCDEF1234&gtm=45je4b20v9101234567za200&_p=1712345678901&gcd=13l3l3l3l1&npa=0&dma=0&cid=1234567890.1712345678&ul=en-us&sr=1920x1080&uaa=x86&uab=64&uafvl=Chromium%3B122.0.6261.94%7CNot(A%3ABrand%3B24.0.0.0%7CGoogle%2520Chrome%3B122.0.6261.94&uamb=0&uam=&uap=Windows&uapv=15.0.0&uaw=0&are=1&frm=0&pscdl=noapi&_s=1&sid=1712345678&sct=1&seg=0&dl=https%3A%2F%2Fwww.example.com%2F&dt=Example&en=page_view&_fv=1&_ss=1&tfd=1234"
+	b.Run("plain", func(b *testing.B) {
+		for b.Loop() {
+			parsePlainURL(u)
+		}
+	})
+	b.Run("net/url", func(b *testing.B) {
+		for b.Loop() {
+			parseURL(u)
+		}
+	})
+}
