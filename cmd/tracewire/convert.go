@@ -9,6 +9,7 @@ import (
 	"github.com/tracewire/tracewire/har"
 	"github.com/tracewire/tracewire/internal/stdinfile"
 	"github.com/tracewire/tracewire/pcap"
+	rep "github.com/tracewire/tracewire/report"
 )
 
 func init() { subcommands = append(subcommands, newConvertCmd) }
@@ -56,7 +57,7 @@ Entries are sorted by request time; the output is the same on every run.`,
 			}
 			var cut error
 			done := func(sum *pcap.Summary) {
-				report(e, sum, true)
+				rep.WriteCaptureWarnings(e.stderr, sum, false)
 				if err := truncated(sum); err != nil {
 					cut = err
 				}
@@ -89,26 +90,3 @@ func stdinInputs(e *env, args []string) ([]string, func(), error) {
 
 // displayPath returns "-" for the file standard input was spooled to.
 func displayPath(p string) string { return stdinfile.Display(p) }
-
-// report tells on stderr what the user should know about a conversion.
-// seeFlows is false in flows itself, whose table already says it.
-func report(e *env, sum *pcap.Summary, seeFlows bool) {
-	if sum == nil {
-		return
-	}
-	for _, w := range sum.Warnings {
-		fmt.Fprintln(e.stderr, "tracewire: warning:", w)
-	}
-	if n := len(sum.TLSErrors); n > 0 {
-		hint := " (see _tlsErrors in the HAR, or tracewire flows)"
-		if !seeFlows {
-			hint = " (the table's decrypted column says why)"
-		}
-		fmt.Fprintf(e.stderr, "tracewire: warning: %d TLS connection(s) could not be decrypted%s\n", n, hint)
-	}
-	for _, n := range sum.Notes {
-		if n.Kind == "internal" {
-			fmt.Fprintln(e.stderr, "error: please report this bug:", n)
-		}
-	}
-}

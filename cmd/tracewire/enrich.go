@@ -11,6 +11,7 @@ import (
 	"github.com/tracewire/tracewire"
 	"github.com/tracewire/tracewire/har"
 	prog "github.com/tracewire/tracewire/internal/progress"
+	rep "github.com/tracewire/tracewire/report"
 )
 
 func init() { subcommands = append(subcommands, newEnrichCmd) }
@@ -104,7 +105,7 @@ func runEnrich(ctx context.Context, e *env, in, out string, indent bool, an *ana
 			fmt.Fprintln(e.stderr)
 		}
 		if res != nil {
-			report(e, res.Capture, true)
+			rep.WriteCaptureWarnings(e.stderr, res.Capture, false)
 		}
 		if err != nil {
 			if res != nil && res.Enrichment != nil {

@@ -55,7 +55,7 @@ lost or damaged. --format json gives the full reason (tlsError) and its cause
 			if err != nil {
 				return err
 			}
-			report(e, sum, false)
+			rep.WriteCaptureWarnings(e.stderr, sum, true)
 			return truncated(sum)
 		},
 	}
