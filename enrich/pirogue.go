@@ -279,18 +279,7 @@ func (p *pirogueParser) parse(rec int, off int64, d *jsontext.Decoder) error {
 		return err
 	}
 	r := pirogueRec{stack: -1, extra: -1}
-	var extra map[string]any
-	keep := func(name string, raw []byte) error {
-		v, err := generic(raw)
-		if err != nil {
-			return err
-		}
-		if extra == nil {
-			extra = map[string]any{}
-		}
-		extra[p.camel(name)] = camelKeys(v, p.camel)
-		return nil
-	}
+	extra := map[string]any{} // kept in the record when not empty
 	f := &x.Data.v
 	if x.Data.kind == '{' {
 		// Numbers of an unexpected type are kept as they came, like the
@@ -305,18 +294,17 @@ func (p *pirogueParser) parse(rec int, off int64, d *jsontext.Decoder) error {
 				continue
 			}
 			if *n.dst, *n.ok = n.v.int, n.v.whole; !n.v.whole {
-				if err := keep(n.name, n.v.raw); err != nil {
+				v, err := generic(n.v.raw)
+				if err != nil {
 					return err
 				}
+				extra[p.camel(n.name)] = camelKeys(v, p.camel)
 			}
 		}
 		if len(f.Unknown) > 0 {
 			v, err := generic(f.Unknown)
 			if err != nil {
 				return err
-			}
-			if extra == nil {
-				extra = map[string]any{}
 			}
 			maps.Copy(extra, camelKeys(v, p.camel).(map[string]any))
 		}
@@ -380,7 +368,7 @@ func (p *pirogueParser) parse(rec int, off int64, d *jsontext.Decoder) error {
 			p.tr.Stats.partial(partStack, rec, off, "the stack is not an array of frames")
 		}
 	}
-	if extra != nil {
+	if len(extra) > 0 {
 		r.extra = int32(len(p.extras))
 		p.extras = append(p.extras, extra)
 	}

@@ -2,6 +2,7 @@ package har
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -139,16 +140,9 @@ func (d *decoder) decode(raw []byte, v any, idx int, prefix string, opts json.Op
 	d.idx, d.prefix, d.warns = idx, prefix, d.warns[:0]
 	err := json.Unmarshal(raw, v, opts)
 	slices.SortStableFunc(d.warns, func(a, b Warning) int {
-		return cmpWarning(a, b)
+		return cmp.Or(strings.Compare(a.Path, b.Path), strings.Compare(a.Msg, b.Msg))
 	})
 	return err
-}
-
-func cmpWarning(a, b Warning) int {
-	if c := strings.Compare(a.Path, b.Path); c != 0 {
-		return c
-	}
-	return strings.Compare(a.Msg, b.Msg)
 }
 
 // kindName names a JSON kind in warnings.
