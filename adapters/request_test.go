@@ -27,61 +27,45 @@ var urlSeeds = []string{
 	"https://a.example//x/../y/~z",
 }
 
-// TestParsePlainURL checks the allocation-free path against net/url.
-func TestParsePlainURL(t *testing.T) {
-	plain := map[string]bool{
-		"https://www.google-analytics.com/collect?v=1&cid=1": true,
-		"http://a.example:80/x/y;z?":                         true,
-		"https://a.example:443":                              true,
-		"https://a.example?x":                                true,
-		"http://1.2.3.4:0080/x(y)*'!":                        true,
-		"https://a.example//x/../y/~z":                       true,
+// TestParseRequestURL checks how request URLs are split: default ports
+// dropped, host lowercased, an empty path made "/", a query told from none.
+func TestParseRequestURL(t *testing.T) {
+	tests := []struct {
+		in, url, query string
+		hasQuery       bool
+		err            bool
+	}{
+		{in: "https://www.google-analytics.com/collect?v=1&cid=1", url: "https://www.google-analytics.com/collect", query: "v=1&cid=1", hasQuery: true},
+		{in: "http://a.example:80/x/y;z?", url: "http://a.example/x/y;z", hasQuery: true},
+		{in: "https://a.example:443", url: "https://a.example/"},
+		{in: "https://a.example:8443/p%2Fq%41?x#f", url: "https://a.example:8443/p%2Fq%41", query: "x", hasQuery: true},
+		{in: "http://A.example/", url: "http://a.example/"},
+		{in: "https://[::1]:443/x", url: "https://[::1]/x"},
+		{in: "https://a.example?x", url: "https://a.example/", query: "x", hasQuery: true},
+		{in: "https://a.example/%zz", err: true},
+		{in: "https:///x", err: true},
+		{in: "/relative", err: true},
 	}
-	for _, s := range urlSeeds {
-		if got := checkPlainURL(t, s); got != plain[s] {
-			t.Errorf("%q: plain path %v, want %v", s, got, plain[s])
+	for _, tt := range tests {
+		got, err := ParseRequestURL(tt.in)
+		if (err != nil) != tt.err {
+			t.Errorf("%q: error %v, want error %v", tt.in, err, tt.err)
+			continue
+		}
+		if err == nil && (got.URL != tt.url || got.Query != tt.query || got.HasQuery != tt.hasQuery) {
+			t.Errorf("%q: got URL %q query %q (%v), want %q %q (%v)", tt.in, got.URL, got.Query, got.HasQuery, tt.url, tt.query, tt.hasQuery)
 		}
 	}
 }
 
-func FuzzParsePlainURL(f *testing.F) {
+func FuzzParseRequestURL(f *testing.F) {
 	for _, s := range urlSeeds {
 		f.Add(s)
 	}
-	f.Fuzz(func(t *testing.T, s string) { checkPlainURL(t, s) })
-}
-
-// checkPlainURL reports whether s took the plain path, failing when that
-// path's result differs from net/url's.
-func checkPlainURL(t *testing.T, s string) bool {
-	t.Helper()
-	got, ok := parsePlainURL(s)
-	if !ok {
-		return false
-	}
-	want, err := parseURL(s)
-	if err != nil {
-		t.Errorf("%q: plain path accepted what net/url rejects: %v", s, err)
-		return true
-	}
-	if got != want {
-		t.Errorf("%q:\n got %+v\nwant %+v", s, got, want)
-	}
-	return true
-}
-
-// BenchmarkParseRequestURL gives the figure parsePlainURL's doc cites: the
-// plain path against net/url on a long Google Analytics 4 URL.
-func BenchmarkParseRequestURL(b *testing.B) {
-	const u = "https://www.google-analytics.com/g/collect?v=2&tid=G-ABCDEF1234&gtm=45je4b20v9101234567za200&_p=1712345678901&gcd=13l3l3l3l1&npa=0&dma=0&cid=1234567890.1712345678&ul=en-us&sr=1920x1080&uaa=x86&uab=64&uafvl=Chromium%3B122.0.6261.94%7CNot(A%3ABrand%3B24.0.0.0%7CGoogle%2520Chrome%3B122.0.6261.94&uamb=0&uam=&uap=Windows&uapv=15.0.0&uaw=0&are=1&frm=0&pscdl=noapi&_s=1&sid=1712345678&sct=1&seg=0&dl=https%3A%2F%2Fwww.example.com%2F&dt=Example&en=page_view&_fv=1&_ss=1&tfd=1234"
-	b.Run("plain", func(b *testing.B) {
-		for b.Loop() {
-			parsePlainURL(u)
-		}
-	})
-	b.Run("net/url", func(b *testing.B) {
-		for b.Loop() {
-			parseURL(u)
+	f.Fuzz(func(t *testing.T, s string) {
+		ep, err := ParseRequestURL(s)
+		if err == nil && ep.URL != ep.Scheme+"://"+ep.Host+ep.Path {
+			t.Errorf("%q: URL %q is not scheme://host+path of %+v", s, ep.URL, ep)
 		}
 	})
 }
