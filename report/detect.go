@@ -155,6 +155,33 @@ func (d *DetectWriter) Warnings() []string {
 	return append(out, d.warnings...)
 }
 
+// AddWarnings records an analysis's warnings: those of the entries in
+// skipped (left out as malformed, see SkippedWarning) as skips, the
+// others as warnings, named by name.
+func (d *DetectWriter) AddWarnings(warnings []string, skipped []int, name func(string) string) {
+	isSkipped := make(map[int]bool, len(skipped))
+	for _, idx := range skipped {
+		isSkipped[idx] = true
+	}
+	for _, w := range warnings {
+		var idx int
+		if _, err := fmt.Sscanf(w, "entry %d skipped as malformed", &idx); err == nil && isSkipped[idx] {
+			d.Skip(idx, w)
+			continue
+		}
+		d.Warn(name(w))
+	}
+}
+
+// End writes the warnings to stderr, each after "tracewire: warning: ",
+// and then the end of the output (see Finish).
+func (d *DetectWriter) End(stderr io.Writer, failure string) error {
+	for _, w := range d.Warnings() {
+		fmt.Fprintln(stderr, "tracewire: warning:", w)
+	}
+	return d.Finish(failure)
+}
+
 // SkippedWarning is the warning for an entry left out unread, the same
 // in every command.
 func SkippedWarning(index int, why string) string {

@@ -62,7 +62,7 @@ to standard output instead of files, so the command runs as a map step
 			return runBatch(cmd.Context(), e, args, &f)
 		},
 	}
-	f.an.register(cmd, false)
+	f.an.register(cmd, false, true)
 	fl := cmd.Flags()
 	fl.StringVarP(&f.out, "output", "o", "", "output folder (\"-\": finding rows as JSON Lines on standard output)")
 	fl.IntVar(&f.jobs, "jobs", 0, "analyses run in parallel, and CPUs used at most (default: number of CPUs)")

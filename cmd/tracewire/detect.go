@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -25,13 +24,8 @@ import (
 func init() { subcommands = append(subcommands, newDetectCmd) }
 
 type detectFlags struct {
-	capture     captureFlags
-	enrich      enrichFlags
-	indicators  []string
-	indFile     string
-	everywhere  bool
+	an          analysisFlags
 	format      string
-	adapterDir  string
 	workers     int
 	lang        string
 	valuesOnly  bool
@@ -77,13 +71,8 @@ viewers do.`,
 		},
 	}
 	fl := cmd.Flags()
-	f.capture.register(cmd)
-	f.enrich.register(cmd)
-	fl.StringArrayVar(&f.indicators, "indicator", nil, "known value as property=value (e.g. advertisingId=...); repeatable")
-	fl.StringVar(&f.indFile, "indicators", "", "JSON file of indicators: {\"property\": \"value\" or [values]} or [{\"property\":…, \"value\":…}]")
-	fl.BoolVar(&f.everywhere, "indicators-everywhere", false, "search indicators in every entry, also those an adapter handled")
+	f.an.register(cmd, true, false)
 	fl.StringVar(&f.format, "format", "table", "output format: json, jsonl or table")
-	fl.StringVar(&f.adapterDir, "adapters", "", "directory of adapter files to use instead of the embedded database")
 	fl.IntVar(&f.workers, "workers", 0, "parallel workers (default: number of CPUs)")
 	fl.StringVar(&f.lang, "lang", "en", "language of table labels: en or de")
 	fl.BoolVar(&f.valuesOnly, "values-only", false, "json/jsonl: per entry only {property: [values]}")
@@ -102,8 +91,7 @@ func runDetect(ctx context.Context, e *env, in string, f *detectFlags) error {
 	if err := checkLang(f.lang); err != nil {
 		return err
 	}
-	an := analysisFlags{capture: f.capture, enrich: f.enrich, indFile: f.indFile}
-	if err := checkOutput(f.out, append([]string{in}, an.paths()...)...); err != nil {
+	if err := checkOutput(f.out, append([]string{in}, f.an.paths()...)...); err != nil {
 		return err
 	}
 	if f.out == "" || f.out == "-" {
@@ -134,12 +122,11 @@ func detectTo(ctx context.Context, e *env, in string, f *detectFlags) error {
 		// 20 MB more, still independent of the number of entries.
 		defer debug.SetGCPercent(debug.SetGCPercent(200))
 	}
-	an := analysisFlags{capture: f.capture, enrich: f.enrich, indicators: f.indicators, indFile: f.indFile, everywhere: f.everywhere, adapterDir: f.adapterDir}
-	input, err := an.input([]string{in})
+	input, err := f.an.input([]string{in})
 	if err != nil {
 		return err
 	}
-	opts, err := an.options(e)
+	opts, err := f.an.options(e)
 	if err != nil {
 		return err
 	}
@@ -150,14 +137,15 @@ func detectTo(ctx context.Context, e *env, in string, f *detectFlags) error {
 	enriched := f.enriched(in)
 	stdin := e.stdin
 	if !enriched {
-		info, r, err := sniffInput(in, e.stdin)
-		if err != nil {
+		var info filekind.Info
+		if in == "-" {
+			info, stdin = filekind.SniffReader(e.stdin)
+		} else if info, err = filekind.SniffFile(in); err != nil {
 			return err
 		}
 		if err := kindError("detect", readsCaptures|readsHAR, in, info); err != nil {
 			return newDetectOutput(e.stdout, rows, f).fail(e, errors.Unwrap(err))
 		}
-		stdin = r
 	}
 	if in == "-" {
 		inputs, cleanup, err := stdinInputs(&env{stdin: stdin, stdout: e.stdout, stderr: e.stderr}, []string{in})
@@ -203,18 +191,7 @@ func detectTo(ctx context.Context, e *env, in string, f *detectFlags) error {
 			return err
 		}
 	}
-	isSkipped := map[int]bool{}
-	for _, idx := range a.SkippedEntries {
-		isSkipped[idx] = true
-	}
-	for _, w := range a.Warnings {
-		var idx int
-		if _, err := fmt.Sscanf(w, "entry %d skipped as malformed", &idx); err == nil && isSkipped[idx] {
-			out.Skip(idx, w)
-			continue
-		}
-		out.Warn(name(w))
-	}
+	out.AddWarnings(a.Warnings, a.SkippedEntries, name)
 	if err != nil {
 		var se *har.SyntaxError
 		if errors.As(err, &se) && out.Written() > 0 {
@@ -247,28 +224,10 @@ func detectTo(ctx context.Context, e *env, in string, f *detectFlags) error {
 	return status
 }
 
-// sniffInput reads the start of the input to tell what it is; for
-// standard input it returns a reader that still has those bytes.
-func sniffInput(in string, stdin io.Reader) (filekind.Info, io.Reader, error) {
-	head := make([]byte, filekind.HeadSize)
-	if in == "-" {
-		br := bufio.NewReaderSize(stdin, 1<<20)
-		head, _ = br.Peek(filekind.HeadSize)
-		return filekind.Sniff(head), br, nil
-	}
-	fh, err := os.Open(in)
-	if err != nil {
-		return filekind.Info{}, nil, err
-	}
-	defer fh.Close()
-	n, _ := io.ReadFull(fh, head)
-	return filekind.Sniff(head[:n]), stdin, nil
-}
-
 // enriched reports whether detect must run the enrichment stage first: a
 // trace file is given, or the input is a PiRogue experiment folder.
 func (f *detectFlags) enriched(in string) bool {
-	e := &f.enrich
+	e := &f.an.enrich
 	if e.socketTrace != "" || e.experiment != "" || e.aesInfo != "" || e.provenance != "" || e.ebpf != "" {
 		return true
 	}
@@ -303,10 +262,7 @@ func newDetectOutput(w io.Writer, rows rep.RowInfo, f *detectFlags) detectOutput
 // done ends a complete run: warnings to stderr, the output's end, and
 // exit status 1 when entries were skipped.
 func (o detectOutput) done(e *env) error {
-	for _, w := range o.Warnings() {
-		fmt.Fprintln(e.stderr, "tracewire: warning:", w)
-	}
-	if err := o.Finish(""); err != nil {
+	if err := o.End(e.stderr, ""); err != nil {
 		return err
 	}
 	if o.Skipped() > 0 {
@@ -319,10 +275,7 @@ func (o detectOutput) done(e *env) error {
 // its end): the output says so instead of looking complete, and the exit
 // status is 2.
 func (o detectOutput) fail(e *env, err error) error {
-	for _, w := range o.Warnings() {
-		fmt.Fprintln(e.stderr, "tracewire: warning:", w)
-	}
-	if ferr := o.Finish(err.Error()); ferr != nil {
+	if ferr := o.End(e.stderr, err.Error()); ferr != nil {
 		return ferr
 	}
 	return &exitError{code: exitFailed, err: err}

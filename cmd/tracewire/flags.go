@@ -69,17 +69,21 @@ type analysisFlags struct {
 	appID string
 }
 
-func (f *analysisFlags) register(cmd *cobra.Command, withEnrich bool) {
+// register defines the flags; withEnrich adds the enrichment flags,
+// withAppID --app-id (for device reports).
+func (f *analysisFlags) register(cmd *cobra.Command, withEnrich, withAppID bool) {
 	f.capture.register(cmd)
 	if withEnrich {
 		f.enrich.register(cmd)
 	}
 	fl := cmd.Flags()
+	if withAppID {
+		fl.StringVar(&f.appID, "app-id", "", "ID (package name or bundle ID) of the analysed app that device reports are filtered by (default: from the HAR's metadata or experiment.json)")
+	}
 	fl.StringArrayVar(&f.indicators, "indicator", nil, "known value as property=value (e.g. advertisingId=...); repeatable")
 	fl.StringVar(&f.indFile, "indicators", "", "JSON file of indicators: {\"property\": \"value\" or [values]} or [{\"property\":…, \"value\":…}]")
 	fl.BoolVar(&f.everywhere, "indicators-everywhere", false, "search indicators in every request, also those an adapter handled")
 	fl.StringVar(&f.adapterDir, "adapters", "", "directory of adapter files to use instead of the embedded database")
-	fl.StringVar(&f.appID, "app-id", "", "ID (package name or bundle ID) of the analysed app that device reports are filtered by (default: from the HAR's metadata or experiment.json)")
 }
 
 // settings are the flags as the library takes them.

@@ -72,7 +72,7 @@ when it is a terminal: give -o, or redirect it.`,
 			return runReport(cmd.Context(), e, args, &f)
 		},
 	}
-	f.an.register(cmd, true)
+	f.an.register(cmd, true, true)
 	fl := cmd.Flags()
 	fl.StringVar(&f.findings, "findings", "", "findings file (detect --format json, or a batch findings.json) for IN instead of detecting again")
 	fl.StringVar(&f.format, "format", "", "html, md, pdf, jsonl or parquet (default: from -o's extension, else html)")

@@ -7,6 +7,7 @@
 package filekind
 
 import (
+	"bufio"
 	"bytes"
 	"compress/gzip"
 	"fmt"
@@ -133,6 +134,14 @@ func SniffFile(path string) (Info, error) {
 		return Info{}, fmt.Errorf("%s: %w", path, err)
 	}
 	return Sniff(head[:n]), nil
+}
+
+// SniffReader sniffs the start of r (standard input, say) and returns a
+// reader that still has those bytes.
+func SniffReader(r io.Reader) (Info, io.Reader) {
+	br := bufio.NewReaderSize(r, 1<<20)
+	head, _ := br.Peek(HeadSize)
+	return Sniff(head), br
 }
 
 // inflate returns up to HeadSize decompressed bytes of a compressed
