@@ -385,3 +385,16 @@ func BenchmarkBuildEntry(b *testing.B) {
 		BuildEntry(conn(), q, r, false, DefaultLimits)
 	}
 }
+
+// TestUnescape: form and query values are decoded leniently, a malformed
+// escape kept as sent.
+func TestUnescape(t *testing.T) {
+	for in, want := range map[string]string{
+		"plain": "plain", "a+b": "a b", "%41%62": "Ab", "%4": "%4", "%zz": "%zz",
+		"%e4%": "\xe4%", "100%": "100%", "%+1": "% 1", "%-1x": "%-1x", "a%2Bb": "a+b",
+	} {
+		if got := unescape(in); got != want {
+			t.Errorf("unescape(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

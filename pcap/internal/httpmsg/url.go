@@ -154,7 +154,9 @@ func appendForm(out []har.NameValue, q string) []har.NameValue {
 	return out
 }
 
-// unescape decodes percent-escapes and '+' leniently.
+// unescape decodes percent-escapes and '+' leniently: a malformed escape
+// stays as sent, where net/url's QueryUnescape would reject the whole
+// value and the HAR would lose what the request carried.
 func unescape(s string) string {
 	if strings.IndexByte(s, '%') < 0 && strings.IndexByte(s, '+') < 0 {
 		return s
@@ -165,26 +167,16 @@ func unescape(s string) string {
 		switch {
 		case c == '+':
 			b = append(b, ' ')
-		case c == '%' && i+2 < len(s) && isHex(s[i+1]) && isHex(s[i+2]):
-			b = append(b, unhex(s[i+1])<<4|unhex(s[i+2]))
-			i += 2
+		case c == '%' && i+2 < len(s):
+			if v, err := strconv.ParseUint(s[i+1:i+3], 16, 8); err == nil {
+				b = append(b, byte(v))
+				i += 2
+				continue
+			}
+			b = append(b, c)
 		default:
 			b = append(b, c)
 		}
 	}
 	return string(b)
-}
-
-func isHex(c byte) bool {
-	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
-}
-
-func unhex(c byte) byte {
-	switch {
-	case c >= '0' && c <= '9':
-		return c - '0'
-	case c >= 'a' && c <= 'f':
-		return c - 'a' + 10
-	}
-	return c - 'A' + 10
 }
