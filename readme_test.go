@@ -1,9 +1,12 @@
 package tracewire
 
 import (
+	"fmt"
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/tracewire/tracewire/adapters"
 )
 
 // TestREADMELibraryExample: the README's library example is the body of
@@ -40,5 +43,22 @@ func TestREADMELibraryExample(t *testing.T) {
 	}
 	if !strings.Contains(block, "if err != nil") {
 		t.Error("the example must handle its error")
+	}
+}
+
+// TestREADMEAdapterCount: the README's count of companies and adapters is
+// the embedded database's.
+func TestREADMEAdapterCount(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := adapters.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("(%d companies, %d adapters)", len(db.Trackers), len(db.Adapters))
+	if !strings.Contains(string(readme), want) {
+		t.Errorf("README's adapter section does not say %q (tracewire adapters list counts them)", want)
 	}
 }
