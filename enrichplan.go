@@ -2,6 +2,7 @@ package tracewire
 
 import (
 	"context"
+	"fmt"
 	"io"
 
 	"github.com/tracewire/tracewire/enrich"
@@ -21,6 +22,21 @@ type Enriched struct {
 	Warnings []har.Warning
 	// Entries counts the entries written.
 	Entries int
+}
+
+// WriteWarnings writes the HAR reader's warnings, each after "tracewire:
+// warning: ", then what the enrichment paired and did not
+// (enrich.Summary.WriteText); skipped says whether entries were left out
+// unread.
+func (r *Enriched) WriteWarnings(w io.Writer) (skipped bool, err error) {
+	for _, wn := range r.Warnings {
+		msg := wn.String()
+		if wn.Skipped {
+			msg, skipped = SkippedWarning(wn.Entry, wn.Msg), true
+		}
+		fmt.Fprintln(w, "tracewire: warning:", msg)
+	}
+	return skipped, r.Enrichment.WriteText(w)
 }
 
 // Enrich runs Analyze's plan without detection: it resolves the input the

@@ -102,3 +102,22 @@ func (s *Settings) Load(ctx context.Context, files []string, findingsFile string
 	}
 	return AnalyzeWithFindings(ctx, in, o, findingsFile)
 }
+
+// LoadCompared reads or analyses the analysis a report is compared with
+// (report's --compare): path with s's key files, indicators and adapters
+// but none of its trace files, which belong to the analysis compared, and
+// without progress. It returns that analysis and its inputs as the report
+// lists them (ComparedInputs).
+func (s *Settings) LoadCompared(ctx context.Context, path string, o Options) (*Analysis, []report.InputFile, error) {
+	c := *s
+	c.SocketTrace, c.EBPF, c.AESInfo, c.Provenance, c.Experiment = "", "", "", "", ""
+	c.TimeShift, c.ProvenanceTimeShift = "", ""
+	c.RequestWindow, c.ResponseWindow, c.ProvenanceWindow = "", "", ""
+	o.Capture.Progress = nil
+	a, err := c.Load(ctx, []string{path}, "", o)
+	if err != nil {
+		return nil, nil, err
+	}
+	inputs, err := ComparedInputs(path, a)
+	return a, inputs, err
+}

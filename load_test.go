@@ -73,3 +73,29 @@ func TestReadFindingsFile(t *testing.T) {
 		t.Errorf("ComparedInputs(folder) = %+v, %v", in, err)
 	}
 }
+
+// TestLoadCompared: the compared analysis uses none of the trace files of
+// the settings (they belong to the analysis compared with it), and lists
+// its input with the role compared.
+func TestLoadCompared(t *testing.T) {
+	capture := filepath.Join("testdata", "experiment", "traffic.pcapng")
+	s := &Settings{SocketTrace: filepath.Join("testdata", "experiment", "socket_trace.json"), RequestWindow: "1s,1s"}
+	c, inputs, err := s.LoadCompared(context.Background(), capture, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Enrichment != nil {
+		for _, src := range c.Enrichment.Sources {
+			// The capture's own ptcpdump comments are read; no trace file is.
+			if src.Source != "ptcpdump process comments" {
+				t.Errorf("compared analysis used %q", src.Source)
+			}
+		}
+	}
+	if len(inputs) != 1 || inputs[0].Role != report.RoleCompared || inputs[0].Path != capture {
+		t.Errorf("inputs = %+v", inputs)
+	}
+	if s.SocketTrace == "" {
+		t.Error("LoadCompared changed the caller's settings")
+	}
+}

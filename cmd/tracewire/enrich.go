@@ -118,15 +118,8 @@ func runEnrich(ctx context.Context, e *env, in, out string, indent bool, an *ana
 	if err != nil {
 		return err
 	}
-	skipped := false
-	for _, wn := range res.Warnings {
-		msg := wn.String()
-		if wn.Skipped {
-			msg, skipped = tracewire.SkippedWarning(wn.Entry, wn.Msg), true
-		}
-		fmt.Fprintln(e.stderr, "tracewire: warning:", msg)
-	}
-	if err := res.Enrichment.WriteText(e.stderr); err != nil {
+	skipped, err := res.WriteWarnings(e.stderr)
+	if err != nil {
 		return err
 	}
 	if skipped {

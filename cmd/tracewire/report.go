@@ -141,21 +141,14 @@ func runReport(ctx context.Context, e *env, args []string, f *reportFlags) error
 	}
 	ro := rep.Options{Lang: f.lang, DB: opts.DB, MaxBody: f.maxBody, AppID: f.an.appID}
 	if f.compare != "" {
-		an := f.an
-		an.enrich = enrichFlags{}
-		o2 := opts
-		o2.Capture.Progress = nil
-		if ro.Compare, err = an.settings().Load(ctx, []string{f.compare}, "", o2); err != nil {
-			return fmt.Errorf("--compare: %w", err)
-		}
-		if diffs := rep.CompareDifferences(ro.Compare, a); len(diffs) > 0 && !f.compareAny {
-			return refused(e, fmt.Sprintf("--compare %s may be an analysis of another app (no report written; --compare-any compares anyway, and the report says so)", f.compare), diffs)
-		}
-		compared, err := tracewire.ComparedInputs(f.compare, ro.Compare)
+		c, compared, err := f.an.settings().LoadCompared(ctx, f.compare, opts)
 		if err != nil {
 			return fmt.Errorf("--compare: %w", err)
 		}
-		a.Inputs = append(a.Inputs, compared...)
+		if diffs := rep.CompareDifferences(c, a); len(diffs) > 0 && !f.compareAny {
+			return refused(e, fmt.Sprintf("--compare %s may be an analysis of another app (no report written; --compare-any compares anyway, and the report says so)", f.compare), diffs)
+		}
+		ro.Compare, a.Inputs = c, append(a.Inputs, compared...)
 	}
 	for _, d := range f.devices {
 		dr, err := rep.ReadDeviceReportFile(d)
