@@ -448,6 +448,15 @@ func (d *DetectWriter) Finish(failure string) error {
 			return err
 		}
 	}
+	if d.o.Format == "table" && len(warnings) > 0 {
+		// A table with no findings, or fewer, must not read as complete
+		// when entries were skipped or flows not decoded.
+		if len(warnings) == 1 {
+			fmt.Fprintln(d.w, i18n.UI(d.o.Lang, "detect.incompleteOne"))
+		} else {
+			fmt.Fprintf(d.w, i18n.UI(d.o.Lang, "detect.incomplete")+"\n", len(warnings))
+		}
+	}
 	if d.o.Format == "table" && d.nUndecoded == 1 {
 		fmt.Fprintln(d.w, i18n.UI(d.o.Lang, "detect.undecodedOne"))
 	} else if d.o.Format == "table" && d.nUndecoded > 1 {
