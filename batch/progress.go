@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tracewire/tracewire/internal/listflag"
 	"github.com/tracewire/tracewire/report"
 )
 
@@ -139,7 +140,7 @@ func ReadPaths(r io.Reader) ([]string, error) {
 // each one format or several separated by commas.
 func ParseFormats(values []string) ([]report.Format, error) {
 	var out []report.Format
-	for _, x := range splitList(values) {
+	for _, x := range listflag.Split(values) {
 		f, err := report.ParseFormat(x)
 		if err != nil {
 			return nil, err
@@ -153,7 +154,7 @@ func ParseFormats(values []string) ([]report.Format, error) {
 // ParseFormats; "report" (always written) and repeats are dropped.
 func ParseDocuments(values []string) ([]report.Document, error) {
 	var out []report.Document
-	for _, x := range splitList(values) {
+	for _, x := range listflag.Split(values) {
 		d, err := report.ParseDocument(x)
 		if err != nil {
 			return nil, err
@@ -163,17 +164,4 @@ func ParseDocuments(values []string) ([]report.Document, error) {
 		}
 	}
 	return out, nil
-}
-
-// splitList splits values at commas, dropping empty items.
-func splitList(values []string) []string {
-	var out []string
-	for _, s := range values {
-		for _, x := range strings.Split(s, ",") {
-			if x = strings.TrimSpace(x); x != "" {
-				out = append(out, x)
-			}
-		}
-	}
-	return out
 }

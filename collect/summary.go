@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/tracewire/tracewire/internal/listflag"
 )
 
 // WriteText writes what a run recorded, as "tracewire collect" ends:
@@ -23,15 +25,8 @@ func (s *Summary) WriteText(w io.Writer, dir string) {
 }
 
 // SplitList splits the values of a repeatable option that also takes
-// comma-separated lists (--iface eth0,wlan0), dropping empty items.
+// comma-separated lists (--iface eth0,wlan0), dropping empty items, as
+// listflag.Split does for every such option.
 func SplitList(values []string) []string {
-	var out []string
-	for _, v := range values {
-		for _, n := range strings.Split(v, ",") {
-			if n = strings.TrimSpace(n); n != "" {
-				out = append(out, n)
-			}
-		}
-	}
-	return out
+	return listflag.Split(values)
 }
