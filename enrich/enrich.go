@@ -190,24 +190,15 @@ type HARFile struct {
 
 // All returns the entries of the file.
 func (h *HARFile) All() iter.Seq2[*har.Entry, error] {
-	return func(yield func(*har.Entry, error) bool) {
-		f, err := os.Open(h.Path)
-		if err != nil {
-			yield(nil, err)
-			return
-		}
-		defer f.Close()
-		h.r = har.NewReader(f)
+	return h.openPass(func(r *har.Reader, yield func(*har.Entry, error) bool) {
+		h.r = r
 		h.warn = &warnings{}
 		workers := h.Workers
 		if workers <= 0 {
 			workers = runtime.GOMAXPROCS(0)
 		}
 		if workers == 1 {
-			for e, err := range h.r.Entries() {
-				if err != nil {
-					err = fmt.Errorf("%s: %w", h.Path, err)
-				}
+			for e, err := range r.Entries() {
 				if !yield(e, err) || err != nil {
 					return
 				}
@@ -215,6 +206,26 @@ func (h *HARFile) All() iter.Seq2[*har.Entry, error] {
 			return
 		}
 		h.parallel(workers, yield)
+	})
+}
+
+// openPass returns a pass over the file that opens it, hands a reader of it to
+// read and closes it; the errors read yields are prefixed with the path
+// (an open error names it already).
+func (h *HARFile) openPass(read func(r *har.Reader, yield func(*har.Entry, error) bool)) iter.Seq2[*har.Entry, error] {
+	return func(yield func(*har.Entry, error) bool) {
+		f, err := os.Open(h.Path)
+		if err != nil {
+			yield(nil, err)
+			return
+		}
+		defer f.Close()
+		read(har.NewReader(f), func(e *har.Entry, err error) bool {
+			if err != nil {
+				err = fmt.Errorf("%s: %w", h.Path, err)
+			}
+			return yield(e, err)
+		})
 	}
 }
 
@@ -350,7 +361,7 @@ func (h *HARFile) parallel(workers int, yield func(*har.Entry, error) bool) {
 	for out := range order {
 		for _, p := range <-out {
 			if p.err != nil {
-				yield(nil, fmt.Errorf("%s: %w", h.Path, p.err))
+				yield(nil, p.err)
 				return
 			}
 			if p.e != nil && !yield(p.e, nil) {
@@ -359,7 +370,7 @@ func (h *HARFile) parallel(workers int, yield func(*har.Entry, error) bool) {
 		}
 	}
 	if !errors.Is(readErr, io.EOF) {
-		yield(nil, fmt.Errorf("%s: %w", h.Path, readErr))
+		yield(nil, readErr)
 	}
 }
 
@@ -367,28 +378,18 @@ func (h *HARFile) parallel(workers int, yield func(*har.Entry, error) bool) {
 // reads the few fields planners need (Pipeline.Skim), several times faster
 // than All's.
 func (h *HARFile) Skim() iter.Seq2[*har.Entry, error] {
-	return func(yield func(*har.Entry, error) bool) {
-		f, err := os.Open(h.Path)
-		if err != nil {
-			yield(nil, err)
-			return
-		}
-		defer f.Close()
-		r := har.NewReader(f)
+	return h.openPass(func(r *har.Reader, yield func(*har.Entry, error) bool) {
 		for {
 			b, err := r.NextBatch(64)
 			if errors.Is(err, io.EOF) {
 				return
 			}
 			if err != nil {
-				yield(nil, fmt.Errorf("%s: %w", h.Path, err))
+				yield(nil, err)
 				return
 			}
 			for i, raw := range b.Texts {
 				e, err := skim(raw, b.First+i)
-				if err != nil {
-					err = fmt.Errorf("%s: %w", h.Path, err)
-				}
 				if e != nil || err != nil {
 					if !yield(e, err) || err != nil {
 						b.Release()
@@ -398,7 +399,7 @@ func (h *HARFile) Skim() iter.Seq2[*har.Entry, error] {
 			}
 			b.Release()
 		}
-	}
+	})
 }
 
 // skim reads an entry's skimmed fields; nil for an entry left out (not an

@@ -252,3 +252,54 @@ func TestHARFileParallel(t *testing.T) {
 		break
 	}
 }
+
+// TestHARFileErrors: every pass over a HAR file (All on one reading
+// goroutine and on workers, Skim) gives a missing file's open error as it
+// is, and prefixes what the reader cannot read with the path, once.
+func TestHARFileErrors(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.har")
+	if err := os.WriteFile(bad, []byte(`{"log":{"entries":[{"request":{}},`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	missing := filepath.Join(dir, "none.har")
+	passes := []struct {
+		name string
+		seq  func(h *HARFile) iter.Seq2[*har.Entry, error]
+		h    HARFile
+	}{
+		{"All, 1 worker", (*HARFile).All, HARFile{Workers: 1}},
+		{"All, 4 workers", (*HARFile).All, HARFile{Workers: 4}},
+		{"Skim", (*HARFile).Skim, HARFile{}},
+	}
+	for _, tc := range []struct {
+		name, path, prefix string
+		is                 error
+	}{
+		{"missing", missing, "open " + missing + ": ", os.ErrNotExist},
+		{"truncated", bad, bad + ": har: byte ", nil},
+	} {
+		for _, p := range passes {
+			t.Run(tc.name+"/"+p.name, func(t *testing.T) {
+				h := p.h
+				h.Path = tc.path
+				var errs []error
+				for _, err := range p.seq(&h) {
+					if err != nil {
+						errs = append(errs, err)
+					}
+				}
+				if len(errs) != 1 {
+					t.Fatalf("%d errors, want 1: %v", len(errs), errs)
+				}
+				msg := errs[0].Error()
+				if !strings.HasPrefix(msg, tc.prefix) || strings.Count(msg, tc.path) != 1 {
+					t.Errorf("error %q, want it to start %q and name the path once", msg, tc.prefix)
+				}
+				if tc.is != nil && !errors.Is(errs[0], tc.is) {
+					t.Errorf("error %q is not %v", msg, tc.is)
+				}
+			})
+		}
+	}
+}
