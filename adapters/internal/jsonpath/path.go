@@ -335,13 +335,7 @@ func bracketEnd(s string, i int) (int, error) {
 	for j := i; j < len(s); j++ {
 		switch c := s[j]; c {
 		case '\'', '"':
-			k := j + 1
-			for k < len(s) && s[k] != c {
-				if s[k] == '\\' {
-					k++
-				}
-				k++
-			}
+			k := literalEnd(s, j)
 			if k >= len(s) {
 				return 0, fmt.Errorf("unterminated string at %d", j)
 			}
@@ -350,13 +344,7 @@ func bracketEnd(s string, i int) (int, error) {
 			// A regular expression literal after =~ or ~=.
 			t := strings.TrimRight(s[i:j], " ")
 			if strings.HasSuffix(t, "=~") || strings.HasSuffix(t, "~=") {
-				k := j + 1
-				for k < len(s) && s[k] != '/' {
-					if s[k] == '\\' {
-						k++
-					}
-					k++
-				}
+				k := literalEnd(s, j)
 				if k >= len(s) {
 					return 0, fmt.Errorf("unterminated regular expression at %d", j)
 				}
@@ -375,4 +363,18 @@ func bracketEnd(s string, i int) (int, error) {
 		}
 	}
 	return 0, fmt.Errorf("unterminated '[' at %d", i)
+}
+
+// literalEnd returns the index of the delimiter that closes the string or
+// regular expression literal opened by s[j], past backslash escapes;
+// len(s) or more when it is not closed.
+func literalEnd(s string, j int) int {
+	k := j + 1
+	for k < len(s) && s[k] != s[j] {
+		if s[k] == '\\' {
+			k++
+		}
+		k++
+	}
+	return k
 }

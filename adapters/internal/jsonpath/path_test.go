@@ -165,3 +165,43 @@ func FuzzParse(f *testing.F) {
 		_ = p.Get(data)
 	})
 }
+
+// TestBracketEnd: the ']' that closes a bracket is found past quoted
+// strings, regular expressions (after =~ or ~=) and nested brackets, with
+// their escapes; what is left open is an error naming where.
+func TestBracketEnd(t *testing.T) {
+	for _, tc := range []struct {
+		s       string
+		want    int
+		wantErr string
+	}{
+		{`[0]`, 2, ""},
+		{`a[0].b`, 3, ""}, // from i = 1
+		{`['a]b']`, 6, ""},
+		{`["a\"]"]`, 7, ""},
+		{`['a\']']`, 7, ""},
+		{`[?(@.x =~ /a]b/)]`, 16, ""},
+		{`[?(@.x ~= /a\/]/)]`, 17, ""},
+		{`[?(@.x / 2 == 1)]`, 16, ""}, // a '/' not after =~ is division
+		{`[[0]]`, 4, ""},
+		{`['ab`, 0, "unterminated string at 1"},
+		{`["a\"]`, 0, "unterminated string at 1"},
+		{`[?(@.x =~ /a]`, 0, "unterminated regular expression at 10"},
+		{`[?(@.x =~ /a\/`, 0, "unterminated regular expression at 10"},
+		{`[(0]`, 0, "unterminated '[' at 0"},
+		{`[0)`, 0, "unbalanced ')' at 2"},
+		{`[0`, 0, "unterminated '[' at 0"},
+	} {
+		i := strings.IndexByte(tc.s, '[')
+		got, err := bracketEnd(tc.s, i)
+		if tc.wantErr != "" {
+			if err == nil || err.Error() != tc.wantErr {
+				t.Errorf("bracketEnd(%q) = %d, %v, want error %q", tc.s, got, err, tc.wantErr)
+			}
+			continue
+		}
+		if err != nil || got != tc.want {
+			t.Errorf("bracketEnd(%q) = %d, %v, want %d", tc.s, got, err, tc.want)
+		}
+	}
+}
