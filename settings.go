@@ -7,6 +7,7 @@ import (
 	"github.com/tracewire/tracewire/adapters"
 	"github.com/tracewire/tracewire/enrich"
 	"github.com/tracewire/tracewire/match"
+	"github.com/tracewire/tracewire/pcap"
 )
 
 // Settings are an analysis's inputs and options as text, the way the
@@ -31,6 +32,15 @@ type Settings struct {
 	CommunityIDSeed      uint16
 	// FlowBudgetMiB is Options.Capture.FlowBudget in MiB.
 	FlowBudgetMiB int64
+	// AppID is the analysed app's ID that device reports are filtered by
+	// (report.Options.AppID).
+	AppID string
+}
+
+// CaptureOptions are s's options for reading captures alone (convert,
+// flows): key files, Community ID seed and flow budget.
+func (s *Settings) CaptureOptions() pcap.Options {
+	return pcap.Options{KeyLogFiles: s.KeyLogs, RSAKeyFiles: s.RSAKeys, CommunityIDSeed: s.CommunityIDSeed, FlowBudget: s.FlowBudgetMiB << 20}
 }
 
 // Paths are the files s names besides the captures or HAR (key files,

@@ -30,6 +30,9 @@ func TestSettings(t *testing.T) {
 		o.ProvenanceTimeShift == nil || *o.ProvenanceTimeShift != -time.Minute || o.DB != nil {
 		t.Errorf("Options = %+v", o)
 	}
+	if c := s.CaptureOptions(); !slices.Equal(c.KeyLogFiles, []string{"k"}) || c.FlowBudget != 2<<20 {
+		t.Errorf("CaptureOptions = %+v", c)
+	}
 	if p := s.Paths(); !slices.Contains(p, "k") || !slices.Contains(p, "st.json") || !slices.Contains(p, "i.json") {
 		t.Errorf("Paths = %q", p)
 	}

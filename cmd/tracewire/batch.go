@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tracewire/tracewire"
 	"github.com/tracewire/tracewire/batch"
 	prog "github.com/tracewire/tracewire/internal/progress"
 )
@@ -14,7 +15,7 @@ import (
 func init() { subcommands = append(subcommands, newBatchCmd) }
 
 type batchFlags struct {
-	an          analysisFlags
+	s           tracewire.Settings
 	out         string
 	jobs        int
 	lang        string
@@ -62,7 +63,7 @@ to standard output instead of files, so the command runs as a map step
 			return runBatch(cmd.Context(), e, args, &f)
 		},
 	}
-	f.an.register(cmd, false, true)
+	registerAnalysis(cmd, &f.s, false, true)
 	fl := cmd.Flags()
 	fl.StringVarP(&f.out, "output", "o", "", "output folder (\"-\": finding rows as JSON Lines on standard output)")
 	fl.IntVar(&f.jobs, "jobs", 0, "analyses run in parallel, and CPUs used at most (default: number of CPUs)")
@@ -78,7 +79,7 @@ func runBatch(ctx context.Context, e *env, dirs []string, f *batchFlags) error {
 		return errors.New("batch: give the output folder with -o (or -o - for JSON Lines on standard output)")
 	}
 	stream := f.out == "-"
-	o := batch.Options{Out: f.out, Jobs: f.jobs, Lang: f.lang, AppID: f.an.appID, RetryFailed: f.retryFailed}
+	o := batch.Options{Out: f.out, Jobs: f.jobs, Lang: f.lang, AppID: f.s.AppID, RetryFailed: f.retryFailed}
 	if stream {
 		o.Out, o.Rows = "", e.stdout
 	}
@@ -103,10 +104,10 @@ func runBatch(ctx context.Context, e *env, dirs []string, f *batchFlags) error {
 	if err := checkLang(f.lang); err != nil {
 		return err
 	}
-	if o.Common, err = f.an.input(nil); err != nil {
+	if o.Common, err = f.s.Input(nil); err != nil {
 		return err
 	}
-	if o.Analysis, err = f.an.options(nil); err != nil {
+	if o.Analysis, err = f.s.Options(); err != nil {
 		return err
 	}
 	// --jobs is the run's CPU budget: fewer jobs than CPUs also means fewer

@@ -16,7 +16,7 @@ func init() { subcommands = append(subcommands, newConvertCmd) }
 
 func newConvertCmd(e *env) *cobra.Command {
 	var (
-		cf     captureFlags
+		s      tracewire.Settings
 		out    string
 		outDir string
 		indent bool
@@ -34,7 +34,7 @@ Entries are sorted by request time; the output is the same on every run.`,
 			if out != "" && outDir != "" {
 				return fmt.Errorf("-o and --out-dir exclude each other")
 			}
-			ins := append(append(append([]string(nil), args...), cf.keylogs...), cf.rsaKeys...)
+			ins := append(append(append([]string(nil), args...), s.KeyLogs...), s.RSAKeys...)
 			if err := checkOutput(out, ins...); err != nil {
 				return err
 			}
@@ -63,10 +63,10 @@ Entries are sorted by request time; the output is the same on every run.`,
 				}
 			}
 			if outDir != "" {
-				err = tracewire.ConvertEach(cmd.Context(), outDir, inputs, args, cf.options(e), wopts, done)
+				err = tracewire.ConvertEach(cmd.Context(), outDir, inputs, args, captureOptions(e, &s), wopts, done)
 			} else {
 				var sum *pcap.Summary
-				if sum, err = tracewire.ConvertFile(cmd.Context(), out, e.stdout, inputs, cf.options(e), wopts...); err == nil {
+				if sum, err = tracewire.ConvertFile(cmd.Context(), out, e.stdout, inputs, captureOptions(e, &s), wopts...); err == nil {
 					done(sum)
 				}
 			}
@@ -79,7 +79,7 @@ Entries are sorted by request time; the output is the same on every run.`,
 	cmd.Flags().StringVarP(&out, "output", "o", "", "write the HAR to this file (default: standard output)")
 	cmd.Flags().StringVar(&outDir, "out-dir", "", "write one HAR per input into this directory, named after the input")
 	cmd.Flags().BoolVar(&indent, "indent", false, "indent the JSON")
-	cf.register(cmd)
+	registerCapture(cmd, &s)
 	return cmd
 }
 

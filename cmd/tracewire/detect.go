@@ -24,7 +24,7 @@ import (
 func init() { subcommands = append(subcommands, newDetectCmd) }
 
 type detectFlags struct {
-	an          analysisFlags
+	s           tracewire.Settings
 	format      string
 	workers     int
 	lang        string
@@ -71,7 +71,7 @@ viewers do.`,
 		},
 	}
 	fl := cmd.Flags()
-	f.an.register(cmd, true, false)
+	registerAnalysis(cmd, &f.s, true, false)
 	fl.StringVar(&f.format, "format", "table", "output format: json, jsonl or table")
 	fl.IntVar(&f.workers, "workers", 0, "parallel workers (default: number of CPUs)")
 	fl.StringVar(&f.lang, "lang", "en", "language of table labels: en or de")
@@ -91,7 +91,7 @@ func runDetect(ctx context.Context, e *env, in string, f *detectFlags) error {
 	if err := checkLang(f.lang); err != nil {
 		return err
 	}
-	if err := checkOutput(f.out, append([]string{in}, f.an.paths()...)...); err != nil {
+	if err := checkOutput(f.out, append([]string{in}, f.s.Paths()...)...); err != nil {
 		return err
 	}
 	if f.out == "" || f.out == "-" {
@@ -122,11 +122,11 @@ func detectTo(ctx context.Context, e *env, in string, f *detectFlags) error {
 		// 20 MB more, still independent of the number of entries.
 		defer debug.SetGCPercent(debug.SetGCPercent(200))
 	}
-	input, err := f.an.input([]string{in})
+	input, err := f.s.Input([]string{in})
 	if err != nil {
 		return err
 	}
-	opts, err := f.an.options(e)
+	opts, err := options(e, &f.s)
 	if err != nil {
 		return err
 	}
@@ -227,8 +227,8 @@ func detectTo(ctx context.Context, e *env, in string, f *detectFlags) error {
 // enriched reports whether detect must run the enrichment stage first: a
 // trace file is given, or the input is a PiRogue experiment folder.
 func (f *detectFlags) enriched(in string) bool {
-	e := &f.an.enrich
-	if e.socketTrace != "" || e.experiment != "" || e.aesInfo != "" || e.provenance != "" || e.ebpf != "" {
+	s := &f.s
+	if s.SocketTrace != "" || s.Experiment != "" || s.AESInfo != "" || s.Provenance != "" || s.EBPF != "" {
 		return true
 	}
 	st, err := os.Stat(in)

@@ -18,7 +18,7 @@ func init() { subcommands = append(subcommands, newEnrichCmd) }
 
 func newEnrichCmd(e *env) *cobra.Command {
 	var (
-		an     analysisFlags
+		s      tracewire.Settings
 		out    string
 		indent bool
 	)
@@ -54,18 +54,18 @@ goes to -o (standard output by default); a summary of what was paired and what
 was not goes to standard error.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runEnrich(cmd.Context(), e, args[0], out, indent, &an)
+			return runEnrich(cmd.Context(), e, args[0], out, indent, &s)
 		},
 	}
-	an.enrich.register(cmd)
-	an.capture.register(cmd)
+	registerEnrich(cmd, &s)
+	registerCapture(cmd, &s)
 	cmd.Flags().StringVarP(&out, "output", "o", "", "write the HAR to this file (default: standard output)")
 	cmd.Flags().BoolVar(&indent, "indent", false, "indent the JSON")
 	return cmd
 }
 
-func runEnrich(ctx context.Context, e *env, in, out string, indent bool, an *analysisFlags) error {
-	if err := checkOutput(out, append([]string{in}, an.paths()...)...); err != nil {
+func runEnrich(ctx context.Context, e *env, in, out string, indent bool, s *tracewire.Settings) error {
+	if err := checkOutput(out, append([]string{in}, s.Paths()...)...); err != nil {
 		return err
 	}
 	inputs, cleanup, err := stdinInputs(e, []string{in})
@@ -73,7 +73,7 @@ func runEnrich(ctx context.Context, e *env, in, out string, indent bool, an *ana
 		return err
 	}
 	defer cleanup()
-	input, err := an.input(inputs)
+	input, err := s.Input(inputs)
 	if err != nil {
 		return err
 	}
@@ -87,7 +87,7 @@ func runEnrich(ctx context.Context, e *env, in, out string, indent bool, an *ana
 			return err
 		}
 	}
-	opts, err := an.options(e)
+	opts, err := options(e, s)
 	if err != nil {
 		return err
 	}

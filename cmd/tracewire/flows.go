@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tracewire/tracewire"
 	"github.com/tracewire/tracewire/pcap"
 	rep "github.com/tracewire/tracewire/report"
 )
@@ -13,7 +14,7 @@ func init() { subcommands = append(subcommands, newFlowsCmd) }
 
 func newFlowsCmd(e *env) *cobra.Command {
 	var (
-		cf     captureFlags
+		s      tracewire.Settings
 		format string
 	)
 	cmd := &cobra.Command{
@@ -41,7 +42,7 @@ lost or damaged. --format json gives the full reason (tlsError) and its cause
 			if err := checkInputs("flows", readsCaptures, inputs...); err != nil {
 				return err
 			}
-			opts := cf.options(e)
+			opts := captureOptions(e, &s)
 			opts.ListFlows = true
 			sum, err := pcap.Convert(cmd.Context(), inputs, opts, nil)
 			if err != nil {
@@ -60,6 +61,6 @@ lost or damaged. --format json gives the full reason (tlsError) and its cause
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", "table", "output format: table or json")
-	cf.register(cmd)
+	registerCapture(cmd, &s)
 	return cmd
 }

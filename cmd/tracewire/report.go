@@ -17,7 +17,7 @@ import (
 func init() { subcommands = append(subcommands, newReportCmd) }
 
 type reportFlags struct {
-	an       analysisFlags
+	s        tracewire.Settings
 	findings string
 	format   string
 	lang     string
@@ -72,7 +72,7 @@ when it is a terminal: give -o, or redirect it.`,
 			return runReport(cmd.Context(), e, args, &f)
 		},
 	}
-	f.an.register(cmd, true, true)
+	registerAnalysis(cmd, &f.s, true, true)
 	fl := cmd.Flags()
 	fl.StringVar(&f.findings, "findings", "", "findings file (detect --format json, or a batch findings.json) for IN instead of detecting again")
 	fl.StringVar(&f.format, "format", "", "html, md, pdf, jsonl or parquet (default: from -o's extension, else html)")
@@ -89,7 +89,7 @@ when it is a terminal: give -o, or redirect it.`,
 
 func runReport(ctx context.Context, e *env, args []string, f *reportFlags) error {
 	ins := append(append(append([]string(nil), args...), f.findings, f.compare, f.details), f.devices...)
-	if err := checkOutput(f.out, append(ins, f.an.paths()...)...); err != nil {
+	if err := checkOutput(f.out, append(ins, f.s.Paths()...)...); err != nil {
 		return err
 	}
 	if err := checkLang(f.lang); err != nil {
@@ -123,11 +123,11 @@ func runReport(ctx context.Context, e *env, args []string, f *reportFlags) error
 	if err := checkInputs("report", readsCaptures|readsHAR|readsFindings, inputs...); err != nil {
 		return err
 	}
-	opts, err := f.an.options(e)
+	opts, err := options(e, &f.s)
 	if err != nil {
 		return err
 	}
-	a, err := f.an.settings().Load(ctx, inputs, f.findings, opts)
+	a, err := f.s.Load(ctx, inputs, f.findings, opts)
 	var me *tracewire.MismatchError
 	if errors.As(err, &me) {
 		// Findings of another input would make a report that is wrong
@@ -139,9 +139,9 @@ func runReport(ctx context.Context, e *env, args []string, f *reportFlags) error
 	for i := range a.Inputs {
 		a.Inputs[i].Path = displayPath(a.Inputs[i].Path)
 	}
-	ro := rep.Options{Lang: f.lang, DB: opts.DB, MaxBody: f.maxBody, AppID: f.an.appID}
+	ro := rep.Options{Lang: f.lang, DB: opts.DB, MaxBody: f.maxBody, AppID: f.s.AppID}
 	if f.compare != "" {
-		c, compared, err := f.an.settings().LoadCompared(ctx, f.compare, opts)
+		c, compared, err := f.s.LoadCompared(ctx, f.compare, opts)
 		if err != nil {
 			return fmt.Errorf("--compare: %w", err)
 		}
