@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-
-	"github.com/tracewire/tracewire/internal/listflag"
 )
 
 // WriteText writes what a run recorded, as "tracewire collect" ends:
@@ -22,11 +20,4 @@ func (s *Summary) WriteText(w io.Writer, dir string) {
 		fmt.Fprintln(w, "collect: warning:", x)
 	}
 	fmt.Fprintf(w, "collect: wrote %s\n", dir)
-}
-
-// SplitList splits the values of a repeatable option that also takes
-// comma-separated lists (--iface eth0,wlan0), dropping empty items, as
-// listflag.Split does for every such option.
-func SplitList(values []string) []string {
-	return listflag.Split(values)
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tracewire/tracewire/collect"
+	"github.com/tracewire/tracewire/internal/listflag"
 )
 
 func init() { subcommands = append(subcommands, newCollectCmd) }
@@ -56,7 +57,7 @@ process group gets SIGTERM, then SIGKILL 5 s later.`,
 				return errors.New("collect: -o DIR is required")
 			}
 			s, err := collect.Run(cmd.Context(), collect.Options{
-				Dir: dir, Command: args, Interfaces: collect.SplitList(ifaces), NoKeys: noKeys, Duration: duration,
+				Dir: dir, Command: args, Interfaces: listflag.Split(ifaces), NoKeys: noKeys, Duration: duration,
 				TLSUprobes: tlsProbe || len(tlsLibs) > 0, TLSLibraries: tlsLibs,
 				Progress: e.stderr, Stdin: e.stdin, Stdout: e.stdout, Stderr: e.stderr,
 			})
