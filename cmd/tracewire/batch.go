@@ -126,7 +126,7 @@ func runBatch(ctx context.Context, e *env, dirs []string, f *batchFlags) error {
 	}
 	sum.WriteText(e.stderr)
 	if sum.Count(batch.Failed, batch.FailedBefore) > 0 || sum.Incomplete() > 0 {
-		return &exitError{code: exitIncomplete}
+		return tracewire.ErrIncomplete
 	}
 	return nil
 }

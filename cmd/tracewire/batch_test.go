@@ -53,8 +53,8 @@ func runBatchCLI(t *testing.T, stdin []byte, args ...string) (stdout, stderr str
 	var ee *exitError
 	switch {
 	case err == nil:
-	case errors.As(err, &ee):
-		code = ee.code
+	case errors.As(err, &ee) || errors.Is(err, tracewire.ErrIncomplete):
+		code = exitStatus(err)
 	default:
 		t.Fatalf("batch: %v\n%s", err, errb)
 	}

@@ -58,7 +58,7 @@ Entries are sorted by request time; the output is the same on every run.`,
 			var cut error
 			done := func(sum *pcap.Summary) {
 				rep.WriteCaptureWarnings(e.stderr, sum, false)
-				if err := truncated(sum); err != nil {
+				if err := tracewire.CaptureIncomplete(sum); err != nil {
 					cut = err
 				}
 			}

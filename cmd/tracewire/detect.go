@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -13,11 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tracewire/tracewire"
-	"github.com/tracewire/tracewire/har"
 	"github.com/tracewire/tracewire/i18n"
-	"github.com/tracewire/tracewire/internal/atomicfile"
-	"github.com/tracewire/tracewire/internal/filekind"
-	"github.com/tracewire/tracewire/match"
 	rep "github.com/tracewire/tracewire/report"
 )
 
@@ -94,27 +89,6 @@ func runDetect(ctx context.Context, e *env, in string, f *detectFlags) error {
 	if err := checkOutput(f.out, append([]string{in}, f.s.Paths()...)...); err != nil {
 		return err
 	}
-	if f.out == "" || f.out == "-" {
-		return detectTo(ctx, e, in, f)
-	}
-	af, err := atomicfile.Create(f.out, 0o644)
-	if err != nil {
-		return err
-	}
-	defer af.Abort()
-	err = detectTo(ctx, &env{stdin: e.stdin, stdout: af, stderr: e.stderr}, in, f)
-	if exitStatus(err) == exitFailed {
-		return err // no output file for an input that could not be read
-	}
-	if cerr := af.Commit(); cerr != nil {
-		return cerr
-	}
-	return err
-}
-
-// detectTo runs detect with its output to e.stdout: tracewire.Detect
-// streams the results into detect's writer.
-func detectTo(ctx context.Context, e *env, in string, f *detectFlags) error {
 	if os.Getenv("GOGC") == "" {
 		// Detection makes much short-lived garbage around a small live
 		// heap (the read buffers and the entries in flight): a higher
@@ -131,108 +105,12 @@ func detectTo(ctx context.Context, e *env, in string, f *detectFlags) error {
 		return err
 	}
 	opts.Workers = f.workers
-	rows := rep.RowInfo{InputFile: in, ToolVersion: rep.ThisTool().Version}
-	// With trace files (or an experiment folder) the enrichment runs too,
-	// and says what it paired; the table then lists the senders.
-	enriched := f.enriched(in)
-	stdin := e.stdin
-	if !enriched {
-		var info filekind.Info
-		if in == "-" {
-			info, stdin = filekind.SniffReader(e.stdin)
-		} else if info, err = filekind.SniffFile(in); err != nil {
-			return err
-		}
-		if err := kindError("detect", readsCaptures|readsHAR, in, info); err != nil {
-			return newDetectOutput(e.stdout, rows, f).fail(e, errors.Unwrap(err))
-		}
-	}
-	if in == "-" {
-		inputs, cleanup, err := stdinInputs(&env{stdin: stdin, stdout: e.stdout, stderr: e.stderr}, []string{in})
-		if err != nil {
-			return err
-		}
-		defer cleanup()
-		input.Files = inputs
-	}
-	main, err := tracewire.MainFile(input)
-	if err != nil {
-		return err
-	}
-	rows.InputFile = displayPath(main)
-	out := newDetectOutput(e.stdout, rows, f)
-	var senders []rep.Evidence
-	d := tracewire.Detection{Result: func(r *match.Result) error {
-		if enriched && f.format == "table" && len(r.Findings) > 0 {
-			senders = append(senders, rep.Evidence{Index: r.Entry.Index, Entry: rep.EvidenceEntry(r.Parsed)})
-		}
-		return out.Add(r)
-	}}
-	if !f.valuesOnly && f.format != "table" {
-		// A findings file names the inputs it was made from (their
-		// SHA-256), and JSON Lines rows carry the analysis ID made from
-		// them: the rows wait for it until the inputs are hashed.
-		d.Hashed = func(a *tracewire.Analysis) error { return out.SetAnalysisID(a.ID) }
-	}
-	a, err := tracewire.Detect(ctx, input, opts, d)
-	if a == nil {
-		return err
-	}
-	name := func(s string) string {
-		if in == "-" {
-			// Standard input's spool file is named "-", as the user gave it.
-			return strings.ReplaceAll(s, input.Files[0], in)
-		}
-		return s
-	}
-	if err == nil && enriched && a.Enrichment != nil {
-		// What was paired and what was not, as `tracewire enrich` says it.
-		if err := a.Enrichment.WriteText(e.stderr); err != nil {
-			return err
-		}
-	}
-	out.AddWarnings(a.Warnings, a.SkippedEntries, name)
-	if err != nil {
-		var se *har.SyntaxError
-		if errors.As(err, &se) && out.Written() > 0 {
-			err = fmt.Errorf("%w (the findings before this point were written)", err)
-		}
-		return out.fail(e, errors.New(name(err.Error())))
-	}
-	if d.Hashed != nil && f.format == "json" {
-		m := &rep.DetectMeta{Tool: a.Tool, ID: a.ID, Inputs: a.Inputs}
-		for i := range m.Inputs {
-			m.Inputs[i].Path = displayPath(m.Inputs[i].Path)
-			if i == 0 && in == "-" {
-				m.Inputs[i].Name = "stdin"
-			}
-		}
-		out.SetMeta(m)
-	}
-	status := out.done(e)
-	if exitStatus(status) == exitFailed {
-		return status
-	}
-	if enriched && f.format == "table" {
-		if err := rep.WriteSenders(e.stdout, senders, f.lang); err != nil {
-			return err
-		}
-	}
-	if status == nil {
-		status = incomplete(a) // a capture not read to its end
-	}
-	return status
-}
-
-// enriched reports whether detect must run the enrichment stage first: a
-// trace file is given, or the input is a PiRogue experiment folder.
-func (f *detectFlags) enriched(in string) bool {
-	s := &f.s
-	if s.SocketTrace != "" || s.Experiment != "" || s.AESInfo != "" || s.Provenance != "" || s.EBPF != "" {
-		return true
-	}
-	st, err := os.Stat(in)
-	return err == nil && st.IsDir()
+	wo := rep.DetectOptions{Format: f.format, ValuesOnly: f.valuesOnly, Lang: f.lang, MaxValueLen: f.maxValueLen, Wide: f.wide}
+	// An output that says it is incomplete is kept; one that an error
+	// stopped is not.
+	return writeOutput(f.out, e.stdout, func(w io.Writer) error {
+		return tracewire.DetectTo(ctx, input, opts, wo, tracewire.Streams{In: e.stdin, Out: w, Err: e.stderr})
+	})
 }
 
 // usageErrorf is a usage error: exit status 2.
@@ -246,37 +124,4 @@ func checkLang(lang string) error {
 		return usageErrorf("--lang %q: not a supported language; want one of %s", lang, strings.Join(i18n.Languages, ", "))
 	}
 	return nil
-}
-
-// detectOutput is the library's writer of detect's formats, ended as the
-// command ends.
-type detectOutput struct{ *rep.DetectWriter }
-
-func newDetectOutput(w io.Writer, rows rep.RowInfo, f *detectFlags) detectOutput {
-	return detectOutput{rep.NewDetectWriter(w, rep.DetectOptions{
-		Format: f.format, ValuesOnly: f.valuesOnly, Lang: f.lang, MaxValueLen: f.maxValueLen, Wide: f.wide,
-		Rows: rows,
-	})}
-}
-
-// done ends a complete run: warnings to stderr, the output's end, and
-// exit status 1 when entries were skipped.
-func (o detectOutput) done(e *env) error {
-	if err := o.End(e.stderr, ""); err != nil {
-		return err
-	}
-	if o.Skipped() > 0 {
-		return &exitError{code: exitIncomplete}
-	}
-	return nil
-}
-
-// fail ends a run stopped by err (an input that cannot be read, or not to
-// its end): the output says so instead of looking complete, and the exit
-// status is 2.
-func (o detectOutput) fail(e *env, err error) error {
-	if ferr := o.End(e.stderr, err.Error()); ferr != nil {
-		return ferr
-	}
-	return &exitError{code: exitFailed, err: err}
 }

@@ -123,7 +123,7 @@ func runEnrich(ctx context.Context, e *env, in, out string, indent bool, s *trac
 		return err
 	}
 	if skipped {
-		return &exitError{code: exitIncomplete}
+		return tracewire.ErrIncomplete
 	}
-	return truncated(res.Capture)
+	return tracewire.CaptureIncomplete(res.Capture)
 }

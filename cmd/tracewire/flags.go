@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"io"
 
 	"github.com/spf13/cobra"
@@ -70,7 +71,8 @@ func options(e *env, s *tracewire.Settings) (tracewire.Options, error) {
 // that does not exist, before any work: exit status 2.
 var checkOutput = atomicfile.CheckOutput
 
-// writeOutput writes to path atomically, or to stdout for "-" or "".
+// writeOutput writes to path atomically, or to stdout for "-" or "". An
+// incomplete output (tracewire.ErrIncomplete) is kept, as on stdout.
 func writeOutput(path string, stdout io.Writer, write func(io.Writer) error) error {
 	if path == "" || path == "-" {
 		return write(stdout)
@@ -80,10 +82,14 @@ func writeOutput(path string, stdout io.Writer, write func(io.Writer) error) err
 		return err
 	}
 	defer fh.Abort()
-	if err := write(fh); err != nil {
-		return err
+	err = write(fh)
+	if err != nil && !errors.Is(err, tracewire.ErrIncomplete) {
+		return err // no output for a run an error stopped
 	}
-	return fh.Commit()
+	if cerr := fh.Commit(); cerr != nil {
+		return cerr
+	}
+	return err
 }
 
 // captureOptions are s's options for reading captures alone, with

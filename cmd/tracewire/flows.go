@@ -57,7 +57,7 @@ lost or damaged. --format json gives the full reason (tlsError) and its cause
 				return err
 			}
 			rep.WriteCaptureWarnings(e.stderr, sum, true)
-			return truncated(sum)
+			return tracewire.CaptureIncomplete(sum)
 		},
 	}
 	cmd.Flags().StringVar(&format, "format", "table", "output format: table or json")

@@ -2,7 +2,6 @@ package main
 
 import (
 	"github.com/tracewire/tracewire/internal/filekind"
-	"github.com/tracewire/tracewire/pcap"
 )
 
 // reads says which kinds of input file a command reads.
@@ -19,28 +18,4 @@ const (
 // reads it.
 func checkInputs(cmd string, r reads, paths ...string) error {
 	return r.CheckFiles(cmd, displayPath, paths...)
-}
-
-// kindError is nil when cmd reads a file like info, else the usage error
-// (exit status 2) that says what the file looks like and who reads it.
-func kindError(cmd string, r reads, name string, info filekind.Info) error {
-	if err := r.Check(cmd, name, info); err != nil {
-		return &exitError{code: exitFailed, err: err}
-	}
-	return nil
-}
-
-// truncated is exit status 1 when a capture could not be read to its end
-// (cut short or corrupt: the warnings have said where, and what was read
-// before is in the output), nil otherwise.
-func truncated(sum *pcap.Summary) error {
-	if sum == nil {
-		return nil
-	}
-	for _, w := range sum.Warnings {
-		if w.Truncated {
-			return &exitError{code: exitIncomplete}
-		}
-	}
-	return nil
 }

@@ -10,6 +10,8 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+
+	"github.com/tracewire/tracewire"
 )
 
 func main() {
@@ -18,7 +20,7 @@ func main() {
 	stop()
 	if err != nil {
 		var ee *exitError
-		if !errors.As(err, &ee) || ee.err != nil {
+		if (!errors.As(err, &ee) || ee.err != nil) && err != tracewire.ErrIncomplete {
 			fmt.Fprintln(os.Stderr, "tracewire:", err)
 		}
 		os.Exit(exitStatus(err))
@@ -66,6 +68,9 @@ func exitStatus(err error) int {
 	var ee *exitError
 	if errors.As(err, &ee) {
 		return ee.code
+	}
+	if errors.Is(err, tracewire.ErrIncomplete) {
+		return exitIncomplete
 	}
 	return exitFailed
 }

@@ -167,7 +167,7 @@ func runReport(ctx context.Context, e *env, args []string, f *reportFlags) error
 	if err := writeOutput(f.out, e.stdout, func(w io.Writer) error { return rep.WriteDocument(w, format, doc, a, details, ro) }); err != nil {
 		return err
 	}
-	return incomplete(a)
+	return tracewire.Incomplete(a)
 }
 
 // refused says why report wrote nothing, with a line per reason: exit
@@ -178,14 +178,4 @@ func refused(e *env, why string, reasons []string) error {
 		fmt.Fprintf(e.stderr, "  - %s\n", d)
 	}
 	return &exitError{code: exitFailed}
-}
-
-// incomplete is exit status 1 for an analysis that left entries out, or a
-// capture not read to its end (the warnings have named them), nil
-// otherwise.
-func incomplete(a *tracewire.Analysis) error {
-	if len(a.SkippedEntries) > 0 || a.Capture != nil && a.Capture.Truncated {
-		return &exitError{code: exitIncomplete}
-	}
-	return nil
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -39,11 +38,10 @@ func detectJSON(t *testing.T, args ...string) map[string]any {
 	return doc
 }
 
-// wantExit2 checks that err is exit status 2.
+// wantExit checks that err gives exit status code.
 func wantExit(t *testing.T, err error, code int) {
 	t.Helper()
-	var ee *exitError
-	if !errors.As(err, &ee) || ee.code != code {
+	if exitStatus(err) != code {
 		t.Fatalf("err %v, want exit status %d", err, code)
 	}
 }
