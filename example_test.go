@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"log"
 	"strings"
@@ -119,4 +120,21 @@ func Example_report() {
 	// | **Gefundene Werte** | 63 |
 	// | **Nicht dekodierte Anfragen an Tracking-Unternehmen** | 0 |
 	// 63 rows; the first: app-measurement.com google/app-measurement-config propertyId=1:123456789012:android:0a1b2c3d4e5f6a7b
+}
+
+// What "tracewire detect" does, as a call: the results stream to Out in
+// one of detect's formats (here JSON Lines, a row per finding), warnings
+// go to Err, and ErrIncomplete says that entries were left out or a
+// capture was cut short.
+func ExampleDetectTo() {
+	var out, warnings bytes.Buffer
+	err := tracewire.DetectTo(context.Background(), tracewire.Input{Files: []string{"testdata/sample/tracking.pcapng"}},
+		tracewire.Options{}, report.DetectOptions{Format: "jsonl"}, tracewire.Streams{Out: &out, Err: &warnings})
+	if err != nil && !errors.Is(err, tracewire.ErrIncomplete) {
+		log.Fatal(err)
+	}
+	rows := strings.Split(strings.TrimSpace(out.String()), "\n")
+	fmt.Println(len(rows), "rows; incomplete:", err != nil)
+	// Output:
+	// 63 rows; incomplete: false
 }

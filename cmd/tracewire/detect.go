@@ -2,17 +2,13 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"os"
 	"runtime/debug"
-	"slices"
-	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/tracewire/tracewire"
-	"github.com/tracewire/tracewire/i18n"
 	rep "github.com/tracewire/tracewire/report"
 )
 
@@ -111,17 +107,4 @@ func runDetect(ctx context.Context, e *env, in string, f *detectFlags) error {
 	return writeOutput(f.out, e.stdout, func(w io.Writer) error {
 		return tracewire.DetectTo(ctx, input, opts, wo, tracewire.Streams{In: e.stdin, Out: w, Err: e.stderr})
 	})
-}
-
-// usageErrorf is a usage error: exit status 2.
-func usageErrorf(format string, args ...any) error {
-	return &exitError{code: exitFailed, err: fmt.Errorf(format, args...)}
-}
-
-// checkLang refuses a language the reports and labels do not have.
-func checkLang(lang string) error {
-	if !slices.Contains(i18n.Languages, lang) {
-		return usageErrorf("--lang %q: not a supported language; want one of %s", lang, strings.Join(i18n.Languages, ", "))
-	}
-	return nil
 }

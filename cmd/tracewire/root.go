@@ -3,10 +3,12 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/tracewire/tracewire/i18n"
 	"github.com/tracewire/tracewire/internal/version"
 )
 
@@ -70,4 +72,17 @@ func usageError(c *cobra.Command, err error) error {
 		msg = fmt.Errorf("%s: %w", strings.TrimPrefix(c.CommandPath(), c.Root().Name()+" "), msg)
 	}
 	return &exitError{code: exitFailed, err: msg}
+}
+
+// usageErrorf is a usage error: exit status 2.
+func usageErrorf(format string, args ...any) error {
+	return &exitError{code: exitFailed, err: fmt.Errorf(format, args...)}
+}
+
+// checkLang refuses a language the reports and labels do not have.
+func checkLang(lang string) error {
+	if !slices.Contains(i18n.Languages, lang) {
+		return usageErrorf("--lang %q: not a supported language; want one of %s", lang, strings.Join(i18n.Languages, ", "))
+	}
+	return nil
 }
