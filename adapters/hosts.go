@@ -49,7 +49,10 @@ func ParseHosts(b []byte) (*HostDirectory, error) {
 		return nil, fmt.Errorf("adapters: host directory: %w", err)
 	}
 	d := &HostDirectory{Companies: f.Companies, domains: map[string]*Company{}, hosts: map[string]*Company{}}
-	for _, c := range f.Companies {
+	for i, c := range f.Companies {
+		if c == nil {
+			return nil, fmt.Errorf("adapters: host directory: company %d of %d is empty", i+1, len(f.Companies))
+		}
 		if c.Name == "" || len(c.Domains)+len(c.Hosts) == 0 {
 			return nil, fmt.Errorf("adapters: host directory: company %q without name or hosts", c.Name)
 		}

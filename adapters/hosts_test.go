@@ -2,6 +2,7 @@ package adapters
 
 import (
 	"net/url"
+	"strings"
 	"testing"
 )
 
@@ -64,7 +65,21 @@ func TestHostsLookup(t *testing.T) {
 			t.Errorf("%s: %q, want %q", host, got, want)
 		}
 	}
-	if _, err := ParseHosts([]byte("companies:\n- {name: A, domains: [a.com]}\n- {name: B, domains: [a.com]}\n")); err == nil {
-		t.Error("a domain listed twice is accepted")
+}
+
+func TestParseHostsErrors(t *testing.T) {
+	for _, tc := range []struct{ name, yaml, want string }{
+		{"domain twice", "companies:\n- {name: A, domains: [a.com]}\n- {name: B, domains: [a.com]}\n", "a.com listed for A and B"},
+		{"no name", "companies:\n- {domains: [a.com]}\n", `company "" without name or hosts`},
+		{"no hosts", "companies:\n- {name: A}\n", `company "A" without name or hosts`},
+		// found by FuzzParseFile: a list item with nothing in it is a nil *Company
+		{"empty item", "companies:\n-", "company 1 of 1 is empty"},
+		{"empty item after one", "companies:\n- {name: A, domains: [a.com]}\n-\n", "company 2 of 2 is empty"},
+		{"unknown field", "companies:\n- {name: A, domain: [a.com]}\n", "field domain not found"},
+	} {
+		_, err := ParseHosts([]byte(tc.yaml))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want one containing %q", tc.name, err, tc.want)
+		}
 	}
 }
