@@ -3,7 +3,6 @@ package tracewire
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -14,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	json "github.com/go-json-experiment/json/v1"
 	"github.com/tracewire/tracewire/adapters"
 	"github.com/tracewire/tracewire/enrich"
 	"github.com/tracewire/tracewire/har"

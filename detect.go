@@ -148,7 +148,7 @@ func DetectTo(ctx context.Context, in Input, o Options, w report.DetectOptions, 
 		} else if info, err = filekind.SniffFile(first); err != nil {
 			return err
 		}
-		if err := (filekind.ReadsCaptures|filekind.ReadsHAR).Check("detect", first, info); err != nil {
+		if err := (filekind.ReadsCaptures | filekind.ReadsHAR).Check("detect", first, info); err != nil {
 			return detectFailed(report.NewDetectWriter(s.Out, w), s.Err, err)
 		}
 	}

@@ -3,12 +3,12 @@ package tracewire
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"slices"
 	"testing"
 
+	json "github.com/go-json-experiment/json/v1"
 	"github.com/tracewire/tracewire/enrich"
 	"github.com/tracewire/tracewire/har"
 )

@@ -1,13 +1,13 @@
 package tracewire
 
 import (
-	"encoding/json"
 	"os"
 	"reflect"
 	"slices"
 	"sort"
 	"strings"
 
+	json "github.com/go-json-experiment/json/v1"
 	"github.com/tracewire/tracewire/adapters"
 	"github.com/tracewire/tracewire/har"
 	"github.com/tracewire/tracewire/report"

@@ -2,10 +2,10 @@ package tracewire
 
 import (
 	"context"
-	"encoding/json"
 	"os"
 	"testing"
 
+	json "github.com/go-json-experiment/json/v1"
 	"github.com/tracewire/tracewire/har"
 	"github.com/tracewire/tracewire/internal/testutil"
 	"github.com/tracewire/tracewire/match"

@@ -1,13 +1,13 @@
 package adapters
 
 import (
-	"encoding/json"
 	"fmt"
 	"math"
 	"slices"
 	"strconv"
 	"strings"
 
+	json "github.com/go-json-experiment/json/v1"
 	"github.com/tracewire/tracewire/adapters/decode"
 )
 

@@ -1,12 +1,12 @@
 package adapters
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"mime"
 	"strings"
 
+	json "github.com/go-json-experiment/json/v1"
 	"github.com/tracewire/tracewire/adapters/decode"
 	"github.com/tracewire/tracewire/adapters/internal/jsonpath"
 	"github.com/tracewire/tracewire/internal/decompress"

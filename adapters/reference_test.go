@@ -1,13 +1,13 @@
 package adapters
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"regexp"
 	"strings"
 	"testing"
 
+	json "github.com/go-json-experiment/json/v1"
 	"github.com/tracewire/tracewire/adapters/internal/jsonpath"
 	"github.com/tracewire/tracewire/internal/testutil"
 )

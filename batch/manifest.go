@@ -1,10 +1,10 @@
 package batch
 
 import (
-	"encoding/json"
 	"os"
 	"path/filepath"
 
+	json "github.com/go-json-experiment/json/v1"
 	"github.com/tracewire/tracewire"
 	"github.com/tracewire/tracewire/internal/atomicfile"
 	"github.com/tracewire/tracewire/report"

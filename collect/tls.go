@@ -3,13 +3,13 @@ package collect
 import (
 	"bufio"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/netip"
 	"strconv"
 
+	json "github.com/go-json-experiment/json/v1"
 	"github.com/tracewire/tracewire/communityid"
 	"github.com/tracewire/tracewire/internal/atomicfile"
 )

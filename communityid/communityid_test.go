@@ -1,11 +1,12 @@
 package communityid
 
 import (
-	"encoding/json"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"testing"
+
+	json "github.com/go-json-experiment/json/v1"
 )
 
 // The examples of the spec's baseline README, which are independent of any

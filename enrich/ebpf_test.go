@@ -1,11 +1,11 @@
 package enrich
 
 import (
-	"encoding/json"
 	"math"
 	"strings"
 	"testing"
 
+	json "github.com/go-json-experiment/json/v1"
 	"github.com/tracewire/tracewire/har"
 )
 

@@ -1,7 +1,6 @@
 package enrich
 
 import (
-	"encoding/json"
 	"fmt"
 	"math"
 	"os"
@@ -9,6 +8,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	json "github.com/go-json-experiment/json/v1"
 )
 
 // Experiment is what a PiRogue experiment folder holds. pirogue-cli writes

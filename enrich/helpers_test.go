@@ -2,13 +2,13 @@ package enrich
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"iter"
 	"net/netip"
 	"strings"
 	"testing"
 
+	json "github.com/go-json-experiment/json/v1"
 	"github.com/tracewire/tracewire/communityid"
 	"github.com/tracewire/tracewire/har"
 )

@@ -1,7 +1,6 @@
 package enrich
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +11,7 @@ import (
 	"testing/iotest"
 	"time"
 
+	json "github.com/go-json-experiment/json/v1"
 	"github.com/tracewire/tracewire/communityid"
 	"github.com/tracewire/tracewire/har"
 )

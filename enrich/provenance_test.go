@@ -1,7 +1,6 @@
 package enrich
 
 import (
-	"encoding/json"
 	"fmt"
 	"maps"
 	"net/url"
@@ -11,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	json "github.com/go-json-experiment/json/v1"
 	"github.com/tracewire/tracewire/har"
 )
 

@@ -1,9 +1,9 @@
 package enrich
 
 import (
-	"encoding/json"
 	"testing"
 
+	json "github.com/go-json-experiment/json/v1"
 	"github.com/tracewire/tracewire/har"
 )
 

@@ -1,7 +1,6 @@
 package har
 
 import (
-	"encoding/json"
 	"math"
 	"math/bits"
 	"net/netip"
@@ -11,6 +10,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	json "github.com/go-json-experiment/json/v1"
 )
 
 // The encoder below is written by hand rather than with encoding/json so

@@ -1,10 +1,11 @@
 package har
 
 import (
-	"encoding/json"
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	json "github.com/go-json-experiment/json/v1"
 )
 
 // Bodies dominate what conversion writes: HTML/JSON text, some non-ASCII,

@@ -3,9 +3,10 @@ package har
 import (
 	"bufio"
 	"bytes"
-	"encoding/json"
 	"errors"
 	"io"
+
+	json "github.com/go-json-experiment/json/v1"
 )
 
 // AppendEntry appends the JSON encoding of e to dst. The encoding is the

@@ -2,7 +2,6 @@ package match
 
 import (
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"sort"
@@ -10,6 +9,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	json "github.com/go-json-experiment/json/v1"
 	"github.com/tracewire/tracewire/adapters"
 	"github.com/tracewire/tracewire/adapters/decode"
 	"github.com/tracewire/tracewire/har"

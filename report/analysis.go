@@ -2,7 +2,6 @@ package report
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	json "github.com/go-json-experiment/json/v1"
 	"github.com/tracewire/tracewire/enrich"
 	"github.com/tracewire/tracewire/har"
 	"github.com/tracewire/tracewire/internal/version"

@@ -2,7 +2,6 @@ package report
 
 import (
 	"encoding/base64"
-	"encoding/json"
 	"math"
 	"sort"
 	"strconv"
@@ -10,6 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	json "github.com/go-json-experiment/json/v1"
 	"github.com/tracewire/tracewire/adapters"
 	"github.com/tracewire/tracewire/adapters/decode"
 	"github.com/tracewire/tracewire/har"

@@ -2,11 +2,11 @@ package report
 
 import (
 	"encoding/base64"
-	"encoding/json"
 	"strings"
 	"testing"
 	"time"
 
+	json "github.com/go-json-experiment/json/v1"
 	"github.com/tracewire/tracewire/har"
 	"github.com/tracewire/tracewire/match"
 )

@@ -3,10 +3,11 @@ package decode
 import (
 	"bytes"
 	"encoding/base64"
-	"encoding/json"
 	"math"
 	"strings"
 	"testing"
+
+	json "github.com/go-json-experiment/json/v1"
 )
 
 func TestParseQueryString(t *testing.T) {

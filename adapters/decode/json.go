@@ -1,7 +1,6 @@
 package decode
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/go-json-experiment/json/jsontext"
+	json "github.com/go-json-experiment/json/v1"
 )
 
 // maxJSONDepth bounds nesting in parsed bodies; real tracking payloads nest

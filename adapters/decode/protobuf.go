@@ -1,12 +1,12 @@
 package decode
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
 	"strconv"
 
+	json "github.com/go-json-experiment/json/v1"
 	"google.golang.org/protobuf/encoding/protowire"
 )
 

@@ -1,12 +1,13 @@
 package decode
 
 import (
-	"encoding/json"
 	"fmt"
 	"math"
 	"sort"
 	"strconv"
 	"strings"
+
+	json "github.com/go-json-experiment/json/v1"
 )
 
 // Stringify turns a decoded value into the text a finding reports: text as
@@ -32,10 +33,17 @@ func Stringify(v any) string {
 		return jsNumber(x)
 	case json.Number:
 		return string(x)
+	case []any, map[string]any:
+		var b strings.Builder
+		writeJSON(&b, v)
+		return b.String()
 	}
-	var b strings.Builder
-	writeJSON(&b, v)
-	return b.String()
+	// Not of the decoded-value model (a function's own result type, say):
+	// JSON as the library writes it, or Go's notation.
+	if bs, err := json.Marshal(v); err == nil {
+		return string(bs)
+	}
+	return fmt.Sprint(v)
 }
 
 // jsNumber formats like JavaScript's Number.prototype.toString.

@@ -3,12 +3,12 @@ package main
 import (
 	"bytes"
 	"compress/gzip"
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	json "github.com/go-json-experiment/json/v1"
 	"github.com/tracewire/tracewire/internal/testutil"
 	"github.com/tracewire/tracewire/pcap"
 )

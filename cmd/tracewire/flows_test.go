@@ -1,7 +1,7 @@
 package main
 
 import (
-	"encoding/json"
+	json "github.com/go-json-experiment/json/v1"
 	rep "github.com/tracewire/tracewire/report"
 	"strings"
 

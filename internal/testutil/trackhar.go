@@ -3,12 +3,13 @@ package testutil
 import (
 	"bufio"
 	"bytes"
-	"encoding/json"
 	"math"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"testing"
+
+	json "github.com/go-json-experiment/json/v1"
 )
 
 // TrackHARFinding is one line of scripts/compare-trackhar/trackhar.mjs: a

@@ -2,7 +2,6 @@ package decode
 
 import (
 	"bufio"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	json "github.com/go-json-experiment/json/v1"
 	"github.com/tracewire/tracewire/communityid"
 	"github.com/tracewire/tracewire/internal/testutil"
 	"github.com/tracewire/tracewire/pcap/internal/capture"

@@ -2,7 +2,6 @@ package httpmsg
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"net/netip"
 	"os"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/andybalholm/brotli"
+	json "github.com/go-json-experiment/json/v1"
 	"github.com/klauspost/compress/gzip"
 	"github.com/tracewire/tracewire/har"
 	"github.com/tracewire/tracewire/internal/testutil"

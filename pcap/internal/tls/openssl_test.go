@@ -11,7 +11,6 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/x509"
-	"encoding/json"
 	"encoding/pem"
 	"flag"
 	"fmt"
@@ -25,6 +24,7 @@ import (
 	"testing"
 	"time"
 
+	json "github.com/go-json-experiment/json/v1"
 	"github.com/tracewire/tracewire/pcap/internal/stream"
 )
 
