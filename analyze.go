@@ -472,6 +472,10 @@ func Evidence(ctx context.Context, in Input, o Options, made *Analysis) (*Analys
 type MismatchError struct {
 	// Differences are what differs, one sentence each.
 	Differences []string
+	// FindingsFile and Inputs name the findings file and the files it
+	// was checked against, when Settings.Load knows them.
+	FindingsFile string
+	Inputs       []string
 }
 
 func (e *MismatchError) Error() string {

@@ -3,6 +3,7 @@ package tracewire
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 
@@ -15,25 +16,30 @@ import (
 // which the caller analyses instead; an error is a path that cannot be
 // read, or a findings file that is broken.
 func ReadFindingsFile(path string) (a *Analysis, ok bool, err error) {
+	if ok, err = isFindingsFile(path); !ok || err != nil {
+		return nil, false, err
+	}
+	a, err = readFindings(path)
+	return a, true, err
+}
+
+// isFindingsFile tells a findings file by its start.
+func isFindingsFile(path string) (bool, error) {
 	st, err := os.Stat(path)
 	if err != nil || st.IsDir() {
-		return nil, false, err
+		return false, err
 	}
 	fh, err := os.Open(path)
 	if err != nil {
-		return nil, false, err
+		return false, err
 	}
 	defer fh.Close()
 	head := make([]byte, 64<<10)
 	n, err := io.ReadFull(fh, head)
 	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
-		return nil, false, err
+		return false, err
 	}
-	if !report.IsFindingsJSON(head[:n]) {
-		return nil, false, nil
-	}
-	a, err = readFindings(path)
-	return a, true, err
+	return report.IsFindingsJSON(head[:n]), nil
 }
 
 func readFindings(path string) (*Analysis, error) {
@@ -88,19 +94,42 @@ func ComparedInputs(path string, c *Analysis) ([]report.InputFile, error) {
 }
 
 // Load reads files when it is one findings file (ReadFindingsFile), else
-// analyses them with s, with the findings of findingsFile, when given,
-// instead of detecting again (AnalyzeWithFindings).
+// analyses them with s, with the findings of findingsFile instead of
+// detecting again (AnalyzeWithFindings). Without findingsFile, a findings
+// file among several files is taken as it: the others are its input.
 func (s *Settings) Load(ctx context.Context, files []string, findingsFile string, o Options) (*Analysis, error) {
 	if len(files) == 1 && findingsFile == "" {
 		if a, ok, err := ReadFindingsFile(files[0]); ok || err != nil {
 			return a, err
 		}
 	}
+	if findingsFile == "" && len(files) > 1 {
+		var inputs []string
+		for _, f := range files {
+			ok, err := isFindingsFile(f)
+			switch {
+			case err != nil:
+				return nil, err
+			case ok && findingsFile != "":
+				return nil, fmt.Errorf("%s and %s are both findings files: give one, with the capture or HAR it was made from", findingsFile, f)
+			case ok:
+				findingsFile = f
+			default:
+				inputs = append(inputs, f)
+			}
+		}
+		files = inputs
+	}
 	in, err := s.Input(files)
 	if err != nil {
 		return nil, err
 	}
-	return AnalyzeWithFindings(ctx, in, o, findingsFile)
+	a, err := AnalyzeWithFindings(ctx, in, o, findingsFile)
+	var me *MismatchError
+	if errors.As(err, &me) {
+		me.FindingsFile, me.Inputs = findingsFile, files
+	}
+	return a, err
 }
 
 // LoadCompared reads or analyses the analysis a report is compared with

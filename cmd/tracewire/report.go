@@ -132,7 +132,11 @@ func runReport(ctx context.Context, e *env, args []string, f *reportFlags) error
 	if errors.As(err, &me) {
 		// Findings of another input would make a report that is wrong
 		// without saying so: refused, with what differs.
-		return refused(e, fmt.Sprintf("the findings file %s does not belong to %s (no report written)", f.findings, strings.Join(args, " ")), me.Differences)
+		names := make([]string, len(me.Inputs))
+		for i, p := range me.Inputs {
+			names[i] = displayPath(p)
+		}
+		return refused(e, fmt.Sprintf("the findings file %s does not belong to %s (no report written)", displayPath(me.FindingsFile), strings.Join(names, " ")), me.Differences)
 	} else if err != nil {
 		return err
 	}

@@ -1,12 +1,12 @@
 package main
 
 import (
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	json "github.com/go-json-experiment/json/v1"
 	"github.com/tracewire/tracewire/internal/testutil"
 )
 
@@ -136,8 +136,23 @@ func TestReportFindingsBelongToInput(t *testing.T) {
 	if with != direct {
 		t.Error("report --findings of the input's own findings differs from the report of the input")
 	}
+	// The findings file among the inputs is taken as --findings.
+	positional, _, err := runCLI(t, nil, "report", own, android, "--format", "md")
+	if err != nil || positional != direct {
+		t.Errorf("report F IN: err %v; same report as report IN: %v", err, positional == direct)
+	}
+	_, stderr, err := runCLI(t, nil, "report", own, ios, "--format", "md")
+	wantExit(t, err, 2)
+	if !strings.Contains(stderr, "the findings file "+own+" does not belong to "+ios) {
+		t.Errorf("report F OTHER does not name the files:\n%s", stderr)
+	}
+	_, _, err = runCLI(t, nil, "report", own, legacyFile, android, "--format", "md")
+	wantExit(t, err, 2)
+	if !strings.Contains(err.Error(), "are both findings files") {
+		t.Errorf("two findings files: %v", err)
+	}
 	// Without digests but matching: accepted, with a warning in the report.
-	_, stderr, err := runCLI(t, nil, "report", "--findings", legacyFile, android, "--format", "md")
+	_, stderr, err = runCLI(t, nil, "report", "--findings", legacyFile, android, "--format", "md")
 	if err != nil || !strings.Contains(stderr, "names no input digest") {
 		t.Errorf("findings without digests of the same input: err %v, stderr:\n%s", err, stderr)
 	}
