@@ -233,8 +233,20 @@ func TestStringifyAndEmpty(t *testing.T) {
 		{map[string]any{"b": int64(1), "a": "x"}, `{"a":"x","b":1}`, false},
 		{nil, "null", true},
 		{false, "false", false},
+		// Outside the decoded-value model, also nested: JSON, no endless
+		// recursion.
+		{[]string{"a", "b"}, `["a","b"]`, false},
+		{[]any{uint8(3), struct{ A int }{1}}, `[3,{"A":1}]`, false},
+		{make(chan int), "", false},
 	}
 	for _, tt := range tests {
+		if tt.s == "" {
+			// Not JSON at all: Go's notation, whatever it is.
+			if Stringify(tt.v) == "" {
+				t.Errorf("Stringify(%#v) is empty", tt.v)
+			}
+			continue
+		}
 		if got := Stringify(tt.v); got != tt.s {
 			t.Errorf("Stringify(%#v) = %q, want %q", tt.v, got, tt.s)
 		}
