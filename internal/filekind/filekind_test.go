@@ -68,12 +68,31 @@ func TestSniff(t *testing.T) {
 	}
 }
 
+// FuzzSniff: sniffing never panics, and a file compressed whole (gzip or
+// zstd) is sniffed as its content is.
 func FuzzSniff(f *testing.F) {
 	f.Add([]byte("{\"log\":"))
 	f.Add(gz([]byte("abc")))
+	zw, err := zstd.NewWriter(nil)
+	if err != nil {
+		f.Fatal(err)
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		i := Sniff(b)
 		_ = i.String()
 		_ = i.ReadBy()
+		if i.Compression != "" || len(b) > HeadSize {
+			return
+		}
+		for _, c := range []struct {
+			name string
+			data []byte
+		}{{"gzip", gz(b)}, {"zstd", zw.EncodeAll(b, nil)}} {
+			want := i
+			want.Compression = c.name
+			if got := Sniff(c.data); got != want {
+				t.Fatalf("%s of %q: %+v, uncompressed %+v", c.name, b, got, i)
+			}
+		}
 	})
 }
