@@ -390,3 +390,22 @@ func TestPiRogueIPv4Mapped(t *testing.T) {
 		}
 	}
 }
+
+// TestGenericRepeatedNames: a name given twice keeps its last value, at any
+// depth and whatever the two types (json/v2 alone decodes the second into
+// the first and fails on {"a":0,"a":""}, which stopped the whole file).
+func TestGenericRepeatedNames(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{`{"":0,"":""}`, `map[:]`},
+		{`{"a":"s","a":{"b":1}}`, `map[a:map[b:1]]`},
+		{`{"a":{"x":1},"a":{"y":2}}`, `map[a:map[y:2]]`},
+		{`{"a":[1],"a":[2,3]}`, `map[a:[2 3]]`},
+		{`{"data":{"":[{"":0,"":""}]}}`, `map[data:map[:[map[:]]]]`},
+		{`{"n":12345678901234567890,"i":-3,"f":1.5}`, `map[f:1.5 i:-3 n:1.2345678901234567e+19]`},
+	} {
+		v, err := generic([]byte(tc.in))
+		if got := fmt.Sprint(v); err != nil || got != tc.want {
+			t.Errorf("generic(%s) = %s, %v; want %s", tc.in, got, err, tc.want)
+		}
+	}
+}

@@ -148,7 +148,9 @@ func kindName(k jsontext.Kind) string {
 // generic decodes a raw value into the generic form HAR extra fields hold
 // (map[string]any, []any, string, float64, bool, nil); whole numbers that
 // fit become int64 so they are written back as they came, numbers beyond
-// float64 stay the text they were.
+// float64 stay the text they were. A name given twice in an object keeps
+// its last value, as Python's json does (PiRogue's tools write these
+// files), whatever the types of the two values.
 func generic(raw []byte) (any, error) {
 	var v any
 	err := json.Unmarshal(raw, &v, json.WithUnmarshalers(genericNumbers), jsontext.AllowDuplicateNames(true), jsontext.AllowInvalidUTF8(true))
@@ -157,6 +159,9 @@ func generic(raw []byte) (any, error) {
 
 var genericNumbers = json.UnmarshalFromFunc(func(d *jsontext.Decoder, v *any) error {
 	if d.PeekKind() != '0' {
+		// json/v2 decodes a repeated name into the value already there,
+		// which fails when the types differ ({"a":0,"a":""}); start anew.
+		*v = nil
 		return errors.ErrUnsupported
 	}
 	raw, err := d.ReadValue()
