@@ -11,6 +11,12 @@
 // folders of captures (PiRogue experiment folders, captures with their key
 // logs and traces) for batch runs.
 //
+// Each command's job is a call here, so that the command line only maps
+// flags to options: Enrich (tracewire enrich), DetectTo (tracewire detect),
+// Settings (the options as flags give them) and Settings.Load (report's
+// inputs). A run that finished without analysing everything returns
+// ErrIncomplete, with its output written.
+//
 // The stages are usable on their own: packages pcap (capture → HAR),
 // enrich (stack traces, provenance), match and adapters (tracker
 // detection), report (output formats).
