@@ -11,6 +11,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // File is an output file being written. Write to it, then call Commit; call
@@ -23,14 +24,32 @@ type File struct {
 	// more than the work that made the file. The rename still makes the
 	// file appear whole or not at all to readers.
 	NoSync bool
-	path   string
+	path   string // as given, for messages
+	target string // where the data goes: path after symbolic links
 	done   bool
+	// direct: path is a device, named pipe or socket (/dev/stdout,
+	// /dev/null, a FIFO), written in place: a rename would replace the
+	// device node itself with a regular file.
+	direct bool
 }
 
 // Create starts writing path. The temporary file lives beside path so the
-// final rename stays on one file system.
+// final rename stays on one file system. A symbolic link is followed: the
+// file it names is replaced and the link stays. A path that is a device,
+// named pipe or socket, or any path under /dev or /proc (/dev/stdout, say,
+// even when it names a regular file: a rename would undo an append), is
+// written directly, as a shell redirection would.
 func Create(path string, perm os.FileMode) (*File, error) {
-	dir, base := filepath.Split(path)
+	if st, err := os.Stat(path); err == nil && !st.IsDir() && (!st.Mode().IsRegular() || special(path)) {
+		// O_APPEND: /dev/stdout may be a file the shell opened with >>.
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+		if err != nil {
+			return nil, fmt.Errorf("create %s: %w", path, err)
+		}
+		return &File{File: f, path: path, target: path, direct: true}, nil
+	}
+	target := followLinks(path)
+	dir, base := filepath.Split(target)
 	if dir == "" {
 		dir = "."
 	}
@@ -48,7 +67,39 @@ func Create(path string, perm os.FileMode) (*File, error) {
 		os.Remove(f.Name())
 		return nil, fmt.Errorf("create %s: %w", path, err)
 	}
-	return &File{File: f, path: path}, nil
+	return &File{File: f, path: path, target: target}, nil
+}
+
+// special reports whether path lies under /dev or /proc, where no
+// temporary file belongs.
+func special(path string) bool {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return false
+	}
+	return strings.HasPrefix(abs, "/dev/") || strings.HasPrefix(abs, "/proc/")
+}
+
+// followLinks is path after its symbolic links (dangling ones too, so the
+// file is made where the link points), path itself when it is no link or
+// the links go round.
+func followLinks(path string) string {
+	p := path
+	for i := 0; i < 40; i++ {
+		st, err := os.Lstat(p)
+		if err != nil || st.Mode()&fs.ModeSymlink == 0 {
+			return p
+		}
+		t, err := os.Readlink(p)
+		if err != nil {
+			return path
+		}
+		if !filepath.IsAbs(t) {
+			t = filepath.Join(filepath.Dir(p), t)
+		}
+		p = t
+	}
+	return path
 }
 
 // Commit syncs the data and renames the temporary file to the destination.
@@ -57,6 +108,12 @@ func (f *File) Commit() error {
 		return errors.New("atomicfile: commit after commit or abort")
 	}
 	f.done = true
+	if f.direct {
+		if err := f.File.Close(); err != nil {
+			return fmt.Errorf("write %s: %w", f.path, err)
+		}
+		return nil
+	}
 	tmp := f.Name()
 	var err error
 	if !f.NoSync {
@@ -66,7 +123,7 @@ func (f *File) Commit() error {
 		err = cerr
 	}
 	if err == nil {
-		err = os.Rename(tmp, f.path)
+		err = os.Rename(tmp, f.target)
 	}
 	if err != nil {
 		os.Remove(tmp)
@@ -82,7 +139,9 @@ func (f *File) Abort() {
 	}
 	f.done = true
 	f.File.Close()
-	os.Remove(f.Name())
+	if !f.direct {
+		os.Remove(f.Name())
+	}
 }
 
 // Close is Abort: a file closed without Commit is not kept.

@@ -1,10 +1,13 @@
 package atomicfile
 
 import (
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 func TestCommitReplaces(t *testing.T) {
@@ -182,4 +185,91 @@ func TestCreateNamesThePath(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), p) || strings.Contains(err.Error(), ".tmp-") {
 		t.Errorf("Create in a missing folder: %v, want the path and not the temporary file", err)
 	}
+}
+
+// TestCreateSpecialAndLinks: a device, a named pipe or /dev/stdout is
+// written in place (a rename would replace the device node: as root,
+// -o /dev/null made /dev/null a regular file; the test uses a named pipe,
+// which takes the same path, not to risk /dev), and a symbolic link is
+// followed, so the link stays and the file it names is replaced.
+func TestCreateSpecialAndLinks(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	target := filepath.Join(dir, "target.har")
+	if err := os.WriteFile(target, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "link.har")
+	if err := os.Symlink("target.har", link); err != nil {
+		t.Fatal(err)
+	}
+	dangling := filepath.Join(dir, "dangling.har")
+	if err := os.Symlink("made.har", dangling); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name, path string
+		read       string // the file that must hold the data afterwards ("" to skip)
+		mode       fs.FileMode
+		linkStays  bool
+	}{
+		{"named pipe", fifo, "", fs.ModeNamedPipe, false},
+		{"link", link, target, 0, true},
+		{"dangling link", dangling, filepath.Join(dir, "made.har"), 0, true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got := make(chan []byte, 1)
+			if c.mode&fs.ModeNamedPipe != 0 {
+				go func() {
+					b, _ := os.ReadFile(c.path)
+					got <- b
+				}()
+			}
+			f, err := Create(c.path, 0o644)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.WriteString("new"); err != nil {
+				t.Fatal(err)
+			}
+			if err := f.Commit(); err != nil {
+				t.Fatal(err)
+			}
+			if c.mode&fs.ModeNamedPipe != 0 {
+				select {
+				case b := <-got:
+					if string(b) != "new" {
+						t.Errorf("pipe read %q", b)
+					}
+				case <-time.After(5 * time.Second):
+					t.Error("nothing written to the pipe")
+				}
+			}
+			if c.mode != 0 {
+				st, err := os.Lstat(c.path)
+				if err != nil || st.Mode().Type() != c.mode {
+					t.Errorf("%s is now %v (%v), want type %v", c.path, st.Mode(), err, c.mode)
+				}
+			}
+			if c.linkStays {
+				if st, err := os.Lstat(c.path); err != nil || st.Mode()&fs.ModeSymlink == 0 {
+					t.Errorf("the link %s was replaced", c.path)
+				}
+			}
+			if c.read != "" {
+				if b, err := os.ReadFile(c.read); err != nil || string(b) != "new" {
+					t.Errorf("%s holds %q (%v)", c.read, b, err)
+				}
+			}
+		})
+	}
+	for _, n := range []string{"dangling.har", "fifo", "link.har", "made.har", "target.har"} {
+		if _, err := os.Lstat(filepath.Join(dir, n)); err != nil {
+			t.Error(err)
+		}
+	}
+	assertOnly(t, dir, "dangling.har", "fifo", "link.har", "made.har", "target.har")
 }
