@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/andybalholm/brotli"
 	json "github.com/go-json-experiment/json/v1"
@@ -372,7 +373,14 @@ func FuzzBuildEntry(f *testing.F) {
 		q := &Message{Method: method, Target: target, Headers: hdr(hname, hvalue, "Content-Encoding", ce, "Set-Cookie", hvalue, "Cookie", hvalue), Body: body}
 		r := &Message{Status: status, Headers: q.Headers, Body: body, Start: t0}
 		e := BuildEntry(conn(), q, r, false, Limits{MaxDecoded: 1 << 16})
-		har.MarshalEntry(e)
+		// The entry is written as JSON that the HAR reader takes back.
+		back, _, err := har.ParseEntry(har.MarshalEntry(e), 0)
+		if err != nil {
+			t.Fatalf("entry written as JSON the reader rejects: %v", err)
+		}
+		if back.Request.URL != e.Request.URL && utf8.ValidString(e.Request.URL) || back.Response.Status != e.Response.Status {
+			t.Fatalf("read back URL %q status %d, built %q %d", back.Request.URL, back.Response.Status, e.Request.URL, e.Response.Status)
+		}
 	})
 }
 
