@@ -1,7 +1,10 @@
 package decode
 
 import (
+	"encoding/base64"
+	"net/url"
 	"testing"
+	"unicode/utf8"
 )
 
 // The fuzz targets check that no decoder panics or loops on any input, and
@@ -74,5 +77,17 @@ func FuzzDecodeBase64(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		_, _ = DecodeBase64(s)
 		_, _ = DecodeURIComponent(s)
+		// Whatever the bytes, their base64 in each alphabet, padded or not,
+		// decodes back to them, and percent-escaped UTF-8 unescapes to itself.
+		for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding, base64.RawStdEncoding, base64.RawURLEncoding} {
+			if got, err := DecodeBase64(enc.EncodeToString([]byte(s))); err != nil || string(got) != s {
+				t.Fatalf("%q: base64 %s decodes to %q, %v", s, enc.EncodeToString([]byte(s)), got, err)
+			}
+		}
+		if utf8.ValidString(s) {
+			if got, err := DecodeURIComponent(url.PathEscape(s)); err != nil || got != s {
+				t.Fatalf("%q: %s decodes to %q, %v", s, url.PathEscape(s), got, err)
+			}
+		}
 	})
 }
