@@ -233,14 +233,18 @@ func loadKeys(inputs []string, opts Options, sum *Summary) (*tls.Keys, error) {
 // progress reports.
 const progressEvery = 8192
 
-func (c *converter) convertFile(i, n int, path string) error {
+func (c *converter) convertFile(i, n int, file string) error {
+	path := file
+	if name, ok := c.opts.Names[file]; ok {
+		path = name
+	}
 	if err := c.ctx.Err(); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	c.file = path
 	c.sum.Files = append(c.sum.Files, FileSummary{Path: path})
 	c.fsum = &c.sum.Files[len(c.sum.Files)-1]
-	f, err := os.Open(path)
+	f, err := os.Open(file)
 	if err != nil {
 		return fmt.Errorf("open capture: %w", err)
 	}

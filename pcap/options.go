@@ -43,6 +43,10 @@ type Options struct {
 	// are ended early, as if idle: their unfinished exchanges become
 	// entries marked incomplete, and a warning counts them.
 	FlowBudget int64
+	// Names maps an input's path to the name it goes by in the summary,
+	// warnings, errors and HAR (a temporary copy of standard input is
+	// "-", as given); an input not in it goes by its path.
+	Names map[string]string
 	// TempDir is where the spool file goes (default os.TempDir()).
 	TempDir string
 	// ListFlows fills Summary.Flows with every TCP connection and UDP

@@ -55,6 +55,8 @@ Entries are sorted by request time; the output is the same on every run.`,
 			if indent {
 				wopts = append(wopts, har.Indented())
 			}
+			opts := captureOptions(e, &s)
+			opts.Names = stdinNames(inputs)
 			var cut error
 			done := func(sum *pcap.Summary) {
 				rep.WriteCaptureWarnings(e.stderr, sum, false)
@@ -63,10 +65,10 @@ Entries are sorted by request time; the output is the same on every run.`,
 				}
 			}
 			if outDir != "" {
-				err = tracewire.ConvertEach(cmd.Context(), outDir, inputs, args, captureOptions(e, &s), wopts, done)
+				err = tracewire.ConvertEach(cmd.Context(), outDir, inputs, args, opts, wopts, done)
 			} else {
 				var sum *pcap.Summary
-				if sum, err = tracewire.ConvertFile(cmd.Context(), out, e.stdout, inputs, captureOptions(e, &s), wopts...); err == nil {
+				if sum, err = tracewire.ConvertFile(cmd.Context(), out, e.stdout, inputs, opts, wopts...); err == nil {
 					done(sum)
 				}
 			}
@@ -86,6 +88,17 @@ Entries are sorted by request time; the output is the same on every run.`,
 // stdinInputs spools "-" (standard input) to a temporary file.
 func stdinInputs(e *env, args []string) ([]string, func(), error) {
 	return stdinfile.Spool(e.stdin, args)
+}
+
+// stdinNames names standard input's spool file "-" in what a conversion
+// writes (warnings, errors, the HAR): its path changes from run to run.
+func stdinNames(inputs []string) map[string]string {
+	for _, p := range inputs {
+		if d := displayPath(p); d != p {
+			return map[string]string{p: d}
+		}
+	}
+	return nil
 }
 
 // displayPath returns "-" for the file standard input was spooled to.

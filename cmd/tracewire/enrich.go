@@ -92,6 +92,7 @@ func runEnrich(ctx context.Context, e *env, in, out string, indent bool, s *trac
 		return err
 	}
 	opts.EnrichProgress = prog.Enrich(e.stderr)
+	opts.Capture.Names = stdinNames(inputs)
 	if indent {
 		opts.HARWriterOptions = append(opts.HARWriterOptions, har.Indented())
 	}

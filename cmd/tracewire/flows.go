@@ -43,7 +43,7 @@ lost or damaged. --format json gives the full reason (tlsError) and its cause
 				return err
 			}
 			opts := captureOptions(e, &s)
-			opts.ListFlows = true
+			opts.ListFlows, opts.Names = true, stdinNames(inputs)
 			sum, err := pcap.Convert(cmd.Context(), inputs, opts, nil)
 			if err != nil {
 				return err
