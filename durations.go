@@ -15,11 +15,17 @@ import (
 func ParseSeconds(s string) (time.Duration, error) {
 	if f, err := strconv.ParseFloat(s, 64); err == nil {
 		if f > 1e9 || f < -1e9 {
-			return 0, fmt.Errorf("out of range")
+			return 0, fmt.Errorf("%q is out of range (at most 1e9 seconds either way)", s)
 		}
 		return time.Duration(f * float64(time.Second)), nil
 	}
-	return time.ParseDuration(s)
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		// time's message ("time: unknown unit ...") says neither what is
+		// wanted nor that seconds are.
+		return 0, fmt.Errorf("want seconds (e.g. -1.5) or a duration (e.g. 5h, 300ms), not %q", s)
+	}
+	return d, nil
 }
 
 // ParseWindow reads a pairing window as "BEFORE,AFTER", each as

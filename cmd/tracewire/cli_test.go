@@ -310,3 +310,30 @@ func TestFlowsTLSReason(t *testing.T) {
 		})
 	}
 }
+
+// TestBadValues: a flag's value that cannot be used is exit status 2 with
+// a message naming the flag and what it wants, not Go's parser ("time:
+// invalid duration").
+func TestBadValues(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"enrich", "--time-shift", "abc", samplePath()}, `--time-shift "abc": want seconds (e.g. -1.5) or a duration (e.g. 5h, 300ms), not "abc"`},
+		{[]string{"detect", "--provenance-time-shift", "1x", samplePath()}, `--provenance-time-shift "1x": want seconds`},
+		{[]string{"detect", "--request-window", "5s,x", samplePath()}, `--request-window: "5s,x": want seconds (e.g. -1.5) or a duration (e.g. 5h, 300ms), not "x"`},
+		{[]string{"detect", "--lang", "fr", samplePath()}, `--lang "fr": not a supported language`},
+	} {
+		_, _, err := runCLI(t, nil, tc.args...)
+		if exitStatus(err) != exitFailed || !strings.Contains(errText(err), tc.want) || strings.Contains(errText(err), "time: ") {
+			t.Errorf("%v: exit %d, %v; want 2 and %q", tc.args, exitStatus(err), err, tc.want)
+		}
+	}
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}

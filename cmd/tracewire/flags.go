@@ -34,11 +34,11 @@ func registerEnrich(cmd *cobra.Command, s *tracewire.Settings) {
 	fl.StringVar(&s.AESInfo, "aes-info", "", "PiRogue aes_info.json: replace bodies the app encrypted by their plaintext")
 	fl.StringVar(&s.Provenance, "provenance", "", "provenance log (JSON objects): whose data each request carried")
 	fl.StringVar(&s.EBPF, "ebpf", "", "socket events in tracewire's eBPF JSON Lines format (docs/ebpf-socket-events.md)")
-	fl.StringVar(&s.TimeShift, "time-shift", "", "seconds added to entry times before pairing them with device records (default: from experiment.json)")
+	fl.StringVar(&s.TimeShift, "time-shift", "", "seconds (or a duration, e.g. 5h) added to entry times before pairing them with device records (default: from experiment.json)")
 	fl.StringVar(&s.RequestWindow, "request-window", "5s,2s", "how long before,after a request a socket send may be")
 	fl.StringVar(&s.ResponseWindow, "response-window", "2s,5s", "how long before,after a response a socket receive may be")
 	fl.StringVar(&s.ProvenanceWindow, "provenance-window", "10s,2s", "how long before,after a request a provenance event may be")
-	fl.StringVar(&s.ProvenanceTimeShift, "provenance-time-shift", "", "seconds added to the provenance log's times before pairing (default: estimated from events found in exactly one request)")
+	fl.StringVar(&s.ProvenanceTimeShift, "provenance-time-shift", "", "seconds (or a duration, e.g. 5h) added to the provenance log's times before pairing (default: estimated from events found in exactly one request)")
 }
 
 // registerAnalysis defines the options of an analysis run on the fly
