@@ -38,11 +38,11 @@ const exitHelp = `Exit status: 0 when everything was read and analysed; 1 when t
 finished but not everything could be analysed (a failed analysis in a batch,
 entries skipped as malformed, a capture cut short or damaged and read up to
 there: the warnings name them); 2 for a usage error (a missing argument, an
-unknown flag, command or value, shown with the usage line; an output that is
-an input or lies in a missing folder) or an input that cannot be read
-(missing, empty, not a capture or HAR, a HAR broken before its end, a
-capture without one readable packet), and for any other error that stopped
-the command.`
+unknown flag or command, shown with the usage line; an unknown value such as
+--lang fr; an output that is an input or lies in a missing folder) or an
+input that cannot be read (missing, empty, not a capture or HAR, a HAR broken
+before its end, a capture without one readable packet), and for any other
+error that stopped the command.`
 
 // exitError ends the program with a status; err, when set, is printed,
 // else the command has already reported what went wrong.
