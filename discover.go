@@ -124,7 +124,9 @@ func Discover(paths []string) ([]Job, error) {
 			}
 			continue
 		}
-		if prefix == "." || prefix == string(filepath.Separator) {
+		if prefix == "." || prefix == ".." || prefix == string(filepath.Separator) {
+			// The folder's own name: ".." would put the outputs of
+			// "batch .. -o out" outside out.
 			if abs, err := filepath.Abs(root); err == nil {
 				prefix = filepath.Base(abs)
 			}
@@ -188,6 +190,24 @@ func jobSize(j *Job) int64 {
 		}
 	}
 	return n
+}
+
+// InputFiles are the files an input reads: InputPaths with an experiment
+// folder replaced by its experiment.json and the files it names (the
+// folder itself when experiment.json cannot be read), so an output beside
+// them in the folder is not taken for an input.
+func InputFiles(in Input) []string {
+	x := in.Experiment
+	in.Experiment = ""
+	out := InputPaths(in)
+	if x != "" {
+		files, err := experimentFiles(x)
+		if err != nil {
+			return append(out, x)
+		}
+		out = append(append(out, filepath.Join(x, "experiment.json")), files...)
+	}
+	return out
 }
 
 func experimentFiles(dir string) ([]string, error) {

@@ -39,6 +39,10 @@ func (b *runner) failed(j *tracewire.Job, inputs, devices []report.InputFile, ol
 // analyse runs one job and writes its outputs.
 func (b *runner) analyse(ctx context.Context, j *tracewire.Job, in tracewire.Input, m Manifest, old *Manifest) Result {
 	dir := b.dir(j)
+	if err := atomicfile.CheckDir(dir, tracewire.InputPaths(in)...); err != nil {
+		// "batch caps/a.pcap -o caps": the job's folder is the capture.
+		return Result{Status: Failed, Err: oneLine(err)}
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return Result{Status: Failed, Err: oneLine(err)}
 	}

@@ -184,6 +184,19 @@ func Run(ctx context.Context, paths []string, o Options) (*Summary, error) {
 	empty := emptyFolders(paths)
 	if o.Out != "" {
 		jobs = outside(jobs, o.Out)
+		// The tables of all analyses must not replace an input either
+		// (an output folder that is an input folder).
+		if _, err := os.Stat(o.Out); err == nil {
+			var all []string
+			for _, j := range jobs {
+				all = append(append(all, tracewire.InputFiles(j.Input)...), j.DeviceReports...)
+			}
+			for _, n := range []string{"findings.jsonl", "findings.parquet"} {
+				if err := atomicfile.CheckOutput(filepath.Join(o.Out, n), all...); err != nil {
+					return nil, err
+				}
+			}
+		}
 	}
 	b := &runner{o: o, jobs: jobs, results: make([]Result, len(jobs)), ready: make([]bool, len(jobs))}
 	// Parallelism is across analyses; each one matches on one goroutine.
@@ -258,26 +271,46 @@ func emptyFolders(paths []string) []string {
 	return out
 }
 
-// outside drops the jobs whose inputs lie in the output folder: a batch
-// over "." into ./results must not analyse the HARs of its last run.
+// outside drops the jobs that are this batch's own outputs: an
+// analysis.har with the manifest.json of an earlier run beside it, in the
+// output folder (after symbolic links), found in a folder given rather
+// than named itself (a named file's ID is its base name, without "/").
+// A batch over "." into ./results must not analyse the HARs of its last
+// run; anything else in the output folder (a capture put there, an
+// experiment folder the outputs go into) is an input like any other, so
+// an output folder that is, or holds, an input does not silently leave it
+// out.
 func outside(jobs []tracewire.Job, out string) []tracewire.Job {
-	abs, err := filepath.Abs(out)
-	if err != nil {
-		return jobs
-	}
-	abs = filepath.Clean(abs) + string(filepath.Separator)
+	root := realPath(out) + string(filepath.Separator)
 	var keep []tracewire.Job
 	for _, j := range jobs {
-		p := j.Input.Experiment
-		if len(j.Input.Files) > 0 {
-			p = j.Input.Files[0]
-		}
-		if a, err := filepath.Abs(p); err == nil && strings.HasPrefix(a, abs) {
-			continue
+		if len(j.Input.Files) == 1 && j.Input.Experiment == "" && filepath.Base(j.Input.Files[0]) == harName && strings.Contains(j.ID, "/") {
+			p := realPath(j.Input.Files[0])
+			if strings.HasPrefix(p, root) {
+				if m, ok := readManifest(filepath.Dir(p)); ok && m.lists(harName) {
+					continue
+				}
+			}
 		}
 		keep = append(keep, j)
 	}
 	return keep
+}
+
+// realPath is p made absolute after symbolic links, as far as it exists.
+func realPath(p string) string {
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return filepath.Clean(p)
+	}
+	if r, err := filepath.EvalSymlinks(abs); err == nil {
+		return r
+	}
+	dir, base := filepath.Split(abs)
+	if dir = filepath.Clean(dir); dir == abs {
+		return abs
+	}
+	return filepath.Join(realPath(dir), base)
 }
 
 // buildDigest is the SHA-256 of the running binary when the VCS revision
@@ -381,6 +414,12 @@ func (b *runner) dir(j *tracewire.Job) string {
 	return filepath.Join(b.o.Out, filepath.FromSlash(j.ID))
 }
 
+// escapes reports whether a job's outputs would lie outside the output
+// folder (an ID with ".."): never written.
+func escapes(id string) bool {
+	return !filepath.IsLocal(strings.TrimPrefix(filepath.FromSlash(id), string(filepath.Separator)))
+}
+
 func (b *runner) run(ctx context.Context, workers int) error {
 	// Largest first, so a big capture does not start last and leave the
 	// other workers idle; outputs do not depend on the order.
@@ -469,6 +508,9 @@ func (b *runner) input(j *tracewire.Job) tracewire.Input {
 func (b *runner) one(ctx context.Context, j *tracewire.Job) Result {
 	if j.Err != nil {
 		return Result{Status: Failed, Err: j.Err.Error()}
+	}
+	if b.o.Out != "" && escapes(j.ID) {
+		return Result{Status: Failed, Err: fmt.Sprintf("its outputs would lie outside the output folder %s (job ID %q); not written", b.o.Out, j.ID)}
 	}
 	in := b.input(j)
 	if b.o.Out == "" {

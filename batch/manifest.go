@@ -63,6 +63,16 @@ func ReadManifest(dir string) (*Manifest, error) {
 	return &m, nil
 }
 
+// lists reports whether the manifest lists an output named name.
+func (m *Manifest) lists(name string) bool {
+	for _, o := range m.Outputs {
+		if o.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
 // readManifest is ReadManifest, nil when there is none that can be read.
 func readManifest(dir string) (*Manifest, bool) {
 	m, err := ReadManifest(dir)
