@@ -32,10 +32,15 @@ func HARName(input string) string {
 
 // ConvertFile converts the captures inputs into one HAR written to path,
 // atomically (nothing is left of it on error), or to w when path is "" or
-// "-".
+// "-". A capture nothing could be read from is an error
+// (CaptureReadError), as in Analyze: its empty HAR is not kept.
 func ConvertFile(ctx context.Context, path string, w io.Writer, inputs []string, o pcap.Options, wo ...har.WriterOption) (*pcap.Summary, error) {
 	if path == "" || path == "-" {
-		return pcap.ConvertHAR(ctx, inputs, o, w, wo...)
+		sum, err := pcap.ConvertHAR(ctx, inputs, o, w, wo...)
+		if err == nil {
+			err = CaptureReadError(sum)
+		}
+		return sum, err
 	}
 	f, err := atomicfile.Create(path, 0o644)
 	if err != nil {
@@ -43,6 +48,9 @@ func ConvertFile(ctx context.Context, path string, w io.Writer, inputs []string,
 	}
 	defer f.Abort()
 	sum, err := pcap.ConvertHAR(ctx, inputs, o, f, wo...)
+	if err == nil {
+		err = CaptureReadError(sum)
+	}
 	if err != nil {
 		return sum, err
 	}
@@ -87,10 +95,12 @@ func ConvertEach(ctx context.Context, dir string, inputs, names []string, o pcap
 	}
 	for i, in := range inputs {
 		sum, err := ConvertFile(ctx, filepath.Join(dir, HARName(names[i])), nil, []string{in}, o, wo...)
+		if sum != nil {
+			done(sum)
+		}
 		if err != nil {
 			return err
 		}
-		done(sum)
 	}
 	return nil
 }

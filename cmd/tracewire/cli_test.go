@@ -337,3 +337,35 @@ func errText(err error) string {
 	}
 	return err.Error()
 }
+
+// TestUnreadableCaptureExit: a capture nothing could be read from (cut
+// inside its first block) is an input that cannot be read, exit status 2
+// in every command that reads captures, as the help says; convert leaves
+// no empty HAR behind (it exited 1 and wrote one).
+func TestUnreadableCaptureExit(t *testing.T) {
+	dir := t.TempDir()
+	cut := filepath.Join(dir, "cut.pcapng")
+	if err := os.WriteFile(cut, mustRead(t, samplePath())[:20], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "out.har")
+	for _, args := range [][]string{
+		{"convert", cut},
+		{"convert", cut, "-o", out},
+		{"convert", cut, "--out-dir", filepath.Join(dir, "hars")},
+		{"flows", cut},
+		{"detect", cut},
+		{"enrich", cut, "-o", out},
+	} {
+		_, stderr, err := runCLI(t, nil, args...)
+		if exitStatus(err) != exitFailed || !strings.Contains(errText(err), "cut.pcapng: no packet could be read (") {
+			t.Errorf("%v: exit %d, %v; want 2, no packet could be read\n%s", args, exitStatus(err), err, stderr)
+		}
+		if _, err := os.Stat(out); err == nil {
+			t.Errorf("%v: wrote %s", args, out)
+		}
+		if _, err := os.Stat(filepath.Join(dir, "hars", "cut.har")); err == nil {
+			t.Errorf("%v: wrote hars/cut.har", args)
+		}
+	}
+}

@@ -68,7 +68,7 @@ Entries are sorted by request time; the output is the same on every run.`,
 				err = tracewire.ConvertEach(cmd.Context(), outDir, inputs, args, opts, wopts, done)
 			} else {
 				var sum *pcap.Summary
-				if sum, err = tracewire.ConvertFile(cmd.Context(), out, e.stdout, inputs, opts, wopts...); err == nil {
+				if sum, err = tracewire.ConvertFile(cmd.Context(), out, e.stdout, inputs, opts, wopts...); sum != nil {
 					done(sum)
 				}
 			}

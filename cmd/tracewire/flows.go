@@ -45,7 +45,11 @@ lost or damaged. --format json gives the full reason (tlsError) and its cause
 			opts := captureOptions(e, &s)
 			opts.ListFlows, opts.Names = true, stdinNames(inputs)
 			sum, err := pcap.Convert(cmd.Context(), inputs, opts, nil)
+			if err == nil {
+				err = tracewire.CaptureReadError(sum)
+			}
 			if err != nil {
+				rep.WriteCaptureWarnings(e.stderr, sum, true)
 				return err
 			}
 			if format == "json" {
