@@ -16,14 +16,18 @@ import (
 
 // WriteAdapterList writes the table of db's adapters (ID, name, number of
 // endpoints and of properties) and the counts of trackers and adapters,
-// as "tracewire adapters list" shows them.
-func WriteAdapterList(out io.Writer, db *adapters.DB) error {
+// as "tracewire adapters list" shows them, in lang.
+func WriteAdapterList(out io.Writer, db *adapters.DB, lang string) error {
 	w := bufio.NewWriter(out)
 	t := tablewriter.NewTable(w, tablewriter.WithRowAutoWrap(tw.WrapNone), tablewriter.WithHeaderAutoFormat(tw.Off))
-	t.Header([]string{"adapter", "name", "endpoints", "properties"})
+	var head []string
+	for _, c := range []string{"adapter", "name", "endpoints", "properties"} {
+		head = append(head, i18n.UI(lang, "adapters.column."+c))
+	}
+	t.Header(head)
 	var rows [][]string
 	for _, a := range db.Adapters {
-		rows = append(rows, []string{a.ID(), a.Name, strconv.Itoa(len(a.EndpointURLs)), strconv.Itoa(len(a.ContainedDataPaths))})
+		rows = append(rows, []string{a.ID(), i18n.AdapterName(lang, a.Name), strconv.Itoa(len(a.EndpointURLs)), strconv.Itoa(len(a.ContainedDataPaths))})
 	}
 	if err := t.Bulk(rows); err != nil {
 		return err
@@ -31,7 +35,7 @@ func WriteAdapterList(out io.Writer, db *adapters.DB) error {
 	if err := t.Render(); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "%d trackers, %d adapters\n", len(db.Trackers), len(db.Adapters))
+	fmt.Fprintf(w, i18n.UI(lang, "adapters.count")+"\n", len(db.Trackers), len(db.Adapters))
 	return w.Flush()
 }
 

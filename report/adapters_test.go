@@ -38,7 +38,7 @@ func TestWriteAdapterInfo(t *testing.T) {
 		t.Fatal(err)
 	}
 	var list bytes.Buffer
-	if err := WriteAdapterList(&list, db); err != nil {
+	if err := WriteAdapterList(&list, db, "en"); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(list.String(), "branch-io/v1") || !strings.HasSuffix(list.String(), " adapters\n") {

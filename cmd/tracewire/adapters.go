@@ -30,14 +30,14 @@ adapters/FORMAT.md.`,
 	cmd.PersistentPreRunE = func(*cobra.Command, []string) error { return checkLang(lang) }
 	list := &cobra.Command{
 		Use:   "list",
-		Short: "List trackers and their adapters",
+		Short: "List the adapters (name, endpoints, properties)",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			db, err := load()
 			if err != nil {
 				return err
 			}
-			return rep.WriteAdapterList(e.stdout, db)
+			return rep.WriteAdapterList(e.stdout, db, lang)
 		},
 	}
 	show := &cobra.Command{
