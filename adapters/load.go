@@ -60,7 +60,23 @@ var Default = sync.OnceValues(func() (*DB, error) {
 
 // LoadDir loads the *.yaml files of a directory, for users' own adapters.
 func LoadDir(dir string) (*DB, error) {
-	return Load(os.DirFS(dir), ".")
+	// Said with the folder's name: within it, errors name the files as
+	// "." and "x.yaml".
+	if st, err := os.Stat(dir); err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, fmt.Errorf("adapter folder %s: %w", dir, err)
+	} else if !st.IsDir() {
+		return nil, fmt.Errorf("adapter folder %s: not a folder", dir)
+	}
+	db, err := Load(os.DirFS(dir), ".")
+	if err == nil && len(db.Adapters) == 0 {
+		// A wrong folder must not pass for a database that finds nothing.
+		return nil, fmt.Errorf("adapter folder %s holds no adapters (*.yaml files as adapters/FORMAT.md describes)", dir)
+	}
+	return db, err
 }
 
 // Load reads and checks every *.yaml and *.yml file of dir in fsys.

@@ -381,56 +381,6 @@ func TestAdaptersListGerman(t *testing.T) {
 	}
 }
 
-func errText(err error) string {
-	if err == nil {
-		return ""
-	}
-	return err.Error()
-}
-
-// TestUnreadableCaptureExit: a capture nothing could be read from (cut
-// inside its first block) is an input that cannot be read, exit status 2
-// in every command that reads captures, as the help says; convert leaves
-// no empty HAR behind (it exited 1 and wrote one).
-func TestUnreadableCaptureExit(t *testing.T) {
-	dir := t.TempDir()
-	cut := filepath.Join(dir, "cut.pcapng")
-	if err := os.WriteFile(cut, mustRead(t, samplePath())[:20], 0o644); err != nil {
-		t.Fatal(err)
-	}
-	out := filepath.Join(dir, "out.har")
-	for _, args := range [][]string{
-		{"convert", cut},
-		{"convert", cut, "-o", out},
-		{"convert", cut, "--out-dir", filepath.Join(dir, "hars")},
-		{"flows", cut},
-		{"detect", cut},
-		{"enrich", cut, "-o", out},
-	} {
-		_, stderr, err := runCLI(t, nil, args...)
-		if exitStatus(err) != exitFailed || !strings.Contains(errText(err), "cut.pcapng: no packet could be read (") {
-			t.Errorf("%v: exit %d, %v; want 2, no packet could be read\n%s", args, exitStatus(err), err, stderr)
-		}
-		if _, err := os.Stat(out); err == nil {
-			t.Errorf("%v: wrote %s", args, out)
-		}
-		if _, err := os.Stat(filepath.Join(dir, "hars", "cut.har")); err == nil {
-			t.Errorf("%v: wrote hars/cut.har", args)
-		}
-	}
-}
-
-// TestAdaptersListGerman: "adapters list --lang de" is German (headers,
-// names, counts), as "show" is; it was English.
-func TestAdaptersListGerman(t *testing.T) {
-	out, _, err := runCLI(t, nil, "adapters", "list", "--lang", "de")
-	for _, w := range []string{" Endpunkte ", " Datenarten ", "Prebid-Integration von Adagio", " Tracker, ", " Adapter\n"} {
-		if err != nil || !strings.Contains(out, w) {
-			t.Errorf("adapters list --lang de: %v; lacks %q", err, w)
-		}
-	}
-}
-
 // TestAdapterFolder: --adapters names a missing folder, a file or a
 // folder without adapters, and refuses it (exit 2), rather than "open .:
 // no such file or directory" or a database that finds nothing.
