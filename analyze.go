@@ -260,7 +260,7 @@ func (p *plan) classify() error {
 		case kindEmpty:
 			return fmt.Errorf("%s: empty file", f)
 		case kindJSON:
-			return fmt.Errorf("%s: a findings file, not a capture or HAR (read it with report.ReadAnalysis)", f)
+			return fmt.Errorf("%s is a findings file, not a capture or HAR (tracewire report reads it, with the capture or HAR it was made from)", f)
 		}
 	}
 	switch {
@@ -1303,7 +1303,7 @@ func (r *run) finish() {
 		a.Warnings = append(a.Warnings, fmt.Sprintf("%d more warnings not listed", r.dropped))
 	}
 	if r.evidenceDropped > 0 {
-		a.Warnings = append(a.Warnings, fmt.Sprintf("%d requests with findings are not kept as evidence (more than %d; see Options.MaxEvidence)", r.evidenceDropped, len(a.Entries)))
+		a.Warnings = append(a.Warnings, fmt.Sprintf("%d requests with findings are not kept as evidence (more than %d): their findings are listed, but not the requests themselves", r.evidenceDropped, len(a.Entries)))
 	}
 	// Warnings name inputs by their file names, as reports do: paths
 	// differ between machines and may say more than a report should.

@@ -403,3 +403,19 @@ func TestAdapterFolder(t *testing.T) {
 		}
 	}
 }
+
+// TestFindingsFileGivenToDetect: detect and enrich refuse a findings file
+// (exit 2) saying which command reads it, not which Go function
+// ("read it with report.ReadAnalysis").
+func TestFindingsFileGivenToDetect(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "f.json")
+	if _, _, err := runCLI(t, nil, "detect", samplePath(), "--format", "json", "-o", f); err != nil {
+		t.Fatal(err)
+	}
+	for _, cmd := range []string{"detect", "enrich"} {
+		_, _, err := runCLI(t, nil, cmd, f)
+		if exitStatus(err) != exitFailed || !strings.Contains(errText(err), "f.json is a findings file, not a capture or HAR (tracewire report reads it") || strings.Contains(errText(err), "ReadAnalysis") {
+			t.Errorf("%s F.json: exit %d, %v", cmd, exitStatus(err), err)
+		}
+	}
+}
