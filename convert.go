@@ -54,6 +54,9 @@ func ConvertFile(ctx context.Context, path string, w io.Writer, inputs []string,
 	if err != nil {
 		return sum, err
 	}
+	if err := CaptureReadError(sum); err != nil {
+		return sum, err // no HAR of a capture nothing could be read from
+	}
 	return sum, f.Commit()
 }
 

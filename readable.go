@@ -9,22 +9,25 @@ import (
 )
 
 // CaptureReadError returns an error for the first capture of sum that
-// nothing could be read from: no packet, and a warning about the file (a
-// capture truncated inside its first record, say). Such a capture must not
-// pass for one in which nothing was found. A capture that is complete and
-// holds no packets is not an error.
+// nothing could be read from: no packet (a capture truncated inside its
+// first record, say, or a complete one that holds none), or only packets
+// of link types that are not supported. Such a capture must not pass for
+// one in which nothing was found.
 func CaptureReadError(sum *pcap.Summary) error {
 	if sum == nil {
 		return nil
 	}
 	for _, f := range sum.Files {
-		if f.Packets > 0 {
+		if f.Packets > 0 && f.UnsupportedLink < f.Packets {
 			continue
 		}
 		for _, w := range sum.Warnings {
 			if w.File == f.Path || w.File == filepath.Base(f.Path) {
 				return fmt.Errorf("%s: no packet could be read (%s)", f.Path, w.Message)
 			}
+		}
+		if f.Packets == 0 {
+			return fmt.Errorf("%s holds no packets: nothing to analyse", f.Path)
 		}
 	}
 	return nil

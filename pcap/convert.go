@@ -280,6 +280,10 @@ func (c *converter) convertFile(i, n int, file string) error {
 	dec := decode.NewDecoder()
 	var firstErr error
 	var firstErrFrame uint64
+	// Packets of link types the decoder does not know, by link type,
+	// with the first frame of each: said, never skipped in silence.
+	type linkCount struct{ packets, frame uint64 }
+	unsupported := map[uint16]*linkCount{}
 	tp := &tcp.Packet{}
 	for {
 		p, err := r.Next()
@@ -299,6 +303,16 @@ func (c *converter) convertFile(i, n int, file string) error {
 		}
 		d, err := dec.Decode(p)
 		if err != nil {
+			var le *decode.UnsupportedLinkError
+			if errors.As(err, &le) {
+				lc := unsupported[le.LinkType]
+				if lc == nil {
+					lc = &linkCount{frame: p.Frame}
+					unsupported[le.LinkType] = lc
+				}
+				lc.packets++
+				c.fsum.UnsupportedLink++
+			}
 			if !errors.Is(err, decode.ErrSkip) {
 				c.fsum.DecodeErrors++
 				c.sum.DecodeErrors++
@@ -336,6 +350,19 @@ func (c *converter) convertFile(i, n int, file string) error {
 	}
 	for _, w := range r.Warnings() {
 		c.sum.Warnings = append(c.sum.Warnings, Warning{File: path, Frame: w.Frame, Message: w.Msg, Truncated: w.Stop})
+	}
+	lts := make([]uint16, 0, len(unsupported))
+	for lt := range unsupported {
+		lts = append(lts, lt)
+	}
+	slices.Sort(lts)
+	for _, lt := range lts {
+		lc := unsupported[lt]
+		msg := fmt.Sprintf("%d packets of link type %d, which is not supported, were not analysed (the first is frame %d)", lc.packets, lt, lc.frame)
+		if lc.packets == 1 {
+			msg = fmt.Sprintf("a packet of link type %d, which is not supported, was not analysed", lt)
+		}
+		c.sum.Warnings = append(c.sum.Warnings, Warning{File: path, Frame: lc.frame, Message: msg})
 	}
 	if firstErr != nil {
 		msg := fmt.Sprintf("%d packets could not be decoded; the first: %v", c.fsum.DecodeErrors, firstErr)

@@ -100,9 +100,11 @@ type Summary struct {
 // FileSummary describes one input.
 type FileSummary struct {
 	Path string
-	// Packets read, DecodeErrors among them (malformed headers).
-	Packets, DecodeErrors uint64
-	Conns, Entries        int
+	// Packets read, DecodeErrors among them (malformed headers), and
+	// UnsupportedLink among them of a link type the decoder does not know
+	// (not analysed; a warning says which).
+	Packets, DecodeErrors, UnsupportedLink uint64
+	Conns, Entries                         int
 }
 
 // FlowInfo describes one TCP connection or UDP flow.

@@ -7,6 +7,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/binary"
 	"os"
 	"path/filepath"
 	"strings"
@@ -243,6 +244,9 @@ func TestUnreadableInput(t *testing.T) {
 		put("entries.har", []byte(`{"log":{"version":"1.2","entries":{}}}`)), // entries of the wrong type
 		put("trace.json", []byte(`[{"pid":1}]`)),                             // a trace file
 		put("image.png", []byte("\x89PNG\r\n\x1a\n0000000000000000")),
+		put("header-only.pcap", pcapBytes(1)),                  // complete, no packets
+		put("linktype.pcap", pcapBytes(999, make([]byte, 60))), // only packets of an unsupported link type
+		testutil.Corpus(t, "wireshark", "empty.pcap"),
 	}
 	for _, in := range inputs {
 		name := filepath.Base(in)
@@ -276,11 +280,43 @@ func TestUnreadableInput(t *testing.T) {
 			os.Remove(md)
 		}
 	}
-	// A capture that is complete and holds no packets is read: nothing found.
-	out, _, err := runCLI(t, nil, "detect", testutil.Corpus(t, "wireshark", "empty.pcap"))
-	if err != nil || !strings.Contains(out, "No transmissions") || strings.Contains(out, "Not everything") {
-		t.Errorf("empty capture: %v %q", err, out)
+	// convert and flows say so too, and write no HAR.
+	for _, c := range []struct{ in, want string }{
+		{inputs[len(inputs)-3], "holds no packets"},
+		{inputs[len(inputs)-2], "link type 999, which is not supported"},
+	} {
+		har := filepath.Join(dir, "out.har")
+		_, _, err := runCLI(t, nil, "convert", c.in, "-o", har)
+		if exitStatus(err) != exitFailed || err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("convert %s: exit %d, %v", c.in, exitStatus(err), err)
+		}
+		if _, serr := os.Stat(har); serr == nil {
+			t.Errorf("convert %s: HAR written", c.in)
+		}
+		out, _, err := runCLI(t, nil, "flows", c.in)
+		if exitStatus(err) != exitFailed || err == nil || !strings.Contains(err.Error(), c.want) || out != "" {
+			t.Errorf("flows %s: exit %d, %v, stdout %q", c.in, exitStatus(err), err, out)
+		}
 	}
+}
+
+// pcapBytes is a little-endian pcap file of link type lt with one record
+// per packet given.
+func pcapBytes(lt uint32, packets ...[]byte) []byte {
+	b := binary.LittleEndian.AppendUint32(nil, 0xa1b2c3d4)
+	b = binary.LittleEndian.AppendUint16(b, 2)
+	b = binary.LittleEndian.AppendUint16(b, 4)
+	b = append(b, make([]byte, 8)...) // time zone, accuracy
+	b = binary.LittleEndian.AppendUint32(b, 65535)
+	b = binary.LittleEndian.AppendUint32(b, lt)
+	for i, p := range packets {
+		b = binary.LittleEndian.AppendUint32(b, uint32(1710406800+i))
+		b = binary.LittleEndian.AppendUint32(b, 0)
+		b = binary.LittleEndian.AppendUint32(b, uint32(len(p)))
+		b = binary.LittleEndian.AppendUint32(b, uint32(len(p)))
+		b = append(b, p...)
+	}
+	return b
 }
 
 // TestBatchStdinGoesOn: a missing path among those on standard input is
