@@ -378,7 +378,10 @@ func FuzzBuildEntry(f *testing.F) {
 		if err != nil {
 			t.Fatalf("entry written as JSON the reader rejects: %v", err)
 		}
-		if back.Request.URL != e.Request.URL && utf8.ValidString(e.Request.URL) || back.Response.Status != e.Response.Status {
+		// (The writer percent-encodes white space and control characters
+		// in URLs, and replaces invalid UTF-8.)
+		plain := utf8.ValidString(e.Request.URL) && !strings.ContainsFunc(e.Request.URL, func(r rune) bool { return r <= ' ' || r == 0x7f })
+		if plain && back.Request.URL != e.Request.URL || back.Response.Status != e.Response.Status {
 			t.Fatalf("read back URL %q status %d, built %q %d", back.Request.URL, back.Response.Status, e.Request.URL, e.Response.Status)
 		}
 	})
