@@ -372,8 +372,16 @@ func buildView(a *Analysis, o *Options) (*view, error) {
 	v.Undecoded = undecodedOf(a, tr)
 	v.Method = methodOf(a, tr)
 
+	// A body cut short is in the HAR read, or, for a capture, in the HAR
+	// convert writes: there is no HAR file to point to.
+	cut := "report.appendix.truncatedCapture"
+	for _, in := range a.Inputs {
+		if in.Role == RoleHAR {
+			cut = "report.appendix.truncated"
+		}
+	}
 	for _, t := range txs {
-		v.Appendix = append(v.Appendix, appendixOf(t, tr, maxBody))
+		v.Appendix = append(v.Appendix, appendixOf(t, tr, maxBody, cut))
 	}
 	return v, nil
 }
@@ -1244,7 +1252,7 @@ func timeShiftText(s *enrich.TimeShift, tr *translator) string {
 	return tr.t("report.method.timeShift.estimated", "shift", shift, "n", tr.num(s.Events))
 }
 
-func appendixOf(t *tx, tr *translator, maxBody int) appendixEntry {
+func appendixOf(t *tx, tr *translator, maxBody int, cut string) appendixEntry {
 	ae := appendixEntry{Anchor: "a-" + strconv.Itoa(t.index), Heading: tr.t("report.appendix.request", "index", requestNumber(t.index))}
 	e := t.entry
 	if e == nil {
@@ -1285,7 +1293,7 @@ func appendixOf(t *tx, tr *translator, maxBody int) appendixEntry {
 	}
 	if len(body) > len(shown) {
 		sum := sha256.Sum256(body)
-		ae.BodyNote = tr.t("report.appendix.truncated", "n", tr.num(len(body)-len(shown)),
+		ae.BodyNote = tr.t(cut, "n", tr.num(len(body)-len(shown)),
 			"size", tr.num(len(body)), "sha", hex.EncodeToString(sum[:]))
 	}
 	return ae

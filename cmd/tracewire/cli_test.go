@@ -419,3 +419,16 @@ func TestFindingsFileGivenToDetect(t *testing.T) {
 		}
 	}
 }
+
+// TestReportMaxBodyCapture: a body cut by --max-body in the report of a
+// capture points to the HAR convert writes, not to "the HAR file", which
+// a capture's analysis does not have.
+func TestReportMaxBodyCapture(t *testing.T) {
+	for _, lang := range []string{"en", "de"} {
+		out, _, err := runCLI(t, nil, "report", samplePath(), "--max-body", "10", "--format", "md", "--lang", lang)
+		want := map[string]string{"en": "; tracewire convert writes it in full into a HAR file, and --max-body shows more.", "de": "; tracewire convert schreibt ihn vollständig in eine HAR-Datei, --max-body zeigt mehr."}[lang]
+		if err != nil || !strings.Contains(out, want) || strings.Contains(out, "the HAR file holds") || strings.Contains(out, "die HAR-Datei enthält") {
+			t.Errorf("--lang %s: %v; the note on cut bodies is not %q", lang, err, want)
+		}
+	}
+}
