@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -48,9 +49,19 @@ func ReadExperiment(path string) (*Experiment, error) {
 	if err != nil {
 		return nil, err
 	}
-	var top map[string]any
-	if err := json.Unmarshal(b, &top); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+	var v any
+	if err := json.Unmarshal(b, &v); err != nil {
+		return nil, fmt.Errorf("%s: not an experiment.json: %w", path, err)
+	}
+	top, ok := v.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("%s: not an experiment.json (want a JSON object such as {\"network\": {\"file\": \"traffic.pcapng\"}})", path)
+	}
+	known := []string{"network", "device", "socket_traces", "crypto_traces", "sslkeylog", "socket_events", "tls_plaintext", "target", "app", "package_name"}
+	if len(top) > 0 && !slices.ContainsFunc(known, func(k string) bool { _, ok := top[k]; return ok }) {
+		// Another JSON file (a HAR, findings) would pass for an
+		// experiment that names nothing.
+		return nil, fmt.Errorf("%s: not an experiment.json: it has none of the keys %s", path, strings.Join(known, ", "))
 	}
 	x := &Experiment{Dir: filepath.Dir(path)}
 	// member returns top[key][name], nil when either is missing or null.

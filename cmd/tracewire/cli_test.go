@@ -432,3 +432,20 @@ func TestReportMaxBodyCapture(t *testing.T) {
 		}
 	}
 }
+
+// TestExperimentNotExperiment: --experiment given another JSON file (a
+// HAR, a list) is refused, exit 2, saying it is not an experiment.json;
+// a HAR passed for an experiment that names nothing, and a list gave Go's
+// "cannot unmarshal array into Go value of type map[string]interface {}".
+func TestExperimentNotExperiment(t *testing.T) {
+	list := filepath.Join(t.TempDir(), "list.json")
+	if err := os.WriteFile(list, []byte("[1]"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"../../testdata/report/shop-backend.har", list} {
+		_, _, err := runCLI(t, nil, "detect", samplePath(), "--experiment", f)
+		if exitStatus(err) != exitFailed || !strings.Contains(errText(err), f+": not an experiment.json") || strings.Contains(errText(err), "Go value") {
+			t.Errorf("--experiment %s: exit %d, %v", f, exitStatus(err), err)
+		}
+	}
+}
