@@ -129,6 +129,9 @@ const (
 // sniff tells a capture from a HAR (or other JSON) by the first bytes;
 // a file that is neither is an error that says what it looks like.
 func sniff(path string) (string, error) {
+	if err := filekind.CheckPipe(path); err != nil {
+		return "", err
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return "", err
@@ -240,6 +243,13 @@ func resolveFiles(in Input) (*plan, error) {
 	}
 	// Until classify has read them, a .har name says HAR.
 	p.har = len(p.in.Files) == 1 && strings.HasSuffix(strings.ToLower(p.in.Files[0]), ".har")
+	for _, f := range p.inputs() {
+		// Every input is hashed for the findings, then read: a pipe
+		// (--keylog <(...)) would be empty the second time.
+		if err := filekind.CheckPipe(f[1]); err != nil {
+			return nil, fmt.Errorf("%s: %w", f[0], err)
+		}
+	}
 	return p, nil
 }
 

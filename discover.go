@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"github.com/tracewire/tracewire/internal/filekind"
 )
 
 // Job is one analysis found by Discover: its inputs, the device reports
@@ -109,6 +111,11 @@ func Discover(paths []string) ([]Job, error) {
 		}
 		prefix := filepath.Base(filepath.Clean(root))
 		if !st.IsDir() {
+			if err := filekind.CheckPipe(root); err != nil {
+				// Hashing it, then analysing it, would read it twice.
+				jobs = append(jobs, Job{ID: uniqueID(ids, filepath.Base(root)), Input: Input{Files: []string{root}}, Err: err})
+				continue
+			}
 			js, err := discoverDir(filepath.Dir(root), "", []string{filepath.Base(root)})
 			if err != nil {
 				return nil, err

@@ -123,6 +123,9 @@ func Sniff(head []byte) Info {
 
 // SniffFile sniffs the file at path.
 func SniffFile(path string) (Info, error) {
+	if err := CheckPipe(path); err != nil {
+		return Info{}, err // opening it could wait for a writer
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return Info{}, err

@@ -61,8 +61,12 @@ func (r Reads) CheckFiles(cmd string, name func(string) string, paths ...string)
 		if p == "-" || p == "" {
 			continue
 		}
-		if st, err := os.Stat(p); err != nil || st.IsDir() {
+		st, err := os.Stat(p)
+		if err != nil || st.IsDir() {
 			continue
+		}
+		if err := notPipe(name(p), st); err != nil {
+			return err
 		}
 		info, err := SniffFile(p)
 		if err != nil {
@@ -73,4 +77,30 @@ func (r Reads) CheckFiles(cmd string, name func(string) string, paths ...string)
 		}
 	}
 	return nil
+}
+
+// CheckPipe refuses a named pipe or socket as an input (a FIFO, or
+// /dev/stdin given by name when it is a pipe): an input is read more than
+// once (a capture's TLS secrets first), which a pipe cannot give; its
+// second reading would start in the middle and say the file is of an
+// unknown format. Other paths, and those that cannot be stat'ed, are nil.
+func CheckPipe(path string) error {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil
+	}
+	return notPipe(path, st)
+}
+
+func notPipe(name string, st os.FileInfo) error {
+	what := ""
+	switch {
+	case st.Mode()&os.ModeNamedPipe != 0:
+		what = "a named pipe"
+	case st.Mode()&os.ModeSocket != 0:
+		what = "a socket"
+	default:
+		return nil
+	}
+	return fmt.Errorf("%s is %s, which can be read only once, but tracewire reads an input more than once (to hash it; a capture's TLS secrets first): save it to a file first (a capture or HAR may also come on standard input, as \"-\")", name, what)
 }

@@ -1,0 +1,68 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestPipeInputs: a named pipe given as an input (a FIFO, "<(zcat x)",
+// "/dev/stdin" when it is a pipe) is refused with exit status 2 in every
+// command, before it is opened. Before, convert, flows and detect waited for
+// a writer, then said the capture was "of unknown format" (the sniffing had
+// taken its start), batch hung, and a key log given as a pipe was hashed,
+// then read empty: "no TLS secrets in this key log file".
+func TestPipeInputs(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "capture.pcap")
+	if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+		t.Skipf("no named pipes here: %v", err)
+	}
+	out := filepath.Join(dir, "out")
+	for _, args := range [][]string{
+		{"convert", fifo},
+		{"convert", fifo, "--out-dir", out},
+		{"flows", fifo},
+		{"detect", fifo},
+		{"detect", "--format", "json", fifo},
+		{"enrich", fifo, "-o", out + ".har"},
+		{"report", fifo, "-o", out + ".html"},
+		{"batch", fifo, "-o", out},
+		{"detect", samplePath(), "--keylog", fifo},
+		{"detect", samplePath(), "--socket-trace", fifo},
+		{"report", samplePath(), "--keylog", fifo, "-o", out + ".html"},
+	} {
+		type result struct {
+			stderr string
+			err    error
+		}
+		done := make(chan result, 1)
+		go func() {
+			_, stderr, err := runCLI(t, nil, args...)
+			done <- result{stderr, err}
+		}()
+		select {
+		case r := <-done:
+			want, msg := exitFailed, ""
+			if r.err != nil {
+				msg = r.err.Error()
+			}
+			if args[0] == "batch" {
+				want, msg = exitIncomplete, r.stderr // one failed analysis
+			}
+			if exitStatus(r.err) != want || !strings.Contains(msg, fifo+" is a named pipe") {
+				t.Errorf("%s: exit %d, %v\n%s", strings.Join(args, " "), exitStatus(r.err), r.err, r.stderr)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatalf("%s: still waiting on the pipe after 30 s", strings.Join(args, " "))
+		}
+	}
+	for _, p := range []string{out + ".har", out + ".html"} {
+		if _, err := os.Stat(p); err == nil {
+			t.Errorf("%s written", p)
+		}
+	}
+}
