@@ -199,3 +199,14 @@ func TestUnsupportedLang(t *testing.T) {
 		}
 	}
 }
+
+// TestGermanMethodCapture: the German methodology says how a capture was
+// read in a sentence that parses ("HTTP/1.x und HTTP/2, QUIC-Verbindungen
+// über UDP verfolgt und HTTP/3 in 8 HTTP-Austausche zerlegt" did not).
+func TestGermanMethodCapture(t *testing.T) {
+	out, _, err := runCLI(t, nil, "report", samplePath(), "--lang", "de", "--format", "md")
+	want := "TCP-Verbindungen wurden zusammengesetzt (6 Verbindungen) und als HTTP/1.x und HTTP/2 gelesen, QUIC-Verbindungen über UDP verfolgt und als HTTP/3 gelesen; das ergab 8 HTTP-Austausche"
+	if err != nil || !strings.Contains(out, want) {
+		t.Errorf("%v; the German methodology lacks %q", err, want)
+	}
+}
