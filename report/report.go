@@ -90,7 +90,8 @@ type Options struct {
 	// again; nil means the embedded one.
 	DB *adapters.DB
 	// MaxBody bounds each request body reproduced in the appendix, in
-	// bytes (default 256 KiB); the rest is counted, not shown.
+	// bytes (default 4 KiB; negative: no bound); the rest is counted, not
+	// shown.
 	MaxBody int
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -248,6 +249,8 @@ func buildView(a *Analysis, o *Options) (*view, error) {
 	maxBody := o.MaxBody
 	if maxBody == 0 {
 		maxBody = defaultMaxBody
+	} else if maxBody < 0 {
+		maxBody = math.MaxInt
 	}
 	tr := newTranslator(lang)
 	v := &view{tr: tr, Lang: lang}

@@ -449,3 +449,28 @@ func TestExperimentNotExperiment(t *testing.T) {
 		}
 	}
 }
+
+// TestReportMaxBody: --max-body cuts bodies in the appendix at its value
+// (4 KiB by default, as the help now says; it said 256 KiB), and a
+// negative value shows them whole (it panicked: slice bounds out of range).
+func TestReportMaxBody(t *testing.T) {
+	dir := testutil.Corpus(t, "har", "reporthar")
+	in := filepath.Join(dir, "android_first-run.har")
+	for _, tc := range []struct {
+		max  string
+		want string // in the note on a cut body; "" for none
+	}{
+		{"", "… 123,852 more bytes of the body are not shown. The whole body has 127,948 bytes"},
+		{"100000", "… 27,948 more bytes of the body are not shown. The whole body has 127,948 bytes"},
+		{"-1", ""},
+	} {
+		args := []string{"report", in, "--format", "md"}
+		if tc.max != "" {
+			args = append(args, "--max-body", tc.max)
+		}
+		out, _, err := runCLI(t, nil, args...)
+		if err != nil || tc.want != "" && !strings.Contains(out, tc.want) || tc.want == "" && strings.Contains(out, "more bytes of the body are not shown") {
+			t.Errorf("--max-body %q: %v; want note %q", tc.max, err, tc.want)
+		}
+	}
+}

@@ -81,7 +81,7 @@ when it is a terminal: give -o, or redirect it.`,
 	fl.BoolVar(&f.compareAny, "compare-any", false, "compare with --compare even when it may be of another app (other app ID, or no host in common); the report says so")
 	fl.StringArrayVar(&f.devices, "device-report", nil, "TrackerControl CSV export or iOS App Privacy Report (ndjson) of the user's phone; repeatable")
 	fl.StringVarP(&f.out, "output", "o", "-", "output file (\"-\": standard output)")
-	fl.IntVar(&f.maxBody, "max-body", 0, "bytes of each request body reproduced in the appendix (default 256 KiB)")
+	fl.IntVar(&f.maxBody, "max-body", 0, "bytes of each request body reproduced in the appendix (default 4 KiB; negative: all)")
 	fl.StringVar(&f.document, "document", "report", "report, notice (to the controller), complaint or complaint-informal (to the authority)")
 	fl.StringVar(&f.details, "details", "", "details.yaml with what only you know (parties, dates, circumstances); needed for notice and complaints")
 	return cmd
