@@ -12,6 +12,7 @@ import (
 
 	"github.com/tracewire/tracewire/communityid"
 	"github.com/tracewire/tracewire/har"
+	"github.com/tracewire/tracewire/internal/filekind"
 	"github.com/tracewire/tracewire/internal/version"
 	"github.com/tracewire/tracewire/pcap/internal/capture"
 	"github.com/tracewire/tracewire/pcap/internal/decode"
@@ -204,6 +205,12 @@ func loadKeys(inputs []string, opts Options, sum *Summary) (*tls.Keys, error) {
 			return nil, fmt.Errorf("key log: %w", err)
 		}
 		if added, _ := keys.AddKeyLog(b); added == 0 {
+			// A key log is text; binary or JSON is another file given
+			// by mistake, and analysing without its keys would pass
+			// for a capture whose TLS could not be decrypted.
+			if info := filekind.Sniff(b[:min(len(b), filekind.HeadSize)]); info.Compression != "" || info.Kind != filekind.Text && info.Kind != filekind.Empty {
+				return nil, fmt.Errorf("key log %s is %s, not a key log (text, lines such as \"CLIENT_RANDOM <client random> <secret>\"): no TLS secrets in it", f, info)
+			}
 			sum.Warnings = append(sum.Warnings, Warning{File: f, Message: "no TLS secrets in this key log file"})
 		}
 	}

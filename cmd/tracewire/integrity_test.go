@@ -66,3 +66,56 @@ func TestPipeInputs(t *testing.T) {
 		}
 	}
 }
+
+// TestKeyLogNotText: a key log that is binary, compressed or JSON (another
+// file given by mistake) is an error, exit 2, naming the file and what it
+// looks like, in every command that takes --keylog; before, it was a
+// warning and exit 0, the TLS left undecrypted. A text key log without
+// secrets stays a warning.
+func TestKeyLogNotText(t *testing.T) {
+	dir := t.TempDir()
+	put := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	garbage := make([]byte, 4096)
+	for i := range garbage {
+		garbage[i] = byte(i*7 + i/256)
+	}
+	for _, c := range []struct {
+		name    string
+		content []byte
+		want    string // in the error; "" for a warning only
+	}{
+		{"garbage.keys", garbage, "is a file of unknown format"},
+		{"keys.json", []byte(`{"keys":[]}`), "is a JSON file"},
+		{"keys.txt.gz", []byte("\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03\x01\x00\x00\xff\xff\x00\x00\x00\x00\x00\x00\x00\x00\x00"), "is a gzip-compressed file"},
+		{"notes.txt", []byte("# no secrets here\n"), ""},
+		{"empty.keys", nil, ""},
+	} {
+		kl := put(c.name, c.content)
+		for _, args := range [][]string{
+			{"convert", samplePath(), "--keylog", kl, "-o", filepath.Join(dir, "out.har")},
+			{"flows", samplePath(), "--keylog", kl},
+			{"detect", samplePath(), "--keylog", kl},
+			{"report", samplePath(), "--keylog", kl, "-o", filepath.Join(dir, "out.md")},
+		} {
+			_, stderr, err := runCLI(t, nil, args...)
+			cmd := strings.Join(args[:1], "") + " --keylog " + c.name
+			if c.want == "" {
+				if err != nil || !strings.Contains(stderr, "no TLS secrets in this key log file") {
+					t.Errorf("%s: %v, stderr %q: want a warning and exit 0", cmd, err, stderr)
+				}
+				continue
+			}
+			if exitStatus(err) != exitFailed || !strings.Contains(err.Error(), "key log "+kl+" "+c.want) {
+				t.Errorf("%s: exit %d, %v", cmd, exitStatus(err), err)
+			}
+		}
+		os.Remove(filepath.Join(dir, "out.har"))
+		os.Remove(filepath.Join(dir, "out.md"))
+	}
+}
