@@ -474,3 +474,23 @@ func TestReportMaxBody(t *testing.T) {
 		}
 	}
 }
+
+// TestFlagValueMessages: a flag value its type refuses is a usage error
+// that says what the flag wants, not which Go parser refused it
+// ("strconv.ParseInt: parsing "x": invalid syntax").
+func TestFlagValueMessages(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"detect", "x", "--workers", "many"}, `invalid argument "many" for "--workers" flag: not a number`},
+		{[]string{"detect", "x", "--wide=maybe"}, `invalid argument "maybe" for "--wide" flag: want true or false`},
+		{[]string{"convert", "x", "--community-id-seed", "70000"}, `invalid argument "70000" for "--community-id-seed" flag: out of range`},
+		{[]string{"collect", "-o", "x", "--duration", "5x", "--", "true"}, `invalid argument "5x" for "--duration" flag: want a duration such as 30s or 5m`},
+	} {
+		_, _, err := runCLI(t, nil, tc.args...)
+		if exitStatus(err) != exitFailed || !strings.Contains(errText(err), tc.want) || strings.Contains(errText(err), "strconv.") || strings.Contains(errText(err), "time: ") {
+			t.Errorf("%v: exit %d, %v; want %q", tc.args, exitStatus(err), err, tc.want)
+		}
+	}
+}

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -41,7 +43,7 @@ func newRootCmd(e *env) *cobra.Command {
 	}
 	// A missing argument or an unknown flag is a usage error: exit status
 	// 2, with the command's usage line.
-	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError(c, err) })
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error { return usageError(c, plainFlagError(err)) })
 	var withUsage func(c *cobra.Command)
 	withUsage = func(c *cobra.Command) {
 		if check := c.Args; check != nil {
@@ -72,6 +74,25 @@ func usageError(c *cobra.Command, err error) error {
 		msg = fmt.Errorf("%s: %w", strings.TrimPrefix(c.CommandPath(), c.Root().Name()+" "), msg)
 	}
 	return &exitError{code: exitFailed, err: msg}
+}
+
+// goParser matches what pflag quotes of Go's parsers in a bad flag value.
+var goParser = regexp.MustCompile(`strconv\.Parse(\w+): parsing "[^"]*": (invalid syntax|value out of range)|time: .*`)
+
+// plainFlagError says what a flag wants instead of which Go function
+// refused its value ("strconv.ParseInt: parsing "x": invalid syntax").
+func plainFlagError(err error) error {
+	return errors.New(goParser.ReplaceAllStringFunc(err.Error(), func(m string) string {
+		switch sm := goParser.FindStringSubmatch(m); {
+		case sm[2] == "value out of range":
+			return "out of range"
+		case sm[1] == "Bool":
+			return "want true or false"
+		case sm[1] != "":
+			return "not a number"
+		}
+		return "want a duration such as 30s or 5m"
+	}))
 }
 
 // usageErrorf is a usage error: exit status 2.
