@@ -273,3 +273,38 @@ func TestCreateSpecialAndLinks(t *testing.T) {
 	}
 	assertOnly(t, dir, "dangling.har", "fifo", "link.har", "made.har", "target.har")
 }
+
+// TestCheckOutputStdin: "-" among the inputs is standard input, refused
+// as the output when it is redirected from that file ("convert - -o x.pcap
+// < x.pcap" replaced the capture with its HAR).
+func TestCheckOutputStdin(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.pcap")
+	other := filepath.Join(dir, "other.har")
+	for _, p := range []string{in, other} {
+		if err := os.WriteFile(p, []byte("evidence"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f, err := os.Open(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	defer func(old *os.File) { stdin = old }(stdin)
+	stdin = f
+	for _, c := range []struct {
+		out    string
+		inputs []string
+		want   string
+	}{
+		{in, []string{"-"}, "standard input is this file"},
+		{other, []string{"-"}, ""},
+		{in, []string{other}, ""},
+	} {
+		err := CheckOutput(c.out, c.inputs...)
+		if c.want == "" && err != nil || c.want != "" && (err == nil || !strings.Contains(err.Error(), c.want)) {
+			t.Errorf("CheckOutput(%s, %v) = %v, want %q", c.out, c.inputs, err, c.want)
+		}
+	}
+}

@@ -18,12 +18,16 @@ type OutputError struct {
 
 func (e *OutputError) Error() string { return fmt.Sprintf("output %s: %s", e.Path, e.Msg) }
 
+// stdin is standard input, for CheckOutput's "-" (a variable for tests).
+var stdin = os.Stdin
+
 // CheckOutput refuses an output path that would overwrite one of inputs
 // (the same file after symbolic links, or another name of the same file),
 // that is an existing folder, or whose folder does not exist. Commands call
 // it before they read anything, so that a mistyped -o never costs the
 // evidence it names nor a long analysis. "" and "-" (standard output) are
-// fine; inputs that are "-", "" or cannot be stat'ed are skipped (reading
+// fine; an input "-" is standard input when it is redirected from a
+// file; inputs that are "" or cannot be stat'ed are skipped (reading
 // them will say what is wrong). An input folder (a PiRogue experiment)
 // counts with every file in it.
 func CheckOutput(path string, inputs ...string) error {
@@ -52,7 +56,15 @@ func CheckOutput(path string, inputs ...string) error {
 		return nil
 	}
 	for _, in := range inputs {
-		if in == "" || in == "-" {
+		if in == "-" {
+			// "convert - -o x.pcap < x.pcap": standard input redirected
+			// from the very file.
+			if ist, err := stdin.Stat(); err == nil && ist.Mode().IsRegular() && os.SameFile(st, ist) {
+				return &OutputError{Path: path, Msg: "is the input (standard input is this file); refusing to overwrite it"}
+			}
+			continue
+		}
+		if in == "" {
 			continue
 		}
 		ist, err := os.Stat(in)
