@@ -164,7 +164,7 @@ func readAppPrivacyReport(b []byte, name string) (*DeviceReport, error) {
 	d := &DeviceReport{Kind: AppPrivacyReport, Platform: "ios"}
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	sc.Buffer(make([]byte, 0, 64<<10), 16<<20)
-	line := 0
+	line, known := 0, false
 	for sc.Scan() {
 		line++
 		l := bytes.TrimSpace(sc.Bytes())
@@ -176,6 +176,7 @@ func readAppPrivacyReport(b []byte, name string) (*DeviceReport, error) {
 			d.Skipped++
 			continue
 		}
+		known = known || rec.Type == "networkActivity" || rec.Type == "access"
 		if rec.Type != "networkActivity" {
 			continue
 		}
@@ -199,6 +200,11 @@ func readAppPrivacyReport(b []byte, name string) (*DeviceReport, error) {
 	}
 	if err := sc.Err(); err != nil {
 		return nil, fmt.Errorf("%s: line %d: %w", name, line+1, err)
+	}
+	if !known {
+		// Another JSON file (findings, a HAR) would pass for a report of
+		// a phone that contacted nothing.
+		return nil, fmt.Errorf("%s: not a TrackerControl CSV export nor an App Privacy Report (no record of type networkActivity or access)", name)
 	}
 	return d, nil
 }

@@ -46,13 +46,14 @@ func ReadDeviceReportFile(path string) (*DeviceReport, error) {
 		return nil, err
 	}
 	defer fh.Close()
-	name := path
-	if i := strings.LastIndexAny(path, `/\`); i >= 0 {
-		name = path[i+1:]
-	}
-	d, err := ReadDeviceReport(fh, name)
+	// Errors name the path as given (they said it twice, "dir/r.csv:
+	// r.csv: ..."); the report names the file by its base name.
+	d, err := ReadDeviceReport(fh, path)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, err
+	}
+	if i := strings.LastIndexAny(path, `/\`); i >= 0 {
+		d.Name = path[i+1:]
 	}
 	return d, nil
 }

@@ -46,7 +46,7 @@ func TestReadFiles(t *testing.T) {
 	if err != nil || d.Name != "tc.csv" || len(d.Contacts) != 1 {
 		t.Errorf("ReadDeviceReportFile = %+v, %v", d, err)
 	}
-	if _, err := ReadDeviceReportFile(bad); err == nil || !strings.HasPrefix(err.Error(), bad+": bad.csv: ") {
+	if _, err := ReadDeviceReportFile(bad); err == nil || !strings.HasPrefix(err.Error(), bad+": not a TrackerControl CSV export") {
 		t.Errorf("bad device report: %v", err)
 	}
 	if _, err := ReadDeviceReportFile(filepath.Join(dir, "none")); !errors.Is(err, fs.ErrNotExist) {

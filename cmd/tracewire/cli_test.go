@@ -494,3 +494,19 @@ func TestFlagValueMessages(t *testing.T) {
 		}
 	}
 }
+
+// TestDeviceReportNotDeviceReport: a JSON file that is not an App Privacy
+// Report (a findings file) given as --device-report is refused, exit 2,
+// named once; it was listed in the report as an App Privacy Report with
+// 0 contacts.
+func TestDeviceReportNotDeviceReport(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "f.json")
+	if _, _, err := runCLI(t, nil, "detect", samplePath(), "--format", "json", "-o", f); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := runCLI(t, nil, "report", samplePath(), "--device-report", f, "--app-id", "com.example.weatherapp", "--format", "md")
+	want := f + ": not a TrackerControl CSV export nor an App Privacy Report"
+	if exitStatus(err) != exitFailed || !strings.HasPrefix(errText(err), want) || out != "" {
+		t.Errorf("exit %d, %v; want 2 and %q", exitStatus(err), err, want)
+	}
+}
