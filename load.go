@@ -1,12 +1,14 @@
 package tracewire
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 
+	"github.com/tracewire/tracewire/internal/filekind"
 	"github.com/tracewire/tracewire/report"
 )
 
@@ -43,12 +45,22 @@ func isFindingsFile(path string) (bool, error) {
 }
 
 func readFindings(path string) (*Analysis, error) {
+	if err := filekind.CheckPipe(path); err != nil {
+		return nil, err
+	}
 	fh, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer fh.Close()
-	return report.ReadAnalysis(fh, path)
+	// A file that is no JSON at all (an empty file, the capture given
+	// with --findings) is said as such, not as the decoder's "EOF".
+	br := bufio.NewReaderSize(fh, 1<<20)
+	head, _ := br.Peek(filekind.HeadSize)
+	if info := filekind.Sniff(head); info.Kind != filekind.JSON || info.Compression != "" {
+		return nil, fmt.Errorf("%s is %s, not a findings file (the JSON of \"tracewire detect --format json\" or a batch's findings.json)", path, info)
+	}
+	return report.ReadAnalysis(br, path)
 }
 
 // AnalyzeWithFindings is Analyze, or with findingsFile Evidence: the

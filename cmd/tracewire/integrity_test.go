@@ -119,3 +119,32 @@ func TestKeyLogNotText(t *testing.T) {
 		os.Remove(filepath.Join(dir, "out.md"))
 	}
 }
+
+// TestFindingsFileKind: --findings given a file that is not JSON says what
+// the file is (before: "empty.json: EOF" for an empty file), exit 2,
+// nothing written.
+func TestFindingsFileKind(t *testing.T) {
+	dir := t.TempDir()
+	put := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	out := filepath.Join(dir, "r.md")
+	for _, c := range []struct{ file, want string }{
+		{put("empty.json", nil), "is an empty file, not a findings file"},
+		{samplePath(), "is a pcapng capture, not a findings file"},
+		{shopHAR(), "is a HAR file, not a findings file"},
+		{put("bin.json", []byte{0, 1, 2, 3, 0xff}), "is a file of unknown format"},
+	} {
+		_, _, err := runCLI(t, nil, "report", samplePath(), "--findings", c.file, "-o", out)
+		if exitStatus(err) != exitFailed || err == nil || !strings.Contains(err.Error(), c.file+" "+c.want) {
+			t.Errorf("--findings %s: exit %d, %v", filepath.Base(c.file), exitStatus(err), err)
+		}
+		if _, err := os.Stat(out); err == nil {
+			t.Errorf("--findings %s: report written", filepath.Base(c.file))
+		}
+	}
+}
