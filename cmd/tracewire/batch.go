@@ -68,7 +68,7 @@ to standard output instead of files, so the command runs as a map step
 	fl.StringVarP(&f.out, "output", "o", "", "output folder (\"-\": finding rows as JSON Lines on standard output)")
 	fl.IntVar(&f.jobs, "jobs", 0, "analyses run in parallel, and CPUs used at most (default: number of CPUs)")
 	fl.StringVar(&f.lang, "lang", "en", "language of the reports: en or de")
-	fl.StringSliceVar(&f.formats, "format", []string{"html"}, "report formats per analysis: html, md, pdf (comma-separated or repeated)")
+	fl.StringSliceVar(&f.formats, "format", []string{"html"}, "report formats per analysis: html, md, pdf (comma-separated or repeated; jsonl and parquet rows are always in OUTDIR/findings.*)")
 	fl.BoolVar(&f.retryFailed, "retry-failed", false, "run analyses again that failed in an earlier run")
 	fl.StringSliceVar(&f.documents, "document", nil, "letters per analysis besides the report: notice, complaint, complaint-informal (each needs a details.yaml beside the input)")
 	return cmd

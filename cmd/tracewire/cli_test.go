@@ -510,3 +510,30 @@ func TestDeviceReportNotDeviceReport(t *testing.T) {
 		t.Errorf("exit %d, %v; want 2 and %q", exitStatus(err), err, want)
 	}
 }
+
+// TestBatchTableFormats: --format jsonl or parquet writes no report per
+// analysis but is accepted, as the help says: the rows of all analyses
+// are in OUTDIR/findings.jsonl and findings.parquet anyway.
+func TestBatchTableFormats(t *testing.T) {
+	in, out := t.TempDir(), filepath.Join(t.TempDir(), "out")
+	if err := os.WriteFile(filepath.Join(in, "s.pcapng"), mustRead(t, samplePath()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, stderr, err := runCLI(t, nil, "batch", in, "-o", out, "--format", "jsonl,parquet", "--jobs", "1"); err != nil {
+		t.Fatalf("%v\n%s", err, stderr)
+	}
+	ents, _ := os.ReadDir(filepath.Join(out, filepath.Base(in), "s.pcapng"))
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), "report.") {
+			t.Errorf("wrote %s", e.Name())
+		}
+	}
+	for _, f := range []string{"findings.jsonl", "findings.parquet"} {
+		if st, err := os.Stat(filepath.Join(out, f)); err != nil || st.Size() == 0 {
+			t.Errorf("%s: %v", f, err)
+		}
+	}
+	if help, _, err := runCLI(t, nil, "batch", "--help"); err != nil || !strings.Contains(help, "jsonl and parquet rows are always in OUTDIR/findings.*") {
+		t.Errorf("batch --help does not say where jsonl and parquet go: %v", err)
+	}
+}
