@@ -369,6 +369,16 @@ func ReadAnalysis(r io.Reader, name string) (*Analysis, error) {
 	if a.Findings == nil && a.EntriesRead == 0 && a.Tool.Name == "" {
 		return nil, fmt.Errorf("%s: not a findings file (no \"findings\")", name)
 	}
+	if a.Name == "" {
+		// detect --format json names its inputs, not the analysis: its
+		// report was "Analysis of unnamed input".
+		for _, in := range a.Inputs {
+			if in.Role == RoleCapture || in.Role == RoleHAR {
+				a.Name = in.Name
+				break
+			}
+		}
+	}
 	a.SortEntries()
 	return a, nil
 }

@@ -537,3 +537,17 @@ func TestBatchTableFormats(t *testing.T) {
 		t.Errorf("batch --help does not say where jsonl and parquet go: %v", err)
 	}
 }
+
+// TestReportOfDetectJSON: the report of a findings file written by detect
+// --format json, given alone, is named after the input the file names
+// (it was "Analysis of unnamed input").
+func TestReportOfDetectJSON(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "f.json")
+	if _, _, err := runCLI(t, nil, "detect", samplePath(), "--format", "json", "-o", f); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := runCLI(t, nil, "report", f, "--format", "md")
+	if err != nil || !strings.Contains(out, "**Analysis of tracking.pcapng**") {
+		t.Errorf("%v; the report is not named after the input:\n%.300s", err, out)
+	}
+}
