@@ -34,8 +34,12 @@ const (
 	Text
 )
 
-// HeadSize is how many first bytes Sniff needs to see.
-const HeadSize = 4096
+// HeadSize is how many first bytes Sniff needs to see: a zstd decoder
+// gives nothing until it has a whole block (up to 128 KiB), so with 4 KiB
+// every zstd-compressed capture whose first block was larger (any made
+// with the zstd tool from more than a few KiB) was called "of unknown
+// format" and refused.
+const HeadSize = 256 << 10
 
 // Info is what Sniff found.
 type Info struct {
@@ -116,10 +120,16 @@ func Sniff(head []byte) Info {
 		})
 	}
 	if ok {
-		i.Kind, i.Start = content(head)
+		// The content is told by its first 4 KiB, as before HeadSize grew
+		// for zstd: a HAR with a byte that is not UTF-8 further on is
+		// still a HAR.
+		i.Kind, i.Start = content(head[:min(len(head), contentSize)])
 	}
 	return i
 }
+
+// contentSize is how much of the (decompressed) start content looks at.
+const contentSize = 4096
 
 // SniffFile sniffs the file at path.
 func SniffFile(path string) (Info, error) {
@@ -147,7 +157,7 @@ func SniffReader(r io.Reader) (Info, io.Reader) {
 	return Sniff(head), br
 }
 
-// inflate returns up to HeadSize decompressed bytes of a compressed
+// inflate returns up to 4 KiB decompressed bytes of a compressed
 // start; false when not even its beginning decompresses.
 func inflate(head []byte, open func(io.Reader) (io.Reader, error)) ([]byte, bool) {
 	r, err := open(bytes.NewReader(head))
@@ -159,7 +169,7 @@ func inflate(head []byte, open func(io.Reader) (io.Reader, error)) ([]byte, bool
 	} else if d, ok := r.(*zstd.Decoder); ok {
 		defer d.Close()
 	}
-	out := make([]byte, HeadSize)
+	out := make([]byte, contentSize)
 	n, err := io.ReadFull(r, out)
 	if n == 0 && err != io.EOF {
 		return nil, false
