@@ -56,7 +56,7 @@ Entries are sorted by request time; the output is the same on every run.`,
 				wopts = append(wopts, har.Indented())
 			}
 			opts := captureOptions(e, &s)
-			opts.Names = stdinNames(inputs)
+			opts.Names = stdinfile.Names(inputs)
 			var cut error
 			done := func(sum *pcap.Summary) {
 				rep.WriteCaptureWarnings(e.stderr, sum, false)
@@ -88,17 +88,6 @@ Entries are sorted by request time; the output is the same on every run.`,
 // stdinInputs spools "-" (standard input) to a temporary file.
 func stdinInputs(e *env, args []string) ([]string, func(), error) {
 	return stdinfile.Spool(e.stdin, args)
-}
-
-// stdinNames names standard input's spool file "-" in what a conversion
-// writes (warnings, errors, the HAR): its path changes from run to run.
-func stdinNames(inputs []string) map[string]string {
-	for _, p := range inputs {
-		if d := displayPath(p); d != p {
-			return map[string]string{p: d}
-		}
-	}
-	return nil
 }
 
 // displayPath returns "-" for the file standard input was spooled to.

@@ -11,6 +11,7 @@ import (
 	"github.com/tracewire/tracewire"
 	"github.com/tracewire/tracewire/har"
 	prog "github.com/tracewire/tracewire/internal/progress"
+	"github.com/tracewire/tracewire/internal/stdinfile"
 	rep "github.com/tracewire/tracewire/report"
 )
 
@@ -92,7 +93,7 @@ func runEnrich(ctx context.Context, e *env, in, out string, indent bool, s *trac
 		return err
 	}
 	opts.EnrichProgress = prog.Enrich(e.stderr)
-	opts.Capture.Names = stdinNames(inputs)
+	opts.Capture.Names = stdinfile.Names(inputs)
 	if indent {
 		opts.HARWriterOptions = append(opts.HARWriterOptions, har.Indented())
 	}

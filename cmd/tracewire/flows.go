@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tracewire/tracewire"
+	"github.com/tracewire/tracewire/internal/stdinfile"
 	"github.com/tracewire/tracewire/pcap"
 	rep "github.com/tracewire/tracewire/report"
 )
@@ -43,7 +44,7 @@ lost or damaged. --format json gives the full reason (tlsError) and its cause
 				return err
 			}
 			opts := captureOptions(e, &s)
-			opts.ListFlows, opts.Names = true, stdinNames(inputs)
+			opts.ListFlows, opts.Names = true, stdinfile.Names(inputs)
 			sum, err := pcap.Convert(cmd.Context(), inputs, opts, nil)
 			if err == nil {
 				err = tracewire.CaptureReadError(sum)

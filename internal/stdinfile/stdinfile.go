@@ -55,6 +55,17 @@ func Spool(stdin io.Reader, args []string) ([]string, func(), error) {
 	return inputs, cleanup, nil
 }
 
+// Names maps the file Spool wrote among paths to "-", the name it goes by
+// in what a conversion writes (pcap.Options.Names); nil when there is none.
+func Names(paths []string) map[string]string {
+	for _, p := range paths {
+		if d := Display(p); d != p {
+			return map[string]string{p: d}
+		}
+	}
+	return nil
+}
+
 // Display returns "-" for a file Spool wrote, and p otherwise: the
 // temporary name changes from run to run and must not reach the output.
 func Display(p string) string {
