@@ -551,3 +551,21 @@ func TestReportOfDetectJSON(t *testing.T) {
 		t.Errorf("%v; the report is not named after the input:\n%.300s", err, out)
 	}
 }
+
+// TestFlagsForAnotherOutput: a flag that does nothing for the output asked
+// for is a usage error (exit 2) rather than silently ignored: detect's
+// --values-only with the table, report's --details without a letter.
+func TestFlagsForAnotherOutput(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"detect", samplePath(), "--values-only"}, "--values-only is for --format json or jsonl"},
+		{[]string{"report", samplePath(), "--details", "../../testdata/details.yaml", "--format", "md"}, "--details is for the letters"},
+	} {
+		out, _, err := runCLI(t, nil, tc.args...)
+		if exitStatus(err) != exitFailed || !strings.Contains(errText(err), tc.want) || out != "" {
+			t.Errorf("%v: exit %d, %v; want 2 and %q", tc.args, exitStatus(err), err, tc.want)
+		}
+	}
+}

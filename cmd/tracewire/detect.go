@@ -75,7 +75,11 @@ viewers do.`,
 
 func runDetect(ctx context.Context, e *env, in string, f *detectFlags) error {
 	switch f.format {
-	case "json", "jsonl", "table":
+	case "json", "jsonl":
+	case "table":
+		if f.valuesOnly {
+			return usageErrorf("--values-only is for --format json or jsonl, not the table")
+		}
 	default:
 		return usageErrorf("--format %q: want json, jsonl or table", f.format)
 	}

@@ -98,6 +98,8 @@ func runReport(ctx context.Context, e *env, args []string, f *reportFlags) error
 	doc, err := rep.ParseDocument(f.document)
 	if err != nil {
 		return err
+	} else if doc == rep.DocReport && f.details != "" {
+		return usageErrorf("--details is for the letters (--document notice, complaint or complaint-informal), not the report")
 	}
 	var details *rep.Details
 	if doc != rep.DocReport {
