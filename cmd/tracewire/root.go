@@ -4,11 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/tracewire/tracewire/i18n"
 	"github.com/tracewire/tracewire/internal/version"
@@ -76,23 +77,29 @@ func usageError(c *cobra.Command, err error) error {
 	return &exitError{code: exitFailed, err: msg}
 }
 
-// goParser matches what pflag quotes of Go's parsers in a bad flag value.
-var goParser = regexp.MustCompile(`strconv\.Parse(\w+): parsing "[^"]*": (invalid syntax|value out of range)|time: .*`)
-
-// plainFlagError says what a flag wants instead of which Go function
+// plainFlagError says what a flag wants instead of which Go parser
 // refused its value ("strconv.ParseInt: parsing "x": invalid syntax").
 func plainFlagError(err error) error {
-	return errors.New(goParser.ReplaceAllStringFunc(err.Error(), func(m string) string {
-		switch sm := goParser.FindStringSubmatch(m); {
-		case sm[2] == "value out of range":
-			return "out of range"
-		case sm[1] == "Bool":
-			return "want true or false"
-		case sm[1] != "":
-			return "not a number"
-		}
-		return "want a duration such as 30s or 5m"
-	}))
+	var bad *pflag.InvalidValueError
+	if !errors.As(err, &bad) {
+		return err
+	}
+	var ne *strconv.NumError
+	isNum := errors.As(err, &ne)
+	var want string
+	switch {
+	case isNum && errors.Is(ne.Err, strconv.ErrRange):
+		want = "out of range"
+	case isNum && ne.Func == "ParseBool":
+		want = "want true or false"
+	case isNum:
+		want = "not a number"
+	case bad.GetFlag().Value.Type() == "duration":
+		want = "want a duration such as 30s or 5m"
+	default:
+		return err
+	}
+	return fmt.Errorf("invalid argument %q for %q flag: %s", bad.GetValue(), "--"+bad.GetFlag().Name, want)
 }
 
 // usageErrorf is a usage error: exit status 2.
