@@ -7,6 +7,7 @@ import (
 
 	"github.com/tracewire/tracewire"
 	"github.com/tracewire/tracewire/har"
+	"github.com/tracewire/tracewire/internal/filekind"
 	"github.com/tracewire/tracewire/internal/stdinfile"
 	"github.com/tracewire/tracewire/pcap"
 	rep "github.com/tracewire/tracewire/report"
@@ -48,7 +49,7 @@ Entries are sorted by request time; the output is the same on every run.`,
 				return err
 			}
 			defer cleanup()
-			if err := checkInputs("convert", readsCaptures, inputs...); err != nil {
+			if err := filekind.ReadsCaptures.CheckFiles("convert", displayPath, inputs...); err != nil {
 				return err
 			}
 			var wopts []har.WriterOption

@@ -10,6 +10,7 @@ import (
 
 	"github.com/tracewire/tracewire"
 	"github.com/tracewire/tracewire/har"
+	"github.com/tracewire/tracewire/internal/filekind"
 	prog "github.com/tracewire/tracewire/internal/progress"
 	"github.com/tracewire/tracewire/internal/stdinfile"
 	rep "github.com/tracewire/tracewire/report"
@@ -84,7 +85,7 @@ func runEnrich(ctx context.Context, e *env, in, out string, indent bool, s *trac
 		if err := checkOutput(out, tracewire.InputPaths(all)...); err != nil {
 			return err
 		}
-		if err := checkInputs("enrich", readsCaptures|readsHAR, all.Files...); err != nil {
+		if err := (filekind.ReadsCaptures | filekind.ReadsHAR).CheckFiles("enrich", displayPath, all.Files...); err != nil {
 			return err
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tracewire/tracewire"
+	"github.com/tracewire/tracewire/internal/filekind"
 	"github.com/tracewire/tracewire/internal/stdinfile"
 	"github.com/tracewire/tracewire/pcap"
 	rep "github.com/tracewire/tracewire/report"
@@ -40,7 +41,7 @@ lost or damaged. --format json gives the full reason (tlsError) and its cause
 				return err
 			}
 			defer cleanup()
-			if err := checkInputs("flows", readsCaptures, inputs...); err != nil {
+			if err := filekind.ReadsCaptures.CheckFiles("flows", displayPath, inputs...); err != nil {
 				return err
 			}
 			opts := captureOptions(e, &s)

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/tracewire/tracewire"
+	"github.com/tracewire/tracewire/internal/filekind"
 	prog "github.com/tracewire/tracewire/internal/progress"
 	rep "github.com/tracewire/tracewire/report"
 )
@@ -122,7 +123,7 @@ func runReport(ctx context.Context, e *env, args []string, f *reportFlags) error
 		return err
 	}
 	defer cleanup()
-	if err := checkInputs("report", readsCaptures|readsHAR|readsFindings, inputs...); err != nil {
+	if err := (filekind.ReadsCaptures | filekind.ReadsHAR | filekind.ReadsFindings).CheckFiles("report", displayPath, inputs...); err != nil {
 		return err
 	}
 	opts, err := options(e, &f.s)
