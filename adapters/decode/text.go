@@ -69,7 +69,10 @@ func DecodeBase64(s string) ([]byte, error) {
 
 // DecodeURIComponent undoes %XX escapes like JavaScript's
 // decodeURIComponent: "+" is kept, and a malformed escape or a result that
-// is not UTF-8 is an error. It is the one percent-decoder of adapters.
+// is not UTF-8 is an error. Text without escapes is returned as it is,
+// without the UTF-8 check (a JavaScript string cannot be invalid; a HAR
+// string that is was read so on purpose). It is the one percent-decoder of
+// adapters.
 func DecodeURIComponent(s string) (string, error) {
 	if strings.IndexByte(s, '%') < 0 {
 		return s, nil

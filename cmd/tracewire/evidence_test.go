@@ -225,13 +225,7 @@ func TestSkippedEntriesWarned(t *testing.T) {
 // transmissions found", and JSON output says "error".
 func TestUnreadableInput(t *testing.T) {
 	dir := t.TempDir()
-	put := func(name string, b []byte) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	put := func(name string, b []byte) string { return mustWrite(t, filepath.Join(dir, name), b) }
 	harB := mustRead(t, testutil.Corpus(t, "har", "reporthar", "android_first-run.har"))
 	pcapB := mustRead(t, testutil.Corpus(t, "wireshark", "http.pcap"))
 	inputs := []string{

@@ -76,13 +76,7 @@ func TestPipeInputs(t *testing.T) {
 // secrets stays a warning.
 func TestKeyLogNotText(t *testing.T) {
 	dir := t.TempDir()
-	put := func(name string, b []byte) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	put := func(name string, b []byte) string { return mustWrite(t, filepath.Join(dir, name), b) }
 	garbage := make([]byte, 4096)
 	for i := range garbage {
 		garbage[i] = byte(i*7 + i/256)
@@ -127,13 +121,7 @@ func TestKeyLogNotText(t *testing.T) {
 // nothing written.
 func TestFindingsFileKind(t *testing.T) {
 	dir := t.TempDir()
-	put := func(name string, b []byte) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	put := func(name string, b []byte) string { return mustWrite(t, filepath.Join(dir, name), b) }
 	out := filepath.Join(dir, "r.md")
 	for _, c := range []struct{ file, want string }{
 		{put("empty.json", nil), "is an empty file, not a findings file"},

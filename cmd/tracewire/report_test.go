@@ -20,6 +20,16 @@ func repoFile(parts ...string) string {
 
 func shopHAR() string  { return repoFile("testdata", "report", "shop-backend.har") }
 func shopProv() string { return repoFile("testdata", "report", "provenance.jsonl") }
+
+// mustWrite writes b to p and returns p.
+func mustWrite(t *testing.T, p string, b []byte) string {
+	t.Helper()
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 func mustRead(t *testing.T, p string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(p)
