@@ -231,6 +231,9 @@ func TestStringifyAndEmpty(t *testing.T) {
 		{json.Number("12345678901234567890"), "12345678901234567890", false},
 		{[]any{}, "[]", false},
 		{map[string]any{"b": int64(1), "a": "x"}, `{"a":"x","b":1}`, false},
+		// As JSON.stringify: no HTML escapes, JavaScript's numbers,
+		// NaN as null.
+		{map[string]any{"u": "https://x.example/?a=1&b=<2>", "n": []any{1e-7, 1e21, math.NaN(), math.Copysign(0, -1)}}, `{"n":[1e-7,1e+21,null,0],"u":"https://x.example/?a=1&b=<2>"}`, false},
 		{nil, "null", true},
 		{false, "false", false},
 		// Outside the decoded-value model, also nested: JSON, no endless

@@ -3,10 +3,11 @@ package decode
 import (
 	"fmt"
 	"math"
-	"sort"
 	"strconv"
 	"strings"
 
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
 	json "github.com/go-json-experiment/json/v1"
 )
 
@@ -33,18 +34,29 @@ func Stringify(v any) string {
 		return jsNumber(x)
 	case json.Number:
 		return string(x)
-	case []any, map[string]any:
-		var b strings.Builder
-		writeJSON(&b, v)
-		return b.String()
 	}
-	// Not of the decoded-value model (a function's own result type, say):
-	// JSON as the library writes it, or Go's notation.
-	if bs, err := json.Marshal(v); err == nil {
-		return string(bs)
+	// Lists, objects and anything outside the decoded-value model (a
+	// function's own result type, say): JSON as JSON.stringify writes it
+	// (no HTML escapes), keys sorted, or Go's notation for what has none.
+	if b, err := jsonv2.Marshal(v, stringifyOptions); err == nil {
+		return string(b)
 	}
 	return fmt.Sprint(v)
 }
+
+// stringifyOptions write JSON as Stringify reports it: sorted keys, and
+// numbers as JavaScript writes them (NaN and infinities as null, as
+// JSON.stringify does).
+var stringifyOptions = jsonv2.JoinOptions(
+	jsonv2.Deterministic(true),
+	jsontext.AllowInvalidUTF8(true),
+	jsonv2.WithMarshalers(jsonv2.MarshalToFunc(func(enc *jsontext.Encoder, f float64) error {
+		if math.IsNaN(f) || math.IsInf(f, 0) {
+			return enc.WriteToken(jsontext.Null)
+		}
+		return enc.WriteValue(jsontext.Value(jsNumber(f)))
+	})),
+)
 
 // jsNumber formats like JavaScript's Number.prototype.toString.
 func jsNumber(f float64) string {
@@ -68,51 +80,6 @@ func jsNumber(f float64) string {
 		return mant + "e" + string(sign) + exp
 	}
 	return strconv.FormatFloat(f, 'f', -1, 64)
-}
-
-func writeJSON(b *strings.Builder, v any) {
-	switch x := v.(type) {
-	case []any:
-		b.WriteByte('[')
-		for i, e := range x {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			writeJSON(b, e)
-		}
-		b.WriteByte(']')
-	case map[string]any:
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		b.WriteByte('{')
-		for i, k := range keys {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			writeJSONString(b, k)
-			b.WriteByte(':')
-			writeJSON(b, x[k])
-		}
-		b.WriteByte('}')
-	case string:
-		writeJSONString(b, x)
-	case float64:
-		if math.IsNaN(x) || math.IsInf(x, 0) {
-			b.WriteString("null") // as JSON.stringify
-			return
-		}
-		b.WriteString(jsNumber(x))
-	default:
-		b.WriteString(Stringify(x))
-	}
-}
-
-func writeJSONString(b *strings.Builder, s string) {
-	bs, _ := json.Marshal(s)
-	b.Write(bs)
 }
 
 // emptyValues are values that mean "nothing" (compared case-insensitively
